@@ -1,0 +1,60 @@
+/** Loads an MSRS-style split folder (ir/, vi/, label/, detection.json) into memory for training. */
+import { readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { imageToY } from '../core/image/color';
+import type { TrainPair } from '../core/train/batch';
+import type { GroundTruthBox, RawImage } from '../core/types';
+import { readImage } from './image-io';
+
+/** detection.json as in shared/data/msrs/{train,test}. */
+export interface DetectionFile {
+  classes: string[];
+  images: { file: string; width: number; height: number; boxes: GroundTruthBox[] }[];
+}
+
+/** Class index per pixel from a label PNG (any channel layout; values are read from the first channel). */
+export function labelPlane(img: RawImage): Uint8Array {
+  const n = img.width * img.height;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = img.data[i * img.channels];
+  return out;
+}
+
+/** Reads `detection.json` of a split folder, keyed by file stem; empty when absent. */
+export async function readDetections(file: string): Promise<Map<string, GroundTruthBox[]>> {
+  const out = new Map<string, GroundTruthBox[]>();
+  if (!existsSync(file)) return out;
+  const json = JSON.parse(await readFile(file, 'utf8')) as DetectionFile;
+  for (const im of json.images) out.set(path.parse(im.file).name.toLowerCase(), im.boxes);
+  return out;
+}
+
+/**
+ * Loads every pair of `dir` (`ir/`, `vi/`, optional `label/` and `detection.json`), optionally
+ * only the first `limit` (sorted by name). Reports progress through `onProgress`.
+ */
+export async function loadSplit(
+  dir: string, opts: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<TrainPair[]> {
+  const names = (await readdir(path.join(dir, 'ir'))).filter((f) => /\.(png|jpe?g|bmp)$/i.test(f)).sort();
+  const chosen = opts.limit ? names.slice(0, opts.limit) : names;
+  const boxes = await readDetections(path.join(dir, 'detection.json'));
+  const hasBoxes = boxes.size > 0;
+  const pairs: TrainPair[] = [];
+  for (const [i, name] of chosen.entries()) {
+    const stem = path.parse(name).name;
+    const ir = await readImage(path.join(dir, 'ir', name));
+    const vi = await readImage(path.join(dir, 'vi', name));
+    if (ir.width !== vi.width || ir.height !== vi.height) {
+      throw new Error(`${name}: IR is ${ir.width}x${ir.height} but VI is ${vi.width}x${vi.height}`);
+    }
+    const labelFile = path.join(dir, 'label', name);
+    const pair: TrainPair = { stem, width: ir.width, height: ir.height, ir: imageToY(ir), vi: imageToY(vi) };
+    if (existsSync(labelFile)) pair.label = labelPlane(await readImage(labelFile));
+    if (hasBoxes) pair.boxes = boxes.get(stem.toLowerCase()) ?? [];
+    pairs.push(pair);
+    opts.onProgress?.(i + 1, chosen.length);
+  }
+  return pairs;
+}

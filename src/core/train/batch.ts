@@ -1,0 +1,108 @@
+/**
+ * Batches of random crops for training, on plain typed arrays so the same sampler serves the
+ * Node training pipeline and the browser fine-tuning worker.
+ */
+import type { GroundTruthBox } from '../types';
+import type { Rng } from '../nn/random';
+
+/** One training pair in memory: IR and visible Y planes in [0,1], optional labels and boxes. */
+export interface TrainPair {
+  stem: string;
+  width: number;
+  height: number;
+  ir: Float32Array;
+  vi: Float32Array;
+  /** Fused Y plane in [0,1], when the pair has been fused already (S is trained on it). */
+  fused?: Float32Array;
+  /** MSRS class index per pixel (0..8). */
+  label?: Uint8Array;
+  /** Ground-truth boxes in pixels. */
+  boxes?: GroundTruthBox[];
+}
+
+/** A batch in NHWC order, ready for `tf.tensor4d(x, [batch, crop, crop, channels])`. */
+export interface CropBatch {
+  batch: number;
+  height: number;
+  width: number;
+  /** [B,h,w,2] = (IR, Y_vis). */
+  irvi: Float32Array;
+  /** [B,h,w,1], present when every pair has `fused`. */
+  fused?: Float32Array;
+  /** [B,h,w] class indices, present when every pair has `label`. */
+  label?: Uint8Array;
+  /** Boxes per batch item in crop coordinates, present when every pair has `boxes`. */
+  boxes?: GroundTruthBox[][];
+}
+
+export interface CropOptions {
+  batch: number;
+  /** Crop height and width in pixels; a crop larger than an image is clamped to the image. */
+  cropHeight: number;
+  cropWidth: number;
+  /** Random horizontal flips (default true). */
+  flip?: boolean;
+  /** Subset of pair indices to draw from (default all). */
+  indices?: number[];
+  /** Minimum visible fraction for a box cut by the crop to be kept (default 0.4). */
+  minBoxVisible?: number;
+}
+
+/**
+ * Draws `batch` random crops (pair chosen uniformly, position uniform, optional flip).
+ * All pairs must be at least crop-sized; crops are clamped to the smallest drawn image.
+ */
+export function sampleCrops(pairs: TrainPair[], opts: CropOptions, rng: Rng): CropBatch {
+  const pool = opts.indices ?? pairs.map((_, i) => i);
+  if (pool.length === 0) throw new Error('sampleCrops: no pairs to sample from');
+  const chosen = Array.from({ length: opts.batch }, () => pairs[pool[rng.int(pool.length)]]);
+  const h = Math.min(opts.cropHeight, ...chosen.map((p) => p.height));
+  const w = Math.min(opts.cropWidth, ...chosen.map((p) => p.width));
+  const n = h * w;
+  const out: CropBatch = {
+    batch: opts.batch, height: h, width: w,
+    irvi: new Float32Array(opts.batch * n * 2),
+    fused: chosen.every((p) => p.fused) ? new Float32Array(opts.batch * n) : undefined,
+    label: chosen.every((p) => p.label) ? new Uint8Array(opts.batch * n) : undefined,
+    boxes: chosen.every((p) => p.boxes) ? [] : undefined,
+  };
+  const minVisible = opts.minBoxVisible ?? 0.4;
+  chosen.forEach((p, b) => {
+    const y0 = rng.int(p.height - h + 1);
+    const x0 = rng.int(p.width - w + 1);
+    const flip = (opts.flip ?? true) && rng.bool();
+    for (let y = 0; y < h; y++) {
+      const src = (y0 + y) * p.width + x0;
+      const dst = b * n + y * w;
+      for (let x = 0; x < w; x++) {
+        const s = src + (flip ? w - 1 - x : x);
+        const d = dst + x;
+        out.irvi[2 * d] = p.ir[s];
+        out.irvi[2 * d + 1] = p.vi[s];
+        if (out.fused) out.fused[d] = p.fused![s];
+        if (out.label) out.label[d] = p.label![s];
+      }
+    }
+    if (out.boxes) out.boxes.push(cropBoxes(p.boxes!, x0, y0, w, h, flip, minVisible));
+  });
+  return out;
+}
+
+/**
+ * Moves boxes into a crop window (then mirrors them when `flip`), clipping to the window and
+ * dropping boxes of which less than `minVisible` of the area remains.
+ */
+export function cropBoxes(
+  boxes: GroundTruthBox[], x0: number, y0: number, w: number, h: number, flip: boolean, minVisible: number,
+): GroundTruthBox[] {
+  const out: GroundTruthBox[] = [];
+  for (const [bx1, by1, bx2, by2, cls] of boxes) {
+    const x1 = Math.max(bx1 - x0, 0), y1 = Math.max(by1 - y0, 0);
+    const x2 = Math.min(bx2 - x0, w), y2 = Math.min(by2 - y0, h);
+    if (x2 <= x1 || y2 <= y1) continue;
+    const area = (bx2 - bx1) * (by2 - by1);
+    if (area > 0 && ((x2 - x1) * (y2 - y1)) / area < minVisible) continue;
+    out.push(flip ? [w - x2, y1, w - x1, y2, cls] : [x1, y1, x2, y2, cls]);
+  }
+  return out;
+}
