@@ -3,6 +3,8 @@
  * Entry points and tests import this; the core never chooses a backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// The umbrella package registers all gradients and chained ops on tfjs-core (tfjs-core alone does not).
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
