@@ -1,0 +1,118 @@
+/**
+ * Node helpers to save and load one model folder: `<dir>/model.json`, its shard(s)
+ * (`weights.bin`) and an optional `card.json` describing the model (architecture, parameter
+ * count, data, steps, metrics). The format logic lives in `core/weights/io`.
+ */
+import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ParamSpec, Params } from '../core/types';
+import { WeightsError, decodeWeights, encodeWeights, loadParamsInto, paramSpecs } from '../core/weights/io';
+
+/** What {@link saveModelFolder} writes besides the weights. */
+export interface SaveOptions {
+  /** Store float16 values (half the size). Default false. */
+  float16?: boolean;
+  /** Written as `card.json` when given. */
+  card?: Record<string, unknown>;
+  /** Stored in model.json's `userDefinedMetadata`. */
+  extra?: Record<string, unknown>;
+}
+
+/** Writes via a temporary name and a rename, so a crash never leaves a half-written file. */
+async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+/**
+ * Saves named tensors to `dir/model.json` + `dir/weights.bin` (+ `dir/card.json`),
+ * creating the folder. Returns the weights' size in bytes.
+ */
+export async function saveModelFolder(dir: string, params: Record<string, tf.Tensor>, opts: SaveOptions = {}): Promise<number> {
+  const { modelJson, weightData } = await encodeWeights(params, { float16: opts.float16, extra: opts.extra });
+  await mkdir(dir, { recursive: true });
+  await writeAtomic(path.join(dir, modelJson.weightsManifest[0].paths[0]), new Uint8Array(weightData));
+  await writeAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson, null, 1) + '\n');
+  if (opts.card) await writeAtomic(path.join(dir, 'card.json'), JSON.stringify(opts.card, null, 2) + '\n');
+  return weightData.byteLength;
+}
+
+/** A model folder read from disk and validated. */
+export interface LoadedModelFolder {
+  /** New tensors keyed by parameter name (the caller disposes them). */
+  tensors: Record<string, tf.Tensor>;
+  modelJson: Record<string, unknown>;
+  /** Parsed card.json, or null when the folder has none. */
+  card: Record<string, unknown> | null;
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new WeightsError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new WeightsError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Reads and validates `dir/model.json`, its shards and `dir/card.json` (optional) against
+ * `expected`. @throws WeightsError with the file and what is wrong; nothing is created then.
+ */
+export async function loadModelFolder(dir: string, expected: ParamSpec[]): Promise<LoadedModelFolder> {
+  const modelJson = await readJson(path.join(dir, 'model.json'));
+  const manifest = (modelJson as { weightsManifest?: { paths?: unknown }[] } | null)?.weightsManifest;
+  const shardNames: string[] = [];
+  if (Array.isArray(manifest)) {
+    for (const g of manifest) if (Array.isArray(g?.paths)) for (const p of g.paths) if (typeof p === 'string') shardNames.push(p);
+  }
+  const shards: ArrayBuffer[] = [];
+  for (const name of shardNames) {
+    // Shards must sit in the model folder: refuse paths that climb out of it.
+    if (path.isAbsolute(name) || name.split(/[\\/]/).includes('..')) {
+      throw new WeightsError(`${path.join(dir, 'model.json')}: shard path '${name}' leaves the model folder`);
+    }
+    let buf: Buffer;
+    try {
+      buf = await readFile(path.join(dir, name));
+    } catch (e) {
+      throw new WeightsError(`${path.join(dir, name)}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    shards.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+  }
+  let tensors: Record<string, tf.Tensor>;
+  try {
+    tensors = decodeWeights(modelJson, shards, expected);
+  } catch (e) {
+    if (e instanceof WeightsError) throw new WeightsError(e.problems.map((p) => `${dir}: ${p}`));
+    throw e;
+  }
+  let card: Record<string, unknown> | null = null;
+  try {
+    card = JSON.parse(await readFile(path.join(dir, 'card.json'), 'utf8'));
+  } catch {
+    card = null; // The card is informational; a missing or broken one does not block loading.
+  }
+  return { tensors, modelJson: modelJson as Record<string, unknown>, card };
+}
+
+/**
+ * Loads a model folder into existing variables, all or nothing.
+ * @returns the folder's card (or null). @throws WeightsError; `params` is then unchanged.
+ */
+export async function loadModelFolderInto(dir: string, params: Params): Promise<Record<string, unknown> | null> {
+  const { tensors, card } = await loadModelFolder(dir, paramSpecs(params));
+  try {
+    loadParamsInto(params, tensors);
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
+  return card;
+}
