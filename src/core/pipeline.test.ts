@@ -1,0 +1,95 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../cli/node-backend';
+import { createPipeline, type PipelineDefs } from './pipeline';
+import type { RawImage } from './types';
+
+beforeAll(() => useBackend('cpu'));
+
+// Stand-in models with known outputs: F = mean of IR and Y_vis; S's class = round(8 * fused);
+// one 'car' peak at a fixed cell of the detection grid.
+const defs: PipelineDefs = {
+  fusion: { stride: 8, apply: (_p, x) => tf.mean(x, 3, true) },
+  segdet: {
+    stride: 4,
+    apply: (_p, y) => {
+      const k = tf.reshape(tf.range(0, 9), [1, 1, 1, 9]).div(8);
+      const seg = tf.neg(tf.abs(tf.sub(y, k))) as tf.Tensor4D;
+      const [b, h, w] = y.shape;
+      const heat = tf.buffer([b, h / 4, w / 4, 7]);
+      for (let i = 0; i < h / 4; i++) for (let j = 0; j < w / 4; j++) for (let c = 0; c < 3; c++) heat.set(-10, 0, i, j, c);
+      heat.set(5, 0, 2, 3, 2); // car centred at cell (y=2, x=3), 8x8 px box
+      heat.set(Math.log(2), 0, 2, 3, 3);
+      heat.set(Math.log(2), 0, 2, 3, 4);
+      heat.set(0.5, 0, 2, 3, 5);
+      heat.set(0.5, 0, 2, 3, 6);
+      return { seg, det: heat.toTensor() as tf.Tensor4D };
+    },
+  },
+};
+
+function image(w: number, h: number, channels: 1 | 3, f: (x: number, y: number, c: number) => number): RawImage {
+  const data = new Uint8Array(w * h * channels);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < channels; c++) data[(y * w + x) * channels + c] = f(x, y, c);
+  return { width: w, height: h, channels, data };
+}
+
+describe('pipeline', () => {
+  const p = createPipeline({ fusion: {}, segdet: {} }, defs);
+
+  it('fuses grey IR with RGB VI at any size, crops back, keeps VI chroma, and leaks no tensors', async () => {
+    const ir = image(37, 29, 1, (x, y) => (x * 7 + y * 3) % 256);
+    const vi = image(37, 29, 3, (x, y, c) => (c === 0 ? 200 : c === 1 ? 100 : 50) - (x % 3));
+    const before = tf.memory().numTensors;
+    const r = await p.run(ir, vi);
+    expect(tf.memory().numTensors).toBe(before);
+    expect([r.width, r.height, r.scale, r.fusedY.length, r.rgb.length, r.seg.length]).toEqual([37, 29, 1, 37 * 29, 37 * 29 * 4, 37 * 29]);
+    expect(r.notices).toEqual([]);
+    for (const i of [0, 100, 37 * 29 - 1]) {
+      const x = i % 37;
+      const viY = 0.299 * (200 - (x % 3)) + 0.587 * (100 - (x % 3)) + 0.114 * (50 - (x % 3));
+      const want = (ir.data[i] + viY) / 2;
+      expect(Math.abs(r.fusedY[i] - want)).toBeLessThanOrEqual(0.51);
+      expect(r.seg[i]).toBe(Math.round((8 * want) / 255));
+      // Red stays above green above blue: chroma comes from VI.
+      expect(r.rgb[4 * i]).toBeGreaterThan(r.rgb[4 * i + 1]);
+      expect(r.rgb[4 * i + 1]).toBeGreaterThan(r.rgb[4 * i + 2]);
+    }
+    expect(r.detections).toHaveLength(1);
+    const [x1, y1, x2, y2, cls, score] = r.detections[0];
+    expect([x1, y1, x2, y2, cls].map((v) => Math.round(v * 1e4) / 1e4)).toEqual([10, 6, 18, 14, 2]);
+    expect(score).toBeGreaterThan(0.99);
+  });
+
+  it('treats R=G=B images as grey and gives a grey fused RGB for a grey VI', async () => {
+    const ir = image(16, 8, 3, (x) => x * 10);
+    const vi = image(16, 8, 1, (x, y) => y * 20);
+    const r = await p.run(ir, vi, { tasks: false });
+    expect(r.seg.length).toBe(0);
+    expect(r.detections).toEqual([]);
+    for (let i = 0; i < 16 * 8; i++) {
+      expect(r.rgb[4 * i]).toBe(r.fusedY[i]);
+      expect(r.rgb[4 * i + 2]).toBe(r.fusedY[i]);
+    }
+    expect(r.fusedY[3 * 16 + 5]).toBe(Math.round((50 + 60) / 2));
+  });
+
+  it('resizes a VI of another size and reduces inputs above maxSide, with notices', async () => {
+    const ir = image(120, 80, 1, () => 100);
+    const vi = image(60, 40, 3, () => 100);
+    const r = await p.run(ir, vi, { maxSide: 60 });
+    expect([r.width, r.height, r.scale]).toEqual([60, 40, 0.5]);
+    expect(r.ir.width).toBe(60);
+    expect(r.notices).toEqual([
+      'visible image 60x40 resized to the infrared size 120x80',
+      '120x80 is above 60 px: processed at 60x40',
+    ]);
+    expect(r.fusedY.every((v) => v === 100)).toBe(true);
+    const odd = await p.run(ir, image(50, 50, 1, () => 0), { tasks: false });
+    expect(odd.notices[0]).toMatch(/aspect ratios differ/);
+  });
+
+  it('rejects malformed images with a clear message', async () => {
+    await expect(p.run({ width: 4, height: 4, channels: 1, data: new Uint8Array(3) }, image(4, 4, 1, () => 0))).rejects.toThrow(/infrared image: 3 bytes for 4x4x1/);
+  });
+});

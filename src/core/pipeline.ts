@@ -1,0 +1,191 @@
+/**
+ * Fuse + segment + detect one IR/VI pair: the one inference path shared by the CLI and the
+ * browser worker.
+ *
+ * Steps: VI resized to the IR size when they differ; both reduced when the longest side is
+ * above `maxSide`; IR read as luma (grey or R=G=B images pass through), VI split into BT.601
+ * Y/Cb/Cr; F fuses `[IR, Y_vis]`; S segments and detects on the fused Y; the fused RGB is the
+ * fused Y with the visible Cb/Cr. Inputs are padded (bottom/right, reflect) to a multiple of
+ * both models' strides and outputs cropped back, so any size works. Every reduction or
+ * resize is reported in `notices`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Detection, Params, RawImage } from './types';
+import { isGreyLike, imageToY, mergeYCbCr, planeToGrey8, splitYCbCr } from './image/color';
+import { cropTo, lcmStride, padToMultiple, type PadMode } from './image/pad';
+import { DEFAULT_MAX_SIDE, fitMaxSide, resizeImage } from './image/resize';
+import { planesToTensor } from './image/tensor';
+import { decodeDetections } from './detect/centernet';
+import { fusion as fusionModel } from './models/fusion';
+import { segdet as segdetModel } from './models/segdet';
+
+/** What the pipeline needs of the fusion model F (a `ModelDef` satisfies it). */
+export interface FusionDefLike {
+  /** Input H and W must be multiples of this. */
+  stride: number;
+  /** `[B,H,W,2]` (IR, Y_vis) in [0,1] -> fused Y `[B,H,W,1]` in [0,1]. */
+  apply(params: Params, x: tf.Tensor4D): tf.Tensor4D;
+}
+
+/** What the pipeline needs of the segmenter + detector S (a `ModelDef` satisfies it). */
+export interface SegDetDefLike {
+  stride: number;
+  /** Y `[B,H,W,1]` -> `{ seg: [B,H,W,9] logits, det: [B,H/4,W/4,7] raw CenterNet head }`. */
+  apply(params: Params, x: tf.Tensor4D): { seg: tf.Tensor4D; det: tf.Tensor4D };
+}
+
+/** Parameters of the two models the pipeline runs (variables; later updates are seen). */
+export interface PipelineModels {
+  fusion: Params;
+  segdet: Params;
+}
+
+/** Model definitions; defaults to F and S of the registry. Tests may pass small stand-ins. */
+export interface PipelineDefs {
+  fusion: FusionDefLike;
+  segdet: SegDetDefLike;
+}
+
+/** Options of one {@link Pipeline.run}. */
+export interface PipelineRunOptions {
+  /** Longest side processed; larger inputs are reduced to it (default 2048 px). */
+  maxSide?: number;
+  /** Run S (segmentation + detection); false returns an empty `seg` and no detections. Default true. */
+  tasks?: boolean;
+  /** Minimum detection score kept (default 0.05, suitable for mAP; filter higher for display). */
+  scoreThreshold?: number;
+  /** Class-wise NMS IoU (default 0.5). */
+  nmsIoU?: number;
+  /** Maximum detections (default 100). */
+  maxDetections?: number;
+  /** Padding mode for the stride (default reflect). */
+  padMode?: PadMode;
+}
+
+/** Output of one pair, at the processed size `width x height`. */
+export interface PipelineResult {
+  /** Processed size in pixels (the IR size, or smaller when reduced to `maxSide`). */
+  width: number;
+  height: number;
+  /** Processed size / IR size (1 unless reduced). Detections are in processed pixels. */
+  scale: number;
+  /** Fused Y as 8-bit grey, `width * height` values. */
+  fusedY: Uint8Array;
+  /** Fused colour image, RGBA, `width * height * 4` values (fused Y + visible Cb/Cr). */
+  rgb: Uint8ClampedArray;
+  /** Segmentation class index per pixel (0..8, MSRS classes), `width * height` values (empty without tasks). */
+  seg: Uint8Array;
+  /** Boxes `[x1,y1,x2,y2,cls,score]` in processed pixels, by decreasing score. */
+  detections: Detection[];
+  /** Human-readable notes on what was adapted (resizes, reductions, colour IR). */
+  notices: string[];
+  /** The source images as processed (after any resize), e.g. for fusion metrics on the same grid. */
+  ir: RawImage;
+  vi: RawImage;
+  /** Wall time of the model part in milliseconds (F + S + reads). */
+  modelMs: number;
+}
+
+/** A ready pipeline over fixed model parameters. */
+export interface Pipeline {
+  run(ir: RawImage, vi: RawImage, opts?: PipelineRunOptions): Promise<PipelineResult>;
+}
+
+function checkImage(img: RawImage, what: string): void {
+  const { width, height, channels, data } = img;
+  if (!(width > 0 && height > 0 && Number.isInteger(width) && Number.isInteger(height))) {
+    throw new Error(`${what} image has an invalid size ${width}x${height}`);
+  }
+  if (![1, 3, 4].includes(channels)) throw new Error(`${what} image has ${channels} channels (1, 3 or 4 expected)`);
+  if (data.length !== width * height * channels) {
+    throw new Error(`${what} image: ${data.length} bytes for ${width}x${height}x${channels}`);
+  }
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/**
+ * Creates the fuse + segment + detect pipeline over the given parameters.
+ * @param models parameters of F (`fusion`) and S (`segdet`).
+ * @param defs model definitions (default: the registry's F and S).
+ */
+export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fusion: fusionModel, segdet: segdetModel }): Pipeline {
+  const stride = lcmStride(defs.fusion.stride, defs.segdet.stride);
+
+  async function run(irIn: RawImage, viIn: RawImage, opts: PipelineRunOptions = {}): Promise<PipelineResult> {
+    checkImage(irIn, 'infrared');
+    checkImage(viIn, 'visible');
+    const notices: string[] = [];
+    let ir = irIn;
+    let vi = viIn;
+
+    if (vi.width !== ir.width || vi.height !== ir.height) {
+      const aspect = Math.abs(vi.width / vi.height - ir.width / ir.height) > 0.01 * (ir.width / ir.height);
+      notices.push(`visible image ${vi.width}x${vi.height} resized to the infrared size ${ir.width}x${ir.height}` +
+        (aspect ? ' (aspect ratios differ: the pair may be misaligned)' : ''));
+      vi = resizeImage(vi, ir.width, ir.height);
+    }
+    const fit = fitMaxSide(ir.width, ir.height, opts.maxSide ?? DEFAULT_MAX_SIDE);
+    if (fit.scale !== 1) {
+      notices.push(`${ir.width}x${ir.height} is above ${opts.maxSide ?? DEFAULT_MAX_SIDE} px: processed at ${fit.width}x${fit.height}`);
+      ir = resizeImage(ir, fit.width, fit.height);
+      vi = resizeImage(vi, fit.width, fit.height);
+    }
+    if (!isGreyLike(ir, 2)) notices.push('infrared image has colour: its luma (BT.601) is used');
+
+    const { width, height } = ir;
+    const irY = imageToY(ir);
+    const { y: viY, cb, cr } = splitYCbCr(vi);
+    const tasks = opts.tasks ?? true;
+
+    const t0 = now();
+    const out = tf.tidy(() => {
+      const x = planesToTensor([irY, viY], height, width);
+      const xp = padToMultiple(x, stride, opts.padMode);
+      // F's output is clipped to [0,1] here: it ends in a sigmoid, but a stand-in or a
+      // fine-tuned variant need not, and S was trained on [0,1] inputs.
+      const fusedP = tf.clipByValue(defs.fusion.apply(models.fusion, xp), 0, 1) as tf.Tensor4D;
+      const fused = cropTo(fusedP, height, width);
+      if (!tasks) return { fused };
+      const { seg, det } = defs.segdet.apply(models.segdet, fusedP);
+      const labels = tf.argMax(cropTo(seg, height, width), 3);
+      return { fused, labels, det };
+    }) as { fused: tf.Tensor4D; labels?: tf.Tensor; det?: tf.Tensor4D };
+
+    let fusedPlane: Float32Array;
+    let seg = new Uint8Array(0);
+    let detections: Detection[] = [];
+    try {
+      fusedPlane = (await out.fused.data()) as Float32Array;
+      if (out.labels && out.det) {
+        seg = Uint8Array.from((await out.labels.data()) as Int32Array);
+        detections = await decodeDetections(out.det, {
+          scoreThreshold: opts.scoreThreshold,
+          nmsIoU: opts.nmsIoU,
+          maxDetections: opts.maxDetections,
+          inputHeight: height,
+          inputWidth: width,
+        });
+      }
+    } finally {
+      tf.dispose([out.fused, out.labels, out.det].filter((t): t is tf.Tensor => t !== undefined));
+    }
+    const modelMs = now() - t0;
+
+    return {
+      width,
+      height,
+      scale: fit.scale,
+      fusedY: planeToGrey8(fusedPlane),
+      rgb: mergeYCbCr(fusedPlane, cb, cr),
+      seg,
+      detections,
+      notices,
+      ir,
+      vi,
+      modelMs,
+    };
+  }
+
+  return { run };
+}
