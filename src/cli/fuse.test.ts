@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { useBackend } from './node-backend';
+import { readImage } from './image-io';
+import { saveModelFolder } from './weights-fs';
+import { main, runFuse } from './fuse';
+import { fusion } from '../core/models/fusion';
+import { segdet } from '../core/models/segdet';
+import { disposeParams } from '../core/models/model-def';
+import { FUSION_METRIC_NAMES } from '../core/types';
+
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-fixtures/pairs');
+let tmp: string;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  tmp = await mkdtemp(path.join(tmpdir(), 'fuse-cli-'));
+  // Seeded, untrained weights stand in for the committed ones: this tests the plumbing.
+  for (const def of [fusion, segdet]) {
+    const params = def.init(7);
+    await saveModelFolder(path.join(tmp, 'models', def.name), params, { float16: def === segdet });
+    disposeParams(params);
+  }
+  for (const k of ['ir', 'vi', 'label']) await cp(path.join(FIXTURES, k), path.join(tmp, 'in', k), { recursive: true });
+  // A matched pair whose IR bytes are not an image, and a stray non-image file.
+  await writeFile(path.join(tmp, 'in', 'ir', 'broken.png'), Buffer.from('not a png at all'));
+  await cp(path.join(FIXTURES, 'vi', '00200D.png'), path.join(tmp, 'in', 'vi', 'broken.png'));
+  await writeFile(path.join(tmp, 'in', 'vi', 'notes.txt'), 'hello');
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+describe('fuse CLI', () => {
+  it('fuses the fixture pairs, writes every output, scores tasks, and skips a broken file', async () => {
+    const lines: string[] = [];
+    const out = path.join(tmp, 'out');
+    const s = await runFuse({
+      ir: path.join(tmp, 'in', 'ir'), vi: path.join(tmp, 'in', 'vi'), labels: path.join(tmp, 'in', 'label'),
+      boxes: path.join(FIXTURES, 'detection.json'), out, models: path.join(tmp, 'models'), backend: 'wasm',
+      log: (l) => lines.push(l),
+    });
+    expect(s.processed).toEqual(['00200D', '00964N']);
+    const skipped = Object.fromEntries(s.skipped.map((k) => [path.basename(k.path.split(' + ')[0]), k.reason]));
+    expect(skipped['broken.png']).toMatch(/broken\.png: not a PNG or JPEG/);
+    expect(skipped['notes.txt']).toMatch(/not an image/);
+    expect(lines.some((l) => /\[1\/3\] 00200D 640x480/.test(l))).toBe(true);
+    expect(lines.some((l) => /broken skipped: .*not a PNG or JPEG/.test(l))).toBe(true);
+
+    for (const stem of s.processed) {
+      const fused = await readImage(path.join(out, 'fused', `${stem}.png`));
+      const rgb = await readImage(path.join(out, 'rgb', `${stem}.png`));
+      const seg = await readImage(path.join(out, 'seg', `${stem}.png`));
+      for (const im of [fused, rgb, seg]) expect([im.width, im.height]).toEqual([640, 480]);
+      for (let i = 0; i < 640 * 480; i += 997) expect(seg.data[4 * i]).toBeLessThanOrEqual(8);
+    }
+    const det = JSON.parse(await readFile(path.join(out, 'detections.json'), 'utf8'));
+    expect(det.classes).toEqual(['person', 'bicycle', 'car']);
+    expect(det.images.map((i: { file: string }) => i.file)).toEqual(['00200D.png', '00964N.png']);
+    for (const im of det.images) {
+      expect([im.width, im.height]).toEqual([640, 480]);
+      for (const b of im.boxes) expect(b).toHaveLength(6);
+    }
+    const csv = (await readFile(path.join(out, 'metrics.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe(['stem', ...FUSION_METRIC_NAMES].join(','));
+    expect(csv.map((l) => l.split(',')[0])).toEqual(['stem', '00200D', '00964N', 'mean']);
+    for (const l of csv.slice(1)) expect(l.split(',').slice(1).every((v) => Number.isFinite(Number(v)))).toBe(true);
+    const task = JSON.parse(await readFile(path.join(out, 'task-metrics.json'), 'utf8'));
+    expect(task.segmentation.pairs).toBe(2);
+    expect(task.segmentation.mIoU).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(task.segmentation.perClassIoU)).toHaveLength(9);
+    expect(task.detection.pairs).toBe(2);
+    expect(task.detection.mAP50).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(task.detection.perClassAP)).toEqual(['person', 'bicycle', 'car']);
+  });
+
+  it('fails clearly without weights or arguments', async () => {
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      expect(await main(['--ir', 'x'])).toBe(2);
+      const empty = path.join(tmp, 'nomodels');
+      await mkdir(empty, { recursive: true });
+      expect(await main(['--ir', path.join(tmp, 'in', 'ir'), '--vi', path.join(tmp, 'in', 'vi'), '--out', path.join(tmp, 'o2'), '--models', empty, '--backend', 'cpu'])).toBe(1);
+    } finally {
+      console.error = orig;
+    }
+    expect(errors[0]).toMatch(/--ir, --vi and --out are required/);
+    expect(errors[1]).toMatch(/nomodels[\\/]fusion[\\/]model\.json: cannot read \(ENOENT\)/);
+  });
+});

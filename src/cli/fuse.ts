@@ -1,0 +1,385 @@
+/**
+ * `npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE] [--models DIR]
+ *   [--backend wasm|cpu] [--max-side N] [--score-threshold S] [--no-metrics]`
+ *
+ * Fuses every IR/VI pair (matched by stem) with the committed weights and writes, per pair,
+ * `OUT/fused/<stem>.png` (8-bit grey fused Y), `OUT/rgb/<stem>.png` (fused Y + visible
+ * chroma), `OUT/seg/<stem>.png` (class indices 0..8), plus `OUT/detections.json` (the schema of
+ * MSRS `detection.json`, with a score as 6th number per box) and `OUT/metrics.csv` (the nine
+ * fusion metrics per pair and their mean). With `--labels` / `--boxes` it also prints and
+ * writes `OUT/task-metrics.json`: mIoU (classes present in the ground truth) with per-class
+ * IoU, and mAP@0.5 (VOC all-point) with per-class AP. Bad files are reported and skipped.
+ */
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { useBackend } from './node-backend';
+import { readImage, writePng } from './image-io';
+import { loadModelFolderInto } from './weights-fs';
+import { createPipeline, type PipelineModels } from '../core/pipeline';
+import { pairFiles, type FilePair } from '../core/image/pairing';
+import { resizeLabels } from '../core/image/resize';
+import { fusionMetrics, toMetricGrey } from '../core/metrics/fusion-metrics';
+import { accumulateConfusion, createConfusionMatrix, meanAveragePrecision, segmentationScores } from '../core/metrics/task-metrics';
+import { fusion as fusionDef } from '../core/models/fusion';
+import { segdet as segdetDef } from '../core/models/segdet';
+import { disposeParams } from '../core/models/model-def';
+import {
+  DET_CLASSES, FUSION_METRIC_NAMES, NUM_SEG_CLASSES, SEG_CLASSES,
+  type Detection, type FusionMetrics, type GroundTruthBox, type RawImage,
+} from '../core/types';
+
+/** Default folder of the committed weights (`<repo>/models`). */
+export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
+
+/** Options of {@link runFuse} (the parsed command line). */
+export interface FuseOptions {
+  ir: string;
+  vi: string;
+  out: string;
+  labels?: string;
+  boxes?: string;
+  /** Folder with `fusion/` and `segdet/` model folders (default `<repo>/models`). */
+  models?: string;
+  backend?: 'wasm' | 'cpu';
+  maxSide?: number;
+  /** Minimum detection score written (default 0.05, as used for mAP). */
+  scoreThreshold?: number;
+  /** Skip the nine fusion metrics (they cost ~0.5 s per 640x480 pair). */
+  metrics?: boolean;
+  /** Progress and report lines (default: console.log). */
+  log?: (line: string) => void;
+}
+
+/** Task scores written to `task-metrics.json`. */
+export interface TaskMetricsReport {
+  segmentation?: { pairs: number; mIoU: number; perClassIoU: Record<string, number | null> };
+  detection?: { pairs: number; mAP50: number; perClassAP: Record<string, number | null> };
+}
+
+/** What {@link runFuse} did. */
+export interface FuseSummary {
+  /** Stems fused and written. */
+  processed: string[];
+  /** Files left out (pairing) or pairs that failed, with the reason. */
+  skipped: { path: string; reason: string }[];
+  /** Mean fusion metrics over processed pairs (null with metrics off or none processed). */
+  meanMetrics: FusionMetrics | null;
+  task: TaskMetricsReport | null;
+}
+
+const USAGE = `usage: npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE]
+       [--models DIR] [--backend wasm|cpu] [--max-side N] [--score-threshold S] [--no-metrics]`;
+
+async function listFiles(dir: string, what: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    throw new Error(`--${what} ${dir}: cannot read folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const files: string[] = [];
+  for (const n of names.sort()) {
+    if ((await stat(path.join(dir, n))).isFile()) files.push(n);
+  }
+  return files;
+}
+
+/**
+ * Pairs the files of the given folders. Each folder's files are presented to `pairFiles` under
+ * a virtual `ir/`, `vi/` or `label/` folder, so any folder names work; when --ir and --vi are
+ * the same folder, names decide (`x_ir.png` / `x_vi.png`).
+ */
+async function pairFolders(o: FuseOptions): Promise<{ pairs: FilePair[]; unmatched: { path: string; reason: string }[] }> {
+  const real = new Map<string, string>();
+  const virtual: string[] = [];
+  const add = async (dir: string, role: string, what: string) => {
+    for (const n of await listFiles(dir, what)) {
+      const v = role ? `${role}/${n}` : n;
+      if (real.has(v)) continue;
+      real.set(v, path.join(dir, n));
+      virtual.push(v);
+    }
+  };
+  const same = path.resolve(o.ir) === path.resolve(o.vi);
+  await add(o.ir, same ? '' : 'ir', 'ir');
+  if (!same) await add(o.vi, 'vi', 'vi');
+  if (o.labels) {
+    const labelsSame = path.resolve(o.labels) === path.resolve(o.ir);
+    await add(o.labels, labelsSame ? '' : 'label', 'labels');
+  }
+  const r = pairFiles(virtual);
+  const back = (v: string) => real.get(v) ?? v;
+  return {
+    pairs: r.pairs.map((p) => ({ ...p, ir: back(p.ir), vi: back(p.vi), ...(p.label ? { label: back(p.label) } : {}) })),
+    unmatched: r.unmatched.map((u) => ({ path: back(u.path), reason: u.reason })),
+  };
+}
+
+/** Reads `--boxes` (MSRS detection.json schema): ground truth by lower-case file stem. */
+async function readBoxes(file: string): Promise<Map<string, GroundTruthBox[]>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`--boxes ${file}: ${(e as Error).message}`);
+  }
+  const images = (json as { images?: unknown })?.images;
+  if (!Array.isArray(images)) throw new Error(`--boxes ${file}: no "images" array`);
+  const map = new Map<string, GroundTruthBox[]>();
+  for (const im of images) {
+    const name = (im as { file?: unknown })?.file;
+    const boxes = (im as { boxes?: unknown })?.boxes;
+    if (typeof name !== 'string' || !Array.isArray(boxes)) throw new Error(`--boxes ${file}: an image entry lacks "file" or "boxes"`);
+    const ok = boxes.every((b) => Array.isArray(b) && b.length >= 5 && b.every((v) => typeof v === 'number' && Number.isFinite(v)));
+    if (!ok) throw new Error(`--boxes ${file}: ${name} has a box that is not [x1,y1,x2,y2,class]`);
+    map.set(path.parse(name).name.toLowerCase(), boxes.map((b) => b.slice(0, 5) as GroundTruthBox));
+  }
+  return map;
+}
+
+/** Class-index map of a label PNG (first channel), checked against the 9 MSRS classes. */
+function labelIndices(img: RawImage, file: string): Uint8Array {
+  const n = img.width * img.height;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = img.data[i * img.channels];
+    if (v >= NUM_SEG_CLASSES) throw new Error(`${file}: label value ${v} at pixel ${i} is not a class index 0..${NUM_SEG_CLASSES - 1}`);
+    out[i] = v;
+  }
+  return out;
+}
+
+function rgbaToRgb(rgba: Uint8ClampedArray, width: number, height: number): RawImage {
+  const n = width * height;
+  const data = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    data[3 * i] = rgba[4 * i];
+    data[3 * i + 1] = rgba[4 * i + 1];
+    data[3 * i + 2] = rgba[4 * i + 2];
+  }
+  return { width, height, channels: 3, data };
+}
+
+const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
+const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(6) : String(v));
+const pct = (v: number): string => `${(100 * v).toFixed(2)} %`;
+
+/** Loads F and S from `<dir>/fusion` and `<dir>/segdet`. @throws naming the folder and the problem. */
+export async function loadPipelineModels(dir: string): Promise<PipelineModels> {
+  const fusion = fusionDef.init(0);
+  const segdet = segdetDef.init(0);
+  try {
+    await loadModelFolderInto(path.join(dir, fusionDef.name), fusion);
+    await loadModelFolderInto(path.join(dir, segdetDef.name), segdet);
+  } catch (e) {
+    disposeParams(fusion);
+    disposeParams(segdet);
+    throw e;
+  }
+  return { fusion, segdet };
+}
+
+/** Runs the whole command on parsed options. @throws on fatal problems (no folder, no weights). */
+export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
+  const log = o.log ?? ((s: string) => console.log(s));
+  await useBackend(o.backend ?? 'wasm');
+  const modelsDir = o.models ?? DEFAULT_MODELS_DIR;
+  const models = await loadPipelineModels(modelsDir);
+  const pipeline = createPipeline(models);
+  const withMetrics = o.metrics ?? true;
+
+  try {
+    const { pairs, unmatched } = await pairFolders(o);
+    const skipped: FuseSummary['skipped'] = [...unmatched];
+    for (const u of unmatched) log(`skip ${u.path}: ${u.reason}`);
+    const gtBoxes = o.boxes ? await readBoxes(o.boxes) : null;
+    log(`${pairs.length} pair${pairs.length === 1 ? '' : 's'} to fuse (backend ${o.backend ?? 'wasm'}, models ${modelsDir})`);
+
+    for (const sub of ['fused', 'rgb', 'seg']) await mkdir(path.join(o.out, sub), { recursive: true });
+    const processed: string[] = [];
+    const metricRows: { stem: string; m: FusionMetrics }[] = [];
+    const detImages: { file: string; width: number; height: number; boxes: number[][] }[] = [];
+    // Pixels are summed over the set (confusion matrix), so per-image maps need not be kept.
+    const conf = createConfusionMatrix(NUM_SEG_CLASSES);
+    let segPairs = 0;
+    const detPreds: Detection[][] = [];
+    const detGts: GroundTruthBox[][] = [];
+    const t0 = Date.now();
+
+    for (let k = 0; k < pairs.length; k++) {
+      const p = pairs[k];
+      const tag = `[${k + 1}/${pairs.length}] ${p.stem}`;
+      try {
+        const [ir, vi] = await Promise.all([readImage(p.ir), readImage(p.vi)]);
+        // Read the label before fusing so a broken label skips the pair's scoring, not its fusion.
+        let gtSeg: Uint8Array | null = null;
+        let labelSize = { w: 0, h: 0 };
+        let labelNote = '';
+        if (p.label) {
+          try {
+            const lab = await readImage(p.label);
+            gtSeg = labelIndices(lab, p.label);
+            if (lab.width !== ir.width || lab.height !== ir.height) {
+              throw new Error(`${p.label}: label is ${lab.width}x${lab.height}, infrared is ${ir.width}x${ir.height}`);
+            }
+            labelSize = { w: lab.width, h: lab.height };
+          } catch (e) {
+            gtSeg = null;
+            labelNote = ` (label not used: ${(e as Error).message})`;
+            skipped.push({ path: p.label, reason: (e as Error).message });
+          }
+        }
+        const r = await pipeline.run(ir, vi, { maxSide: o.maxSide, scoreThreshold: o.scoreThreshold });
+        const { width: w, height: h } = r;
+        await writePng(path.join(o.out, 'fused', `${p.stem}.png`), { width: w, height: h, channels: 1, data: r.fusedY });
+        await writePng(path.join(o.out, 'rgb', `${p.stem}.png`), rgbaToRgb(r.rgb, w, h));
+        await writePng(path.join(o.out, 'seg', `${p.stem}.png`), { width: w, height: h, channels: 1, data: r.seg });
+        detImages.push({
+          file: path.basename(p.ir),
+          width: w,
+          height: h,
+          boxes: r.detections.map((d) => [round(d[0], 2), round(d[1], 2), round(d[2], 2), round(d[3], 2), d[4], round(d[5], 4)]),
+        });
+        if (gtSeg) {
+          accumulateConfusion(conf, r.seg, r.scale === 1 ? gtSeg : resizeLabels(gtSeg, labelSize.w, labelSize.h, w, h));
+          segPairs++;
+        }
+        const gt = gtBoxes?.get(path.parse(p.ir).name.toLowerCase()) ?? gtBoxes?.get(p.stem.toLowerCase());
+        if (gt) {
+          detPreds.push(r.detections);
+          detGts.push(gt.map((b) => [b[0] * r.scale, b[1] * r.scale, b[2] * r.scale, b[3] * r.scale, b[4]] as GroundTruthBox));
+        }
+        let metricText = '';
+        if (withMetrics) {
+          const fused: RawImage = { width: w, height: h, channels: 1, data: r.fusedY };
+          const m = fusionMetrics(toMetricGrey(r.ir), toMetricGrey(r.vi), toMetricGrey(fused), w, h);
+          metricRows.push({ stem: p.stem, m });
+          metricText = `  EN ${m.EN.toFixed(2)} SD ${m.SD.toFixed(1)} VIF ${m.VIF.toFixed(3)} Qabf ${m.Qabf.toFixed(3)} SSIM ${m.SSIM.toFixed(3)}`;
+        }
+        processed.push(p.stem);
+        const elapsed = (Date.now() - t0) / 1000;
+        const eta = (elapsed / (k + 1)) * (pairs.length - k - 1);
+        log(`${tag} ${w}x${h} model ${Math.round(r.modelMs)} ms, ${r.detections.filter((d) => d[5] >= 0.3).length} boxes ≥0.3${metricText}` +
+          `  ETA ${eta.toFixed(0)} s${labelNote}${r.notices.length ? `  note: ${r.notices.join('; ')}` : ''}`);
+      } catch (e) {
+        const reason = (e as Error).message;
+        skipped.push({ path: `${p.ir} + ${p.vi}`, reason });
+        log(`${tag} skipped: ${reason}`);
+      }
+    }
+
+    await writeFile(path.join(o.out, 'detections.json'), JSON.stringify({
+      classes: [...DET_CLASSES],
+      format: 'boxes=[x1,y1,x2,y2,classIndex,score] in pixels of the processed image (x right / y down)',
+      images: detImages,
+    }, null, 1) + '\n');
+
+    let meanMetrics: FusionMetrics | null = null;
+    if (withMetrics) {
+      const lines = [['stem', ...FUSION_METRIC_NAMES].join(',')];
+      for (const { stem, m } of metricRows) lines.push([stem, ...FUSION_METRIC_NAMES.map((n) => fmt(m[n]))].join(','));
+      if (metricRows.length) {
+        meanMetrics = Object.fromEntries(FUSION_METRIC_NAMES.map((n) => [n, metricRows.reduce((a, r) => a + r.m[n], 0) / metricRows.length])) as unknown as FusionMetrics;
+        lines.push(['mean', ...FUSION_METRIC_NAMES.map((n) => fmt(meanMetrics![n]))].join(','));
+        log(`mean over ${metricRows.length}: ${FUSION_METRIC_NAMES.map((n) => `${n} ${meanMetrics![n].toFixed(4)}`).join('  ')}`);
+      }
+      await writeFile(path.join(o.out, 'metrics.csv'), lines.join('\n') + '\n');
+    }
+
+    let task: TaskMetricsReport | null = null;
+    if (o.labels || o.boxes) {
+      task = {};
+      if (o.labels) {
+        const s = segmentationScores(conf);
+        const perClassIoU = Object.fromEntries(SEG_CLASSES.map((c, i) => [c, s.perClassIoU[i]]));
+        task.segmentation = { pairs: segPairs, mIoU: s.mIoU, perClassIoU };
+        log(`segmentation on ${segPairs} pair(s): mIoU ${pct(s.mIoU)} (classes present in the ground truth)`);
+        log('  ' + SEG_CLASSES.map((c, i) => `${c} ${s.perClassIoU[i] === null ? '-' : pct(s.perClassIoU[i]!)}`).join(', '));
+      }
+      if (o.boxes) {
+        const d = meanAveragePrecision(detPreds, detGts, DET_CLASSES.length, 0.5);
+        const perClassAP = Object.fromEntries(DET_CLASSES.map((c, i) => [c, d.perClassAP[i]]));
+        task.detection = { pairs: detPreds.length, mAP50: d.mAP, perClassAP };
+        log(`detection on ${detPreds.length} pair(s): mAP@0.5 ${d.mAP.toFixed(4)}`);
+        log('  ' + DET_CLASSES.map((c, i) => `${c} ${d.perClassAP[i] === null ? '-' : d.perClassAP[i]!.toFixed(4)}`).join(', '));
+      }
+      await writeFile(path.join(o.out, 'task-metrics.json'), JSON.stringify(task, null, 2) + '\n');
+    }
+
+    const bad = skipped.length;
+    log(`done: ${processed.length} fused in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${bad} file${bad === 1 ? '' : 's'} skipped; outputs in ${o.out}`);
+    return { processed, skipped, meanMetrics, task };
+  } finally {
+    disposeParams(models.fusion);
+    disposeParams(models.segdet);
+  }
+}
+
+/** Parses the command line; returns null (after printing why) when it is unusable. */
+export function parseFuseArgs(argv: string[]): FuseOptions | null {
+  let v;
+  try {
+    v = parseArgs({
+      args: argv,
+      options: {
+        ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' },
+        labels: { type: 'string' }, boxes: { type: 'string' }, models: { type: 'string' },
+        backend: { type: 'string' }, 'max-side': { type: 'string' }, 'score-threshold': { type: 'string' },
+        'no-metrics': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return null;
+  }
+  if (v.help) {
+    console.log(USAGE);
+    return null;
+  }
+  if (!v.ir || !v.vi || !v.out) {
+    console.error(`--ir, --vi and --out are required\n${USAGE}`);
+    return null;
+  }
+  if (v.backend && v.backend !== 'wasm' && v.backend !== 'cpu') {
+    console.error(`--backend must be wasm or cpu, got ${v.backend}`);
+    return null;
+  }
+  const num = (s: string | undefined, name: string): number | undefined => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${s}`);
+    return n;
+  };
+  try {
+    return {
+      ir: v.ir, vi: v.vi, out: v.out, labels: v.labels, boxes: v.boxes, models: v.models,
+      backend: v.backend as 'wasm' | 'cpu' | undefined,
+      maxSide: num(v['max-side'], 'max-side'),
+      scoreThreshold: num(v['score-threshold'], 'score-threshold'),
+      metrics: !v['no-metrics'],
+    };
+  } catch (e) {
+    console.error((e as Error).message);
+    return null;
+  }
+}
+
+/** Entry point: returns the process exit code (0 ok, 1 nothing fused or fatal error, 2 usage). */
+export async function main(argv: string[]): Promise<number> {
+  const o = parseFuseArgs(argv);
+  if (!o) return argv.includes('--help') || argv.includes('-h') ? 0 : 2;
+  try {
+    const s = await runFuse(o);
+    return s.processed.length > 0 ? 0 : 1;
+  } catch (e) {
+    console.error(`fuse: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
