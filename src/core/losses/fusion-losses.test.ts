@@ -122,7 +122,7 @@ describe('fusion losses: values (CPU)', () => {
   });
 
   it('intensity loss modes give hand-checked values', async () => {
-    const s = [1, 2, 2, 1];
+    const s: [number, number, number, number] = [1, 2, 2, 1];
     const ir = tf.tensor4d([1, 0.2, 0.6, 0], s), vi = tf.tensor4d([0, 0.4, 0.2, 1], s);
     const f = tf.tensor4d([0.5, 0.5, 0.5, 0.5], s);
     // max = [1, .4, .6, 1] → |F − max| = [.5, .1, .1, .5] → 0.3
@@ -153,7 +153,7 @@ describe('fusion losses: values (CPU)', () => {
   });
 
   it('BDLFusion loss is 0 when F equals the saliency target', async () => {
-    const s = [2, 16, 16, 1];
+    const s: [number, number, number, number] = [2, 16, 16, 1];
     const ir = tf.tensor4d(uniform(512, 8), s), vi = tf.tensor4d(uniform(512, 9), s);
     const target = saliencyTarget(ir, vi);
     expect((await read(bdlFusionLoss(target, ir, vi)))[0]).toBeCloseTo(0, 5);
@@ -183,7 +183,7 @@ describe('fusion losses: values (CPU)', () => {
   });
 
   it('frees every intermediate', () => {
-    const s = [1, 12, 12, 1];
+    const s: [number, number, number, number] = [1, 12, 12, 1];
     const [f, ir, vi] = [10, 11, 12].map((k) => tf.tensor4d(uniform(144, k), s));
     const wts = tf.tensor4d(uniform(288, 13), [1, 12, 12, 2]);
     for (const mode of ['max', 'mean', 'saliency', 'weighted'] as const) {

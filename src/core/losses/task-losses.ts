@@ -1,0 +1,156 @@
+/**
+ * Task losses of the segmenter + detector S: class-weighted segmentation cross-entropy and
+ * the CenterNet detection loss. Both are differentiable on the WASM backend and numerically
+ * stable for any logits (log-softmax and softplus, no log of a probability).
+ *
+ * Returned tensors belong to the caller; intermediates are freed with `tf.tidy`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { NUM_DET_CLASSES } from '../types';
+import type { DetectionTargetTensors } from '../detect/centernet';
+
+// ---------------------------------------------------------------------------------------------
+// Segmentation
+
+/**
+ * Pixel share of each MSRS class on our `msrs/train` split (data README), in class-index
+ * order: unlabelled, car, person, bike, curve, car_stop, guardrail, color_cone, bump.
+ */
+export const MSRS_PIXEL_SHARE: readonly number[] = [0.925, 0.039, 0.011, 0.0074, 0.0056, 0.0051, 0.0012, 0.002, 0.0035];
+
+/**
+ * ENet class weights (Paszke et al. 2016): `w_c = 1 / ln(c + p_c)` with p_c the pixel share.
+ * With c = 1.02 the weights stay bounded (≤ 1/ln 1.02 ≈ 50) for very rare classes, unlike
+ * inverse or median frequency, which would weight guardrail (0.12 %) ~800× over background.
+ */
+export function enetClassWeights(shares: readonly number[], c = 1.02): number[] {
+  return shares.map((p) => 1 / Math.log(c + p));
+}
+
+/**
+ * Class weights for MSRS segmentation: {@link enetClassWeights} of {@link MSRS_PIXEL_SHARE}
+ * (≈ unlabelled 1.5, car 17, person 33, bike 37, curve 40, car_stop 40, guardrail 48,
+ * color_cone 46, bump 43). Unlabelled (92.5 % of pixels) keeps ~40 % of the total weight mass.
+ */
+export function msrsClassWeights(): number[] {
+  return enetClassWeights(MSRS_PIXEL_SHARE);
+}
+
+/**
+ * Class-weighted softmax cross-entropy, normalised by the sum of the pixel weights (as
+ * PyTorch's `CrossEntropyLoss(weight)`): `Σ_p w[y_p]·(−log softmax(z_p)[y_p]) / Σ_p w[y_p]`.
+ * Labels outside `0..C−1` (e.g. 255 for padding) are ignored (weight 0). A scalar.
+ *
+ * @param logits `[B,H,W,C]` raw scores (C = 9 for MSRS).
+ * @param labels `[B,H,W]` int32 class indices.
+ * @param classWeights C weights (default all 1; use {@link msrsClassWeights} for MSRS).
+ */
+export function segmentationLoss(
+  logits: tf.Tensor4D, labels: tf.Tensor3D, classWeights?: readonly number[],
+): tf.Scalar {
+  const [b, h, w, c] = logits.shape;
+  if (labels.rank !== 3 || labels.shape[0] !== b || labels.shape[1] !== h || labels.shape[2] !== w) {
+    throw new Error(`segmentationLoss: labels [${labels.shape.join(',')}] do not match logits [${logits.shape.join(',')}]`);
+  }
+  if (classWeights && classWeights.length !== c) {
+    throw new Error(`segmentationLoss: ${classWeights.length} class weights for ${c} classes`);
+  }
+  return tf.tidy(() => {
+    const lab = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
+    // oneHot gives an all-zero row for out-of-range labels, which drops them below.
+    const onehot = tf.oneHot(tf.reshape(lab, [b * h * w]), c) as tf.Tensor2D;
+    const logp = tf.logSoftmax(tf.reshape(logits, [b * h * w, c]));
+    const nll = tf.neg(tf.sum(tf.mul(onehot, logp), 1));
+    const wts = classWeights ? tf.tensor1d(classWeights as number[], 'float32') : tf.ones([c]);
+    const pw = tf.sum(tf.mul(onehot, wts), 1);
+    return tf.div(tf.sum(tf.mul(pw, nll)), tf.maximum(tf.sum(pw), 1e-12)) as tf.Scalar;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection (CenterNet)
+
+/** Weights of the three detection terms. */
+export interface DetectionLossWeights {
+  /** Heat-map focal loss (default 1). */
+  heat?: number;
+  /**
+   * Log-size L1 (default 1). CenterNet weighs its size term 0.1 because it regresses raw sizes
+   * in output cells (errors of several units); our sizes are log-space (errors ~0.1–1), on the
+   * scale of the offset term, so the same weight fits.
+   */
+  size?: number;
+  /** Offset L1 (default 1). */
+  offset?: number;
+}
+
+/** The detection loss and its terms (weighted total and unweighted terms), all scalars owned by the caller. */
+export interface DetectionLossTerms {
+  total: tf.Scalar;
+  heat: tf.Scalar;
+  size: tf.Scalar;
+  offset: tf.Scalar;
+}
+
+/**
+ * CenterNet loss terms for a batch.
+ *
+ * * heat: penalty-reduced pixel-wise focal loss (α = 2, β = 4) on sigmoid heat maps,
+ *   `−1/N Σ { (1−p)^α log p  at y = 1;  (1−y)^β p^α log(1−p)  otherwise }`, N = number of
+ *   centres (heat-map cells equal to 1) in the batch, at least 1. `log p = −softplus(−z)` and
+ *   `log(1−p) = −softplus(z)` keep it finite for any logit z (no clamping needed).
+ * * size, offset: L1 at object centres (mask), averaged over the 2 coordinates of every object.
+ *
+ * @param det `[B,h,w,7]` raw head output (channels 0..2 heat logits, 3..4 log-size, 5..6 offset).
+ * @param targets from `encodeBatch`/`targetsToTensors` (detect/centernet.ts).
+ */
+export function detectionLossTerms(
+  det: tf.Tensor4D, targets: DetectionTargetTensors, weights: DetectionLossWeights = {},
+): DetectionLossTerms {
+  const [b, h, w, c] = det.shape;
+  const nc = NUM_DET_CLASSES;
+  if (c !== nc + 4) throw new Error(`detectionLoss: expected ${nc + 4} channels, got ${c}`);
+  const ts = targets.heatmap.shape;
+  if (ts[0] !== b || ts[1] !== h || ts[2] !== w || ts[3] !== nc) {
+    throw new Error(`detectionLoss: targets [${ts.join(',')}] do not match head [${det.shape.join(',')}]`);
+  }
+  const [heat, size, offset] = tf.tidy(() => {
+    const z = tf.slice(det, [0, 0, 0, 0], [b, h, w, nc]);
+    const sz = tf.slice(det, [0, 0, 0, nc], [b, h, w, 2]);
+    const of = tf.slice(det, [0, 0, 0, nc + 2], [b, h, w, 2]);
+    const gt = targets.heatmap;
+    // Centres are exact 1s; the next value on a Gaussian is ≤ exp(−1/(2σ²)) < 0.9996 for the
+    // radii that occur (≤ 60 cells), so this threshold only catches float noise.
+    const pos = tf.cast(tf.greaterEqual(gt, 1 - 1e-5), 'float32');
+    const neg = tf.sub(1, pos);
+    const p = tf.sigmoid(z);
+    const oneMinusP = tf.sigmoid(tf.neg(z));
+    const logP = tf.neg(tf.softplus(tf.neg(z)));
+    const log1mP = tf.neg(tf.softplus(z));
+    const posTerm = tf.sum(tf.mul(tf.mul(pos, tf.square(oneMinusP)), logP));
+    const negW = tf.mul(neg, tf.square(tf.square(tf.sub(1, gt))));
+    const negTerm = tf.sum(tf.mul(tf.mul(negW, tf.square(p)), log1mP));
+    const nPos = tf.maximum(tf.sum(pos), 1);
+    const heatL = tf.div(tf.neg(tf.add(posTerm, negTerm)), nPos);
+
+    const m = targets.mask;
+    const nReg = tf.add(tf.mul(tf.sum(m), 2), 1e-4);
+    const sizeL = tf.div(tf.sum(tf.mul(m, tf.abs(tf.sub(sz, targets.size)))), nReg);
+    const offL = tf.div(tf.sum(tf.mul(m, tf.abs(tf.sub(of, targets.offset)))), nReg);
+    return [heatL, sizeL, offL] as tf.Scalar[];
+  });
+  const total = tf.tidy(() => tf.addN([
+    tf.mul(heat, weights.heat ?? 1), tf.mul(size, weights.size ?? 1), tf.mul(offset, weights.offset ?? 1),
+  ]) as tf.Scalar);
+  return { total, heat, size, offset };
+}
+
+/**
+ * CenterNet detection loss `w_heat·L_heat + w_size·L_size + w_offset·L_offset` (a scalar);
+ * see {@link detectionLossTerms}. Default weights (1, 1, 1), see {@link DetectionLossWeights}.
+ */
+export function detectionLoss(
+  det: tf.Tensor4D, targets: DetectionTargetTensors, weights: DetectionLossWeights = {},
+): tf.Scalar {
+  return tf.tidy(() => detectionLossTerms(det, targets, weights).total);
+}
