@@ -119,11 +119,18 @@ async function pairFolders(o: FuseOptions): Promise<{ pairs: FilePair[]; unmatch
 
 /** Reads `--boxes` (MSRS detection.json schema): ground truth by lower-case file stem. */
 async function readBoxes(file: string): Promise<Map<string, GroundTruthBox[]>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`--boxes ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`--boxes ${file}: ${(e as Error).message}`);
+    json = JSON.parse(text);
+  } catch {
+    // JSON.parse quotes the offending text, which for a binary file is noise.
+    throw new Error(`--boxes ${file}: not valid JSON`);
   }
   const images = (json as { images?: unknown })?.images;
   if (!Array.isArray(images)) throw new Error(`--boxes ${file}: no "images" array`);
@@ -166,6 +173,23 @@ const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(6) : String(v));
 const pct = (v: number): string => `${(100 * v).toFixed(2)} %`;
 
+/**
+ * `detections.json` in the schema of MSRS `detection.json` plus a score per box, one box per
+ * line so the file stays readable and diffable.
+ */
+function detectionsJson(images: { file: string; width: number; height: number; boxes: number[][] }[]): string {
+  const head = {
+    classes: [...DET_CLASSES],
+    format: 'boxes=[x1,y1,x2,y2,classIndex,score] in pixels of the processed image (x right / y down)',
+  };
+  const ims = images.map((im) => {
+    const boxes = im.boxes.length ? `[\n${im.boxes.map((b) => `    ${JSON.stringify(b)}`).join(',\n')}\n   ]` : '[]';
+    return `  {"file": ${JSON.stringify(im.file)}, "width": ${im.width}, "height": ${im.height},\n   "boxes": ${boxes}}`;
+  });
+  const top = JSON.stringify(head, null, 1).slice(0, -2);
+  return `${top},\n "images": [\n${ims.join(',\n')}\n ]\n}\n`;
+}
+
 /** Loads F and S from `<dir>/fusion` and `<dir>/segdet`. @throws naming the folder and the problem. */
 export async function loadPipelineModels(dir: string): Promise<PipelineModels> {
   const fusion = fusionDef.init(0);
@@ -194,7 +218,16 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     const { pairs, unmatched } = await pairFolders(o);
     const skipped: FuseSummary['skipped'] = [...unmatched];
     for (const u of unmatched) log(`skip ${u.path}: ${u.reason}`);
-    const gtBoxes = o.boxes ? await readBoxes(o.boxes) : null;
+    let gtBoxes: Map<string, GroundTruthBox[]> | null = null;
+    if (o.boxes) {
+      try {
+        gtBoxes = await readBoxes(o.boxes);
+      } catch (e) {
+        // A bad annotation file costs the detection score, not the fusion run.
+        skipped.push({ path: o.boxes, reason: (e as Error).message });
+        log(`${(e as Error).message}: detection is not scored`);
+      }
+    }
     log(`${pairs.length} pair${pairs.length === 1 ? '' : 's'} to fuse (backend ${o.backend ?? 'wasm'}, models ${modelsDir})`);
 
     for (const sub of ['fused', 'rgb', 'seg']) await mkdir(path.join(o.out, sub), { recursive: true });
@@ -270,11 +303,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
       }
     }
 
-    await writeFile(path.join(o.out, 'detections.json'), JSON.stringify({
-      classes: [...DET_CLASSES],
-      format: 'boxes=[x1,y1,x2,y2,classIndex,score] in pixels of the processed image (x right / y down)',
-      images: detImages,
-    }, null, 1) + '\n');
+    await writeFile(path.join(o.out, 'detections.json'), detectionsJson(detImages));
 
     let meanMetrics: FusionMetrics | null = null;
     if (withMetrics) {
@@ -289,7 +318,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     }
 
     let task: TaskMetricsReport | null = null;
-    if (o.labels || o.boxes) {
+    if (o.labels || gtBoxes) {
       task = {};
       if (o.labels) {
         const s = segmentationScores(conf);
@@ -298,7 +327,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
         log(`segmentation on ${segPairs} pair(s): mIoU ${pct(s.mIoU)} (classes present in the ground truth)`);
         log('  ' + SEG_CLASSES.map((c, i) => `${c} ${s.perClassIoU[i] === null ? '-' : pct(s.perClassIoU[i]!)}`).join(', '));
       }
-      if (o.boxes) {
+      if (gtBoxes) {
         const d = meanAveragePrecision(detPreds, detGts, DET_CLASSES.length, 0.5);
         const perClassAP = Object.fromEntries(DET_CLASSES.map((c, i) => [c, d.perClassAP[i]]));
         task.detection = { pairs: detPreds.length, mAP50: d.mAP, perClassAP };
