@@ -29,6 +29,13 @@ describe('pairFiles', () => {
       { stem: 'c', ir: 'x/c-ir.png', vi: 'x/c-vi.png', label: 'x/c_label.png' },
     ]);
   });
+  it('strips a role affix inside a role folder, and lets a name affix override a misleading folder', () => {
+    const r = pairFiles(['ir/x_ir.png', 'vi/X_VI.png', 'infrared-project/y_vi.png', 'infrared-project/y_ir.png']);
+    expect(r.pairs).toEqual([
+      { stem: 'x', ir: 'ir/x_ir.png', vi: 'vi/X_VI.png' },
+      { stem: 'y', ir: 'infrared-project/y_ir.png', vi: 'infrared-project/y_vi.png' },
+    ]);
+  });
   it('accepts Windows separators and does not pair across different folder groups', () => {
     const r = pairFiles(['a\\ir\\1.png', 'a\\vi\\1.png', 'b/ir/2.png', 'c/vi/2.png']);
     expect(r.pairs).toEqual([{ stem: '1', ir: 'a\\ir\\1.png', vi: 'a\\vi\\1.png' }]);
