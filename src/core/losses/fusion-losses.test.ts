@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  bdlFusionLoss, discriminatorLoss, generatorAdversarialLoss, gradientLoss, intensityLoss, irSaliency,
+  bdlFusionLoss, discriminatorLoss, fixedConv, generatorAdversarialLoss, gradientLoss, intensityLoss, irSaliency,
   saliencyTarget, sobel, ssim, ssimLoss, ssimMap,
 } from './fusion-losses';
 import {
@@ -76,6 +76,25 @@ describe('fusion losses: values (CPU)', () => {
     m.dispose();
     expect((await read(ssim(a, b)))[0]).toBeCloseTo(refSsim(da, db, h, w, 11), 5);
     tf.dispose([a, b]);
+  });
+
+  it('fixedConv: value and input gradient equal tf.conv2d\'s native ones (same and valid, multi-channel)', async () => {
+    type Shape = [number, number, number, number];
+    const cases: [Shape, 'same' | 'valid'][] = [[[3, 3, 1, 2], 'same'], [[5, 3, 2, 3], 'valid'], [[3, 5, 2, 3], 'same']];
+    for (const [shape, padding] of cases) {
+      const k = uniform(shape.reduce((p, q) => p * q, 1), 61, -1, 1);
+      const cin = shape[2];
+      const x = tf.tensor4d(uniform(2 * 9 * 8 * cin, 62), [2, 9, 8, cin]);
+      const kt = tf.tensor4d(k, shape);
+      const weightOut = (y: tf.Tensor) => tf.sum(tf.mul(y, tf.tensor(uniform(y.size, 63), y.shape)));
+      const ours = tf.grad((a) => weightOut(fixedConv(a as tf.Tensor4D, k, shape, padding)))(x);
+      const native = tf.grad((a) => weightOut(tf.conv2d(a as tf.Tensor4D, kt, 1, padding)))(x);
+      const [go, gn] = [await read(ours), await read(native)];
+      for (let i = 0; i < go.length; i++) expect(go[i]).toBeCloseTo(gn[i], 4);
+      const [vo, vn] = [await read(fixedConv(x, k, shape, padding)), await read(tf.conv2d(x, kt, 1, padding))];
+      for (let i = 0; i < vo.length; i++) expect(vo[i]).toBeCloseTo(vn[i], 5);
+      tf.dispose([x, kt]);
+    }
   });
 
   it('Sobel gives 8 per unit slope inside a ramp and matches a zero-padded reference', async () => {

@@ -38,12 +38,13 @@ function make(inputs: Input[]): tf.Tensor[] {
   return inputs.map((x) => tf.tensor(x.data, x.shape, x.dtype ?? 'float32'));
 }
 
-/** Loss value and gradients w.r.t. the inputs listed in `wrt`, on `backend`. */
+/** Loss value and gradients w.r.t. the inputs listed in `wrt`, on `backend`; fails if tensors leak. */
 export async function lossAndGrads(
   backend: 'cpu' | 'wasm', f: LossFn, inputs: Input[], wrt: number[],
 ): Promise<{ loss: number; grads: Float32Array[] }> {
   await useBackend(backend);
   const xs = make(inputs);
+  const before = tf.memory().numTensors;
   const { value, grads } = tf.valueAndGrads((...ws: tf.Tensor[]) => {
     const all = xs.slice();
     wrt.forEach((k, i) => { all[k] = ws[i]; });
@@ -51,7 +52,10 @@ export async function lossAndGrads(
   })(wrt.map((k) => xs[k]));
   const loss = (await value.data())[0];
   const out = await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array));
-  tf.dispose([value, ...grads, ...xs]);
+  tf.dispose([value, ...grads]);
+  // Nothing but the value and the gradients may survive a gradient computation.
+  expect(tf.memory().numTensors, `tensors leaked by the loss or its gradient on ${backend}`).toBe(before);
+  tf.dispose(xs);
   return { loss, grads: out };
 }
 
