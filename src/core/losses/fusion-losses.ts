@@ -69,6 +69,9 @@ export function fixedConv(
  * offline by a separate saliency detector; no pretrained detector can be used here, and LC is
  * the classic training-free choice: hot objects (pedestrians, engines) that stand out from the
  * IR background score high. It depends on the IR input only and carries no gradient.
+ * Caveats: LC is two-sided (pixels far *below* the typical IR level, e.g. cold sky, score high
+ * too), and it is computed per batch item, so a crop's map differs from the full image's; to
+ * use full-image maps, compute them once and pass them as `saliency` to the losses below.
  *
  * @param ir `[B,H,W,1]` in [0,1].
  * @returns `[B,H,W,1]` in [0,1].
