@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../nn/random';
-import { cropBoxes, sampleCrops, type TrainPair } from './batch';
+import { sampleCrops, type TrainPair } from './batch';
 
 function pair(w: number, h: number): TrainPair {
   const ir = new Float32Array(w * h), vi = new Float32Array(w * h), label = new Uint8Array(w * h);
@@ -34,11 +34,18 @@ describe('sampleCrops', () => {
   });
 });
 
-describe('cropBoxes', () => {
-  it('shifts, clips, mirrors and drops mostly-hidden boxes', () => {
-    expect(cropBoxes([[10, 10, 20, 20, 2]], 5, 5, 100, 100, false, 0.4)).toEqual([[5, 5, 15, 15, 2]]);
-    expect(cropBoxes([[10, 10, 20, 20, 2]], 5, 5, 100, 100, true, 0.4)).toEqual([[85, 5, 95, 15, 2]]);
-    expect(cropBoxes([[0, 0, 10, 10, 1]], 8, 0, 50, 50, false, 0.4)).toEqual([]);
-    expect(cropBoxes([[0, 0, 10, 10, 1]], 4, 0, 50, 50, false, 0.4)).toEqual([[0, 0, 6, 10, 1]]);
+describe('sampleCrops boxes', () => {
+  it('moves boxes into the crop and mirrors them with the pixels', () => {
+    const p = pair(10, 8);
+    p.boxes = [[0, 0, 10, 8, 1]];
+    const b = sampleCrops([p], { batch: 8, cropHeight: 8, cropWidth: 10 }, new Rng(3));
+    for (const boxes of b.boxes!) expect(boxes).toEqual([[0, 0, 10, 8, 1]]);
+    p.boxes = [[0, 0, 4, 8, 2]];
+    const flips = sampleCrops([p], { batch: 16, cropHeight: 8, cropWidth: 10 }, new Rng(3));
+    flips.boxes!.forEach((boxes, k) => {
+      // A flipped crop has IR value 9 (pixel x=9) at its first position.
+      const flipped = flips.irvi[2 * k * 80] === 9;
+      expect(boxes).toEqual([flipped ? [6, 0, 10, 8, 2] : [0, 0, 4, 8, 2]]);
+    });
   });
 });

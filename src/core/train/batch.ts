@@ -4,6 +4,7 @@
  */
 import type { GroundTruthBox } from '../types';
 import type { Rng } from '../nn/random';
+import { cropBoxes, flipBoxesHorizontal } from '../detect/boxes';
 
 /** One training pair in memory: IR and visible Y planes in [0,1], optional labels and boxes. */
 export interface TrainPair {
@@ -83,26 +84,10 @@ export function sampleCrops(pairs: TrainPair[], opts: CropOptions, rng: Rng): Cr
         if (out.label) out.label[d] = p.label![s];
       }
     }
-    if (out.boxes) out.boxes.push(cropBoxes(p.boxes!, x0, y0, w, h, flip, minVisible));
+    if (out.boxes) {
+      const inside = cropBoxes(p.boxes!, x0, y0, w, h, minVisible);
+      out.boxes.push(flip ? flipBoxesHorizontal(inside, w) : inside);
+    }
   });
-  return out;
-}
-
-/**
- * Moves boxes into a crop window (then mirrors them when `flip`), clipping to the window and
- * dropping boxes of which less than `minVisible` of the area remains.
- */
-export function cropBoxes(
-  boxes: GroundTruthBox[], x0: number, y0: number, w: number, h: number, flip: boolean, minVisible: number,
-): GroundTruthBox[] {
-  const out: GroundTruthBox[] = [];
-  for (const [bx1, by1, bx2, by2, cls] of boxes) {
-    const x1 = Math.max(bx1 - x0, 0), y1 = Math.max(by1 - y0, 0);
-    const x2 = Math.min(bx2 - x0, w), y2 = Math.min(by2 - y0, h);
-    if (x2 <= x1 || y2 <= y1) continue;
-    const area = (bx2 - bx1) * (by2 - by1);
-    if (area > 0 && ((x2 - x1) * (y2 - y1)) / area < minVisible) continue;
-    out.push(flip ? [w - x2, y1, w - x1, y2, cls] : [x1, y1, x2, y2, cls]);
-  }
   return out;
 }
