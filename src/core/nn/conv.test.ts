@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { useBackend } from '../../cli/node-backend';
 import { conv2d, convMacs, countConvMacs, samePadding, type ConvActivation } from './conv';
 import { Rng } from './random';

@@ -18,8 +18,10 @@
  * Tests compare both gradients with the native `tf.conv2d` gradient on the CPU backend.
  *
  * The entry point must register tfjs's gradient functions (for the ops around this one):
- * `@tensorflow/tfjs-core/dist/register_all_gradients` under a bundler or Vitest, or
- * `@tensorflow/tfjs` under plain Node, whose ESM resolver cannot load the former.
+ * `@tensorflow/tfjs` in Node (`cli/node-backend.ts` does), or
+ * `@tensorflow/tfjs-core/dist/register_all_gradients` under a bundler. (In Node that path is an
+ * ESM file that plain Node cannot load, and under Vitest it loads a second copy of tfjs-core
+ * whose gradients break depending on import order.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 

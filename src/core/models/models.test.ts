@@ -1,0 +1,150 @@
+/**
+ * The checks every model must pass: shapes, budgets, exact MAC counts, no tensor leaks,
+ * seeded init, gradients against finite differences, and WASM against CPU.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../../cli/node-backend';
+import { countConvMacs } from '../nn/conv';
+import { disposeParams, checkParams, type ModelDef } from './model-def';
+import {
+  directionalCheck, maxRelErr, outputTensors, probeGrads, probeWeights, randomInput, randomiseParams,
+} from './model-test-utils';
+import { fusion } from './fusion';
+import { segdet } from './segdet';
+
+interface Case {
+  model: ModelDef<unknown>;
+  inChannels: number;
+  /** Expected output shapes for input [2, 64, 96, C]. */
+  outShapes: number[][];
+  maxParams: number;
+  /** Budget of multiply-adds at 640×480. */
+  maxMacs640: number;
+  /** Tiny input for finite differences and backend comparison. */
+  tiny: number[];
+  /** Parameters probed by finite differences. */
+  probe: string[];
+  /**
+   * Finite-difference step (on a unit direction over the whole parameter). Float32 forward
+   * noise grows as the step shrinks and relu kinks bite as it grows; this is the measured sweet
+   * spot for the model's depth and output size.
+   */
+  eps: number;
+}
+
+const CASES: Case[] = [
+  {
+    model: fusion as ModelDef<unknown>, inChannels: 2, outShapes: [[2, 64, 96, 1]],
+    maxParams: 200_000, maxMacs640: 4000 * 640 * 480,
+    tiny: [2, 8, 12, 2], probe: ['e0/kernel', 'e2/kernel', 'm2/bias', 'u0/kernel', 'head/kernel', 'head/gain'],
+    eps: 1e-3,
+  },
+  {
+    model: segdet as ModelDef<unknown>, inChannels: 1,
+    outShapes: [[2, 16, 24, 7], [2, 64, 96, 9]], // sorted keys: det, seg
+    maxParams: Infinity, maxMacs640: 2e9,
+    tiny: [1, 32, 64, 1], probe: ['c1/kernel', 'c5/kernel', 'c9/bias', 'l2/kernel', 'seg/kernel', 'det/bias'],
+    eps: 3e-3,
+  },
+];
+
+describe.each(CASES)('model $model.name', (c) => {
+  const { model } = c;
+  let params: ReturnType<typeof model.init>;
+  beforeAll(async () => {
+    await useBackend('cpu');
+    params = model.init(7);
+  });
+  afterAll(() => disposeParams(params));
+
+  it('has the expected output shapes and frees every intermediate', () => {
+    const x = randomInput([2, 64, 96, c.inChannels], 1);
+    const before = tf.memory().numTensors;
+    const outs = outputTensors(model.apply(params, x));
+    expect(outs.map((t) => t.shape)).toEqual(c.outShapes);
+    expect(tf.memory().numTensors).toBe(before + outs.length);
+    tf.dispose(outs);
+    tf.tidy(() => { model.apply(params, x); });
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+
+  it('stays within its parameter and multiply-add budgets', () => {
+    expect(model.paramCount(params)).toBeLessThanOrEqual(c.maxParams);
+    expect(model.macs(480, 640)).toBeLessThanOrEqual(c.maxMacs640);
+    expect(model.macs(480, 640)).toBe(model.macs(640, 480));
+  });
+
+  it('reports exactly the multiply-adds that apply runs', () => {
+    const x = randomInput([2, 64, 96, c.inChannels], 1);
+    const { macs } = countConvMacs(() => tf.tidy(() => { model.apply(params, x); }));
+    expect(macs).toBe(2 * model.macs(64, 96));
+    x.dispose();
+  });
+
+  it('initialises deterministically from the seed', () => {
+    const a = model.init(3);
+    const b = model.init(3);
+    const d = model.init(4);
+    const names = Object.keys(a).sort();
+    expect(Object.keys(b).sort()).toEqual(names);
+    const k = names.find((n) => n.endsWith('/kernel'))!;
+    expect(Array.from(a[k].dataSync())).toEqual(Array.from(b[k].dataSync()));
+    expect(Array.from(a[k].dataSync())).not.toEqual(Array.from(d[k].dataSync()));
+    expect(() => checkParams(model, a)).not.toThrow();
+    const first = names[0];
+    const partial = { ...a };
+    delete partial[first];
+    expect(() => checkParams(model, partial)).toThrow(new RegExp(`missing parameter '${first}'`));
+    [a, b, d].forEach(disposeParams);
+  });
+
+  it('rejects inputs of the wrong shape', () => {
+    const bad = tf.zeros([1, model.stride * 2 + 1, model.stride * 2, c.inChannels]) as tf.Tensor4D;
+    expect(() => model.apply(params, bad)).toThrow(/multiples of/);
+    const badC = tf.zeros([1, model.stride, model.stride, c.inChannels + 1]) as tf.Tensor4D;
+    expect(() => model.apply(params, badC)).toThrow(/input must be/);
+    tf.dispose([bad, badC]);
+  });
+
+  it('has gradients equal to central finite differences', () => {
+    const p = model.init(11);
+    randomiseParams(p, 5);
+    const x = randomInput(c.tiny, 2);
+    const rs = probeWeights(model, p, x, 3);
+    const { grads } = probeGrads(model, p, x, rs, c.probe);
+    for (const [i, name] of c.probe.entries()) {
+      const { analytic, numeric } = directionalCheck(model, p, x, rs, name, grads[name], c.eps, 100 + i);
+      expect(Math.abs(analytic), name).toBeGreaterThan(1e-2); // the probe sees a real signal
+      // 2 %: float32 central differences through a deep relu net are good to about 1 %
+      // (measured); a wrong transpose, flip, stride or missing term is off by far more.
+      expect(Math.abs(analytic - numeric), `${name}: ${analytic} vs ${numeric}`).toBeLessThan(0.02 * Math.abs(analytic));
+    }
+    x.dispose();
+    disposeParams(p);
+  });
+
+  it('gives the same outputs and gradients on WASM as on CPU', async () => {
+    const p = model.init(13);
+    randomiseParams(p, 6);
+    const x = randomInput(c.tiny, 4);
+    const rs = probeWeights(model, p, x, 5);
+    const names = Object.keys(p).sort();
+    const ref = probeGrads(model, p, x, rs, names);
+    await useBackend('wasm');
+    try {
+      const got = probeGrads(model, p, x, rs, names);
+      const outErr = maxRelErr(got.outputs, ref.outputs);
+      const gradErr = Math.max(...names.map((n) => maxRelErr([got.grads[n]], [ref.grads[n]])));
+      // eslint-disable-next-line no-console
+      console.log(model.name, 'wasm vs cpu', outErr, gradErr);
+      expect(outErr).toBeLessThan(1e-5);
+      expect(gradErr).toBeLessThan(1e-4);
+    } finally {
+      await useBackend('cpu');
+    }
+    x.dispose();
+    disposeParams(p);
+  });
+});
