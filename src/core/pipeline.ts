@@ -40,7 +40,7 @@ export interface PipelineModels {
   segdet: Params;
 }
 
-/** Model definitions; defaults to F and S of the registry. Tests may pass small stand-ins. */
+/** Model definitions; defaults to F (`models/fusion`) and S (`models/segdet`). Tests may pass small stand-ins. */
 export interface PipelineDefs {
   fusion: FusionDefLike;
   segdet: SegDetDefLike;
@@ -107,7 +107,7 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 /**
  * Creates the fuse + segment + detect pipeline over the given parameters.
  * @param models parameters of F (`fusion`) and S (`segdet`).
- * @param defs model definitions (default: the registry's F and S).
+ * @param defs model definitions (default: F and S, imported directly so the bundle skips D and G).
  */
 export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fusion: fusionModel, segdet: segdetModel }): Pipeline {
   const stride = lcmStride(defs.fusion.stride, defs.segdet.stride);
