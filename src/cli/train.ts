@@ -1,0 +1,290 @@
+/**
+ * Training pipeline: `npm run train -- --data ../shared/data [options]`.
+ *
+ * Stages, in order (pick with --stages): F on the fusion loss; D against the frozen F; G to its
+ * saliency warm start; S (segmentation + detection) on F's fused images with augmentation.
+ * Every stage is seeded, prints progress with an ETA, checkpoints every --checkpoint-every steps
+ * (parameters + Adam state) and resumes from its checkpoint with --resume. Trained weights go to
+ * `<out>/<model>/` with a card.json.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { useBackend } from './node-backend';
+import { loadSplit } from './dataset';
+import { loadModelFolderInto, saveModelFolder } from './weights-fs';
+import { fusion } from '../core/models/fusion';
+import { segdet } from '../core/models/segdet';
+import { discriminator } from '../core/models/discriminator';
+import { lossGenerator } from '../core/models/loss-generator';
+import type { ModelDef } from '../core/models/model-def';
+import { Adam, trainLoop, type StepLosses, type StepLog } from '../core/train/loop';
+import { sampleCrops, type TrainPair } from '../core/train/batch';
+import {
+  DEFAULT_SEGDET_WEIGHTS, PRETRAIN_FUSION_WEIGHTS, discriminatorObjective, fusionObjective,
+  lossGeneratorWarmupObjective, segdetObjective,
+} from '../core/train/objectives';
+import { saliencyTarget } from '../core/losses/fusion-losses';
+import { msrsClassWeights } from '../core/losses/task-losses';
+import { encodeBatch, disposeTargets } from '../core/detect/centernet';
+import { padToMultiple, cropTo } from '../core/image/pad';
+import { planesToTensor, tensorToPlane } from '../core/image/tensor';
+import type { Params } from '../core/types';
+
+const STAGES = ['fusion', 'discriminator', 'lossGenerator', 'segdet'] as const;
+type Stage = (typeof STAGES)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: '../shared/data' },
+    stages: { type: 'string', default: STAGES.join(',') },
+    out: { type: 'string', default: 'models' },
+    checkpoints: { type: 'string', default: 'checkpoints' },
+    resume: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
+    backend: { type: 'string', default: 'wasm' },
+    limit: { type: 'string' },
+    'checkpoint-every': { type: 'string', default: '200' },
+    'fusion-steps': { type: 'string', default: '1500' },
+    'fusion-batch': { type: 'string', default: '8' },
+    'fusion-crop': { type: 'string', default: '128' },
+    'fusion-lr': { type: 'string', default: '2e-3' },
+    'disc-steps': { type: 'string', default: '300' },
+    'lossgen-steps': { type: 'string', default: '300' },
+    'segdet-steps': { type: 'string', default: '3000' },
+    'segdet-batch': { type: 'string', default: '8' },
+    'segdet-crop': { type: 'string', default: '256' },
+    'segdet-lr': { type: 'string', default: '2e-3' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  console.log(`usage: npm run train -- --data DIR [--stages ${STAGES.join(',')}] [--out models] [--resume]
+  [--seed N] [--limit N] [--fusion-steps N] [--segdet-steps N] [--disc-steps N] [--lossgen-steps N]
+  [--fusion-batch N] [--fusion-crop PX] [--segdet-batch N] [--segdet-crop PX] [--checkpoint-every N]`);
+  process.exit(0);
+}
+
+const num = (k: keyof typeof args) => Number(args[k]);
+const seed = num('seed');
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+}
+
+/** Prints progress at most every 2 s (and at the last step), with mean step time and ETA. */
+function progressPrinter(stage: string, total: number) {
+  let last = 0;
+  let recent: number[] = [];
+  return (log: StepLog) => {
+    recent.push(log.ms);
+    if (recent.length > 50) recent = recent.slice(-50);
+    const now = performance.now();
+    if (now - last < 2000 && log.step !== total) return;
+    last = now;
+    const ms = recent.reduce((a, b) => a + b, 0) / recent.length;
+    const terms = Object.entries(log.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
+    console.log(`[${stage}] ${log.step}/${total} (${((100 * log.step) / total).toFixed(1)}%) loss ${log.total.toFixed(4)} | ${terms} | lr ${log.lr.toExponential(1)} | ${ms.toFixed(0)} ms/step | ETA ${fmtDuration(((total - log.step) * ms) / 1000)}${log.skipped ? ' | SKIPPED (non-finite loss)' : ''}`);
+  };
+}
+
+interface StageRun {
+  stage: Stage;
+  model: ModelDef<unknown>;
+  params: Params;
+  steps: number;
+  lr: number;
+  loss: (step: number, rng: import('../core/nn/random').Rng) => StepLosses;
+  card: Record<string, unknown>;
+}
+
+/** Trains one stage with checkpoints and resume, then saves `<out>/<model>/`. */
+async function runStage(r: StageRun): Promise<void> {
+  const ckptDir = path.join(args.checkpoints!, r.stage);
+  const opt = new Adam(r.params);
+  let startStep = 0;
+  if (args.resume && existsSync(path.join(ckptDir, 'state.json'))) {
+    const state = JSON.parse(await readFile(path.join(ckptDir, 'state.json'), 'utf8'));
+    await loadModelFolderInto(path.join(ckptDir, 'params'), r.params);
+    const m: Params = {}, v: Params = {};
+    for (const [k, p] of Object.entries(r.params)) { m[k] = tf.variable(tf.zerosLike(p)); v[k] = tf.variable(tf.zerosLike(p)); }
+    await loadModelFolderInto(path.join(ckptDir, 'adam-m'), m);
+    await loadModelFolderInto(path.join(ckptDir, 'adam-v'), v);
+    const asArrays = async (ps: Params) => Object.fromEntries(await Promise.all(Object.entries(ps).map(async ([k, t]) => [k, (await t.data()) as Float32Array])));
+    opt.restore({ step: state.adamStep, m: await asArrays(m), v: await asArrays(v) });
+    tf.dispose([...Object.values(m), ...Object.values(v)]);
+    startStep = state.step;
+    console.log(`[${r.stage}] resumed from ${ckptDir} at step ${startStep}`);
+  }
+  const every = num('checkpoint-every');
+  const print = progressPrinter(r.stage, r.steps);
+  const history: { step: number; total: number }[] = [];
+  let skipped = 0;
+  const t0 = performance.now();
+  const saveCheckpoint = async (step: number) => {
+    const st = await opt.state();
+    const toTensors = (arrs: Record<string, Float32Array>) => Object.fromEntries(Object.entries(arrs).map(([k, a]) => [k, tf.tensor(a, r.params[k].shape)]));
+    const m = toTensors(st.m), v = toTensors(st.v);
+    await saveModelFolder(path.join(ckptDir, 'params'), r.params);
+    await saveModelFolder(path.join(ckptDir, 'adam-m'), m);
+    await saveModelFolder(path.join(ckptDir, 'adam-v'), v);
+    tf.dispose([...Object.values(m), ...Object.values(v)]);
+    await writeFile(path.join(ckptDir, 'state.json'), JSON.stringify({ stage: r.stage, step, adamStep: st.step, seed, steps: r.steps }));
+  };
+  let lastLog: StepLog | undefined;
+  for await (const log of trainLoop({ params: r.params, optimizer: opt, steps: r.steps, startStep, seed: deriveStageSeed(r.stage), lr: r.lr, warmup: Math.min(100, r.steps / 10), loss: r.loss })) {
+    print(log);
+    lastLog = log;
+    if (log.skipped) skipped++;
+    if (log.step % 10 === 0) history.push({ step: log.step, total: +log.total.toFixed(5) });
+    if (log.step % every === 0 && log.step < r.steps) await saveCheckpoint(log.step);
+  }
+  await saveCheckpoint(r.steps);
+  const seconds = (performance.now() - t0) / 1000;
+  const outDir = path.join(args.out!, r.model.name);
+  const card = {
+    name: r.model.name,
+    ...r.card,
+    parameters: r.model.paramCount(r.params),
+    multiplyAddsAt640x480: r.model.macs(480, 640),
+    training: {
+      ...(r.card.training as object),
+      steps: r.steps, seed, backend: tf.getBackend(), seconds: Math.round(seconds), resumedAt: startStep || undefined,
+      skippedSteps: skipped, finalLoss: lastLog ? { total: lastLog.total, ...lastLog.terms } : undefined,
+      lossEvery10Steps: history.length > 400 ? history.filter((_, i) => i % Math.ceil(history.length / 400) === 0) : history,
+    },
+    date: new Date().toISOString(),
+  };
+  await saveModelFolder(outDir, r.params, { card });
+  console.log(`[${r.stage}] saved ${outDir} (${card.parameters} parameters) after ${fmtDuration(seconds)}`);
+  opt.dispose();
+}
+
+function deriveStageSeed(stage: Stage): number {
+  return seed * 1000 + STAGES.indexOf(stage);
+}
+
+/** IR/VI planes of a crop batch as two [B,h,w,1] tensors. */
+function irViTensors(b: { irvi: Float32Array; batch: number; height: number; width: number }): [tf.Tensor4D, tf.Tensor4D] {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(b.irvi, [b.batch, b.height, b.width, 2]);
+    return tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
+  });
+}
+
+/** Loads an already-trained model from `<out>/<name>` into fresh params (for the later stages). */
+async function loadTrained(model: ModelDef<unknown>): Promise<Params> {
+  const p = model.init(seed);
+  await loadModelFolderInto(path.join(args.out!, model.name), p);
+  return p;
+}
+
+/** Fuses every pair at full resolution with F (for S's training data). */
+async function fuseAll(fParams: Params, pairs: TrainPair[]): Promise<void> {
+  const t0 = performance.now();
+  for (const [i, p] of pairs.entries()) {
+    const y = tf.tidy(() => {
+      const x = padToMultiple(planesToTensor([p.ir, p.vi], p.height, p.width), fusion.stride);
+      return cropTo(fusion.apply(fParams, x), p.height, p.width);
+    });
+    p.fused = await tensorToPlane(y);
+    y.dispose();
+    if ((i + 1) % 40 === 0 || i + 1 === pairs.length) console.log(`[segdet] fused ${i + 1}/${pairs.length} training pairs with F (${((performance.now() - t0) / (i + 1)).toFixed(0)} ms/pair)`);
+  }
+}
+
+async function main(): Promise<void> {
+  const stages = args.stages!.split(',').map((s) => s.trim()) as Stage[];
+  for (const s of stages) if (!STAGES.includes(s)) throw new Error(`unknown stage '${s}' (stages: ${STAGES.join(', ')})`);
+  await useBackend(args.backend as 'wasm' | 'cpu');
+  const trainDir = path.join(args.data!, 'msrs', 'train');
+  if (!existsSync(path.join(trainDir, 'ir'))) throw new Error(`no training data at ${trainDir} (expected ir/, vi/, label/, detection.json)`);
+  console.log(`loading ${trainDir} ...`);
+  const pairs = await loadSplit(trainDir, { limit: args.limit ? num('limit') : undefined });
+  console.log(`loaded ${pairs.length} pairs; backend ${tf.getBackend()}; seed ${seed}`);
+  await mkdir(args.out!, { recursive: true });
+  const data = { source: trainDir, pairs: pairs.length, note: 'MSRS pairs from the official test split, see shared/data/README.md' };
+
+  for (const stage of stages) {
+    if (stage === 'fusion') {
+      const batch = num('fusion-batch'), crop = num('fusion-crop');
+      const params = fusion.init(seed);
+      const w = PRETRAIN_FUSION_WEIGHTS;
+      await runStage({
+        stage, model: fusion, params, steps: num('fusion-steps'), lr: num('fusion-lr'),
+        card: { architecture: 'multi-scale CNN (full, 1/2, 1/4 resolution) with a soft max-fusion prior; input [IR, Y_vis], output fused Y (sigmoid)', data, training: { batch, crop, lossWeights: w, augmentation: 'random crops, horizontal flips' } },
+        loss: (_step, rng) => {
+          const b = sampleCrops(pairs, { batch, cropHeight: crop, cropWidth: crop }, rng);
+          const [ir, vi] = irViTensors(b);
+          const f = fusion.apply(params, tf.concat([ir, vi], 3) as tf.Tensor4D);
+          return fusionObjective(f, ir, vi, w);
+        },
+      });
+      tf.dispose(Object.values(params));
+    }
+    if (stage === 'discriminator') {
+      const fParams = await loadTrained(fusion);
+      const params = discriminator.init(seed);
+      const batch = 8, crop = 128;
+      await runStage({
+        stage, model: discriminator, params, steps: num('disc-steps'), lr: 1e-3,
+        card: { architecture: 'patch discriminator on Y images', data, training: { batch, crop, real: 'saliency target m*IR+(1-m)*VI', fake: 'F output (frozen pretrained F)' } },
+        loss: (_step, rng) => {
+          const b = sampleCrops(pairs, { batch, cropHeight: crop, cropWidth: crop }, rng);
+          const [ir, vi] = irViTensors(b);
+          const fake = tf.tidy(() => fusion.apply(fParams, tf.concat([ir, vi], 3) as tf.Tensor4D));
+          const real = saliencyTarget(ir, vi);
+          return discriminatorObjective(discriminator.apply(params, real) as tf.Tensor, discriminator.apply(params, fake) as tf.Tensor);
+        },
+      });
+      tf.dispose([...Object.values(params), ...Object.values(fParams)]);
+    }
+    if (stage === 'lossGenerator') {
+      const params = lossGenerator.init(seed);
+      const batch = 8, crop = 128;
+      await runStage({
+        stage, model: lossGenerator, params, steps: num('lossgen-steps'), lr: 2e-3,
+        card: { architecture: 'small CNN, 2-channel softmax per-pixel loss weights (w_ir, w_vi)', data, training: { batch, crop, objective: 'cross-entropy to the IR saliency map (warm start before TDFusion meta-learning)' } },
+        loss: (_step, rng) => {
+          const b = sampleCrops(pairs, { batch, cropHeight: crop, cropWidth: crop }, rng);
+          const [ir, vi] = irViTensors(b);
+          return lossGeneratorWarmupObjective(lossGenerator.apply(params, tf.concat([ir, vi], 3) as tf.Tensor4D) as tf.Tensor4D, ir);
+        },
+      });
+      tf.dispose(Object.values(params));
+    }
+    if (stage === 'segdet') {
+      const fParams = await loadTrained(fusion);
+      await fuseAll(fParams, pairs);
+      tf.dispose(Object.values(fParams));
+      const batch = num('segdet-batch'), crop = num('segdet-crop');
+      const params = segdet.init(seed);
+      const w = { ...DEFAULT_SEGDET_WEIGHTS, classWeights: msrsClassWeights() };
+      await runStage({
+        stage, model: segdet, params, steps: num('segdet-steps'), lr: num('segdet-lr'),
+        card: { architecture: 'encoder to 1/32 with a light decoder; 9-class segmentation logits + CenterNet head (person, bicycle, car) at 1/4', data, training: { batch, crop, lossWeights: w, input: 'fused Y from the trained F', augmentation: 'random crops, horizontal flips' } },
+        loss: (_step, rng) => {
+          const b = sampleCrops(pairs, { batch, cropHeight: crop, cropWidth: crop }, rng);
+          const x = tf.tensor4d(b.fused!, [b.batch, b.height, b.width, 1]);
+          const labels = tf.tensor3d(b.label!, [b.batch, b.height, b.width], 'int32');
+          const targets = encodeBatch(b.boxes!, b.height, b.width);
+          const out = segdet.apply(params, x);
+          const l = segdetObjective(out, labels, targets, w);
+          disposeTargets(targets);
+          return l;
+        },
+      });
+      tf.dispose(Object.values(params));
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(`train: ${(e as Error).message}`);
+  process.exit(1);
+});
