@@ -1,0 +1,65 @@
+/**
+ * The app opens ready: the backend and its reason are shown, the bundled samples are fused
+ * and drawn (canvas pixels not blank), with no long main-thread task while fusing on WASM.
+ */
+import { expect, test } from '@playwright/test';
+import {
+  appState, canvasStats, keepScreenshot, logBrowserErrors, longTasks, openApp, recordLongTasks,
+  SAMPLE_NAMES, selectPair, waitForFused, waitForReady,
+} from './helpers';
+
+/** Longest main-thread task allowed while fusing (issue 3, item 6). */
+const MAX_LONG_TASK_MS = 200;
+
+test('opens with the samples fused on WASM', async ({ page }, testInfo) => {
+  const errors = logBrowserErrors(page);
+  await recordLongTasks(page);
+  await openApp(page, 'wasm');
+
+  // The loading bar covers download and warm-up, then the backend is shown with its reason.
+  const backend = await waitForReady(page);
+  expect(backend).toBe('wasm');
+  await expect(page.getByTestId('backend-badge')).toContainText('WASM');
+  await expect(page.getByTestId('backend-reason')).toContainText('WASM');
+
+  // All bundled samples fuse without any action.
+  await expect(page.getByTestId('pair-row')).toHaveCount(SAMPLE_NAMES.length);
+  await waitForFused(page, SAMPLE_NAMES.length);
+
+  const timings = await appState<{ firstOverlayMs?: number; pairs: { name: string; ms?: number; size?: unknown }[] }>(page,
+    '{ firstOverlayMs: s.engine.firstOverlayMs, pairs: s.order.map((id) => ({ name: s.pairs[id].name, ms: s.pairs[id].timings && s.pairs[id].timings.pipeline, size: s.pairs[id].size })) }');
+  testInfo.annotations.push({ type: 'timings', description: JSON.stringify(timings) });
+  expect(timings.firstOverlayMs).toBeGreaterThan(0);
+
+  for (const name of SAMPLE_NAMES) {
+    await selectPair(page, name);
+    const st = await canvasStats(page, 'fused-canvas');
+    expect(st.width).toBe(640);
+    expect(st.height).toBe(480);
+    // Not blank: real image content with spread, not a flat fill.
+    expect(st.std).toBeGreaterThan(10);
+    expect(st.nonBlack).toBeGreaterThan(0.5);
+    await keepScreenshot(page, testInfo, `sample-${name}`);
+  }
+
+  const tasks = await longTasks(page);
+  testInfo.annotations.push({ type: 'long tasks', description: JSON.stringify(tasks) });
+  const worst = Math.max(0, ...tasks.map((t) => t.duration));
+  expect(worst, `longest main-thread task ${worst.toFixed(0)} ms`).toBeLessThanOrEqual(MAX_LONG_TASK_MS);
+  expect(errors, errors.join('\n')).toEqual([]);
+});
+
+test('auto ranks a software WebGPU adapter below WASM and says why', async ({ page }, testInfo) => {
+  await openApp(page, 'auto');
+  const backend = await waitForReady(page);
+  const reason = (await page.getByTestId('backend-reason').textContent()) ?? '';
+  testInfo.annotations.push({ type: 'backend', description: `${backend}: ${reason}` });
+  if (backend === 'webgpu') {
+    // A hardware adapter is present on this machine: WebGPU is the right choice.
+    expect(reason).toMatch(/WebGPU/);
+  } else {
+    expect(backend).toBe('wasm');
+    expect(reason).toMatch(/software|no WebGPU|navigator\.gpu|adapter/i);
+  }
+  await keepScreenshot(page, testInfo, 'auto-backend');
+});

@@ -1,0 +1,157 @@
+/**
+ * Shared helpers for the browser specs: open the app on a backend, wait for the engine and
+ * for pairs, read canvas pixels, import files, collect long tasks, keep screenshots.
+ */
+import { expect, type Page, type TestInfo } from '@playwright/test';
+
+export type Backend = 'auto' | 'wasm' | 'webgpu' | 'webgl' | 'cpu';
+
+/** The bundled samples (public/samples/index.json). */
+export const SAMPLE_NAMES = ['00233D', '00412D', '00726N', '01302N'];
+
+/**
+ * Records main-thread long tasks from the first script on (PerformanceObserver 'longtask').
+ * Call before `openApp`.
+ */
+export async function recordLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+    w.__longTasks = [];
+    try {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    } catch { /* not supported */ }
+  });
+}
+
+/** Long tasks seen so far (ms since navigation start). */
+export async function longTasks(page: Page): Promise<{ start: number; duration: number }[]> {
+  return page.evaluate(() => (window as unknown as { __longTasks?: { start: number; duration: number }[] }).__longTasks ?? []);
+}
+
+/** Forwards browser console errors and page errors to the test output. */
+export function logBrowserErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
+/** Opens the app, forcing a backend with the `?backend=` query flag. */
+export async function openApp(page: Page, backend: Backend = 'wasm'): Promise<void> {
+  await page.goto(backend === 'auto' ? './' : `./?backend=${backend}`);
+}
+
+/** Waits until the worker reports ready (backend badge set, loading bar gone). */
+export async function waitForReady(page: Page, timeout = 120_000): Promise<string> {
+  const badge = page.getByTestId('backend-badge');
+  await expect(badge).not.toHaveAttribute('data-backend', '', { timeout });
+  await expect(page.getByTestId('loading-bar')).toHaveCount(0, { timeout });
+  return (await badge.getAttribute('data-backend')) ?? '';
+}
+
+/** Waits until `n` pairs (or all listed) are fused. */
+export async function waitForFused(page: Page, n: number, timeout = 120_000): Promise<void> {
+  await expect(page.locator('[data-testid=pair-row][data-status=done]')).toHaveCount(n, { timeout });
+}
+
+/** Status of a pair row by its name. */
+export function pairRow(page: Page, name: string) {
+  return page.locator(`[data-testid=pair-row][data-pair="${name}"]`);
+}
+
+/** Selects a pair by name and waits for its fused canvas. */
+export async function selectPair(page: Page, name: string): Promise<void> {
+  await pairRow(page, name).click();
+  await expect(pairRow(page, name)).toHaveAttribute('aria-selected', 'true');
+  await expect(page.locator('.viewer-status .pair-title')).toHaveText(name);
+}
+
+/** Simple statistics of a canvas's RGB values. */
+export interface CanvasStats {
+  width: number;
+  height: number;
+  mean: number;
+  std: number;
+  /** Fraction of pixels with any channel > 8. */
+  nonBlack: number;
+}
+
+/** Reads a canvas by test id and summarises its pixels. */
+export async function canvasStats(page: Page, testId: string): Promise<CanvasStats> {
+  return page.getByTestId(testId).first().evaluate((el) => {
+    const c = el as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let s = 0, s2 = 0, nb = 0;
+    const n = c.width * c.height;
+    for (let i = 0; i < d.length; i += 4) {
+      const v = (d[i] + d[i + 1] + d[i + 2]) / 3;
+      s += v;
+      s2 += v * v;
+      if (d[i] > 8 || d[i + 1] > 8 || d[i + 2] > 8) nb++;
+    }
+    const mean = s / n;
+    return { width: c.width, height: c.height, mean, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), nonBlack: nb / n };
+  });
+}
+
+/** The RGBA pixels of a canvas (for exact comparisons against the CLI). */
+export async function canvasPixels(page: Page, testId: string): Promise<{ width: number; height: number; rgba: Uint8Array }> {
+  const r = await page.getByTestId(testId).first().evaluate((el) => {
+    const c = el as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let bin = '';
+    for (let i = 0; i < d.length; i += 0x8000) bin += String.fromCharCode(...d.subarray(i, i + 0x8000));
+    return { width: c.width, height: c.height, b64: btoa(bin) };
+  });
+  return { width: r.width, height: r.height, rgba: new Uint8Array(Buffer.from(r.b64, 'base64')) };
+}
+
+/** Imports files through the file picker (flat list). */
+export async function pickFiles(page: Page, paths: string[]): Promise<void> {
+  await page.getByTestId('file-input').setInputFiles(paths);
+}
+
+/** Imports a whole folder through the folder picker (`webkitdirectory`). */
+export async function pickFolder(page: Page, dir: string): Promise<void> {
+  await page.getByTestId('folder-input').setInputFiles(dir);
+}
+
+/**
+ * Drops in-memory files on the drop zone (a synthetic drop: flat files, no folder entries).
+ * @param files name (may contain `/`, kept only as the file name) and bytes.
+ */
+export async function dropFiles(page: Page, files: { name: string; bytes: Buffer; type?: string }[]): Promise<void> {
+  const payload = files.map((f) => ({ name: f.name, b64: f.bytes.toString('base64'), type: f.type ?? 'image/png' }));
+  const dt = await page.evaluateHandle((items) => {
+    const t = new DataTransfer();
+    for (const it of items) {
+      const bin = atob(it.b64);
+      const u = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+      t.items.add(new File([u], it.name, { type: it.type }));
+    }
+    return t;
+  }, payload);
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dt });
+}
+
+/** Saves a full-page screenshot as a test artifact (kept in test-results/ and the report). */
+export async function keepScreenshot(page: Page, testInfo: TestInfo, name: string): Promise<string> {
+  const path = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage: false });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
+  return path;
+}
+
+/** App state snapshot through the debug handle (plain data only). */
+export async function appState<T>(page: Page, pick: string): Promise<T> {
+  return page.evaluate((expr) => {
+    const fp = (window as unknown as { __fusionPlayground: { store: { getState(): unknown } } }).__fusionPlayground;
+    // eslint-disable-next-line no-new-func
+    return new Function('s', `return (${expr});`)(fp.store.getState()) as unknown;
+  }, pick) as Promise<T>;
+}

@@ -1,0 +1,184 @@
+/**
+ * What the UI does with the engine: start-up (worker init, bundled samples, scheduler),
+ * backend switching, importing files, and removing pairs. Components call these.
+ */
+import { getEngine, type ClientEvent } from '../client';
+import type { BackendChoice } from '../protocol/messages';
+import { dropPair, setInputs } from './cache';
+import { startScheduler } from './scheduler';
+import { useStore, type GtBox, type PairState } from './store/store';
+
+interface SampleIndex {
+  pairs: { name: string; ir: string; vi: string; label?: string; time?: 'day' | 'night' }[];
+}
+interface DetectionFile {
+  images: { file: string; boxes: GtBox[] }[];
+}
+
+let started = false;
+
+function newPair(p: Omit<PairState, 'status' | 'stale' | 'version' | 'detections' | 'notices' | 'metricsStatus'>): PairState {
+  return { ...p, status: 'queued', stale: false, version: 0, detections: [], notices: [], metricsStatus: 'none' };
+}
+
+/** Loads the bundled samples into the store (they fuse as soon as the engine is ready). */
+async function loadSamples(): Promise<void> {
+  const base = new URL('samples/', document.baseURI);
+  const idx = (await (await fetch(new URL('index.json', base))).json()) as SampleIndex;
+  let gt = new Map<string, GtBox[]>();
+  try {
+    const det = (await (await fetch(new URL('detection.json', base))).json()) as DetectionFile;
+    gt = new Map(det.images.map((im) => [im.file.replace(/\.[^.]+$/, ''), im.boxes]));
+  } catch { /* boxes are optional */ }
+  const pairs: PairState[] = [];
+  for (const s of idx.pairs) {
+    const id = `sample:${s.name}`;
+    const url = (p: string) => new URL(p, base).href;
+    setInputs(id, {
+      ir: { kind: 'url', url: url(s.ir), name: s.ir },
+      vi: { kind: 'url', url: url(s.vi), name: s.vi },
+      ...(s.label ? { label: { kind: 'url', url: url(s.label), name: s.label } as const } : {}),
+      thumbs: { ir: url(s.ir), vi: url(s.vi) },
+      ownedUrls: [],
+    });
+    pairs.push(newPair({
+      id, name: s.name, origin: 'sample', time: s.time,
+      paths: { ir: `samples/${s.ir}`, vi: `samples/${s.vi}`, ...(s.label ? { label: `samples/${s.label}` } : {}) },
+      gt: gt.get(s.name),
+    }));
+  }
+  useStore.getState().addPairs(pairs);
+}
+
+function onEngineEvent(e: ClientEvent): void {
+  const s = useStore.getState();
+  switch (e.event) {
+    case 'device-lost':
+      s.addLog('error', `${e.message}. Re-initialising…`);
+      s.setEngine({ status: 'switching' });
+      return;
+    case 'reinitialised':
+    case 'restarted':
+      s.addLog('warn', e.message);
+      s.setEngine({ status: 'ready', progress: null, ...(e.backend ? { backend: e.backend } : {}) });
+      s.requeueAll();
+      return;
+    case 'reinit-failed':
+      s.addLog('error', e.message);
+      s.setEngine({ status: 'error', error: e.message });
+      return;
+  }
+}
+
+/** Starts the app once: worker init (with progress), samples, scheduler. */
+export function startApp(): void {
+  if (started) return;
+  started = true;
+  const client = getEngine();
+  const s = useStore.getState();
+  client.onEvent(onEngineEvent);
+  loadSamples().catch((e: Error) => s.addLog('error', `Bundled samples could not be loaded: ${e.message}`));
+  s.setEngine({ status: 'loading' });
+  const modelBase = new URL('models/', document.baseURI).href;
+  client.init(s.settings.backendChoice, modelBase, { width: 640, height: 480 }, {
+    onProgress: (p) => useStore.getState().setEngine({ progress: p }),
+  }).then((ready) => {
+    const st = useStore.getState();
+    st.setEngine({ status: 'ready', progress: null, backend: ready.backend, models: ready.models, classes: ready.classes, warmupMs: ready.warmupMs });
+    st.addLog('info', `Ready on ${ready.backend.name}: ${ready.backend.reason}`);
+    for (const m of ready.models) if (!m.loaded) st.addLog('warn', `Model ${m.name}: ${m.note}`);
+  }, (e: Error) => {
+    const st = useStore.getState();
+    st.setEngine({ status: 'error', error: e.message, progress: null });
+    st.addLog('error', `Start-up failed: ${e.message}`);
+  });
+  startScheduler(client);
+  // Test and console access (plain functions, no state mutation from outside needed).
+  (globalThis as { __fusionPlayground?: unknown }).__fusionPlayground = { store: useStore, client };
+}
+
+/** Switches the backend; results are re-fused on the new one. */
+export async function switchBackend(choice: BackendChoice): Promise<void> {
+  const s = useStore.getState();
+  s.setSettings({ backendChoice: choice });
+  s.setEngine({ status: 'switching', progress: null });
+  try {
+    const ready = await getEngine().setBackend(choice, {
+      onProgress: (p) => useStore.getState().setEngine({ progress: p }),
+    });
+    const st = useStore.getState();
+    st.setEngine({ status: 'ready', progress: null, backend: ready.backend, models: ready.models, warmupMs: ready.warmupMs });
+    st.addLog('info', `Switched to ${ready.backend.name}: ${ready.backend.reason}`);
+    st.requeueAll();
+  } catch (e) {
+    const st = useStore.getState();
+    st.setEngine({ status: 'error', error: (e as Error).message, progress: null });
+    st.addLog('error', `Backend switch failed: ${(e as Error).message}`);
+  }
+}
+
+/** A file with the path it was found under (folder-relative). */
+export interface PathedFile {
+  path: string;
+  file: File;
+}
+
+let userCounter = 0;
+
+/**
+ * Pairs dropped or picked files by stem (in the worker) and adds the pairs; files left out
+ * go to the import report. Good pairs go on regardless of bad ones.
+ */
+export async function importFiles(files: PathedFile[]): Promise<void> {
+  if (!files.length) return;
+  const s = useStore.getState();
+  let res;
+  try {
+    res = await getEngine().pair(files.map((f) => f.path));
+  } catch (e) {
+    s.addLog('error', `Pairing failed: ${(e as Error).message}`);
+    return;
+  }
+  const pairs: PairState[] = [];
+  for (const p of res.pairs) {
+    const id = `user:${++userCounter}:${p.stem}`;
+    const ir = files[p.ir], vi = files[p.vi];
+    const label = p.label !== undefined ? files[p.label] : undefined;
+    const thumbs = { ir: URL.createObjectURL(ir.file), vi: URL.createObjectURL(vi.file) };
+    setInputs(id, {
+      ir: { kind: 'blob', blob: ir.file, name: ir.path },
+      vi: { kind: 'blob', blob: vi.file, name: vi.path },
+      ...(label ? { label: { kind: 'blob', blob: label.file, name: label.path } as const } : {}),
+      thumbs,
+      ownedUrls: [thumbs.ir, thumbs.vi],
+    });
+    pairs.push(newPair({
+      id, name: p.stem, origin: 'user',
+      paths: { ir: ir.path, vi: vi.path, ...(label ? { label: label.path } : {}) },
+    }));
+  }
+  const st = useStore.getState();
+  st.addUnmatched(res.unmatched, { files: files.length, pairs: pairs.length, unmatched: res.unmatched.length });
+  st.addPairs(pairs, true);
+  st.addLog(pairs.length ? 'info' : 'warn',
+    `Imported ${files.length} file${files.length === 1 ? '' : 's'}: ${pairs.length} pair${pairs.length === 1 ? '' : 's'}, ${res.unmatched.length} left out.`);
+}
+
+/** Removes a pair (aborting its job) and frees its images. */
+export function removePair(id: string): void {
+  useStore.getState().removePair(id);
+  dropPair(id);
+}
+
+/** Removes all imported pairs and clears the report. */
+export function clearImported(): void {
+  const s = useStore.getState();
+  const ids = s.order.filter((id) => s.pairs[id]?.origin === 'user');
+  s.clearUserPairs();
+  for (const id of ids) dropPair(id);
+}
+
+/** Retries a pair that failed. */
+export function retryPair(id: string): void {
+  useStore.getState().updatePair(id, { status: 'queued', error: undefined });
+}

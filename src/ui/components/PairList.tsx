@@ -1,0 +1,74 @@
+/**
+ * The list of pairs with IR/VI thumbnails, status and per-pair actions.
+ */
+import { clearImported, removePair, retryPair } from '../actions';
+import { getInputs } from '../cache';
+import { useStore, type PairState } from '../store/store';
+
+const STATUS_LABEL: Record<PairState['status'], string> = {
+  queued: 'queued', fusing: 'fusing…', done: 'fused', error: 'error',
+};
+
+function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
+  const select = useStore((s) => s.select);
+  const thumbs = getInputs(p.id)?.thumbs;
+  const warn = p.notices.some((n) => n.level === 'warn' && n.code !== 'no-weights');
+  return (
+    <li
+      className={`pair-row${selected ? ' selected' : ''} status-${p.status}`}
+      data-testid="pair-row"
+      data-pair={p.name}
+      data-status={p.status}
+      aria-selected={selected}
+      role="option"
+      onClick={() => select(p.id)}
+    >
+      <div className="thumbs">
+        {thumbs && <img src={thumbs.ir} alt="" loading="lazy" decoding="async" />}
+        {thumbs && <img src={thumbs.vi} alt="" loading="lazy" decoding="async" />}
+      </div>
+      <div className="pair-meta">
+        <div className="pair-name" title={`${p.paths.ir}\n${p.paths.vi}${p.paths.label ? `\n${p.paths.label}` : ''}`}>
+          {p.name}
+        </div>
+        <div className="pair-sub">
+          <span className={`dot ${p.status}${p.stale ? ' stale' : ''}`} />
+          {p.status === 'error' ? <span className="err" title={p.error}>{p.error}</span> : STATUS_LABEL[p.status]}
+          {p.origin === 'sample' && <span className="tag">{p.time ?? 'sample'}</span>}
+          {p.paths.label && <span className="tag" title="Has a ground-truth label">label</span>}
+          {warn && <span className="tag warn" title={p.notices.map((n) => n.message).join('\n')}>notice</span>}
+        </div>
+      </div>
+      <div className="row-actions">
+        {p.status === 'error' && (
+          <button type="button" className="icon" title="Retry" aria-label={`Retry ${p.name}`}
+            onClick={(e) => { e.stopPropagation(); retryPair(p.id); }}>↻</button>
+        )}
+        {p.origin === 'user' && (
+          <button type="button" className="icon" title="Remove" aria-label={`Remove ${p.name}`}
+            onClick={(e) => { e.stopPropagation(); removePair(p.id); }}>×</button>
+        )}
+      </div>
+    </li>
+  );
+}
+
+export function PairList() {
+  const order = useStore((s) => s.order);
+  const pairs = useStore((s) => s.pairs);
+  const selectedId = useStore((s) => s.selectedId);
+  const done = order.filter((id) => pairs[id]?.status === 'done').length;
+  const hasUser = order.some((id) => pairs[id]?.origin === 'user');
+  return (
+    <div className="panel pair-panel">
+      <div className="panel-head">
+        <h2>Pairs</h2>
+        <span className="muted" data-testid="pair-count">{done}/{order.length} fused</span>
+        {hasUser && <button type="button" className="link" onClick={clearImported}>clear imported</button>}
+      </div>
+      <ul className="pair-list" role="listbox" aria-label="Pairs">
+        {order.map((id) => pairs[id] && <PairRow key={id} p={pairs[id]} selected={id === selectedId} />)}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,156 @@
+/**
+ * The image area: a toolbar (view mode, swipe sides, zoom, downloads) and the view(s) of the
+ * selected pair. All views share zoom/pan.
+ */
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { getImages } from '../cache';
+import { fusedPng, gtScale, overlayPng, saveBlob } from '../render';
+import { useSelectedPair, useStore, type ViewMode, type ViewName } from '../store/store';
+import { fitView, setZoom, zoomAt } from '../view-sync';
+import { Stage } from './Stage';
+
+const VIEWS: { value: ViewName; label: string }[] = [
+  { value: 'ir', label: 'IR' },
+  { value: 'vi', label: 'VI' },
+  { value: 'fused', label: 'Fused' },
+];
+const MODES: { value: ViewMode; label: string; title: string }[] = [
+  { value: 'overlay', label: 'Overlay', title: 'One image with segmentation and detection overlays' },
+  { value: 'swipe', label: 'Swipe', title: 'Two images with a draggable divider' },
+  { value: 'grid', label: 'Side by side', title: 'IR, VI and fused side by side, zoom synced' },
+];
+
+function Segmented<T extends string>({ value, options, onChange, label }: {
+  value: T; options: { value: T; label: string; title?: string }[]; onChange: (v: T) => void; label: string;
+}) {
+  return (
+    <div className="segmented" role="radiogroup" aria-label={label}>
+      {options.map((o) => (
+        <button key={o.value} type="button" role="radio" aria-checked={value === o.value}
+          className={value === o.value ? 'on' : ''} title={o.title} onClick={() => onChange(o.value)}>
+          {o.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function markFirstOverlay(): void {
+  const s = useStore.getState();
+  if (s.engine.firstOverlayMs !== undefined) return;
+  const t = performance.now();
+  performance.mark('first-overlay');
+  s.setEngine({ firstOverlayMs: t });
+}
+
+export function Viewer() {
+  const pair = useSelectedPair();
+  const settings = useStore((s) => s.settings);
+  const setSettings = useStore((s) => s.setSettings);
+  const classes = useStore((s) => s.engine.classes);
+  const engineStatus = useStore((s) => s.engine.status);
+  const images = pair && pair.version > 0 ? getImages(pair.id) : undefined;
+  const [busy, setBusy] = useState<string | null>(null);
+  const iw = images?.width ?? 0;
+  const ih = images?.height ?? 0;
+
+  useEffect(() => {
+    if (iw && ih) fitView(iw, ih);
+  }, [pair?.id, iw, ih]);
+
+  const onFirstDraw = useCallback(() => {
+    if (useStore.getState().engine.firstOverlayMs === undefined) requestAnimationFrame(markFirstOverlay);
+  }, []);
+
+  const zoomBy = (f: number) => {
+    const el = document.querySelector('.stage');
+    if (!el || !iw) return;
+    zoomAt(f, el.clientWidth / 2, el.clientHeight / 2, el.clientWidth, el.clientHeight, iw, ih);
+  };
+  const oneToOne = () => {
+    const el = document.querySelector('.stage');
+    if (el && iw) setZoom(1, el.clientWidth, el.clientHeight, iw, ih);
+  };
+
+  const download = async (kind: 'fused' | 'overlay') => {
+    if (!pair || !images) return;
+    setBusy(kind);
+    try {
+      const blob = kind === 'fused'
+        ? await fusedPng(images)
+        : await overlayPng(images, pair.detections, pair.gt, gtScale(pair.source?.ir, images), classes.det, settings);
+      saveBlob(blob, `${pair.name}_${kind}.png`);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  let body: ReactNode;
+  if (!pair) {
+    body = <div className="viewer-empty">No pair selected. Drop IR/VI images or folders on the left.</div>;
+  } else if (!images) {
+    const msg = pair.status === 'error'
+      ? <>Could not fuse <b>{pair.name}</b>: {pair.error}</>
+      : engineStatus === 'ready' ? <>Fusing <b>{pair.name}</b>…</> : <>Waiting for the models…</>;
+    body = <div className={`viewer-empty${pair.status === 'error' ? ' error' : ''}`}>{msg}</div>;
+  } else {
+    const common = {
+      images, version: pair.version, detections: pair.detections, gt: pair.gt,
+      source: pair.source?.ir, classes, settings,
+    };
+    if (settings.viewMode === 'overlay') {
+      body = <Stage {...common} base={settings.base} overlays onFirstDraw={onFirstDraw} />;
+    } else if (settings.viewMode === 'swipe') {
+      body = <Stage {...common} base={settings.swipeA} compare={settings.swipeB} overlays={settings.swipeA === 'fused' || settings.swipeB === 'fused'} onFirstDraw={onFirstDraw} />;
+    } else {
+      body = (
+        <div className="grid3">
+          <Stage {...common} base="ir" overlays={false} />
+          <Stage {...common} base="vi" overlays={false} />
+          <Stage {...common} base="fused" overlays onFirstDraw={onFirstDraw} />
+        </div>
+      );
+    }
+  }
+
+  return (
+    <section className="viewer" aria-label="Viewer">
+      <div className="toolbar">
+        <Segmented label="View mode" value={settings.viewMode} options={MODES} onChange={(v) => setSettings({ viewMode: v })} />
+        {settings.viewMode === 'overlay' && (
+          <Segmented label="Base image" value={settings.base} options={VIEWS} onChange={(v) => setSettings({ base: v })} />
+        )}
+        {settings.viewMode === 'swipe' && (
+          <span className="swipe-pick">
+            <Segmented label="Left image" value={settings.swipeA} options={VIEWS} onChange={(v) => setSettings({ swipeA: v })} />
+            <span className="muted">vs</span>
+            <Segmented label="Right image" value={settings.swipeB} options={VIEWS} onChange={(v) => setSettings({ swipeB: v })} />
+          </span>
+        )}
+        <span className="spacer" />
+        <div className="btn-group" aria-label="Zoom">
+          <button type="button" onClick={() => zoomBy(1 / 1.25)} title="Zoom out" aria-label="Zoom out">−</button>
+          <button type="button" onClick={() => iw && fitView(iw, ih)} title="Fit (double-click the image)">Fit</button>
+          <button type="button" onClick={oneToOne} title="Actual pixels">1:1</button>
+          <button type="button" onClick={() => zoomBy(1.25)} title="Zoom in" aria-label="Zoom in">+</button>
+        </div>
+        <div className="btn-group">
+          <button type="button" disabled={!images || busy !== null} onClick={() => void download('fused')}>Fused PNG</button>
+          <button type="button" disabled={!images || busy !== null} onClick={() => void download('overlay')}>Overlay PNG</button>
+        </div>
+      </div>
+      <div className="viewer-body">{body}</div>
+      {pair && (
+        <div className="viewer-status">
+          <span className="pair-title">{pair.name}</span>
+          {pair.size && <span>{pair.size.width}×{pair.size.height}</span>}
+          {pair.timings && <span title="Decode / pipeline / total">inference {pair.timings.pipeline.toFixed(0)} ms on {pair.backend}</span>}
+          {pair.stale && <span className="tag warn">re-fusing on new backend…</span>}
+          <span className="spacer" />
+          <span className="muted">wheel: zoom · drag: pan · double-click: fit</span>
+        </div>
+      )}
+    </section>
+  );
+}
+

@@ -1,0 +1,235 @@
+/// <reference types="@webgpu/types" />
+/**
+ * Backend start-up for the compute worker: WebGPU → WASM → WebGL → CPU.
+ *
+ * A software WebGPU adapter (`isFallbackAdapter`, or SwiftShader named in the adapter info)
+ * ranks below WASM unless the user picks WebGPU explicitly: it is correct but 100–200× slower
+ * than WASM here (DESIGN §7). The chosen backend comes with a sentence saying why.
+ *
+ * The WebGPU backend is registered with our own factory (replacing the package's) so that we
+ * know the adapter and can watch `device.lost`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type {
+  BackendAttempt, BackendChoice, BackendInfo, BackendName, GpuAdapterSummary,
+} from '../protocol/messages';
+
+/** Order tried by `auto`. */
+export const BACKEND_ORDER: BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
+
+const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': new URL(wasmPlainUrl, import.meta.url).href,
+  'tfjs-backend-wasm-simd.wasm': new URL(wasmSimdUrl, import.meta.url).href,
+  'tfjs-backend-wasm-threaded-simd.wasm': new URL(wasmThreadedSimdUrl, import.meta.url).href,
+});
+
+/** Called when the GPU device is lost without us asking for it. */
+export type DeviceLostHandler = (message: string) => void;
+
+interface GpuState {
+  device: GPUDevice | null;
+  adapter: GpuAdapterSummary | null;
+  /** Set while we tear the device down ourselves, so `lost` is not reported. */
+  intentional: boolean;
+}
+const gpu: GpuState = { device: null, adapter: null, intentional: false };
+let onDeviceLost: DeviceLostHandler = () => {};
+
+/** Installs the handler for unexpected GPU device loss. */
+export function setDeviceLostHandler(h: DeviceLostHandler): void {
+  onDeviceLost = h;
+}
+
+function summarise(info: GPUAdapterInfo | undefined, isFallback: boolean): GpuAdapterSummary {
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const device = info?.device ?? '';
+  const description = info?.description ?? '';
+  const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
+  const infoFallback = (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
+  return {
+    vendor, architecture, device, description,
+    isSoftware: isFallback || infoFallback || /swiftshader|llvmpipe|software|lavapipe|warp/.test(text),
+  };
+}
+
+function adapterName(a: GpuAdapterSummary): string {
+  const parts = [a.vendor, a.architecture, a.device, a.description].filter((s) => s !== '');
+  return parts.length ? [...new Set(parts)].join(' / ') : 'unnamed adapter';
+}
+
+/** Asks for a WebGPU adapter without creating a device. */
+async function probeAdapter(): Promise<{ adapter: GPUAdapter | null; summary: GpuAdapterSummary | null; note: string }> {
+  if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) {
+    return { adapter: null, summary: null, note: 'this browser exposes no WebGPU (navigator.gpu missing)' };
+  }
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return { adapter: null, summary: null, note: `requestAdapter failed: ${(e as Error).message}` };
+  }
+  if (!adapter) return { adapter: null, summary: null, note: 'no WebGPU adapter available' };
+  const legacyFallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const summary = summarise(adapter.info, legacyFallback);
+  return { adapter, summary, note: adapterName(summary) };
+}
+
+/** Registers (or re-registers) tfjs's `webgpu` backend with a factory we control. */
+function registerWebGpu(): void {
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', async () => {
+    const { adapter, summary, note } = await probeAdapter();
+    if (!adapter || !summary) throw new Error(note);
+    const limits = adapter.limits;
+    const requiredFeatures: GPUFeatureName[] = [];
+    if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+    const device = await adapter.requestDevice({
+      requiredFeatures,
+      requiredLimits: {
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+        maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+        maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      },
+    });
+    gpu.device = device;
+    gpu.adapter = summary;
+    gpu.intentional = false;
+    void device.lost.then((info) => {
+      if (gpu.device !== device) return; // an old device we replaced
+      gpu.device = null;
+      if (gpu.intentional) return;
+      onDeviceLost(`GPU device lost (${info.reason}): ${info.message || 'no message'}`);
+    });
+    return new WebGPUBackend(device, adapter.info);
+  }, 3);
+}
+
+/** Drops the WebGPU backend and its device (all tensors on it are lost). */
+export function teardownWebGpu(): void {
+  gpu.intentional = true;
+  try {
+    if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  } catch { /* already gone */ }
+  try {
+    gpu.device?.destroy();
+  } catch { /* already lost */ }
+  gpu.device = null;
+}
+
+/** Test hook: destroys the current GPU device as if the GPU had been lost. */
+export function simulateDeviceLoss(): boolean {
+  if (!gpu.device) return false;
+  gpu.intentional = false;
+  gpu.device.destroy();
+  return true;
+}
+
+/** Runs a tiny op and reads it back, to prove the backend works. */
+async function smokeTest(): Promise<void> {
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.mul(x, 2);
+  const v = await y.data();
+  tf.dispose([x, y]);
+  if (v[0] !== 2 || v[2] !== 6) throw new Error('smoke test gave wrong numbers');
+}
+
+async function tryBackend(name: BackendName): Promise<void> {
+  if (name === 'webgpu') registerWebGpu();
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`${LABEL[name]} failed to initialise`);
+  await tf.ready();
+  await smokeTest();
+}
+
+async function wasmDetails(): Promise<NonNullable<BackendInfo['wasm']>> {
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  let threads = 1;
+  try {
+    threads = getThreadsCount();
+  } catch { /* not started */ }
+  return { simd, threads, crossOriginIsolated: Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) };
+}
+
+/**
+ * Chooses and starts a backend.
+ *
+ * `auto`: WebGPU on a hardware adapter, else WASM, else WebGL, else CPU. A named choice is
+ * tried first and alone (a software WebGPU adapter is accepted then); if it fails the rest of
+ * the `auto` order follows, and the reason says so.
+ * @throws if no backend at all starts (the CPU backend always should).
+ */
+export async function startBackend(choice: BackendChoice): Promise<BackendInfo> {
+  const attempts: BackendAttempt[] = [];
+  const forced = choice !== 'auto';
+  // Leave any previous WebGPU device behind before choosing again.
+  if (tf.getBackend() === 'webgpu' || gpu.device) teardownWebGpu();
+
+  let softwareAdapter: GpuAdapterSummary | null = null;
+  const order = forced ? [choice, ...BACKEND_ORDER.filter((b) => b !== choice)] : BACKEND_ORDER;
+  for (const name of order) {
+    if (name === 'webgpu') {
+      const probe = await probeAdapter();
+      if (!probe.summary) {
+        attempts.push({ name, ok: false, note: probe.note });
+        continue;
+      }
+      if (probe.summary.isSoftware && !(forced && choice === 'webgpu')) {
+        softwareAdapter = probe.summary;
+        attempts.push({
+          name, ok: false,
+          note: `software adapter (${adapterName(probe.summary)}): ranked below WASM; pick WebGPU to use it anyway`,
+        });
+        continue;
+      }
+    }
+    try {
+      await tryBackend(name);
+    } catch (e) {
+      attempts.push({ name, ok: false, note: (e as Error).message || String(e) });
+      if (name === 'webgpu') teardownWebGpu();
+      continue;
+    }
+    const info: BackendInfo = { name, forced, attempts, reason: '' };
+    let detail = '';
+    if (name === 'webgpu' && gpu.adapter) {
+      info.adapter = gpu.adapter;
+      detail = `on ${adapterName(gpu.adapter)}${gpu.adapter.isSoftware ? ' (software adapter, slow)' : ''}`;
+    } else if (name === 'wasm') {
+      info.wasm = await wasmDetails();
+      detail = `${info.wasm.simd ? 'SIMD' : 'no SIMD'}, ${info.wasm.threads} thread${info.wasm.threads === 1 ? '' : 's'}`
+        + (info.wasm.crossOriginIsolated ? '' : ' (page not cross-origin isolated: no threads)');
+    }
+    attempts.push({ name, ok: true, note: detail || 'started' });
+    const failedBefore = attempts.filter((a) => !a.ok);
+    let why: string;
+    if (forced && name === choice) {
+      why = 'chosen by you';
+    } else if (forced) {
+      const first = failedBefore[0];
+      why = `${LABEL[choice as BackendName]} was requested but failed (${first?.note ?? 'unknown'}), so the next in order was used`;
+    } else if (name === 'webgpu') {
+      why = 'WebGPU is the first choice and a hardware adapter is available';
+    } else if (softwareAdapter && name === 'wasm') {
+      why = 'the only WebGPU adapter is a software fallback (' + adapterName(softwareAdapter)
+        + '), which is far slower than WASM on this CPU';
+    } else {
+      why = failedBefore.map((a) => `${LABEL[a.name]}: ${a.note}`).join('; ') || 'first available';
+    }
+    info.reason = `${LABEL[name]}${detail ? ` (${detail})` : ''} — ${why}.`;
+    return info;
+  }
+  throw new Error(`no TensorFlow.js backend could start: ${attempts.map((a) => `${a.name}: ${a.note}`).join('; ')}`);
+}

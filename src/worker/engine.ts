@@ -1,0 +1,258 @@
+/**
+ * The worker's compute engine: downloaded weights, the fuse + segment + detect pipeline on the
+ * current backend, warm-up, and a small cache of fused pairs for metrics.
+ *
+ * Models are worker singletons rebuilt from the cached weight bytes whenever the backend
+ * changes (a lost GPU device takes its tensors with it).
+ */
+import type { Detection, RawImage } from '../core/types';
+import { DET_CLASSES, SEG_CLASSES } from '../core/types';
+import { fitMaxSide, resizeImage, resizeLabels } from '../core/image/resize';
+import { fusionMetrics, toMetricGrey } from '../core/metrics/fusion-metrics';
+import type {
+  BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, Notice, Size,
+} from '../protocol/messages';
+import { bitmapToRaw, bitmapToLabel, decodeBitmap, rawToBitmap, UnreadableImageError } from './decode';
+import { downloadModels, type MissingModel, type ModelFiles } from './model-files';
+import { buildPipeline, PIPELINE_MODELS, type BuiltPipeline } from './pipeline-adapter';
+
+/** Reports progress of a phase. */
+export type ProgressFn = (done: number, total: number, label?: string) => void;
+
+/** Thrown when a job notices its cancel flag. */
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+}
+
+interface CachedPair {
+  ir: RawImage;
+  vi: RawImage;
+  fused: RawImage;
+  seg: Uint8Array | null;
+  label: Uint8Array | null;
+}
+
+const CACHE_SIZE = 8;
+
+export class Engine {
+  #files: ModelFiles[] = [];
+  #missing: MissingModel[] = [];
+  #downloaded = false;
+  #pipeline: BuiltPipeline | null = null;
+  #cache = new Map<string, CachedPair>();
+
+  /** Class names shown by the UI (index = class id). */
+  readonly classes = { seg: [...SEG_CLASSES] as string[], det: [...DET_CLASSES] as string[] };
+
+  /** Downloads weights once; later calls reuse the bytes. */
+  async download(base: string, onProgress: ProgressFn, isCancelled: () => boolean): Promise<void> {
+    if (this.#downloaded) return;
+    const { models, missing } = await downloadModels(base, PIPELINE_MODELS, onProgress, isCancelled);
+    this.#files = models;
+    this.#missing = missing;
+    this.#downloaded = true;
+  }
+
+  /** Builds the models on the current backend from the cached bytes (disposing old ones). */
+  build(): void {
+    this.dispose();
+    this.#pipeline = buildPipeline(this.#files, this.#missing);
+  }
+
+  /** Frees the models' tensors (safe after the backend is gone). */
+  dispose(): void {
+    try {
+      this.#pipeline?.dispose();
+    } catch { /* tensors of a lost device */ }
+    this.#pipeline = null;
+  }
+
+  /** Model states for the `ready` reply. */
+  modelStatus(): ModelStatus[] {
+    return this.#pipeline?.status ?? [];
+  }
+
+  /**
+   * Runs the pipeline on a synthetic pair `warmups` times so shaders compile and WASM/WebGPU
+   * allocate before the first real pair. @returns wall time of the passes, ms.
+   */
+  async warmup(size: Size, onProgress: ProgressFn, isCancelled: () => boolean): Promise<number> {
+    const p = this.#pipeline;
+    if (!p) throw new Error('engine not built');
+    const t0 = performance.now();
+    const { width, height } = size;
+    const ir: RawImage = { width, height, channels: 1, data: new Uint8Array(width * height) };
+    const vi: RawImage = { width, height, channels: 3, data: new Uint8Array(width * height * 3) };
+    for (let i = 0; i < width * height; i++) {
+      const v = (i * 37 + (i >> 7) * 11) & 255;
+      ir.data[i] = v;
+      vi.data[i * 3] = 255 - v;
+      vi.data[i * 3 + 1] = (v * 3) & 255;
+      vi.data[i * 3 + 2] = v >> 1;
+    }
+    const passes = 2;
+    onProgress(0, passes, 'shader warm-up');
+    for (let k = 0; k < passes; k++) {
+      if (isCancelled()) throw new CancelledError('cancelled');
+      await p.run(ir, vi);
+      onProgress(k + 1, passes, 'shader warm-up');
+    }
+    return performance.now() - t0;
+  }
+
+  /**
+   * Decodes, fuses, segments and detects one pair.
+   * @returns the result and the bitmaps to transfer.
+   * @throws UnreadableImageError when the IR or VI image cannot be read.
+   */
+  async fuse(
+    req: FuseRequest,
+    backend: BackendName,
+    onProgress: ProgressFn,
+    isCancelled: () => boolean,
+  ): Promise<{ result: FuseResult; transfer: Transferable[] }> {
+    const p = this.#pipeline;
+    if (!p) throw new Error('engine not built');
+    const t0 = performance.now();
+    const notices: Notice[] = [];
+    const check = () => {
+      if (isCancelled()) throw new CancelledError('cancelled');
+    };
+
+    onProgress(0, 3, 'decode');
+    const [irBmp, viBmp] = await Promise.all([decodeBitmap(req.ir), decodeBitmap(req.vi)]);
+    let labelBmp: ImageBitmap | null = null;
+    if (req.label) {
+      try {
+        labelBmp = await decodeBitmap(req.label);
+      } catch (e) {
+        notices.push({ level: 'warn', code: 'label-unreadable', message: `Label ignored: ${(e as Error).message}` });
+      }
+    }
+    check();
+    const source = {
+      ir: { width: irBmp.width, height: irBmp.height },
+      vi: { width: viBmp.width, height: viBmp.height },
+      ...(labelBmp ? { label: { width: labelBmp.width, height: labelBmp.height } } : {}),
+    };
+    let ir = bitmapToRaw(irBmp, source.ir, false);
+    let vi = bitmapToRaw(viBmp, source.vi, false);
+    irBmp.close();
+    viBmp.close();
+
+    // Size policy (same helpers as the CLI): VI follows IR; the longest side is capped.
+    const target = fitMaxSide(ir.width, ir.height, req.options.maxSide);
+    if (vi.width !== ir.width || vi.height !== ir.height) {
+      notices.push({
+        level: 'warn', code: 'resized',
+        message: `Sizes differ (IR ${ir.width}×${ir.height}, VI ${vi.width}×${vi.height}): VI resized to the IR size.`,
+      });
+    }
+    if (target.scale !== 1) {
+      notices.push({
+        level: 'info', code: 'downscaled',
+        message: `Larger than ${req.options.maxSide} px (${ir.width}×${ir.height}): processed at ${target.width}×${target.height}.`,
+      });
+      ir = resizeImage(ir, target.width, target.height);
+    }
+    if (vi.width !== target.width || vi.height !== target.height) vi = resizeImage(vi, target.width, target.height);
+    const size: Size = { width: target.width, height: target.height };
+
+    let label: Uint8Array | null = null;
+    if (labelBmp) {
+      const full = bitmapToLabel(labelBmp, { width: labelBmp.width, height: labelBmp.height });
+      if (labelBmp.width !== source.ir.width || labelBmp.height !== source.ir.height) {
+        notices.push({
+          level: 'warn', code: 'label-size',
+          message: `Label is ${labelBmp.width}×${labelBmp.height}, IR is ${source.ir.width}×${source.ir.height}: label resized (nearest).`,
+        });
+      }
+      label = resizeLabels(full, labelBmp.width, labelBmp.height, size.width, size.height);
+      labelBmp.close();
+    }
+    const tDecode = performance.now();
+    onProgress(1, 3, 'fuse');
+    check();
+
+    const out = await p.run(ir, vi);
+    for (const n of out.notices) notices.push(n);
+    const tPipe = performance.now();
+    onProgress(2, 3, 'encode');
+    check();
+
+    const [fusedBmp, irOut, viOut] = await Promise.all([rawToBitmap(out.rgb), rawToBitmap(ir), rawToBitmap(vi)]);
+    this.#remember(req.pairId, { ir, vi, fused: out.rgb, seg: out.seg, label });
+    onProgress(3, 3, 'done');
+
+    const seg = out.seg ? out.seg.slice() : null;
+    const labelCopy = label ? label.slice() : null;
+    const result: FuseResult = {
+      pairId: req.pairId,
+      width: size.width,
+      height: size.height,
+      source,
+      fused: fusedBmp,
+      ir: irOut,
+      vi: viOut,
+      seg,
+      label: labelCopy,
+      detections: out.detections,
+      notices,
+      timings: { decode: tDecode - t0, pipeline: tPipe - tDecode, total: performance.now() - t0 },
+      backend,
+    };
+    const transfer: Transferable[] = [fusedBmp, irOut, viOut];
+    if (seg) transfer.push(seg.buffer);
+    if (labelCopy) transfer.push(labelCopy.buffer);
+    return { result, transfer };
+  }
+
+  /** Fusion metrics (and mIoU against the label) of a pair fused earlier. */
+  metrics(pairId: string): MetricsResult {
+    const c = this.#cache.get(pairId);
+    if (!c) throw new Error(`pair ${pairId} is not in the worker's cache; fuse it again`);
+    const t0 = performance.now();
+    const { width, height } = c.fused;
+    const metrics = fusionMetrics(toMetricGrey(c.ir), toMetricGrey(c.vi), toMetricGrey(c.fused), width, height);
+    const res: MetricsResult = { pairId, metrics, ms: 0 };
+    if (c.seg && c.label) res.miou = meanIoU(c.seg, c.label, SEG_CLASSES.length);
+    res.ms = performance.now() - t0;
+    return res;
+  }
+
+  #remember(id: string, entry: CachedPair): void {
+    this.#cache.delete(id);
+    this.#cache.set(id, entry);
+    while (this.#cache.size > CACHE_SIZE) {
+      const oldest = this.#cache.keys().next().value as string;
+      this.#cache.delete(oldest);
+    }
+  }
+}
+
+/** mIoU over the classes present in the ground truth (DESIGN §5). */
+function meanIoU(pred: Uint8Array, gt: Uint8Array, k: number): number {
+  const inter = new Float64Array(k);
+  const union = new Float64Array(k);
+  const present = new Uint8Array(k);
+  for (let i = 0; i < gt.length; i++) {
+    const g = gt[i], p = pred[i];
+    if (g < k) present[g] = 1;
+    if (g === p) {
+      if (g < k) { inter[g]++; union[g]++; }
+    } else {
+      if (g < k) union[g]++;
+      if (p < k) union[p]++;
+    }
+  }
+  let s = 0, n = 0;
+  for (let c = 0; c < k; c++) {
+    if (!present[c]) continue;
+    s += union[c] > 0 ? inter[c] / union[c] : 0;
+    n++;
+  }
+  return n ? s / n : NaN;
+}
+
+export { UnreadableImageError };
+export type { Detection };

@@ -1,0 +1,129 @@
+/**
+ * Vite config for the playground app.
+ *
+ * - COOP/COEP on dev and preview: the WASM backend needs SharedArrayBuffer (cross-origin
+ *   isolation) for its threads.
+ * - Workers are ES modules (WebGPU works in a module worker; tfjs is imported there only).
+ * - `models/` (trained weights, at the repo root) is served at `<base>/models/` in dev and
+ *   copied into the build output, so `vite preview` serves it too.
+ * - `.wasm` files are served as `application/wasm` (dev: Vite does it; preview: sirv does it;
+ *   the middleware below makes sure for `models/` too).
+ */
+import { defineConfig, type Plugin } from 'vite';
+import react from '@vitejs/plugin-react';
+import { createReadStream, existsSync, mkdirSync, readdirSync, statSync, copyFileSync } from 'node:fs';
+import { join, resolve, extname, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+const MODELS_DIR = resolve(ROOT, 'models');
+
+/** Headers for cross-origin isolation (SharedArrayBuffer for WASM threads). */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+const MIME: Record<string, string> = {
+  '.json': 'application/json',
+  '.bin': 'application/octet-stream',
+  '.wasm': 'application/wasm',
+  '.md': 'text/markdown; charset=utf-8',
+};
+
+/** Files of `models/` that the app may fetch (everything else, e.g. checkpoints, stays out). */
+function isServedModelFile(name: string): boolean {
+  return /\.(json|bin)$/i.test(name);
+}
+
+function copyModels(outDir: string): number {
+  if (!existsSync(MODELS_DIR)) return 0;
+  let n = 0;
+  for (const model of readdirSync(MODELS_DIR)) {
+    const dir = join(MODELS_DIR, model);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const f of readdirSync(dir)) {
+      if (!isServedModelFile(f) || !statSync(join(dir, f)).isFile()) continue;
+      const dst = join(outDir, 'models', model);
+      mkdirSync(dst, { recursive: true });
+      copyFileSync(join(dir, f), join(dst, f));
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Serves `models/` during `vite dev` and copies it into `dist/models/` on build. */
+function serveModels(): Plugin {
+  let outDir = 'dist';
+  return {
+    name: 'fusion-playground:models',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0];
+        const m = /^\/models\/(.+)$/.exec(decodeURIComponent(url));
+        if (!m) return next();
+        const file = normalize(join(MODELS_DIR, m[1]));
+        if (!file.startsWith(MODELS_DIR + sep) || !existsSync(file) || !statSync(file).isFile()
+          || !isServedModelFile(file)) {
+          res.statusCode = 404;
+          res.end('not found');
+          return;
+        }
+        res.setHeader('Content-Type', MIME[extname(file).toLowerCase()] ?? 'application/octet-stream');
+        res.setHeader('Content-Length', String(statSync(file).size));
+        res.setHeader('Cache-Control', 'no-cache');
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+        createReadStream(file).pipe(res);
+      });
+    },
+    closeBundle() {
+      const n = copyModels(outDir);
+      this.info?.(`copied ${n} model file(s) into ${outDir}/models`);
+    },
+  };
+}
+
+/**
+ * tfjs-backend-wasm starts its pthreads from `wasmFactoryThreadedSimd.toString()` (a Blob of the
+ * factory's source). After bundling and minification that source refers to renamed outer
+ * variables ("ReferenceError: e is not defined" in every pthread). This gives the factory a
+ * `toString` that returns the original, self-contained module text instead.
+ */
+const THREADED_WASM_JS = /tfjs-backend-wasm[\\/]wasm-out[\\/]tfjs-backend-wasm-threaded-simd\.js$/;
+function selfContainedWasmFactory(code: string): string {
+  const original = `(function(){var module=undefined,exports=undefined,define=undefined;\n${code}\n;return WasmBackendModuleThreadedSimd;})()`;
+  return `${code}\n;WasmBackendModuleThreadedSimd.toString = function () { return ${JSON.stringify(original)}; };\n`;
+}
+function wasmThreadsFix(): Plugin {
+  return {
+    name: 'fusion-playground:wasm-threads-fix',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!THREADED_WASM_JS.test(id.split('?')[0])) return null;
+      return { code: selfContainedWasmFactory(code), map: null };
+    },
+  };
+}
+
+export default defineConfig({
+  base: './',
+  plugins: [react(), serveModels(), wasmThreadsFix()],
+  server: { headers: ISOLATION_HEADERS, port: 5173 },
+  preview: { headers: ISOLATION_HEADERS, port: 4173 },
+  worker: { format: 'es', plugins: () => [wasmThreadsFix()] },
+  build: {
+    target: 'es2022',
+    // tfjs + backends form one large worker chunk; that is expected.
+    chunkSizeWarningLimit: 4096,
+    sourcemap: false,
+  },
+  optimizeDeps: {
+    // Pre-bundling (dev) needs the same fix as the build.
+    rolldownOptions: { plugins: [wasmThreadsFix()] },
+  },
+});
