@@ -28,7 +28,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../types';
-import { applyConv, initConvs, makeVariable, param, specIndex, specsMacs, type ConvSpec } from '../nn/layers';
+import { applyConv, channel, initConvs, makeVariable, param, specIndex, specsMacs, type ConvSpec } from '../nn/layers';
 import { upsampleAdd } from '../nn/upsample';
 import { checkInput, countParams, type ModelDef } from './model-def';
 
@@ -80,8 +80,10 @@ function apply(params: Params, x: tf.Tensor4D): tf.Tensor4D {
     const d1 = c('d1', upsampleAdd(c('u1', m2), e1));
     const d0 = c('d0', upsampleAdd(c('u0', d1), e0));
     const head = c('head', d0); // [B,H,W,2] = (s, r)
-    const [s, r] = tf.split(head, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
-    const [ir, vi] = tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
+    const s = channel(head, 0);
+    const r = channel(head, 1);
+    const ir = channel(x, 0);
+    const vi = channel(x, 1);
     const gain = param<tf.Rank.R1>(params, 'head/gain', NAME);
     const w = tf.sigmoid(tf.add(s, tf.mul(gain, tf.sub(ir, vi))));
     const p = tf.clipByValue(tf.add(vi, tf.mul(w, tf.sub(ir, vi))), P_EPS, 1 - P_EPS);

@@ -59,9 +59,11 @@ function apply(params: Params, x: tf.Tensor4D): tf.Tensor4D {
     const g2 = c('g2', c('g1', g0));
     const g3 = c('g3', upsampleAdd(c('gu', g2), g0));
     const logits = c('head', g3);
-    const [ir, vi] = tf.split(x, 2, 3);
-    const prior = tf.mul(param<tf.Rank.R1>(params, 'head/gain', NAME), tf.sub(ir, vi));
-    return tf.add(logits, tf.concat([prior, tf.neg(prior)], 3)) as tf.Tensor4D;
+    // g·(IR − VI) on the IR logit and its negative on the VI logit; (IR − VI) is x · [1, −1]
+    // summed over channels (channel-axis slices and concats are slow on WASM).
+    const diff = tf.sum(tf.mul(x, tf.tensor1d([1, -1])), 3, true);
+    const prior = tf.mul(param<tf.Rank.R1>(params, 'head/gain', NAME), diff);
+    return tf.add(logits, tf.mul(prior, tf.tensor1d([1, -1]))) as tf.Tensor4D;
   });
 }
 

@@ -99,16 +99,15 @@ function activationBackward(dy: tf.Tensor4D, y: tf.Tensor4D, act: ConvActivation
  * @returns [k,k,Cin,Cout]
  */
 function filterGrad(x: tf.Tensor4D, dz: tf.Tensor4D, k: number, stride: 1 | 2): tf.Tensor4D {
-  const [b, h, w, cin] = x.shape;
+  const [, h, w, cin] = x.shape;
   const cout = dz.shape[3];
   const ph = samePadding(h, k, stride);
   const pw = samePadding(w, k, stride);
-  const xp = ph.before + ph.after + pw.before + pw.after > 0
-    ? tf.pad(x, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]])
-    : x;
-  const xt = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, Hp, Wp, B]
+  const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, B]
   const dt = tf.transpose(dz, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, B, Cout]
-  let g = tf.conv2d(xt, dt, 1, 'valid', 'NHWC', stride); // [Cin, >=k, >=k, Cout]
+  // The forward pass's zero padding, given to the conv explicitly (cheaper than tf.pad).
+  const pad: tf.backend_util.ExplicitPadding = [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]];
+  let g = tf.conv2d(xt, dt, 1, pad, 'NHWC', stride); // [Cin, >=k, >=k, Cout]
   if (g.shape[1] !== k || g.shape[2] !== k) g = tf.slice(g, [0, 0, 0, 0], [cin, k, k, cout]);
   return tf.transpose(g, [1, 2, 0, 3]);
 }

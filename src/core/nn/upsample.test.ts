@@ -44,15 +44,22 @@ describe('upsampling', () => {
     x.dispose();
   });
 
-  it('bilinear gradient is the adjoint of the forward map', () => {
-    // <up(x), r> = <x, up^T(r)> for random x, r: checks the gradient exactly (it is linear).
-    const x = rand([1, 4, 3, 2], 6);
-    const r = rand([1, 16, 12, 2], 7);
-    const lhs = tf.sum(tf.mul(upsampleBilinear(x, 4), r)).dataSync()[0];
-    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(upsampleBilinear(t as tf.Tensor4D, 4), r)))(x);
-    const rhs = tf.sum(tf.mul(x, g)).dataSync()[0];
-    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * Math.abs(lhs) + 1e-5);
-    tf.dispose([x, r, g]);
+  it.each(['cpu', 'wasm'] as const)('bilinear gradient is the adjoint of the forward map on %s', async (backend) => {
+    await useBackend(backend);
+    try {
+      // <up(x), r> = <x, up^T(r)> for random x, r: checks the gradient exactly (it is linear).
+      for (const f of [2, 4]) {
+        const x = rand([2, 4, 3, 2], 6);
+        const r = rand([2, 4 * f, 3 * f, 2], 7);
+        const lhs = tf.sum(tf.mul(upsampleBilinear(x, f), r)).dataSync()[0];
+        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(upsampleBilinear(t as tf.Tensor4D, f), r)))(x);
+        const rhs = tf.sum(tf.mul(x, g)).dataSync()[0];
+        expect(Math.abs(lhs - rhs)).toBeLessThan(1e-5 * Math.abs(lhs) + 1e-6);
+        tf.dispose([x, r, g]);
+      }
+    } finally {
+      await useBackend('cpu');
+    }
   });
 
   it('leaks no tensors', () => {
