@@ -16,7 +16,8 @@ import { join, resolve, extname, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
-const MODELS_DIR = resolve(ROOT, 'models');
+/** Weights folder served as `models/`; `MODELS_DIR` overrides it (e.g. to try other weights). */
+const MODELS_DIR = resolve(ROOT, process.env.MODELS_DIR ?? 'models');
 
 /** Headers for cross-origin isolation (SharedArrayBuffer for WASM threads). */
 const ISOLATION_HEADERS = {

@@ -10,10 +10,14 @@
  * know the adapter and can watch `device.lost`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers neither gradients nor chained ops; the core relies on both
+// (the CLI gets them from the umbrella package, which would also pull layers/converter here).
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths, setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -31,6 +35,9 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': new URL(wasmSimdUrl, import.meta.url).href,
   'tfjs-backend-wasm-threaded-simd.wasm': new URL(wasmThreadedSimdUrl, import.meta.url).href,
 });
+
+// XNNPACK's default pool here came out at 1 thread on a 2-core machine: ask for every core.
+if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 1) setThreadsCount(navigator.hardwareConcurrency);
 
 /** Called when the GPU device is lost without us asking for it. */
 export type DeviceLostHandler = (message: string) => void;

@@ -7,8 +7,9 @@
  */
 import type { Detection, RawImage } from '../core/types';
 import { DET_CLASSES, SEG_CLASSES } from '../core/types';
-import { fitMaxSide, resizeImage, resizeLabels } from '../core/image/resize';
+import { resizeLabels } from '../core/image/resize';
 import { fusionMetrics, toMetricGrey } from '../core/metrics/fusion-metrics';
+import { accumulateConfusion, createConfusionMatrix, segmentationScores } from '../core/metrics/task-metrics';
 import type {
   BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, Notice, Size,
 } from '../protocol/messages';
@@ -27,7 +28,9 @@ export class CancelledError extends Error {
 interface CachedPair {
   ir: RawImage;
   vi: RawImage;
-  fused: RawImage;
+  fusedY: Uint8Array;
+  width: number;
+  height: number;
   seg: Uint8Array | null;
   label: Uint8Array | null;
 }
@@ -94,7 +97,7 @@ export class Engine {
     onProgress(0, passes, 'shader warm-up');
     for (let k = 0; k < passes; k++) {
       if (isCancelled()) throw new CancelledError('cancelled');
-      await p.run(ir, vi);
+      await p.run(ir, vi, 2048);
       onProgress(k + 1, passes, 'shader warm-up');
     }
     return performance.now() - t0;
@@ -135,53 +138,41 @@ export class Engine {
       vi: { width: viBmp.width, height: viBmp.height },
       ...(labelBmp ? { label: { width: labelBmp.width, height: labelBmp.height } } : {}),
     };
-    let ir = bitmapToRaw(irBmp, source.ir, false);
-    let vi = bitmapToRaw(viBmp, source.vi, false);
+    // Full-resolution pixels as decoded; resizing (VI to IR, max side) is the core pipeline's,
+    // exactly as in the CLI.
+    const irRaw = bitmapToRaw(irBmp, source.ir, false);
+    const viRaw = bitmapToRaw(viBmp, source.vi, false);
     irBmp.close();
     viBmp.close();
-
-    // Size policy (same helpers as the CLI): VI follows IR; the longest side is capped.
-    const target = fitMaxSide(ir.width, ir.height, req.options.maxSide);
-    if (vi.width !== ir.width || vi.height !== ir.height) {
-      notices.push({
-        level: 'warn', code: 'resized',
-        message: `Sizes differ (IR ${ir.width}×${ir.height}, VI ${vi.width}×${vi.height}): VI resized to the IR size.`,
-      });
-    }
-    if (target.scale !== 1) {
-      notices.push({
-        level: 'info', code: 'downscaled',
-        message: `Larger than ${req.options.maxSide} px (${ir.width}×${ir.height}): processed at ${target.width}×${target.height}.`,
-      });
-      ir = resizeImage(ir, target.width, target.height);
-    }
-    if (vi.width !== target.width || vi.height !== target.height) vi = resizeImage(vi, target.width, target.height);
-    const size: Size = { width: target.width, height: target.height };
-
-    let label: Uint8Array | null = null;
+    let labelFull: Uint8Array | null = null;
     if (labelBmp) {
-      const full = bitmapToLabel(labelBmp, { width: labelBmp.width, height: labelBmp.height });
-      if (labelBmp.width !== source.ir.width || labelBmp.height !== source.ir.height) {
-        notices.push({
-          level: 'warn', code: 'label-size',
-          message: `Label is ${labelBmp.width}×${labelBmp.height}, IR is ${source.ir.width}×${source.ir.height}: label resized (nearest).`,
-        });
-      }
-      label = resizeLabels(full, labelBmp.width, labelBmp.height, size.width, size.height);
+      const { width: lw, height: lh } = labelBmp;
+      const map = bitmapToLabel(labelBmp, { width: lw, height: lh });
       labelBmp.close();
+      let bad = -1;
+      for (let i = 0; i < map.length && bad < 0; i++) if (map[i] >= SEG_CLASSES.length) bad = map[i];
+      if (lw !== source.ir.width || lh !== source.ir.height) {
+        notices.push({ level: 'warn', code: 'label-size', message: `Label ignored: it is ${lw}×${lh}, the infrared image is ${source.ir.width}×${source.ir.height}.` });
+      } else if (bad >= 0) {
+        notices.push({ level: 'warn', code: 'label-unreadable', message: `Label ignored: value ${bad} is not a class index 0..${SEG_CLASSES.length - 1}.` });
+      } else {
+        labelFull = map;
+      }
     }
     const tDecode = performance.now();
     onProgress(1, 3, 'fuse');
     check();
 
-    const out = await p.run(ir, vi);
-    for (const n of out.notices) notices.push(n);
+    const out = await p.run(irRaw, viRaw, req.options.maxSide);
+    notices.push(...out.notices);
     const tPipe = performance.now();
+    const size: Size = { width: out.width, height: out.height };
+    const label = labelFull ? resizeLabels(labelFull, source.ir.width, source.ir.height, size.width, size.height) : null;
     onProgress(2, 3, 'encode');
     check();
 
-    const [fusedBmp, irOut, viOut] = await Promise.all([rawToBitmap(out.rgb), rawToBitmap(ir), rawToBitmap(vi)]);
-    this.#remember(req.pairId, { ir, vi, fused: out.rgb, seg: out.seg, label });
+    const [fusedBmp, irOut, viOut] = await Promise.all([rawToBitmap(out.rgb), rawToBitmap(out.ir), rawToBitmap(out.vi)]);
+    this.#remember(req.pairId, { ir: out.ir, vi: out.vi, fusedY: out.fusedY, width: size.width, height: size.height, seg: out.seg, label });
     onProgress(3, 3, 'done');
 
     const seg = out.seg ? out.seg.slice() : null;
@@ -212,10 +203,15 @@ export class Engine {
     const c = this.#cache.get(pairId);
     if (!c) throw new Error(`pair ${pairId} is not in the worker's cache; fuse it again`);
     const t0 = performance.now();
-    const { width, height } = c.fused;
-    const metrics = fusionMetrics(toMetricGrey(c.ir), toMetricGrey(c.vi), toMetricGrey(c.fused), width, height);
+    const { width, height } = c;
+    // Same inputs as the CLI's metrics.csv: processed IR/VI and the fused Y as grey.
+    const fused: RawImage = { width, height, channels: 1, data: c.fusedY };
+    const metrics = fusionMetrics(toMetricGrey(c.ir), toMetricGrey(c.vi), toMetricGrey(fused), width, height);
     const res: MetricsResult = { pairId, metrics, ms: 0 };
-    if (c.seg && c.label) res.miou = meanIoU(c.seg, c.label, SEG_CLASSES.length);
+    if (c.seg && c.label) {
+      const conf = accumulateConfusion(createConfusionMatrix(SEG_CLASSES.length), c.seg, c.label);
+      res.miou = segmentationScores(conf).mIoU;
+    }
     res.ms = performance.now() - t0;
     return res;
   }
@@ -228,30 +224,6 @@ export class Engine {
       this.#cache.delete(oldest);
     }
   }
-}
-
-/** mIoU over the classes present in the ground truth (DESIGN §5). */
-function meanIoU(pred: Uint8Array, gt: Uint8Array, k: number): number {
-  const inter = new Float64Array(k);
-  const union = new Float64Array(k);
-  const present = new Uint8Array(k);
-  for (let i = 0; i < gt.length; i++) {
-    const g = gt[i], p = pred[i];
-    if (g < k) present[g] = 1;
-    if (g === p) {
-      if (g < k) { inter[g]++; union[g]++; }
-    } else {
-      if (g < k) union[g]++;
-      if (p < k) union[p]++;
-    }
-  }
-  let s = 0, n = 0;
-  for (let c = 0; c < k; c++) {
-    if (!present[c]) continue;
-    s += union[c] > 0 ? inter[c] / union[c] : 0;
-    n++;
-  }
-  return n ? s / n : NaN;
 }
 
 export { UnreadableImageError };

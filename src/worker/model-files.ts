@@ -15,8 +15,8 @@ export interface ModelJson {
 export interface ModelFiles {
   name: string;
   modelJson: ModelJson;
-  /** Concatenated weight bytes, in manifest order. */
-  weights: ArrayBuffer;
+  /** Weight shard bytes, in the order of the manifest's paths (all groups). */
+  shards: ArrayBuffer[];
   card?: Record<string, unknown>;
 }
 
@@ -39,11 +39,13 @@ function expectedBytes(m: ModelJson): number {
 async function fetchJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { cache: 'no-cache' });
   if (!res.ok) throw new Error(`HTTP ${res.status} for ${url}`);
+  // A static server's SPA fallback answers missing files with index.html.
+  if (/text\/html/.test(res.headers.get('content-type') ?? '')) throw new Error(`${new URL(url).pathname} not found`);
   const text = await res.text();
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new Error(`${url} is not JSON`);
+    throw new Error(`${new URL(url).pathname} is not JSON`);
   }
 }
 
@@ -113,18 +115,11 @@ export async function downloadModels(
           }));
         }
       }
-      const size = parts.reduce((a, p) => a + p.byteLength, 0);
-      const weights = new Uint8Array(size);
-      let o = 0;
-      for (const p of parts) {
-        weights.set(p, o);
-        o += p.byteLength;
-      }
       let card: Record<string, unknown> | undefined;
       try {
         card = await fetchJson<Record<string, unknown>>(`${base}${name}/card.json`);
       } catch { /* a card is optional */ }
-      models.push({ name, modelJson: json, weights: weights.buffer, card });
+      models.push({ name, modelJson: json, shards: parts.map((p) => p.buffer as ArrayBuffer), card });
     } catch (e) {
       missing.push({ name, reason: `weights unreadable (${(e as Error).message})` });
     }

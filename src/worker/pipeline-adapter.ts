@@ -1,26 +1,40 @@
 /**
- * Adapter between the worker and the core pipeline (`src/core/pipeline.ts`): builds the models
- * from downloaded weight bytes and presents one `run(ir, vi)`.
+ * Adapter between the worker and the core pipeline (`src/core/pipeline.ts`, the same one the
+ * CLI runs): builds F and S from downloaded weight bytes and presents one `run(ir, vi)`.
  *
- * Until trained weights (or the core pipeline) are available, a transparent baseline runs
- * instead: fused Y = max(IR, Y_vis) with the visible chroma, no segmentation, no detection,
- * and a notice saying so. It keeps the app usable and testable end to end.
+ * Missing pieces degrade instead of failing: without S weights the pipeline runs F only (no
+ * segmentation or detection); without F weights a transparent baseline runs (fused
+ * Y = max(IR, Y_vis) with the visible chroma). Either way a notice says so.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Detection, RawImage } from '../core/types';
-import { imageToY, mergeYCbCr, splitYCbCr } from '../core/image/color';
+import type { Detection, Params, RawImage } from '../core/types';
+import { imageToY, mergeYCbCr, planeToGrey8, splitYCbCr } from '../core/image/color';
+import { fitMaxSide, resizeImage } from '../core/image/resize';
 import { planesToTensor, tensorToPlane } from '../core/image/tensor';
+import { countParams, disposeParams, paramSpecs } from '../core/models/model-def';
+import { fusion as fusionDef } from '../core/models/fusion';
+import { segdet as segdetDef } from '../core/models/segdet';
+import { createPipeline } from '../core/pipeline';
+import { decodeWeights, loadParamsInto } from '../core/weights/io';
 import type { ModelStatus, Notice } from '../protocol/messages';
 import type { MissingModel, ModelFiles } from './model-files';
 
 /** Models the pipeline needs, by folder name under `models/`. */
-export const PIPELINE_MODELS = ['fusion', 'segdet'];
+export const PIPELINE_MODELS = [fusionDef.name, segdetDef.name];
 
-/** What one pipeline pass returns, at the input (IR) size. */
+/** Lowest detection score returned (the UI thresholds on top). */
+export const MIN_DET_SCORE = 0.05;
+
+/** What one pipeline pass returns, at the processed size. */
 export interface PipelineOutput {
   width: number;
   height: number;
-  /** Fused colour image (RGB or RGBA). */
+  /** Processed IR and VI (after any resize), for display and metrics. */
+  ir: RawImage;
+  vi: RawImage;
+  /** Fused Y, 8-bit grey. */
+  fusedY: Uint8Array;
+  /** Fused colour image, RGBA. */
   rgb: RawImage;
   seg: Uint8Array | null;
   detections: Detection[];
@@ -29,28 +43,68 @@ export interface PipelineOutput {
 
 export interface BuiltPipeline {
   status: ModelStatus[];
-  run(ir: RawImage, vi: RawImage): Promise<PipelineOutput>;
+  run(ir: RawImage, vi: RawImage, maxSide: number): Promise<PipelineOutput>;
   dispose(): void;
 }
 
-/** Baseline fusion used when no trained fusion weights are available. */
+/** Gives the core pipeline's notice strings a code. */
+function toNotice(text: string): Notice {
+  if (/resized to the infrared size/.test(text)) return { level: 'warn', code: 'resized', message: text };
+  if (/is above .* px/.test(text)) return { level: 'info', code: 'downscaled', message: text };
+  return { level: 'info', code: 'pipeline', message: text };
+}
+
+/** Loads weight bytes into fresh variables of a model. @throws WeightsError on any mismatch. */
+function loadModel(def: { init(seed: number): Params }, files: ModelFiles): Params {
+  const params = def.init(0);
+  try {
+    const tensors = decodeWeights(files.modelJson, files.shards, paramSpecs(params));
+    try {
+      loadParamsInto(params, tensors);
+    } finally {
+      for (const t of Object.values(tensors)) t.dispose();
+    }
+  } catch (e) {
+    disposeParams(params);
+    throw e;
+  }
+  return params;
+}
+
+/** Baseline used when no trained fusion weights are available. */
 function baselinePipeline(status: ModelStatus[]): BuiltPipeline {
   const notice: Notice = {
     level: 'warn', code: 'no-weights',
-    message: 'No trained weights loaded: showing a max(IR, Y) baseline without segmentation or detection.',
+    message: 'No trained fusion weights loaded: showing a max(IR, Y) baseline without segmentation or detection.',
   };
   return {
     status,
-    async run(ir, vi) {
+    async run(irIn, viIn, maxSide) {
+      const notices: Notice[] = [notice];
+      let ir = irIn;
+      let vi = viIn;
+      if (vi.width !== ir.width || vi.height !== ir.height) {
+        notices.push(toNotice(`visible image ${vi.width}x${vi.height} resized to the infrared size ${ir.width}x${ir.height}`));
+        vi = resizeImage(vi, ir.width, ir.height);
+      }
+      const fit = fitMaxSide(ir.width, ir.height, maxSide);
+      if (fit.scale !== 1) {
+        notices.push(toNotice(`${ir.width}x${ir.height} is above ${maxSide} px: processed at ${fit.width}x${fit.height}`));
+        ir = resizeImage(ir, fit.width, fit.height);
+        vi = resizeImage(vi, fit.width, fit.height);
+      }
       const { width, height } = ir;
-      const irY = imageToY(ir);
       const { y, cb, cr } = splitYCbCr(vi);
-      const x = planesToTensor([irY, y], height, width);
-      const f = tf.tidy(() => tf.max(x, 3));
-      const fusedY = await tensorToPlane(f);
+      const x = planesToTensor([imageToY(ir), y], height, width);
+      const f = tf.max(x, 3);
+      const fusedPlane = await tensorToPlane(f);
       tf.dispose([x, f]);
-      const rgb = mergeYCbCr(fusedY, cb, cr);
-      return { width, height, rgb: { width, height, channels: 4, data: rgb }, seg: null, detections: [], notices: [notice] };
+      return {
+        width, height, ir, vi,
+        fusedY: planeToGrey8(fusedPlane),
+        rgb: { width, height, channels: 4, data: mergeYCbCr(fusedPlane, cb, cr) },
+        seg: null, detections: [], notices,
+      };
     },
     dispose() {},
   };
@@ -61,10 +115,50 @@ function baselinePipeline(status: ModelStatus[]): BuiltPipeline {
  * Models that are missing or fail validation are reported in `status`, never thrown.
  */
 export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): BuiltPipeline {
-  const status: ModelStatus[] = [];
-  for (const m of missing) status.push({ name: m.name, loaded: false, note: m.reason });
+  const status: ModelStatus[] = missing.map((m) => ({ name: m.name, loaded: false, note: m.reason }));
+  const loaded = new Map<string, Params>();
   for (const f of files) {
-    status.push({ name: f.name, loaded: false, note: 'weights downloaded; the core pipeline is not wired yet', card: f.card });
+    const def = f.name === fusionDef.name ? fusionDef : f.name === segdetDef.name ? segdetDef : null;
+    if (!def) continue;
+    try {
+      const params = loadModel(def, f);
+      loaded.set(f.name, params);
+      status.push({ name: f.name, loaded: true, params: countParams(params), note: 'trained weights loaded', card: f.card });
+    } catch (e) {
+      status.push({ name: f.name, loaded: false, note: `weights rejected: ${(e as Error).message}`, card: f.card });
+    }
   }
-  return baselinePipeline(status);
+  const fusion = loaded.get(fusionDef.name);
+  if (!fusion) {
+    for (const p of loaded.values()) disposeParams(p);
+    return baselinePipeline(status);
+  }
+  let segdet = loaded.get(segdetDef.name);
+  const tasks = segdet !== undefined;
+  // createPipeline needs S parameters even when tasks are off.
+  segdet ??= segdetDef.init(0);
+  const pipeline = createPipeline({ fusion, segdet });
+  const noTasks: Notice = {
+    level: 'warn', code: 'no-weights',
+    message: 'No trained segmenter/detector weights loaded: fusion only, no segmentation or detection.',
+  };
+  return {
+    status,
+    async run(ir, vi, maxSide) {
+      const r = await pipeline.run(ir, vi, { maxSide, tasks, scoreThreshold: MIN_DET_SCORE });
+      const notices = r.notices.map(toNotice);
+      if (!tasks) notices.push(noTasks);
+      return {
+        width: r.width, height: r.height, ir: r.ir, vi: r.vi, fusedY: r.fusedY,
+        rgb: { width: r.width, height: r.height, channels: 4, data: r.rgb },
+        seg: tasks && r.seg.length ? r.seg : null,
+        detections: r.detections,
+        notices,
+      };
+    },
+    dispose() {
+      disposeParams(fusion);
+      disposeParams(segdet);
+    },
+  };
 }
