@@ -7,7 +7,9 @@
  *   w = sigmoid(s + g·(IR − Y_vis)),   p = w·IR + (1 − w)·Y_vis,
  *   F = sigmoid(logit(clip(p)) + r),
  *
- * where s and r are the two output channels of the network and g is a learned gain (init 10).
+ * where s and r are the two output channels of the network and g is a learned gain (init 10,
+ * stored as `head/gain` = g / 10 so that Adam, whose steps are about the learning rate in
+ * parameter units, can move it as fast as the network can move s).
  * With the output layer initialised near zero, F starts as a smooth max(IR, Y_vis) — the usual
  * strong baseline — and training only has to learn where to depart from it (detail, saliency,
  * contrast), which makes it converge in a few thousand small steps.
@@ -52,15 +54,20 @@ export const FUSION_LAYERS: readonly ConvSpec[] = [
 ];
 const L = specIndex(FUSION_LAYERS);
 
-/** Initial selection gain g: w = sigmoid(g·(IR − Y_vis)) is a soft max with ~0.1 transition width. */
+/**
+ * Initial selection gain g: w = sigmoid(g·(IR − Y_vis)) is a soft max with ~0.1 transition width.
+ * The parameter `head/gain` holds g / FUSION_GAIN_SCALE (so it starts at 1).
+ */
 export const FUSION_INIT_GAIN = 10;
+/** Units of the stored gain parameter. */
+export const FUSION_GAIN_SCALE = 10;
 
 /** Clip of the blended prior before the logit, keeping logit(p) finite (|logit| ≤ 6.9). */
 const P_EPS = 1e-3;
 
 function init(seed: number): Params {
   const params = initConvs(FUSION_LAYERS, seed);
-  params['head/gain'] = makeVariable(new Float32Array([FUSION_INIT_GAIN]), [1]);
+  params['head/gain'] = makeVariable(new Float32Array([FUSION_INIT_GAIN / FUSION_GAIN_SCALE]), [1]);
   return params;
 }
 
@@ -84,7 +91,7 @@ function apply(params: Params, x: tf.Tensor4D): tf.Tensor4D {
     const r = channel(head, 1);
     const ir = channel(x, 0);
     const vi = channel(x, 1);
-    const gain = param<tf.Rank.R1>(params, 'head/gain', NAME);
+    const gain = tf.mul(param<tf.Rank.R1>(params, 'head/gain', NAME), FUSION_GAIN_SCALE);
     const w = tf.sigmoid(tf.add(s, tf.mul(gain, tf.sub(ir, vi))));
     const p = tf.clipByValue(tf.add(vi, tf.mul(w, tf.sub(ir, vi))), P_EPS, 1 - P_EPS);
     const logitP = tf.log(tf.div(p, tf.sub(1, p)));

@@ -4,7 +4,8 @@
  *
  * A two-scale U-Net (context at ½ resolution for region-level decisions, full resolution for
  * edges). The logits carry a learned prior `g·(IR − Y_vis)` on the IR channel and its negative
- * on the VI channel (g init 5), so G starts by weighting the brighter source — the common
+ * on the VI channel (g init 5, stored as `head/gain` = g / 5 so Adam moves it at a useful rate),
+ * so G starts by weighting the brighter source — the common
  * max-intensity choice — and learns from the task loss where to depart from it. The output conv
  * starts near zero.
  *
@@ -38,10 +39,12 @@ const L = specIndex(LOSS_GENERATOR_LAYERS);
 
 /** Initial prior gain g: w_ir = sigmoid(2g·(IR − Y_vis)) at init. */
 export const LOSS_GENERATOR_INIT_GAIN = 5;
+/** Units of the stored gain parameter `head/gain` (it starts at 1). */
+export const LOSS_GENERATOR_GAIN_SCALE = 5;
 
 function init(seed: number): Params {
   const params = initConvs(LOSS_GENERATOR_LAYERS, seed);
-  params['head/gain'] = makeVariable(new Float32Array([LOSS_GENERATOR_INIT_GAIN]), [1]);
+  params['head/gain'] = makeVariable(new Float32Array([LOSS_GENERATOR_INIT_GAIN / LOSS_GENERATOR_GAIN_SCALE]), [1]);
   return params;
 }
 
@@ -62,7 +65,8 @@ function apply(params: Params, x: tf.Tensor4D): tf.Tensor4D {
     // g·(IR − VI) on the IR logit and its negative on the VI logit; (IR − VI) is x · [1, −1]
     // summed over channels (channel-axis slices and concats are slow on WASM).
     const diff = tf.sum(tf.mul(x, tf.tensor1d([1, -1])), 3, true);
-    const prior = tf.mul(param<tf.Rank.R1>(params, 'head/gain', NAME), diff);
+    const gain = tf.mul(param<tf.Rank.R1>(params, 'head/gain', NAME), LOSS_GENERATOR_GAIN_SCALE);
+    const prior = tf.mul(gain, diff);
     return tf.add(logits, tf.mul(prior, tf.tensor1d([1, -1]))) as tf.Tensor4D;
   });
 }
