@@ -32,6 +32,7 @@ import { encodeBatch, disposeTargets } from '../core/detect/centernet';
 import { padToMultiple, cropTo } from '../core/image/pad';
 import { planesToTensor, tensorToPlane } from '../core/image/tensor';
 import type { Params } from '../core/types';
+import { channel } from '../core/nn/layers';
 
 const STAGES = ['fusion', 'discriminator', 'lossGenerator', 'segdet'] as const;
 type Stage = (typeof STAGES)[number];
@@ -173,7 +174,7 @@ function deriveStageSeed(stage: Stage): number {
 function irViTensors(b: { irvi: Float32Array; batch: number; height: number; width: number }): [tf.Tensor4D, tf.Tensor4D] {
   return tf.tidy(() => {
     const x = tf.tensor4d(b.irvi, [b.batch, b.height, b.width, 2]);
-    return tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
+    return [channel(x, 0), channel(x, 1)];
   });
 }
 
