@@ -170,12 +170,10 @@ function deriveStageSeed(stage: Stage): number {
   return seed * 1000 + STAGES.indexOf(stage);
 }
 
-/** IR/VI planes of a crop batch as two [B,h,w,1] tensors. */
-function irViTensors(b: { irvi: Float32Array; batch: number; height: number; width: number }): [tf.Tensor4D, tf.Tensor4D] {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(b.irvi, [b.batch, b.height, b.width, 2]);
-    return [channel(x, 0), channel(x, 1)];
-  });
+/** A crop batch as the [B,h,w,2] model input and its IR and VI planes ([B,h,w,1] each). */
+function irViTensors(b: { irvi: Float32Array; batch: number; height: number; width: number }): { x: tf.Tensor4D; ir: tf.Tensor4D; vi: tf.Tensor4D } {
+  const x = tf.tensor4d(b.irvi, [b.batch, b.height, b.width, 2]);
+  return { x, ir: channel(x, 0), vi: channel(x, 1) };
 }
 
 /** Loads an already-trained model from `<out>/<name>` into fresh params (for the later stages). */
@@ -221,8 +219,8 @@ async function main(): Promise<void> {
         card: { architecture: 'multi-scale CNN (full, 1/2, 1/4 resolution) with a soft max-fusion prior; input [IR, Y_vis], output fused Y (sigmoid)', data, training: { batch, crop, lossWeights: w, augmentation: 'random crops, horizontal flips' } },
         loss: (_step, rng) => {
           const b = sampleCrops(pairs, { batch, cropHeight: crop, cropWidth: crop }, rng);
-          const [ir, vi] = irViTensors(b);
-          const f = fusion.apply(params, tf.concat([ir, vi], 3) as tf.Tensor4D);
+          const { x, ir, vi } = irViTensors(b);
+          const f = fusion.apply(params, x);
           return fusionObjective(f, ir, vi, w);
         },
       });
@@ -237,8 +235,8 @@ async function main(): Promise<void> {
         card: { architecture: 'patch discriminator on Y images', data, training: { batch, crop, real: 'saliency target m*IR+(1-m)*VI', fake: 'F output (frozen pretrained F)' } },
         loss: (_step, rng) => {
           const b = sampleCrops(pairs, { batch, cropHeight: crop, cropWidth: crop }, rng);
-          const [ir, vi] = irViTensors(b);
-          const fake = tf.tidy(() => fusion.apply(fParams, tf.concat([ir, vi], 3) as tf.Tensor4D));
+          const { x, ir, vi } = irViTensors(b);
+          const fake = fusion.apply(fParams, x);
           const real = saliencyTarget(ir, vi);
           return discriminatorObjective(discriminator.apply(params, real) as tf.Tensor, discriminator.apply(params, fake) as tf.Tensor);
         },
@@ -253,8 +251,8 @@ async function main(): Promise<void> {
         card: { architecture: 'small CNN, 2-channel softmax per-pixel loss weights (w_ir, w_vi)', data, training: { batch, crop, objective: 'cross-entropy to the IR saliency map (warm start before TDFusion meta-learning)' } },
         loss: (_step, rng) => {
           const b = sampleCrops(pairs, { batch, cropHeight: crop, cropWidth: crop }, rng);
-          const [ir, vi] = irViTensors(b);
-          return lossGeneratorWarmupObjective(lossGenerator.apply(params, tf.concat([ir, vi], 3) as tf.Tensor4D) as tf.Tensor4D, ir);
+          const { x, ir } = irViTensors(b);
+          return lossGeneratorWarmupObjective(lossGenerator.apply(params, x), ir);
         },
       });
       tf.dispose(Object.values(params));
