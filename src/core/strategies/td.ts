@@ -1,0 +1,246 @@
+/**
+ * `td`: TDFusion (Bai et al., "Task-driven Image Fusion with Learnable Fusion Loss", CVPR 2025).
+ *
+ * The fusion loss has learnable parameters: the loss generator G (φ) gives per-pixel weights
+ * `(w_ir, w_vi) = softmax(G(IR, Y_vis))` and
+ *
+ *   L_fusion(θ; φ) = a·[mean((w_ir·(IR − F))²) + mean((w_vi·(Y_vis − F))²)]
+ *                  + b·[L1(Sx F, Sx_max) + L1(Sy F, Sy_max)]
+ *
+ * (S_max: per pixel the source Sobel response of larger magnitude, sign kept; TDFusion uses
+ * a = b = 1). One step:
+ *
+ * 1. **Meta step on φ.** Virtual SGD step `θ' = θ − ξ·∇_θ L_fusion(θ; φ)` (training batch);
+ *    task loss `L_task(θ') = seg·CE + det·CenterNet of S(F_θ'(x))` on the held-out batch (as
+ *    TDFusion's outer loop uses the next batch); φ moves along
+ *
+ *      ∇_φ L_task(θ') = −ξ · ∇²_φθ L_fusion(θ; φ) · ∇_θ' L_task(θ'),
+ *
+ *    which is exact for the one-step unroll (θ' depends on φ only through ∇_θ L_fusion at θ).
+ *    tfjs cannot differentiate the conv gradient again, so the mixed second-order product is
+ *    the central finite difference of DARTS (Liu et al. 2019):
+ *
+ *      ∇²_φθ L · v ≈ (∇_φ L_fusion(θ⁺; φ) − ∇_φ L_fusion(θ⁻; φ)) / (2ε),  θ± = θ ± ε·v,
+ *
+ *    with v = ∇_θ' L_task(θ') and, as DARTS does, `ε = r / ||v||` (r = `fdRadius`, default
+ *    0.01): the probe moves θ by exactly r in parameter space whatever the scale of v, which
+ *    keeps the difference well above float32 rounding and well inside the region where
+ *    L_fusion is near-quadratic in θ (the error is O(ε²)).
+ * 2. **Real step on θ** with L_fusion(θ; φ) at the updated φ, plus an optional direct task
+ *    term `taskTerm · L_task(θ)` on the training batch (S frozen: gradients pass through it).
+ * 3. **Optionally (trainS)** a step of S on the task loss of the (detached) fused image.
+ *
+ * Every loss and gradient is checked; a non-finite one rolls back θ, φ (and S) together.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Params } from '../types';
+import { fusion } from '../models/fusion';
+import { lossGenerator } from '../models/loss-generator';
+import { fusionObjective } from '../train/objectives';
+import type { StepLosses } from '../train/loop';
+import {
+  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, readFinite, requireTaskTargets,
+  resolveOptions, taskObjective, type BatchTensors, type NamedTensors,
+} from './common';
+import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, StrategyStepLog, TaskLossOptions } from './types';
+
+// ---------------------------------------------------------------------------------------------
+// The DARTS hypergradient (pure tensors in, tensors out)
+
+/** Inputs of {@link dartsHypergradient}. The loss closures read the current θ and φ variables. */
+export interface DartsInput {
+  /** θ: the inner (fusion) parameters. Temporarily reassigned; restored before returning. */
+  theta: Params;
+  /** φ: the outer (loss-generator) parameters. Only read. */
+  phi: Params;
+  /** L_fusion(θ; φ) on the training batch. */
+  fusionLoss: () => StepLosses;
+  /** L_task(θ) on the meta batch (may read φ; its φ-gradient is not taken). */
+  taskLoss: () => StepLosses;
+  /** ξ: step of the virtual SGD step. */
+  xi: number;
+  /** r: the finite-difference probe length in θ-space; ε = r / ||∇_θ' L_task||. */
+  radius: number;
+}
+
+/** What {@link dartsHypergradient} returns; all tensors new and owned by the caller. */
+export interface DartsResult {
+  /** ≈ ∇_φ L_task(θ − ξ∇_θ L_fusion(θ; φ)), keyed like `phi`. */
+  hypergrad: NamedTensors;
+  /** L_task(θ') at the virtual parameters. */
+  taskAtVirtual: tf.Scalar;
+  /** L_fusion(θ; φ) before the virtual step. */
+  fusionAtTheta: tf.Scalar;
+  /** ε used for the difference. */
+  epsilon: tf.Scalar;
+}
+
+/** Assigns `base + s·dir` to every variable of `vars` (by name). */
+function assignShifted(vars: Params, base: NamedTensors, dir: NamedTensors, s: number | tf.Scalar): void {
+  tf.tidy(() => {
+    for (const [k, v] of Object.entries(vars)) v.assign(tf.add(base[k], tf.mul(dir[k], s)));
+  });
+}
+
+/**
+ * The TDFusion meta-gradient of φ by DARTS's finite difference (see the module comment):
+ * `−ξ·(∇_φ L_fusion(θ⁺; φ) − ∇_φ L_fusion(θ⁻; φ)) / (2ε)`, `θ± = θ ± ε·∇_θ' L_task(θ')`,
+ * `θ' = θ − ξ·∇_θ L_fusion(θ; φ)`, `ε = radius / ||∇_θ' L_task(θ')||`.
+ * Costs one gradient of L_fusion in θ, one of L_task in θ' and two of L_fusion in φ.
+ * θ holds its original values again when this returns (or throws).
+ */
+export function dartsHypergradient(i: DartsInput): DartsResult {
+  const theta0: NamedTensors = Object.fromEntries(Object.entries(i.theta).map(([k, v]) => [k, tf.clone(v)]));
+  // Intermediates, freed in any case; `kept` is freed only if this throws.
+  const junk: tf.Tensor[] = [];
+  const kept: tf.Tensor[] = [];
+  let ok = false;
+  try {
+    const inner = lossAndGrads(i.fusionLoss, { fusion: i.theta });
+    kept.push(inner.value);
+    junk.push(...Object.values(inner.terms), ...Object.values(inner.grads.fusion!));
+    assignShifted(i.theta, theta0, inner.grads.fusion!, -i.xi);
+    const outer = lossAndGrads(i.taskLoss, { fusion: i.theta });
+    const v = outer.grads.fusion!;
+    kept.push(outer.value);
+    junk.push(...Object.values(outer.terms), ...Object.values(v));
+    const epsilon = tf.tidy(() => {
+      const norm = tf.sqrt(tf.addN(Object.values(v).map((g) => tf.sum(tf.square(g)))));
+      return tf.div(i.radius, tf.maximum(norm, 1e-12)) as tf.Scalar;
+    });
+    kept.push(epsilon);
+    const phiGrad = (sign: 1 | -1): NamedTensors => {
+      tf.tidy(() => assignShifted(i.theta, theta0, v, tf.mul(epsilon, sign) as tf.Scalar));
+      const r = lossAndGrads(i.fusionLoss, { lossGenerator: i.phi });
+      junk.push(r.value, ...Object.values(r.terms));
+      return r.grads.lossGenerator!;
+    };
+    const gp = phiGrad(1);
+    const gm = phiGrad(-1);
+    junk.push(...Object.values(gp), ...Object.values(gm));
+    const hypergrad = tf.tidy(() => {
+      const scale = tf.div(-i.xi, tf.mul(epsilon, 2));
+      return Object.fromEntries(Object.keys(gp).map((k) => [k, tf.mul(tf.sub(gp[k], gm[k]), scale)]));
+    });
+    ok = true;
+    return { hypergrad, taskAtVirtual: outer.value, fusionAtTheta: inner.value, epsilon };
+  } finally {
+    for (const [k, v] of Object.entries(i.theta)) v.assign(theta0[k]);
+    tf.dispose([...Object.values(theta0), ...junk, ...(ok ? [] : kept)]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strategy
+
+/** Options of {@link createTd}. */
+export interface TdOptions extends CommonOptions, TaskLossOptions {
+  [key: string]: number | string | boolean;
+  /** Learning rate of φ (G). */
+  lrG: number;
+  /** a: weight of the G-weighted intensity loss. */
+  intensity: number;
+  /** b: weight of the Sobel-max gradient loss. */
+  gradient: number;
+  /** ξ: virtual SGD step of θ in the meta step (Adam on φ makes its scale matter little). */
+  xi: number;
+  /** r: DARTS probe length in θ-space (ε = r / ||∇_θ' L_task||). */
+  fdRadius: number;
+  /** Weight of a direct task term in θ's real step (0 = pure TDFusion: θ sees only L_fusion). */
+  taskTerm: number;
+  /** Whether S takes steps on the task loss (false: S frozen). */
+  trainS: boolean;
+  /** Learning rate of S when trained. */
+  lrS: number;
+}
+
+/** Defaults: TDFusion's a = b = 1, S frozen, no direct task term. */
+export const TD_DEFAULTS: TdOptions = {
+  lr: 1e-4, clipNorm: 5, totalSteps: 0,
+  lrG: 1e-4, intensity: 1, gradient: 1, xi: 0.01, fdRadius: 0.01, taskTerm: 0, trainS: false, lrS: 1e-5,
+  segmentation: 1, detection: 1, classWeights: 'msrs',
+};
+
+/**
+ * Creates the `td` strategy; needs F, G and S.
+ * @throws on bad options or a missing model.
+ */
+export function createTd(models: StrategyModels, given: Partial<TdOptions> = {}): Strategy {
+  const o = resolveOptions('td', TD_DEFAULTS, given, { classWeights: CLASS_WEIGHT_CHOICES });
+  if (!models.lossGenerator) throw new Error('td: needs the loss generator G');
+  if (!models.segdet) throw new Error('td: needs the segmenter S (the task loss)');
+  if (o.segmentation <= 0 && o.detection <= 0) throw new Error('td: the task loss needs a segmentation or detection weight > 0');
+  if (!(o.fdRadius > 0)) throw new Error('td: fdRadius must be > 0');
+  const F = models.fusion;
+  const G = models.lossGenerator;
+  const S = models.segdet;
+  const groups = [new TrainGroup('fusion', F, o.lr), new TrainGroup('lossGenerator', G, o.lrG)];
+  if (o.trainS) groups.push(new TrainGroup('segdet', S, o.lrS));
+  const runner = new StepRunner(groups, o);
+  const weights = {
+    intensity: o.intensity, intensityMode: 'weighted' as const, gradient: o.gradient, gradientVariant: 'sobel-max' as const,
+    ssim: 0, adversarial: 0,
+  };
+
+  const fusionLoss = (t: BatchTensors) => (): StepLosses => {
+    const fused = fusion.apply(F, t.x);
+    const pixelWeights = tf.softmax(lossGenerator.apply(G, t.x)) as tf.Tensor4D;
+    return fusionObjective(fused, t.ir, t.vi, weights, { pixelWeights });
+  };
+
+  const step = (batches: StrategyBatches): Promise<StrategyStepLog> => runner.run(async (bag) => {
+    requireTaskTargets(batches.heldOut ?? batches.train, o, 'td');
+    if (o.taskTerm > 0 || o.trainS) requireTaskTargets(batches.train, o, 'td');
+    const tr = bag.add(batchTensors(batches.train, 32));
+    const va = batches.heldOut ? bag.add(batchTensors(batches.heldOut, 32)) : tr;
+
+    // 1. Meta step on φ.
+    const meta = bag.add(dartsHypergradient({
+      theta: F, phi: G, fusionLoss: fusionLoss(tr), taskLoss: () => taskObjective(S, fusion.apply(F, va.x), va, o),
+      xi: o.xi, radius: o.fdRadius,
+    }));
+    const m = await readFinite({ taskVirtual: meta.taskAtVirtual, fusionBefore: meta.fusionAtTheta, epsilon: meta.epsilon }, [meta.hypergrad]);
+    const hNorm = bag.add(tf.tidy(() => tf.sqrt(tf.addN(Object.values(meta.hypergrad).map((g) => tf.sum(tf.square(g)))))));
+    runner.update('lossGenerator', meta.hypergrad);
+
+    // 2. Real step on θ with the updated loss (+ optional direct task term).
+    const real = bag.add(lossAndGrads(() => {
+      const f = fusionLoss(tr)();
+      if (o.taskTerm <= 0) return f;
+      const task = taskObjective(S, fusion.apply(F, tr.x), tr, o);
+      return {
+        total: tf.add(f.total, tf.mul(task.total, o.taskTerm)) as tf.Scalar,
+        terms: { ...f.terms, task: task.total },
+      };
+    }, { fusion: F }));
+    const meanWeightIR = bag.add(tf.tidy(() => tf.mean(tf.slice(tf.softmax(lossGenerator.apply(G, tr.x)), [0, 0, 0, 0], [-1, -1, -1, 1])) as tf.Scalar));
+    const r = await readFinite({ fusion: real.value, ...real.terms, hypergradNorm: hNorm as tf.Scalar, meanWeightIR }, [real.grads.fusion!]);
+    runner.update('fusion', real.grads.fusion!);
+
+    // 3. Optional step of S on the (detached) fused image.
+    let taskTrain: number | undefined;
+    if (o.trainS) {
+      const fused = bag.add(tf.tidy(() => fusion.apply(F, tr.x)));
+      const low = bag.add(lossAndGrads(() => taskObjective(S, fused, tr, o), { segdet: S }));
+      taskTrain = (await readFinite({ taskTrain: low.value }, [low.grads.segdet!])).taskTrain;
+      runner.update('segdet', low.grads.segdet!);
+    }
+
+    const { hypergradNorm, meanWeightIR: mw, ...terms } = r;
+    return {
+      total: r.fusion,
+      terms: { ...terms, taskVirtual: m.taskVirtual, ...(taskTrain !== undefined ? { taskTrain } : {}) },
+      stats: { epsilon: m.epsilon, hypergradNorm, meanWeightIR: mw },
+    };
+  });
+
+  return {
+    name: 'td',
+    options: o,
+    moves: groups.map((g) => g.model),
+    usesHeldOut: true,
+    get stepCount() { return runner.step; },
+    step,
+    dispose: () => runner.dispose(),
+  };
+}
