@@ -68,13 +68,15 @@ import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, Strategy
  * @param prev losses L_k(t−1), one per task (null before there are two past steps).
  * @param prevPrev losses L_k(t−2).
  * @param temperature T > 0 (larger → more uniform; DWA uses 2).
+ * @param numTasks K when there is no history yet (default: the length of a given list).
  * @returns K weights summing to K; all 1 without history. A ratio that is not a positive
  *   finite number counts as 1 (no descent information).
  */
 export function dynamicTaskWeights(
   prev: readonly number[] | null, prevPrev: readonly number[] | null, temperature: number,
+  numTasks = (prev ?? prevPrev ?? []).length,
 ): number[] {
-  if (!prev || !prevPrev) return (prev ?? prevPrev ?? []).map(() => 1);
+  if (!prev || !prevPrev) return Array<number>(numTasks).fill(1);
   if (prev.length !== prevPrev.length) throw new Error('dynamicTaskWeights: loss lists differ in length');
   if (!(temperature > 0)) throw new Error(`dynamicTaskWeights: temperature must be > 0, got ${temperature}`);
   const k = prev.length;
@@ -236,7 +238,7 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
       lowerY: lowS?.grads.segdet ?? null, lowerTildeTheta: lowS?.grads.fusion ?? null,
     }, o.eta, o.cMax));
     const n = history.length;
-    const w = dynamicTaskWeights(n >= 1 ? history[n - 1] : null, n >= 2 ? history[n - 2] : null, o.temperature);
+    const w = dynamicTaskWeights(n >= 1 ? history[n - 1] : null, n >= 2 ? history[n - 2] : null, o.temperature, BDL_TASKS.length);
     const g = bag.add(tf.tidy(() => addScaled(scaled(hD.h, w[0]), hS.h, w[1])));
     const c = await readFinite({ visual: hD.c, task: hS.c });
 

@@ -25,6 +25,7 @@ describe('dynamic weighted aggregation', () => {
 
   it('is uniform without two past steps, for equal rates, and for unusable ratios', () => {
     expect(dynamicTaskWeights(null, null, 2)).toEqual([]);
+    expect(dynamicTaskWeights(null, null, 2, 3)).toEqual([1, 1, 1]);
     expect(dynamicTaskWeights([1, 2], null, 2)).toEqual([1, 1]);
     expect(dynamicTaskWeights([0.5, 2], [1, 4], 2)).toEqual([1, 1]);
     const w = dynamicTaskWeights([NaN, 1], [1, 1], 2); // NaN ratio counts as 1
