@@ -42,6 +42,13 @@ export interface FuseOptions {
   boxes?: string;
   /** Folder with `fusion/` and `segdet/` model folders (default `<repo>/models`). */
   models?: string;
+  /**
+   * Parameters of F and S to use instead of loading them from `models` (e.g. a fine-tuned F);
+   * they stay owned by the caller (not disposed).
+   */
+  loaded?: PipelineModels;
+  /** Process only the first `limit` pairs (sorted by stem). */
+  limit?: number;
   backend?: 'wasm' | 'cpu';
   maxSide?: number;
   /** Minimum detection score written (default 0.05, as used for mAP). */
@@ -209,13 +216,14 @@ export async function loadPipelineModels(dir: string): Promise<PipelineModels> {
 export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
   const log = o.log ?? ((s: string) => console.log(s));
   await useBackend(o.backend ?? 'wasm');
-  const modelsDir = o.models ?? DEFAULT_MODELS_DIR;
-  const models = await loadPipelineModels(modelsDir);
+  const modelsDir = o.loaded ? '(given)' : o.models ?? DEFAULT_MODELS_DIR;
+  const models = o.loaded ?? await loadPipelineModels(modelsDir);
   const pipeline = createPipeline(models);
   const withMetrics = o.metrics ?? true;
 
   try {
-    const { pairs, unmatched } = await pairFolders(o);
+    const { pairs: allPairs, unmatched } = await pairFolders(o);
+    const pairs = o.limit ? allPairs.slice(0, o.limit) : allPairs;
     const skipped: FuseSummary['skipped'] = [...unmatched];
     for (const u of unmatched) log(`skip ${u.path}: ${u.reason}`);
     let gtBoxes: Map<string, GroundTruthBox[]> | null = null;
@@ -341,8 +349,10 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     log(`done: ${processed.length} fused in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${bad} file${bad === 1 ? '' : 's'} skipped; outputs in ${o.out}`);
     return { processed, skipped, meanMetrics, task };
   } finally {
-    disposeParams(models.fusion);
-    disposeParams(models.segdet);
+    if (!o.loaded) {
+      disposeParams(models.fusion);
+      disposeParams(models.segdet);
+    }
   }
 }
 

@@ -265,15 +265,19 @@ export class ParamGuard {
 export class TrainGroup {
   #opt: Adam;
 
-  constructor(readonly model: ModelName, readonly params: Params, readonly lr: number) {
-    this.#opt = TrainGroup.#adam(params);
+  /**
+   * @param eps Adam's epsilon (default 1e-7). Use a smaller one for a model whose gradients are
+   *   tiny, e.g. G's hypergradient, or the epsilon swamps the normalised step.
+   */
+  constructor(readonly model: ModelName, readonly params: Params, readonly lr: number, readonly eps = 1e-7) {
+    this.#opt = this.#adam();
   }
 
   // Built inside tidy: Adam's constructor makes its moments from `tf.zerosLike` tensors that it
   // does not dispose (a variable shares their data), which would leak two tensors per parameter.
-  static #adam(params: Params): Adam {
+  #adam(): Adam {
     let opt: Adam | undefined;
-    tf.tidy(() => { opt = new Adam(params); });
+    tf.tidy(() => { opt = new Adam(this.params, 0.9, 0.999, this.eps); });
     return opt!;
   }
 
@@ -287,7 +291,7 @@ export class TrainGroup {
   /** Forgets the moments (after a rollback: they carry the updates that led to it). */
   resetOptimizer(): void {
     this.#opt.dispose();
-    this.#opt = TrainGroup.#adam(this.params);
+    this.#opt = this.#adam();
   }
 
   dispose(): void {

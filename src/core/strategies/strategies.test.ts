@@ -72,7 +72,7 @@ describe('each strategy moves exactly its parameters', () => {
   ];
   for (const c of cases) {
     it(`${c.name} ${JSON.stringify(c.options)} moves ${c.moves.join(' + ')} only, without leaking tensors`, async () => {
-      const s = createStrategy(c.name, all(), c.options);
+      const s = createStrategy(c.name, all(), c.options as never);
       expect([...s.moves].sort()).toEqual([...c.moves].sort());
       const before = await snapshot();
       const log1 = await s.step({ train: batch(1), heldOut: batch(2) });
@@ -173,7 +173,7 @@ describe('registry', () => {
     for (const name of STRATEGY_NAMES) expect(strategyInfo(name).requires).toContain('fusion');
     expect(() => createStrategy('fixed', all(), { intensty: 1 } as never)).toThrow(/unknown option 'intensty'/);
     expect(() => createStrategy('fixed', all(), { lr: '1' } as never)).toThrow(/'lr' must be a number/);
-    expect(() => createStrategy('fixed', all(), { intensityMode: 'weighted' })).toThrow(/one of max, mean, saliency/);
+    expect(() => createStrategy('fixed', all(), { intensityMode: 'weighted' } as never)).toThrow(/one of max, mean, saliency/);
     expect(() => createStrategy('bdl', { fusion: models.fusion, segdet: models.segdet })).toThrow(/needs the discriminator/);
     expect(() => createStrategy('td', { fusion: models.fusion, segdet: models.segdet })).toThrow(/needs the loss generator/);
     expect(() => createStrategy('nope' as never, all())).toThrow(/unknown strategy 'nope'/);

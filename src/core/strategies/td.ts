@@ -174,7 +174,10 @@ export function createTd(models: StrategyModels, given: Partial<TdOptions> = {})
   const F = models.fusion;
   const G = models.lossGenerator;
   const S = models.segdet;
-  const groups = [new TrainGroup('fusion', F, o.lr), new TrainGroup('lossGenerator', G, o.lrG)];
+  // G's hypergradient is ξ·(difference of two gradients)/2ε, typically 1e-9..1e-6 per
+  // element: with Adam's usual ε = 1e-7 the step would shrink by orders of magnitude, so G's
+  // Adam uses ε = 1e-10, as TDFusion's optimizer of the loss module does.
+  const groups = [new TrainGroup('fusion', F, o.lr), new TrainGroup('lossGenerator', G, o.lrG, 1e-10)];
   if (o.trainS) groups.push(new TrainGroup('segdet', S, o.lrS));
   const runner = new StepRunner(groups, o);
   const weights = {

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { useBackend } from './node-backend';
+import { saveModelFolder } from './weights-fs';
+import { comparisonTable, goalCheck, main, parseFinetuneArgs, runFinetune, splitHeldOut } from './finetune';
+import { MODELS, MODEL_NAMES } from '../core/models/registry';
+import { disposeParams } from '../core/models/model-def';
+import { FUSION_METRIC_NAMES } from '../core/types';
+
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-fixtures/pairs');
+let tmp: string;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  tmp = await mkdtemp(path.join(tmpdir(), 'finetune-cli-'));
+  // Seeded, untrained weights stand in for the committed ones: this tests the plumbing.
+  for (const name of MODEL_NAMES) {
+    const params = MODELS[name].init(7);
+    await saveModelFolder(path.join(tmp, 'models', MODELS[name].name), params);
+    disposeParams(params);
+  }
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+describe('finetune CLI', () => {
+  it('fine-tunes with bdl on the fixture pairs, saves the run, and compares with the pretrained F', async () => {
+    const lines: string[] = [];
+    const out = path.join(tmp, 'run-bdl');
+    const s = await runFinetune({
+      strategy: 'bdl', data: '(unused)', train: FIXTURES, test: FIXTURES, models: path.join(tmp, 'models'), out,
+      steps: 2, batch: 1, crop: 64, seed: 3, backend: 'wasm', heldOut: 0.5,
+      strategyOptions: { segmentation: 1, detection: 0.5 }, evaluate: true, evalMaxSide: 160,
+      log: (l) => lines.push(l),
+    });
+    expect(s.logs.map((l) => l.step)).toEqual([1, 2]);
+    expect(s.logs.every((l) => !l.skipped && Number.isFinite(l.total))).toBe(true);
+    expect(lines.some((l) => /\[bdl\] 2\/2 \(100\.0%\) loss .* ms\/step \| ETA 0s/.test(l))).toBe(true);
+    expect(lines.some((l) => /1 training pairs, 1 held out/.test(l))).toBe(true);
+    // F and D moved (S frozen by default): both saved, with a card.
+    expect(s.saved.map((d) => path.basename(d)).sort()).toEqual(['discriminator', 'fusion']);
+    for (const f of ['fusion/model.json', 'fusion/weights.bin', 'fusion/card.json', 'discriminator/model.json', 'history.json', 'comparison.json']) {
+      expect(existsSync(path.join(out, f))).toBe(true);
+    }
+    const card = JSON.parse(await readFile(path.join(out, 'fusion', 'card.json'), 'utf8'));
+    expect(card.fineTuned.strategy).toBe('bdl');
+    expect(card.fineTuned.options.detection).toBe(0.5);
+    const history = JSON.parse(await readFile(path.join(out, 'history.json'), 'utf8'));
+    expect(history.logs).toHaveLength(2);
+    expect(Object.keys(history.logs[0].stats)).toEqual(['w.visual', 'w.task', 'c.visual', 'c.task']);
+    // Both Fs were scored with the same S on both pairs.
+    expect(s.evaluation!.map((r) => r.model)).toEqual(['pretrained', 'fine-tuned']);
+    for (const r of s.evaluation!) {
+      for (const m of FUSION_METRIC_NAMES) expect(Number.isFinite(r.metrics![m])).toBe(true);
+      expect(r.mIoU).toBeGreaterThanOrEqual(0);
+      expect(r.mAP50).toBeGreaterThanOrEqual(0);
+    }
+    expect(existsSync(path.join(out, 'eval', 'finetuned', 'fused', '00964N.png'))).toBe(true);
+    const table = lines.find((l) => l.includes('change %'))!;
+    expect(table).toMatch(/model +EN +SD .* mIoU +mAP50/);
+    expect(table).toMatch(/pretrained/);
+    expect(table).toMatch(/fine-tuned/);
+    expect(table).toMatch(/\ngoal \(\+1\.5 mIoU points, VIF and Qabf within 5 %\): (MET|not met) — mIoU/);
+  });
+
+  it('runs td and fixed without evaluation through main()', async () => {
+    const base = ['--train', FIXTURES, '--models', path.join(tmp, 'models'), '--steps', '1', '--batch', '1', '--crop', '64', '--no-eval'];
+    const orig = console.log;
+    const lines: string[] = [];
+    console.log = (m: string) => lines.push(m);
+    try {
+      expect(await main(['--strategy', 'td', '--out', path.join(tmp, 'run-td'), ...base, '--opt', 'xi=0.05'])).toBe(0);
+      expect(await main(['--strategy', 'fixed', '--out', path.join(tmp, 'run-fixed'), ...base, '--opt', 'adversarial=0.1'])).toBe(0);
+    } finally {
+      console.log = orig;
+    }
+    expect(existsSync(path.join(tmp, 'run-td', 'lossGenerator', 'model.json'))).toBe(true);
+    expect(existsSync(path.join(tmp, 'run-td', 'segdet'))).toBe(false);
+    expect(existsSync(path.join(tmp, 'run-fixed', 'fusion', 'model.json'))).toBe(true);
+    expect(lines.some((l) => /options: .*xi=0\.05/.test(l))).toBe(true);
+  });
+
+  it('rejects bad arguments with a usage line', async () => {
+    const errors: string[] = [];
+    const [origErr, origLog] = [console.error, console.log];
+    console.error = (m: string) => errors.push(m);
+    console.log = () => {};
+    try {
+      expect(parseFinetuneArgs(['--strategy', 'nope'])).toBeNull();
+      expect(parseFinetuneArgs(['--strategy', 'td', '--opt', 'novalue'])).toBeNull();
+      expect(parseFinetuneArgs(['--strategy', 'td', '--steps', '0'])).toBeNull();
+      expect(await main(['--strategy', 'fixed', '--train', FIXTURES, '--models', path.join(tmp, 'models'), '--no-eval', '--opt', 'bogus=1', '--out', path.join(tmp, 'x')])).toBe(1);
+    } finally {
+      [console.error, console.log] = [origErr, origLog];
+    }
+    expect(errors[0]).toMatch(/--strategy must be one of fixed, bdl, td, got nope/);
+    expect(errors[1]).toMatch(/--opt needs name=value/);
+    expect(errors[2]).toMatch(/--steps must be an integer ≥ 1/);
+    expect(errors[3]).toMatch(/unknown option 'bogus'/);
+    const o = parseFinetuneArgs(['--strategy', 'bdl', '--opt', 'trainS=true', '--opt', 'eta=0.5', '--opt', 'classWeights=uniform']);
+    expect(o!.strategyOptions).toEqual({ trainS: true, eta: 0.5, classWeights: 'uniform' });
+    expect(o!.out).toBe(path.join('runs', 'bdl-seed1'));
+  });
+
+  it('splits held-out pairs by seed and formats the comparison', () => {
+    const s = splitHeldOut(10, 0.2, 1);
+    expect(s.heldOut).toHaveLength(2);
+    expect([...s.train, ...s.heldOut].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(splitHeldOut(10, 0.2, 1)).toEqual(s);
+    expect(splitHeldOut(1, 0.5, 1)).toEqual({ train: [0], heldOut: [] });
+    const m = Object.fromEntries(FUSION_METRIC_NAMES.map((k) => [k, 1])) as never;
+    const rows = [
+      { model: 'pretrained' as const, metrics: m, mIoU: 0.5, mAP50: 0.4 },
+      { model: 'fine-tuned' as const, metrics: { ...(m as object), VIF: 0.97 } as never, mIoU: 0.52, mAP50: 0.41 },
+    ];
+    expect(comparisonTable(rows).split('\n')).toHaveLength(5);
+    expect(goalCheck(rows)).toMatch(/MET — mIoU \+2\.00 points, VIF -3\.00 %, Qabf 0\.00 %/);
+  });
+});

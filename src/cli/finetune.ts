@@ -1,0 +1,379 @@
+/**
+ * `npm run finetune -- --strategy fixed|bdl|td [--data ../shared/data] [--steps N] [--out DIR] ...`
+ *
+ * Fine-tunes the pretrained F on random crops of `msrs/train` with one strategy of
+ * `core/strategies` (seeded; progress with ETA; loss weights and other strategy options via
+ * `--opt name=value`), saves the run to `--out` (`fusion/` in the tfjs weights format with a
+ * card, any other model the strategy moved, `history.json` with every step's losses), then
+ * scores the fine-tuned F and the pretrained F on `msrs/test` with the same frozen S through
+ * the fuse CLI's evaluation (`runFuse`: nine fusion metrics, mIoU, mAP@0.5) and prints a
+ * comparison table (also `comparison.json`).
+ *
+ * Strategies with a held-out batch (bdl, td) draw it from a seeded `--held-out` fraction of the
+ * training pairs, never from `msrs/test`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { useBackend } from './node-backend';
+import { loadSplit } from './dataset';
+import { loadModelFolderInto, saveModelFolder } from './weights-fs';
+import { DEFAULT_MODELS_DIR, runFuse, type FuseSummary } from './fuse';
+import { MODELS, type ModelName } from '../core/models/registry';
+import { disposeParams } from '../core/models/model-def';
+import { Rng, deriveSeed } from '../core/nn/random';
+import { sampleCrops } from '../core/train/batch';
+import { createStrategy, isStrategyName, strategyInfo, STRATEGY_NAMES } from '../core/strategies/registry';
+import type { StrategyModels, StrategyName, StrategyStepLog } from '../core/strategies/types';
+import { FUSION_METRIC_NAMES, type FusionMetrics, type Params } from '../core/types';
+
+/** Options of {@link runFinetune} (the parsed command line). */
+export interface FinetuneOptions {
+  strategy: StrategyName;
+  /** Data root with `msrs/train` and `msrs/test` (default `../shared/data`). */
+  data: string;
+  /** Training split folder (ir/, vi/, label/, detection.json); default `<data>/msrs/train`. */
+  train?: string;
+  /** Evaluation split folder; default `<data>/msrs/test`. */
+  test?: string;
+  /** Folder of the pretrained models (default `<repo>/models`). */
+  models?: string;
+  /** Run folder written. */
+  out: string;
+  steps: number;
+  batch: number;
+  /** Square crop side in pixels (a multiple of 32 is used whole; otherwise cut down). */
+  crop: number;
+  /** Learning rate of F (the strategy's `lr`). */
+  lr?: number;
+  seed: number;
+  backend: 'wasm' | 'cpu';
+  /** Use only the first N training pairs. */
+  limit?: number;
+  /** Fraction of the training pairs held out for the upper-level / meta batch (bdl, td). */
+  heldOut: number;
+  /** Strategy options (loss weights, learning rates of D/S/G, η, ξ, ...). */
+  strategyOptions: Record<string, number | string | boolean>;
+  /** Evaluate on the test split (default true). */
+  evaluate: boolean;
+  /** Evaluate on the first N test pairs only. */
+  evalLimit?: number;
+  /** Longest side at evaluation (default: full size). */
+  evalMaxSide?: number;
+  log?: (line: string) => void;
+}
+
+/** One row of the comparison table. */
+export interface EvalRow {
+  model: 'pretrained' | 'fine-tuned';
+  metrics: FusionMetrics | null;
+  /** mIoU in [0,1] (null without labels). */
+  mIoU: number | null;
+  /** mAP@0.5 in [0,1] (null without boxes). */
+  mAP50: number | null;
+}
+
+/** What {@link runFinetune} did. */
+export interface FinetuneSummary {
+  logs: StrategyStepLog[];
+  /** Folders written under `out`. */
+  saved: string[];
+  evaluation: EvalRow[] | null;
+}
+
+const USAGE = `usage: npm run finetune -- --strategy ${STRATEGY_NAMES.join('|')} [--data ../shared/data] [--out DIR]
+       [--steps 200] [--batch 4] [--crop 128] [--lr 1e-4] [--seed 1] [--held-out 0.1] [--limit N]
+       [--opt name=value ...] [--models DIR] [--train DIR] [--test DIR] [--backend wasm|cpu]
+       [--no-eval] [--eval-limit N] [--eval-max-side N]
+  --opt sets a strategy option, e.g. --opt segmentation=0.5 --opt eta=1 --opt trainS=true
+  (options and defaults: fixed ${optionList('fixed')}
+                         bdl ${optionList('bdl')}
+                         td ${optionList('td')})`;
+
+function optionList(name: StrategyName): string {
+  return Object.entries(strategyInfo(name).defaultOptions).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+}
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+}
+
+/** A value of `--opt name=value`: a boolean, a number, or else a string. */
+function parseOptValue(v: string): number | string | boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  const n = Number(v);
+  return v.trim() !== '' && Number.isFinite(n) ? n : v;
+}
+
+/** Loads `<dir>/<name>` into a fresh parameter set. @throws naming the folder. */
+async function loadModel(dir: string, name: ModelName): Promise<Params> {
+  const params = MODELS[name].init(0);
+  try {
+    await loadModelFolderInto(path.join(dir, MODELS[name].name), params);
+  } catch (e) {
+    disposeParams(params);
+    throw e;
+  }
+  return params;
+}
+
+/** Seeded split of pair indices into training and held-out ones (held-out empty below 2 pairs). */
+export function splitHeldOut(n: number, fraction: number, seed: number): { train: number[]; heldOut: number[] } {
+  const idx = new Rng(deriveSeed(seed, 'held-out')).shuffle(Array.from({ length: n }, (_, i) => i));
+  const k = n < 2 || fraction <= 0 ? 0 : Math.min(n - 1, Math.max(1, Math.round(n * fraction)));
+  return { heldOut: idx.slice(0, k).sort((a, b) => a - b), train: idx.slice(k).sort((a, b) => a - b) };
+}
+
+function evalRow(model: EvalRow['model'], s: FuseSummary): EvalRow {
+  return {
+    model,
+    metrics: s.meanMetrics,
+    mIoU: s.task?.segmentation?.mIoU ?? null,
+    mAP50: s.task?.detection?.mAP50 ?? null,
+  };
+}
+
+/** The comparison table as text: one row per model, a row of differences, a row of relative changes. */
+export function comparisonTable(rows: EvalRow[]): string {
+  const cols = [...FUSION_METRIC_NAMES, 'mIoU', 'mAP50'] as const;
+  const value = (r: EvalRow, c: (typeof cols)[number]): number | null =>
+    c === 'mIoU' ? (r.mIoU === null ? null : 100 * r.mIoU) : c === 'mAP50' ? (r.mAP50 === null ? null : 100 * r.mAP50) : r.metrics?.[c] ?? null;
+  const cell = (v: number | null, d = 4) => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(d));
+  const lines = [['model', ...cols].map((c) => c.padStart(11)).join(' ')];
+  for (const r of rows) lines.push([r.model, ...cols.map((c) => cell(value(r, c)))].map((c) => c.padStart(11)).join(' '));
+  const [a, b] = [rows.find((r) => r.model === 'pretrained'), rows.find((r) => r.model === 'fine-tuned')];
+  if (a && b) {
+    const diff = cols.map((c) => { const x = value(a, c), y = value(b, c); return x === null || y === null ? null : y - x; });
+    const rel = cols.map((c) => { const x = value(a, c), y = value(b, c); return x === null || y === null || x === 0 ? null : (100 * (y - x)) / Math.abs(x); });
+    lines.push(['change', ...diff.map((v) => cell(v))].map((c) => c.padStart(11)).join(' '));
+    lines.push(['change %', ...rel.map((v) => (v === null ? '-' : `${v.toFixed(2)}%`))].map((c) => c.padStart(11)).join(' '));
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The issue's goal, checked: mIoU up by ≥ 1.5 points with VIF and Qabf within 5 % of the
+ * pretrained F. Returns a sentence.
+ */
+export function goalCheck(rows: EvalRow[]): string {
+  const a = rows.find((r) => r.model === 'pretrained');
+  const b = rows.find((r) => r.model === 'fine-tuned');
+  if (!a || !b || a.mIoU === null || b.mIoU === null || !a.metrics || !b.metrics) return 'goal check: not enough scores (labels and metrics needed)';
+  const dIoU = 100 * (b.mIoU - a.mIoU);
+  const rel = (k: 'VIF' | 'Qabf') => (100 * (b.metrics![k] - a.metrics![k])) / Math.abs(a.metrics![k]);
+  const ok = dIoU >= 1.5 && Math.abs(rel('VIF')) <= 5 && Math.abs(rel('Qabf')) <= 5;
+  return `goal (+1.5 mIoU points, VIF and Qabf within 5 %): ${ok ? 'MET' : 'not met'} — mIoU ${dIoU >= 0 ? '+' : ''}${dIoU.toFixed(2)} points, ` +
+    `VIF ${rel('VIF').toFixed(2)} %, Qabf ${rel('Qabf').toFixed(2)} %`;
+}
+
+/** Runs the whole command. @throws on fatal problems (no data, no weights, bad options). */
+export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> {
+  const log = o.log ?? ((s: string) => console.log(s));
+  await useBackend(o.backend);
+  const info = strategyInfo(o.strategy);
+  const modelsDir = o.models ?? DEFAULT_MODELS_DIR;
+  const trainDir = o.train ?? path.join(o.data, 'msrs', 'train');
+  const testDir = o.test ?? path.join(o.data, 'msrs', 'test');
+  if (!existsSync(path.join(trainDir, 'ir'))) throw new Error(`no training pairs at ${trainDir} (expected ir/, vi/, label/, detection.json)`);
+  if (o.evaluate && !existsSync(path.join(testDir, 'ir'))) throw new Error(`no test pairs at ${testDir}`);
+
+  // Models: every one the strategy needs, S always (evaluation), D for an adversarial term.
+  const needed = new Set<ModelName>([...info.requires, 'segdet']);
+  if (o.strategy === 'fixed' && Number(o.strategyOptions.adversarial ?? 0) > 0) needed.add('discriminator');
+  const loaded: Partial<Record<ModelName, Params>> = {};
+  const disposeAll = () => { for (const p of Object.values(loaded)) disposeParams(p); };
+  let pretrainedF: Params | null = null;
+  try {
+    for (const name of needed) loaded[name] = await loadModel(modelsDir, name);
+    if (!loaded.fusion) loaded.fusion = await loadModel(modelsDir, 'fusion');
+    log(`models from ${modelsDir}: ${Object.keys(loaded).join(', ')}`);
+
+    log(`loading ${trainDir} ...`);
+    const pairs = await loadSplit(trainDir, { limit: o.limit });
+    if (pairs.length === 0) throw new Error(`no pairs in ${trainDir}`);
+    const models: StrategyModels = {
+      fusion: loaded.fusion!, discriminator: loaded.discriminator, segdet: loaded.segdet, lossGenerator: loaded.lossGenerator,
+    };
+    const strategy = createStrategy(o.strategy, models, {
+      ...(o.lr !== undefined ? { lr: o.lr } : {}), totalSteps: o.steps, ...o.strategyOptions,
+    });
+    const split = strategy.usesHeldOut ? splitHeldOut(pairs.length, o.heldOut, o.seed) : { train: pairs.map((_, i) => i), heldOut: [] };
+    const heldOutIdx = split.heldOut.length > 0 ? split.heldOut : split.train;
+    log(`${o.strategy}: ${info.label}; moves ${strategy.moves.join(', ')}; ${split.train.length} training pairs` +
+      (strategy.usesHeldOut ? `, ${split.heldOut.length} held out${split.heldOut.length ? '' : ' (too few pairs: the held-out batch comes from the training pairs)'}` : '') +
+      `; backend ${tf.getBackend()}; seed ${o.seed}`);
+    log(`options: ${Object.entries(strategy.options).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
+
+    // Fine-tune.
+    const logs: StrategyStepLog[] = [];
+    const t0 = performance.now();
+    let lastPrint = 0;
+    try {
+      for (let step = 1; step <= o.steps; step++) {
+        const rng = new Rng(deriveSeed(o.seed, step));
+        const crop = { batch: o.batch, cropHeight: o.crop, cropWidth: o.crop };
+        const train = sampleCrops(pairs, { ...crop, indices: split.train }, rng);
+        const heldOut = strategy.usesHeldOut ? sampleCrops(pairs, { ...crop, indices: heldOutIdx }, rng) : undefined;
+        const l = await strategy.step({ train, heldOut });
+        logs.push(l);
+        if (l.note) log(`[${o.strategy}] ${l.note}`);
+        const now = performance.now();
+        if (now - lastPrint >= 2000 || step === o.steps) {
+          lastPrint = now;
+          const recent = logs.slice(-20);
+          const ms = recent.reduce((a, b) => a + b.ms, 0) / recent.length;
+          const terms = Object.entries(l.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
+          const stats = Object.entries(l.stats).map(([k, v]) => `${k} ${v.toPrecision(3)}`).join(' ');
+          log(`[${o.strategy}] ${step}/${o.steps} (${((100 * step) / o.steps).toFixed(1)}%) loss ${l.total.toFixed(4)} | ${terms}` +
+            `${stats ? ` | ${stats}` : ''} | ${ms.toFixed(0)} ms/step | ETA ${fmtDuration(((o.steps - step) * ms) / 1000)}`);
+        }
+      }
+    } finally {
+      strategy.dispose();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const skipped = logs.filter((l) => l.skipped).length;
+
+    // Save the run.
+    await mkdir(o.out, { recursive: true });
+    const saved: string[] = [];
+    const run = {
+      strategy: o.strategy, options: strategy.options, seed: o.seed, steps: o.steps, batch: o.batch, crop: o.crop,
+      backend: tf.getBackend(), seconds: Math.round(seconds), skippedSteps: skipped,
+      data: { train: trainDir, pairs: pairs.length, trainPairs: split.train.map((i) => pairs[i].stem), heldOutPairs: split.heldOut.map((i) => pairs[i].stem) },
+      pretrained: modelsDir,
+    };
+    for (const name of strategy.moves) {
+      const dir = path.join(o.out, MODELS[name].name);
+      const last = logs[logs.length - 1];
+      await saveModelFolder(dir, loaded[name]!, {
+        card: {
+          name: MODELS[name].name, fineTuned: { ...run, finalLoss: last ? { total: last.total, ...last.terms } : null },
+          parameters: MODELS[name].paramCount(loaded[name]!), date: new Date().toISOString(),
+        },
+      });
+      saved.push(dir);
+    }
+    await writeFile(path.join(o.out, 'history.json'), JSON.stringify({ ...run, logs }, null, 1) + '\n');
+    log(`saved ${saved.join(', ')} and ${path.join(o.out, 'history.json')} (${fmtDuration(seconds)}, ${skipped} skipped step${skipped === 1 ? '' : 's'})`);
+
+    if (!o.evaluate) return { logs, saved, evaluation: null };
+
+    // Evaluate pretrained and fine-tuned F with the same (pretrained, frozen) S.
+    pretrainedF = await loadModel(modelsDir, 'fusion');
+    const rows: EvalRow[] = [];
+    for (const [which, fParams] of [['pretrained', pretrainedF], ['fine-tuned', loaded.fusion!]] as const) {
+      log(`evaluating the ${which} F on ${testDir} ...`);
+      const boxes = path.join(testDir, 'detection.json');
+      const s = await runFuse({
+        ir: path.join(testDir, 'ir'), vi: path.join(testDir, 'vi'),
+        labels: existsSync(path.join(testDir, 'label')) ? path.join(testDir, 'label') : undefined,
+        boxes: existsSync(boxes) ? boxes : undefined,
+        out: path.join(o.out, 'eval', which === 'pretrained' ? 'pretrained' : 'finetuned'),
+        loaded: { fusion: fParams, segdet: loaded.segdet! }, backend: o.backend,
+        limit: o.evalLimit, maxSide: o.evalMaxSide,
+        log: (line) => log(`  [${which}] ${line}`),
+      });
+      rows.push(evalRow(which, s));
+    }
+    const table = comparisonTable(rows);
+    const goal = goalCheck(rows);
+    log(`\n${o.strategy} after ${o.steps} steps vs the pretrained F, frozen S, on ${testDir} (mIoU and mAP50 in %):\n${table}\n${goal}`);
+    await writeFile(path.join(o.out, 'comparison.json'), JSON.stringify({ ...run, test: testDir, rows, goal }, null, 2) + '\n');
+    return { logs, saved, evaluation: rows };
+  } finally {
+    disposeAll();
+    if (pretrainedF) disposeParams(pretrainedF);
+  }
+}
+
+/** Parses the command line; returns null (after printing why) when it is unusable. */
+export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
+  let v;
+  try {
+    v = parseArgs({
+      args: argv,
+      options: {
+        strategy: { type: 'string' }, data: { type: 'string', default: '../shared/data' },
+        train: { type: 'string' }, test: { type: 'string' }, models: { type: 'string' }, out: { type: 'string' },
+        steps: { type: 'string', default: '200' }, batch: { type: 'string', default: '4' }, crop: { type: 'string', default: '128' },
+        lr: { type: 'string' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'wasm' },
+        limit: { type: 'string' }, 'held-out': { type: 'string', default: '0.1' },
+        opt: { type: 'string', multiple: true, default: [] },
+        'no-eval': { type: 'boolean' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return null;
+  }
+  if (v.help) {
+    console.log(USAGE);
+    return null;
+  }
+  if (!v.strategy || !isStrategyName(v.strategy)) {
+    console.error(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}${v.strategy ? `, got ${v.strategy}` : ''}\n${USAGE}`);
+    return null;
+  }
+  if (v.backend !== 'wasm' && v.backend !== 'cpu') {
+    console.error(`--backend must be wasm or cpu, got ${v.backend}`);
+    return null;
+  }
+  try {
+    const num = (s: string | undefined, name: string, opts: { int?: boolean; min?: number } = {}): number | undefined => {
+      if (s === undefined) return undefined;
+      const n = Number(s);
+      const min = opts.min ?? Number.MIN_VALUE;
+      if (!Number.isFinite(n) || n < min || (opts.int && !Number.isInteger(n))) {
+        throw new Error(`--${name} must be a${opts.int ? 'n integer' : ' number'} ≥ ${opts.min ?? '> 0'}, got ${s}`);
+      }
+      return n;
+    };
+    const strategyOptions: Record<string, number | string | boolean> = {};
+    for (const kv of v.opt as string[]) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new Error(`--opt needs name=value, got '${kv}'`);
+      strategyOptions[kv.slice(0, eq)] = parseOptValue(kv.slice(eq + 1));
+    }
+    const heldOut = num(v['held-out'], 'held-out', { min: 0 })!;
+    if (heldOut >= 1) throw new Error(`--held-out must be below 1, got ${heldOut}`);
+    const seed = num(v.seed, 'seed', { int: true, min: 0 })!;
+    return {
+      strategy: v.strategy, data: v.data!, train: v.train, test: v.test, models: v.models,
+      out: v.out ?? path.join('runs', `${v.strategy}-seed${seed}`),
+      steps: num(v.steps, 'steps', { int: true, min: 1 })!, batch: num(v.batch, 'batch', { int: true, min: 1 })!,
+      crop: num(v.crop, 'crop', { int: true, min: 32 })!, lr: num(v.lr, 'lr'), seed,
+      backend: v.backend, limit: num(v.limit, 'limit', { int: true, min: 1 }), heldOut, strategyOptions,
+      evaluate: !v['no-eval'], evalLimit: num(v['eval-limit'], 'eval-limit', { int: true, min: 1 }),
+      evalMaxSide: num(v['eval-max-side'], 'eval-max-side', { int: true, min: 32 }),
+    };
+  } catch (e) {
+    console.error((e as Error).message);
+    return null;
+  }
+}
+
+/** Entry point: returns the process exit code (0 ok, 1 fatal error, 2 usage). */
+export async function main(argv: string[]): Promise<number> {
+  const o = parseFinetuneArgs(argv);
+  if (!o) return argv.includes('--help') || argv.includes('-h') ? 0 : 2;
+  try {
+    await runFinetune(o);
+    return 0;
+  } catch (e) {
+    console.error(`finetune: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
