@@ -437,5 +437,5 @@ export function resolveOptions<T extends Record<string, OptionValue>>(
   return out as T;
 }
 
-/** The default task-term options (MSRS class weights; weights chosen per strategy). */
+/** Allowed values of the `classWeights` option. */
 export const CLASS_WEIGHT_CHOICES = ['msrs', 'uniform'] as const;
