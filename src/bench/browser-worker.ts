@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { startBackend } from '../worker/backend';
 import { MODEL_NAMES, type ModelName } from '../core/models/registry';
-import { ModelStore, type WeightBytes } from './cases';
+import { FULL_SIZES, ModelStore, REDUCED_SIZES, type WeightBytes } from './cases';
 import { runCases } from './runner';
 import { choosePolicy, type EngineSpeed } from './policy';
 import { TF_BACKEND, type BackendResult } from './report';
@@ -64,19 +64,24 @@ async function run(msg: BenchStartMessage): Promise<BackendResult> {
     };
   }
   const details: string[] = [info.reason];
+  if (want === 'wasm') {
+    const mt = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+    details.push(`hardwareConcurrency ${navigator.hardwareConcurrency}, multithread support ${mt}, crossOriginIsolated ${String(self.crossOriginIsolated)}`);
+  }
   let speed: EngineSpeed = want === 'cpu' ? 'cpu' : 'fast';
-  if (info.adapter?.isSoftware) speed = 'software-gpu';
+  if (info.adapter?.isSoftware) speed = 'software-webgpu';
   if (want === 'webgl') {
     const r = webglRenderer();
     details.push(`WebGL renderer: ${r || 'unknown'}`);
-    if (/swiftshader|llvmpipe|software/i.test(r)) speed = 'software-gpu';
+    if (/swiftshader|llvmpipe|software/i.test(r)) speed = 'software-gl';
   }
   const { policy, note } = choosePolicy(speed, config.overrides);
-  log(`${config.id}: ${info.reason}`);
+  log(`${config.id}: ${details.join('; ')}`);
 
   const models = new ModelStore();
   await models.prepare((name) => fetchWeights(msg.modelsBase, name), MODEL_NAMES);
-  const cases = await runCases(models, { policy, only: config.only, log });
+  const sizes = policy.sizes === 'reduced' ? REDUCED_SIZES : FULL_SIZES;
+  const cases = await runCases(models, { policy, sizes, only: config.only, log });
   return {
     id: config.id, status: 'ok', tfBackend: tf.getBackend(), details, policy, policyNote: note,
     weights: { ...models.weights }, cases, wallS: (performance.now() - t0) / 1000,

@@ -11,28 +11,49 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams, type ModelDef } from '../core/models/model-def';
 import { createPipeline } from '../core/pipeline';
-import { countConvMacs } from '../core/nn/conv';
 import { Rng } from '../core/nn/random';
 import { splitYCbCr } from '../core/image/color';
 import { planesToTensor } from '../core/image/tensor';
 import { loadWeightsInto } from '../core/weights/io';
 import { sampleCrops, type TrainPair } from '../core/train/batch';
-import { Adam, trainLoop, type StepLog } from '../core/train/loop';
-import { fusionObjective, segdetObjective, DEFAULT_SEGDET_WEIGHTS, type FusionLossWeights } from '../core/train/objectives';
-import { encodeBatch } from '../core/detect/centernet';
+import { createStrategy, type StrategyName } from '../core/strategies/registry';
 import type { Params } from '../core/types';
 import { syntheticPair, syntheticTrainPair, type SyntheticPair } from './scene';
 
-/** Frame size of the inference cases (an MSRS frame). */
-export const FRAME = { width: 640, height: 480 } as const;
-/** Fine-tune step size: batch 4 of 128×128 crops. */
-export const TRAIN_BATCH = { batch: 4, crop: 128 } as const;
+/** Sizes of the work a run times. */
+export interface CaseSizes {
+  /** Frame of the inference cases. */
+  frame: { width: number; height: number };
+  /** Fine-tune step: batch of square crops. */
+  batch: number;
+  crop: number;
+  /** The raw-convolution ceiling: one k×k cin→cout 'same' conv on a width×height map. */
+  rawConv: { width: number; height: number; cin: number; cout: number; k: number };
+}
+
 /**
- * The raw-convolution ceiling: one 3×3 32→32 'same' conv (bias + ReLU, as the models run
- * them) on a 320×240 map, 0.71 G multiply-adds. 32 channels is the width most of F's and S's
- * multiply-adds run at; a single call is large enough to keep every backend busy.
+ * The sizes of issue 5: an MSRS frame (640×480); fine-tune steps of batch 4 × 128×128 crops;
+ * the ceiling is one 3×3 32→32 conv (bias + ReLU, as the models run them) on a 320×240 map,
+ * 0.71 G multiply-adds: 32 channels is the width most of F's and S's work runs at, and one call
+ * is large enough to keep every backend busy.
  */
-export const RAW_CONV = { height: 240, width: 320, cin: 32, cout: 32, k: 3 } as const;
+export const FULL_SIZES: CaseSizes = {
+  frame: { width: 640, height: 480 },
+  batch: 4, crop: 128,
+  rawConv: { width: 320, height: 240, cin: 32, cout: 32, k: 3 },
+};
+
+/**
+ * Reduced sizes for a software WebGPU adapter (SwiftShader), measured here at 400–700× slower
+ * than WASM: F alone takes ~90 s per 640×480 frame there, so the full sizes would take an hour
+ * for two runs per case. A quarter of each side (1/16 of the pixels; S's stride 32 still
+ * divides it) keeps the numbers comparable in G MAC/s. Labels carry the sizes.
+ */
+export const REDUCED_SIZES: CaseSizes = {
+  frame: { width: 160, height: 128 },
+  batch: 4, crop: 32,
+  rawConv: { width: 80, height: 64, cin: 32, cout: 32, k: 3 },
+};
 
 /** Case ids, in run order. */
 export const CASE_IDS = ['conv', 'F', 'S', 'G', 'pipeline', 'fixed', 'bdl', 'td'] as const;
@@ -103,14 +124,13 @@ export class ModelStore {
 export interface CaseEnv {
   models: ModelStore;
   scene: SyntheticPair;
+  sizes: CaseSizes;
 }
 
 /** A set-up case: call `run` repeatedly, then `dispose`. */
 export interface CaseInstance {
-  /** Multiply-adds of one `run` (may become known only after the first run). */
-  macs(): number;
-  /** How `macs` was obtained, when it is not exact (e.g. an estimate for training steps). */
-  macsNote?: string;
+  /** Multiply-adds of one `run` from the models' `macs()`; undefined when only a profile can count them. */
+  macs?: number;
   /** One timed unit of work; resolves when its results are read back (a sync point on every backend). */
   run(): Promise<void>;
   dispose(): void;
@@ -129,27 +149,47 @@ export interface BenchCase {
 }
 
 /** Creates the scene shared by all cases of a run. */
-export function makeEnv(models: ModelStore): CaseEnv {
-  return { models, scene: syntheticPair(FRAME.width, FRAME.height) };
+export function makeEnv(models: ModelStore, sizes: CaseSizes): CaseEnv {
+  return { models, sizes, scene: syntheticPair(sizes.frame.width, sizes.frame.height) };
 }
 
-function rawConvCase(): BenchCase {
-  const { height: h, width: w, cin, cout, k } = RAW_CONV;
+/**
+ * Waits for `outs` to be computed by reading one element of each: a sync point on every backend
+ * (GPU backends run the whole graph behind it) without timing a large download.
+ */
+async function settle(outs: tf.Tensor[]): Promise<void> {
+  for (const o of outs) {
+    const one = tf.tidy(() => tf.slice(tf.reshape(o, [-1]), 0, 1));
+    try {
+      await one.data();
+    } finally {
+      one.dispose();
+    }
+  }
+}
+
+const sizeLabel = (w: number, h: number): string => `${w}×${h}`;
+
+function rawConvCase(sizes: CaseSizes): BenchCase {
+  const { height: h, width: w, cin, cout, k } = sizes.rawConv;
   return {
     id: 'conv', kind: 'ceiling',
-    label: `raw conv ${k}×${k} ${cin}→${cout} @${w}×${h}`,
-    note: 'tf.fused.conv2d (bias + ReLU), the practical ceiling',
+    label: `raw conv ${k}×${k} ${cin}→${cout} ${sizeLabel(w, h)}`,
+    note: 'tf.fused.conv2d (bias + ReLU): the practical ceiling',
     async setup() {
       const rng = new Rng(11);
       const x = tf.tensor4d(rng.uniformArray(h * w * cin), [1, h, w, cin]);
       const f = tf.tensor4d(rng.normalArray(k * k * cin * cout, 0, 0.1), [k, k, cin, cout]);
       const b = tf.tensor1d(new Float32Array(cout));
       return {
-        macs: () => h * w * k * k * cin * cout,
+        macs: h * w * k * k * cin * cout,
         async run() {
           const y = tf.fused.conv2d({ x, filter: f, bias: b, strides: 1, pad: 'same', activation: 'relu' });
-          await y.data();
-          y.dispose();
+          try {
+            await settle([y]);
+          } finally {
+            y.dispose();
+          }
         },
         dispose: () => tf.dispose([x, f, b]),
       };
@@ -157,26 +197,25 @@ function rawConvCase(): BenchCase {
   };
 }
 
-/** Forward pass of one model at 640×480 on `channels` input planes of the scene. */
-function forwardCase(id: 'F' | 'S' | 'G', name: ModelName, label: string): BenchCase {
+/** Forward pass of one model on the scene (F and G: [IR, Y_vis]; S: Y_vis). */
+function forwardCase(id: 'F' | 'S' | 'G', name: ModelName, what: string, sizes: CaseSizes): BenchCase {
+  const { width, height } = sizes.frame;
   return {
-    id, kind: 'forward', label,
+    id, kind: 'forward', label: `${id} ${what} fwd ${sizeLabel(width, height)}`,
     async setup(env) {
       const def = MODELS[name] as ModelDef<tf.Tensor4D | Record<string, tf.Tensor4D>>;
       const params = env.models.params(name);
       const { ir, vi } = env.scene;
       const irY = Float32Array.from(ir.data, (v) => v / 255);
       const viY = splitYCbCr(vi).y;
-      const x = name === 'segdet'
-        ? planesToTensor([viY], FRAME.height, FRAME.width)
-        : planesToTensor([irY, viY], FRAME.height, FRAME.width);
+      const x = name === 'segdet' ? planesToTensor([viY], height, width) : planesToTensor([irY, viY], height, width);
       return {
-        macs: () => def.macs(FRAME.height, FRAME.width),
+        macs: def.macs(height, width),
         async run() {
           const out = def.apply(params, x);
           const outs = out instanceof tf.Tensor ? [out] : Object.values(out);
           try {
-            for (const o of outs) await o.data();
+            await settle(outs);
           } finally {
             tf.dispose(outs);
           }
@@ -190,17 +229,18 @@ function forwardCase(id: 'F' | 'S' | 'G', name: ModelName, label: string): Bench
   };
 }
 
-function pipelineCase(): BenchCase {
+function pipelineCase(sizes: CaseSizes): BenchCase {
+  const { width, height } = sizes.frame;
   return {
     id: 'pipeline', kind: 'pipeline',
-    label: 'pipeline F+S 640×480',
-    note: 'createPipeline().run: colour split, F, S, argmax, box decode + NMS, colour merge',
+    label: `pipeline F+S ${sizeLabel(width, height)}`,
+    note: 'createPipeline().run: colour split, F, S, argmax, box decode + NMS, colour merge, all read back',
     async setup(env) {
       const f = env.models.params('fusion');
       const s = env.models.params('segdet');
       const pipe = createPipeline({ fusion: f, segdet: s });
       return {
-        macs: () => MODELS.fusion.macs(FRAME.height, FRAME.width) + MODELS.segdet.macs(FRAME.height, FRAME.width),
+        macs: MODELS.fusion.macs(height, width) + MODELS.segdet.macs(height, width),
         async run() {
           await pipe.run(env.scene.ir, env.scene.vi);
         },
@@ -213,91 +253,52 @@ function pipelineCase(): BenchCase {
   };
 }
 
-/** Multiply-adds of a training step estimated from its forward convs: forward + dx + dW ≈ 3×. */
-export const TRAIN_MACS_FACTOR = 3;
-const TRAIN_MACS_NOTE = '≈3× the forward conv MACs counted in one step (forward, dx, dW); loss filters not counted';
-
-/**
- * Interim `fixed` step until `src/core/strategies` lands: F trained with Adam through the core's
- * `trainLoop` on a fixed weighting of `fusionObjective` (SeAFusion-style intensity + texture +
- * SSIM) plus the segmentation + detection loss of a frozen S on the fused crops.
- */
-export const INTERIM_FIXED_WEIGHTS: FusionLossWeights = {
-  intensity: 1, intensityMode: 'max', gradient: 10, gradientVariant: 'abs-max', ssim: 0.5, adversarial: 0,
-};
-/** Weight of the task loss in the interim fixed step. */
-export const INTERIM_TASK_WEIGHT = 0.1;
-
-function interimFixedCase(): BenchCase {
-  const { batch, crop } = TRAIN_BATCH;
+/** One step of a fine-tuning strategy with its default options, on fresh crops each step. */
+function strategyCase(name: StrategyName, sizes: CaseSizes): BenchCase {
+  const { batch, crop } = sizes;
   return {
-    id: 'fixed', kind: 'train',
-    label: `fixed step b${batch} ${crop}²`,
-    note: 'interim: trainLoop + fusionObjective + frozen-S task loss (src/core/strategies not landed)',
+    id: name, kind: 'train',
+    label: `${name} step b${batch} ${crop}²`,
+    note: 'createStrategy(name, all four models, default options).step({ train, heldOut }); crops sampled per step',
     async setup(env) {
-      const f = env.models.params('fusion');
-      const s = env.models.params('segdet');
+      const models = {
+        fusion: env.models.params('fusion'), discriminator: env.models.params('discriminator'),
+        segdet: env.models.params('segdet'), lossGenerator: env.models.params('lossGenerator'),
+      };
+      let strategy;
+      try {
+        strategy = createStrategy(name, models);
+      } catch (e) {
+        for (const p of Object.values(models)) disposeParams(p);
+        throw e;
+      }
+      const s = strategy;
       const pair: TrainPair = syntheticTrainPair(env.scene, splitYCbCr(env.scene.vi).y);
-      const optimizer = new Adam(f);
-      let fwdMacs = 0;
-      const gen = trainLoop({
-        params: f, optimizer, seed: 3, steps: Number.MAX_SAFE_INTEGER, lr: 1e-4, warmup: 0,
-        loss: (_step, rng) => {
-          const counted = countConvMacs(() => {
-            const b = sampleCrops([pair], { batch, cropHeight: crop, cropWidth: crop }, rng);
-            const x = tf.tensor4d(b.irvi, [batch, b.height, b.width, 2]);
-            const ir = tf.slice(x, [0, 0, 0, 0], [batch, b.height, b.width, 1]) as tf.Tensor4D;
-            const vi = tf.slice(x, [0, 0, 0, 1], [batch, b.height, b.width, 1]) as tf.Tensor4D;
-            const fused = MODELS.fusion.apply(f, x);
-            const fl = fusionObjective(fused, ir, vi, INTERIM_FIXED_WEIGHTS);
-            const labels = tf.tensor3d(Int32Array.from(b.label!), [batch, b.height, b.width], 'int32');
-            const targets = encodeBatch(b.boxes!, b.height, b.width);
-            const tl = segdetObjective(MODELS.segdet.apply(s, fused), labels, targets, DEFAULT_SEGDET_WEIGHTS);
-            const total = tf.add(fl.total, tf.mul(tl.total, INTERIM_TASK_WEIGHT)) as tf.Scalar;
-            return { total, terms: { ...fl.terms, ...tl.terms } };
-          });
-          fwdMacs = counted.macs;
-          return counted.result;
-        },
-      });
+      const rng = new Rng(5);
+      const opts = { batch, cropHeight: crop, cropWidth: crop };
       return {
-        macs: () => TRAIN_MACS_FACTOR * fwdMacs,
-        macsNote: TRAIN_MACS_NOTE,
         async run() {
-          const r = await gen.next();
-          if (r.done) throw new Error('training loop ended');
-          void (r.value as StepLog);
+          await s.step({ train: sampleCrops([pair], opts, rng), heldOut: sampleCrops([pair], opts, rng) });
         },
         dispose() {
-          void gen.return();
-          optimizer.dispose();
-          disposeParams(f);
-          disposeParams(s);
+          s.dispose();
+          for (const p of Object.values(models)) disposeParams(p);
         },
       };
     },
   };
 }
 
-function missingStrategyCase(id: 'bdl' | 'td', reason: string): BenchCase {
-  const { batch, crop } = TRAIN_BATCH;
-  return {
-    id, kind: 'train', label: `${id} step b${batch} ${crop}²`, unavailable: reason,
-    setup: () => Promise.reject(new Error(reason)),
-  };
-}
-
-/** Every case, in run order (the raw conv first: it is the reference for the others). */
-export function benchCases(): BenchCase[] {
-  const notYet = 'not available yet: src/core/strategies has not landed';
+/** Every case at `sizes`, in run order (the raw conv first: it is the reference for the others). */
+export function benchCases(sizes: CaseSizes = FULL_SIZES): BenchCase[] {
   return [
-    rawConvCase(),
-    forwardCase('F', 'fusion', 'F fusion fwd 640×480'),
-    forwardCase('S', 'segdet', 'S segdet fwd 640×480'),
-    forwardCase('G', 'lossGenerator', 'G loss-gen fwd 640×480'),
-    pipelineCase(),
-    interimFixedCase(),
-    missingStrategyCase('bdl', notYet),
-    missingStrategyCase('td', notYet),
+    rawConvCase(sizes),
+    forwardCase('F', 'fusion', 'fusion', sizes),
+    forwardCase('S', 'segdet', 'segdet', sizes),
+    forwardCase('G', 'lossGenerator', 'loss-gen', sizes),
+    pipelineCase(sizes),
+    strategyCase('fixed', sizes),
+    strategyCase('bdl', sizes),
+    strategyCase('td', sizes),
   ];
 }

@@ -15,10 +15,16 @@ export interface PolicyOverrides {
   iterations?: number;
   /** `--budget`: seconds per case's warm loop. */
   budgetS?: number;
+  /** `--full-size`: full work sizes on a software WebGPU adapter too. */
+  fullSize?: boolean;
 }
 
-/** What kind of engine runs the tensors. */
-export type EngineSpeed = 'fast' | 'cpu' | 'software-gpu';
+/**
+ * What kind of engine runs the tensors: WASM or a hardware GPU; tfjs's CPU backend; WebGL on
+ * a software renderer (SwiftShader, ~50× slower than WASM here); WebGPU on a software adapter
+ * (SwiftShader, 400–700× slower than WASM here).
+ */
+export type EngineSpeed = 'fast' | 'cpu' | 'software-gl' | 'software-webgpu';
 
 /** A policy with the sentence that explains it when it departs from the full default. */
 export interface PolicyChoice {
@@ -30,20 +36,28 @@ export interface PolicyChoice {
 export function choosePolicy(speed: EngineSpeed, o: PolicyOverrides = {}): PolicyChoice {
   let policy: RunPolicy;
   let note: string | undefined;
+  const fast = speed === 'fast';
+  // Slow engines skip the extra profiled run; the CLI copies the (backend-independent) count.
+  const base = { profileMacs: fast, sizes: 'full' as 'full' | 'reduced' };
+  if (speed === 'software-webgpu' && !o.fullSize) base.sizes = 'reduced';
   if (o.quick) {
-    policy = { minRuns: 2, minTrainRuns: speed === 'fast' ? 2 : 1, iterations: 5, caseBudgetMs: 5_000 };
-    note = 'quick run: 2 warm runs (1 per training step on slow backends), ≤ 5 iterations per loop';
+    policy = { ...base, minRuns: 2, minTrainRuns: fast ? 2 : 1, iterations: 5, caseBudgetMs: 5_000 };
+    note = `quick run: 2 warm runs${fast ? '' : ' (1 per training step)'}, ≤ 5 iterations per loop`;
   } else if (speed === 'cpu') {
     // tfjs's CPU backend is ~20× slower than WASM (DESIGN §7): 100 iterations would take hours.
-    policy = { minRuns: 5, minTrainRuns: 2, iterations: 10, caseBudgetMs: 60_000 };
+    policy = { ...base, minRuns: 5, minTrainRuns: 2, iterations: 10, caseBudgetMs: 60_000 };
     note = 'tfjs CPU backend (~20× slower than WASM): ≥ 5 warm runs (2 per training step), ≤ 10 iterations per loop';
-  } else if (speed === 'software-gpu') {
-    // SwiftShader is correct but 100–200× slower than WASM: tiny repetition counts.
-    policy = { minRuns: 2, minTrainRuns: 2, iterations: 3, caseBudgetMs: 10_000 };
-    note = 'software GPU adapter (~100× slower than WASM): 2 warm runs, ≤ 3 iterations per loop';
+  } else if (speed === 'software-gl') {
+    policy = { ...base, minRuns: 2, minTrainRuns: 2, iterations: 3, caseBudgetMs: 20_000 };
+    note = 'software WebGL renderer (SwiftShader, ~50× slower than WASM): 2 warm runs, ≤ 3 iterations per loop';
+  } else if (speed === 'software-webgpu') {
+    policy = { ...base, minRuns: 2, minTrainRuns: 2, iterations: 3, caseBudgetMs: 20_000 };
+    note = 'software WebGPU adapter (SwiftShader, 400–700× slower than WASM here): 2 warm runs, ≤ 3 iterations per loop'
+      + (base.sizes === 'reduced' ? ', reduced sizes (160×128 frames, 32² crops; --full-size for 640×480)' : '');
   } else {
-    policy = { minRuns: 5, minTrainRuns: 5, iterations: 100, caseBudgetMs: 180_000 };
+    policy = { ...base, minRuns: 5, minTrainRuns: 5, iterations: 100, caseBudgetMs: 180_000 };
   }
+  if (o.quick && base.sizes === 'reduced') note += ', reduced sizes (160×128 frames, 32² crops)';
   const overridden: string[] = [];
   if (o.reps !== undefined) {
     policy.minRuns = o.reps;

@@ -148,7 +148,7 @@ export function formatResultsTable(backends: readonly BackendResult[]): string {
       const l = c.leak;
       rows.push([
         b.id, c.label, fmtMs(c.coldMs), fmtMs(c.medianMs), fmtMs(c.minMs), String(c.warmRuns ?? '–'),
-        (c.macsNote ? '~' : '') + fmtSi(c.macs), c.gmacPerS === undefined ? '–' : c.gmacPerS.toFixed(2),
+        (c.macsSource?.startsWith('profile') ? '~' : '') + fmtSi(c.macs), c.gmacPerS === undefined ? '–' : c.gmacPerS.toFixed(2),
         c.pctOfRaw === undefined ? '–' : `${c.pctOfRaw.toFixed(0)}%`,
         l ? `${fmtGrowth(l.tensorGrowth)}/${fmtGrowth(l.byteGrowth)} (${l.iterations})${l.residueTensors ? ` residue ${l.residueTensors}` : ''}` : '–',
       ]);

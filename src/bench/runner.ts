@@ -4,7 +4,11 @@
  * still held after the warm iterations (leak check). Used by Node and by the browser worker.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { benchCases, makeEnv, CASE_IDS, type BenchCase, type CaseId, type CaseInstance, type CaseKind, type ModelStore } from './cases';
+import {
+  benchCases, makeEnv, CASE_IDS, FULL_SIZES,
+  type BenchCase, type CaseId, type CaseInstance, type CaseKind, type CaseSizes, type ModelStore,
+} from './cases';
+import { profileMacs } from './macs';
 import { gmacPerSecond, planIterations, summarize } from './stats';
 
 /** Iteration policy of one backend. */
@@ -17,6 +21,14 @@ export interface RunPolicy {
   iterations: number;
   /** Wall-time budget of one case's warm loop; iterations are cut to fit it (never below the minimum). */
   caseBudgetMs: number;
+  /**
+   * Count the multiply-adds of one extra, untimed run with `tf.profile` (needed for the
+   * training steps). Off on slow backends: the count does not depend on the backend, so the
+   * CLI copies it from another backend of the same run.
+   */
+  profileMacs: boolean;
+  /** Work sizes: full (issue 5) or reduced (software WebGPU). */
+  sizes: 'full' | 'reduced';
 }
 
 /** Tensor memory before and after the warm loop. */
@@ -29,9 +41,12 @@ export interface LeakCheck {
   bytesAfter: number;
   tensorGrowth: number;
   byteGrowth: number;
-  /** Tensors left over by setup + dispose of the whole case (should be 0 too). */
+  /** Tensors left over by setup + runs + dispose of the whole case (should be 0 too). */
   residueTensors: number;
 }
+
+/** Where a case's multiply-add count comes from. */
+export type MacsSource = 'macs()' | 'profile' | 'profile (copied)';
 
 /** Result of one case on one backend. */
 export interface CaseResult {
@@ -44,7 +59,9 @@ export interface CaseResult {
   note?: string;
   /** Multiply-adds per call. */
   macs?: number;
-  macsNote?: string;
+  macsSource?: MacsSource;
+  /** Multiply-adds of every conv/matmul kernel of one call as `tf.profile` saw them (when profiled). */
+  profiledMacs?: number;
   /** First run after setup (kernel compilation, warm-up), reported apart. */
   coldMs?: number;
   medianMs?: number;
@@ -61,14 +78,15 @@ export interface CaseResult {
 /** Options of {@link runCases}. */
 export interface RunCasesOptions {
   policy: RunPolicy;
-  /** Subset of case ids (default all). */
+  /** Work sizes (default {@link FULL_SIZES}). */
+  sizes?: CaseSizes;
+  /** Subset of case ids (default all; the raw conv always runs). */
   only?: readonly CaseId[];
   /** Progress lines. */
   log?: (line: string) => void;
 }
 
 const now = (): number => performance.now();
-
 
 async function measure(c: BenchCase, inst: CaseInstance, policy: RunPolicy, log: (s: string) => void): Promise<Partial<CaseResult>> {
   let t0 = now();
@@ -89,13 +107,19 @@ async function measure(c: BenchCase, inst: CaseInstance, policy: RunPolicy, log:
   }
   const after = tf.memory();
   const s = summarize(times);
-  const macs = inst.macs();
   const growth = after.numTensors - before.numTensors;
   log(`  ${c.id}: cold ${coldMs.toFixed(1)} ms, median ${s.median.toFixed(1)} ms, min ${s.min.toFixed(1)} ms over ${s.n}; tensor growth ${growth}`);
+
+  let profiledMacs: number | undefined;
+  if (policy.profileMacs) {
+    const p = await tf.profile(() => inst.run());
+    profiledMacs = profileMacs(p.kernels);
+  }
+  const macs = inst.macs ?? profiledMacs;
   return {
-    macs, macsNote: inst.macsNote,
+    macs, macsSource: inst.macs !== undefined ? 'macs()' : profiledMacs !== undefined ? 'profile' : undefined, profiledMacs,
     coldMs, medianMs: s.median, minMs: s.min, warmRuns: s.n,
-    gmacPerS: macs > 0 ? gmacPerSecond(macs, s.median) : undefined,
+    gmacPerS: macs ? gmacPerSecond(macs, s.median) : undefined,
     leak: {
       iterations: n,
       tensorsBefore: before.numTensors, tensorsAfter: after.numTensors,
@@ -107,14 +131,14 @@ async function measure(c: BenchCase, inst: CaseInstance, policy: RunPolicy, log:
   };
 }
 
-async function runOne(c: BenchCase, models: ModelStore, policy: RunPolicy, log: (s: string) => void): Promise<CaseResult> {
+async function runOne(c: BenchCase, models: ModelStore, sizes: CaseSizes, policy: RunPolicy, log: (s: string) => void): Promise<CaseResult> {
   const base: CaseResult = { id: c.id, label: c.label, kind: c.kind, status: 'ok', note: c.note };
   if (c.unavailable) return { ...base, status: 'unavailable', reason: c.unavailable };
   const start = tf.memory().numTensors;
   let inst: CaseInstance | undefined;
   let result: CaseResult;
   try {
-    inst = await c.setup(makeEnv(models));
+    inst = await c.setup(makeEnv(models, sizes));
     result = { ...base, ...(await measure(c, inst, policy, log)) };
   } catch (e) {
     result = { ...base, status: 'error', reason: (inst ? '' : 'setup: ') + ((e as Error).message || String(e)) };
@@ -123,10 +147,14 @@ async function runOne(c: BenchCase, models: ModelStore, policy: RunPolicy, log: 
   try {
     inst?.dispose();
   } catch { /* a failed case may be half set up */ }
-  // Let asynchronous disposals (the training generator's return) settle before counting.
-  await new Promise((r) => setTimeout(r, 0));
   if (result.leak) result.leak.residueTensors = tf.memory().numTensors - start;
   return result;
+}
+
+/** Fills `pctOfRaw` of every timed case from the raw conv's rate in the same list. */
+export function relateToRaw(results: CaseResult[]): void {
+  const raw = results.find((r) => r.id === 'conv' && r.status === 'ok')?.gmacPerS;
+  for (const r of results) r.pctOfRaw = raw && r.gmacPerS !== undefined ? (100 * r.gmacPerS) / raw : undefined;
 }
 
 /**
@@ -135,15 +163,15 @@ async function runOne(c: BenchCase, models: ModelStore, policy: RunPolicy, log: 
  */
 export async function runCases(models: ModelStore, opts: RunCasesOptions): Promise<CaseResult[]> {
   const log = opts.log ?? (() => {});
+  const sizes = opts.sizes ?? FULL_SIZES;
   const only = new Set<CaseId>(opts.only ?? CASE_IDS);
   only.add('conv'); // the reference for every percentage
   const results: CaseResult[] = [];
-  for (const c of benchCases()) {
+  for (const c of benchCases(sizes)) {
     if (!only.has(c.id)) continue;
     log(`${c.label} …`);
-    results.push(await runOne(c, models, opts.policy, log));
+    results.push(await runOne(c, models, sizes, opts.policy, log));
   }
-  const raw = results.find((r) => r.id === 'conv' && r.status === 'ok')?.gmacPerS;
-  if (raw) for (const r of results) if (r.gmacPerS !== undefined) r.pctOfRaw = (100 * r.gmacPerS) / raw;
+  relateToRaw(results);
   return results;
 }

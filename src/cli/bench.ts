@@ -5,7 +5,11 @@
  *
  *   npm run bench -- [--backends node-wasm,node-cpu,chromium-wasm,chromium-webgpu,chromium-webgl]
  *                    [--cases F,S,G,pipeline,fixed,bdl,td] [--reps N] [--iters N] [--budget S]
- *                    [--quick] [--no-build] [--out bench/results.json] [--browser-timeout S]
+ *                    [--quick] [--full-size] [--no-build] [--out bench/results.json] [--browser-timeout S]
+ *
+ * `--quick` is a smoke run (2 warm runs, ≤ 5 iterations); slow engines (tfjs CPU, software
+ * WebGL/WebGPU) get fewer runs than the full 5+/100, and a software WebGPU adapter reduced
+ * sizes unless `--full-size`; the table's notes say which.
  *
  * Node backends run in this process. The browser part builds `bench/bench.html` with Vite (the
  * app's config, so the same COOP/COEP headers, WASM thread fix and `models/` copy apply) into
@@ -23,7 +27,8 @@ import { fileURLToPath } from 'node:url';
 import { useBackend } from './node-backend';
 import { MODEL_NAMES, type ModelName } from '../core/models/registry';
 import { CASE_IDS, ModelStore, type CaseId, type WeightBytes } from '../bench/cases';
-import { runCases } from '../bench/runner';
+import { relateToRaw, runCases } from '../bench/runner';
+import { gmacPerSecond } from '../bench/stats';
 import { choosePolicy, type PolicyOverrides } from '../bench/policy';
 import {
   BENCH_BACKENDS, checkTargets, formatResultsTable, formatTargets,
@@ -52,7 +57,7 @@ interface Options {
 function usage(msg?: string): never {
   if (msg) console.error(msg);
   console.error(`usage: npm run bench -- [--backends ${BENCH_BACKENDS.join(',')}] [--cases ${CASE_IDS.filter((c) => c !== 'conv').join(',')}]
-       [--reps N] [--iters N] [--budget SECONDS] [--quick] [--no-build] [--out FILE] [--browser-timeout SECONDS]`);
+       [--reps N] [--iters N] [--budget SECONDS] [--quick] [--full-size] [--no-build] [--out FILE] [--browser-timeout SECONDS]`);
   process.exit(2);
 }
 
@@ -83,6 +88,7 @@ function parseArgs(argv: string[]): Options {
       case '--iters': o.overrides.iterations = Math.round(num(next(), 'iters')); break;
       case '--budget': o.overrides.budgetS = num(next(), 'budget'); break;
       case '--quick': o.overrides.quick = true; break;
+      case '--full-size': o.overrides.fullSize = true; break;
       case '--no-build': o.build = false; break;
       case '--out': o.out = path.resolve(next() ?? usage('--out needs a file')); break;
       case '--browser-timeout': o.browserTimeoutS = num(next(), 'browser-timeout'); break;
@@ -206,7 +212,12 @@ async function runBrowser(ids: BenchBackendId[], o: Options): Promise<BackendRes
         page.on('console', (m) => {
           const t = m.text();
           if (t.startsWith('[bench] ')) log(`  ${t.slice(8)}`);
-          else if (m.type() === 'error') log(`  console error: ${t}`);
+          // Missing files show up as HTTP responses below, with their URL.
+          else if (m.type() === 'error' && !t.startsWith('Failed to load resource')) log(`  console error: ${t}`);
+        });
+        page.on('response', (r) => {
+          // No trained weights in the build is normal (seeded init then); other misses are worth a line.
+          if (r.status() >= 400 && !r.url().includes('/models/')) log(`  HTTP ${r.status()} ${r.url()}`);
         });
         page.on('pageerror', (e) => log(`  page error: ${e.message}`));
         const config: BrowserBenchConfig = { id, overrides: o.overrides, only: o.cases };
@@ -232,6 +243,26 @@ async function runBrowser(ids: BenchBackendId[], o: Options): Promise<BackendRes
   return results;
 }
 
+/**
+ * Slow backends skip the profiled run that counts a training step's MACs. The count depends on
+ * the work, not the backend, so it is copied from a case with the same label (same sizes).
+ */
+function copyProfiledMacs(backends: BackendResult[]): void {
+  const counted = new Map<string, number>();
+  for (const b of backends) for (const c of b.cases) if (c.macsSource === 'profile' && c.macs) counted.set(c.label, c.macs);
+  for (const b of backends) {
+    let changed = false;
+    for (const c of b.cases) {
+      if (c.status !== 'ok' || c.macs !== undefined || !counted.has(c.label)) continue;
+      c.macs = counted.get(c.label)!;
+      c.macsSource = 'profile (copied)';
+      c.gmacPerS = c.medianMs ? gmacPerSecond(c.macs, c.medianMs) : undefined;
+      changed = true;
+    }
+    if (changed) relateToRaw(b.cases);
+  }
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const started = new Date();
@@ -248,6 +279,7 @@ async function main(): Promise<void> {
     if (!o.backends.includes(id)) backends.push({ id, status: 'unavailable', reason: 'not selected (--backends)', cases: [] });
   }
   backends.sort((a, b) => BENCH_BACKENDS.indexOf(a.id) - BENCH_BACKENDS.indexOf(b.id));
+  copyProfiledMacs(backends);
 
   const weightsUsed = new Set(backends.flatMap((b) => Object.values(b.weights ?? {})));
   const notes = [
@@ -255,7 +287,8 @@ async function main(): Promise<void> {
       ? 'weights: trained (models/)'
       : `weights: ${[...weightsUsed].join(', ') || 'none loaded'} — seeded init is fine for timing (only detection decoding depends on values)`,
     'input: a synthetic seeded 640×480 MSRS-like pair (src/bench/scene.ts); timing does not depend on content except box decoding',
-    'training-step MACs are estimates (~): 3× the forward conv MACs of one step',
+    'training-step MACs (~): every conv/matmul kernel of one step as tf.profile saw it (forward passes, gradient convs, loss filters); slow backends copy the count from another backend',
+    'inference cases sync by reading one output element (GPU backends run the whole graph behind it); the pipeline reads everything back',
     `machine: ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? 'unknown'}), load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
   ];
   const report: BenchReport = {
