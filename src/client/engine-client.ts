@@ -7,7 +7,7 @@
  * the worker is terminated and restarted with the last `init`, squoosh-style.
  */
 import type {
-  BackendChoice, BackendInfo, EventReply, FuseOptions, ImageSource, ProgressPhase, ReadyPayload, ResultMap,
+  BackendChoice, EventReply, FuseOptions, ImageSource, ProgressPhase, ReadyPayload, ResultMap,
   Size, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
 import { assertNever } from '../protocol/messages';
@@ -29,7 +29,7 @@ export interface CallOptions {
 /** Events the client raises on its own. */
 export type ClientEvent =
   | EventReply
-  | { id: null; type: 'event'; event: 'restarted'; message: string; backend?: BackendInfo };
+  | { id: null; type: 'event'; event: 'restarted'; message: string; ready?: ReadyPayload };
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -209,7 +209,7 @@ export class EngineClient {
     const init = this.#lastInit;
     if (!init) return;
     this.#call<'init'>(init).then(
-      (ready) => this.#emit({ id: null, type: 'event', event: 'restarted', message: `Worker restarted (${reason}); running on ${ready.backend.name}.`, backend: ready.backend }),
+      (ready) => this.#emit({ id: null, type: 'event', event: 'restarted', message: `Worker restarted (${reason}); running on ${ready.backend.name}.`, ready }),
       (e: Error) => this.#emit({ id: null, type: 'event', event: 'reinit-failed', message: `Worker restart failed: ${e.message}` }),
     );
   }

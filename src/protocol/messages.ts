@@ -249,7 +249,8 @@ export interface EventReply {
   type: 'event';
   event: 'device-lost' | 'reinitialised' | 'reinit-failed';
   message: string;
-  backend?: BackendInfo;
+  /** After `reinitialised`: the new state, as `ready` would carry it. */
+  ready?: ReadyPayload;
 }
 
 export type WorkerReply =

@@ -54,13 +54,16 @@ function onEngineEvent(e: ClientEvent): void {
   const s = useStore.getState();
   switch (e.event) {
     case 'device-lost':
-      s.addLog('error', `${e.message}. Re-initialising…`);
+      s.addLog('error', `${e.message.replace(/\.+$/, '')}. Re-initialising…`);
       s.setEngine({ status: 'switching' });
       return;
     case 'reinitialised':
     case 'restarted':
       s.addLog('warn', e.message);
-      s.setEngine({ status: 'ready', progress: null, ...(e.backend ? { backend: e.backend } : {}) });
+      s.setEngine({
+        status: 'ready', progress: null, error: undefined,
+        ...(e.ready ? { backend: e.ready.backend, models: e.ready.models, classes: e.ready.classes, warmupMs: e.ready.warmupMs } : {}),
+      });
       s.requeueAll();
       return;
     case 'reinit-failed':

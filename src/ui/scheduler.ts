@@ -55,7 +55,7 @@ export function startScheduler(client: EngineClient): () => void {
       } catch (e) {
         const s = useStore.getState();
         if (!s.pairs[task.id]) return;
-        if (isAbort(e) || s.engine.status !== 'ready') {
+        if (isAbort(e) || s.engine.status !== 'ready' || (e as Error).name === 'DeviceLostError') {
           // Interrupted (backend switch, restart): try again later.
           s.updatePair(task.id, { status: 'queued' });
         } else {

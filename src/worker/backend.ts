@@ -136,6 +136,17 @@ export function teardownWebGpu(): void {
   gpu.device = null;
 }
 
+/**
+ * After a failed GPU job: waits up to `ms` for the device's `lost` promise, since a readback
+ * on a destroyed device can reject before `lost` resolves. @returns true if the device is lost.
+ */
+export async function deviceLostWithin(ms: number): Promise<boolean> {
+  const d = gpu.device;
+  if (!d) return tf.getBackend() === 'webgpu';
+  const lost = await Promise.race([d.lost.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  return lost;
+}
+
 /** Test hook: destroys the current GPU device as if the GPU had been lost. */
 export function simulateDeviceLoss(): boolean {
   if (!gpu.device) return false;

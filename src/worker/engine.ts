@@ -93,7 +93,7 @@ export class Engine {
       vi.data[i * 3 + 1] = (v * 3) & 255;
       vi.data[i * 3 + 2] = v >> 1;
     }
-    const passes = 2;
+    const passes = 1;
     onProgress(0, passes, 'shader warm-up');
     for (let k = 0; k < passes; k++) {
       if (isCancelled()) throw new CancelledError('cancelled');

@@ -8,10 +8,10 @@
  */
 import { pairFiles } from '../core/image/pairing';
 import type {
-  BackendChoice, BackendInfo, ProgressPhase, ReadyPayload, WorkerReply, WorkerRequest, InitRequest,
+  BackendChoice, BackendInfo, InitRequest, ProgressPhase, ReadyPayload, Size, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
 import { assertNever } from '../protocol/messages';
-import { setDeviceLostHandler, startBackend, simulateDeviceLoss } from './backend';
+import { deviceLostWithin, setDeviceLostHandler, startBackend, simulateDeviceLoss } from './backend';
 import { CancelledError, Engine } from './engine';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -21,67 +21,79 @@ type Job = Exclude<WorkerRequest, { type: 'cancel' }> | { id: -1; type: 'reinit'
 const engine = new Engine();
 const queue: Job[] = [];
 const cancelled = new Set<number>();
-let running: Job | null = null;
 let lastInit: InitRequest | null = null;
 let choice: BackendChoice = 'auto';
 let backend: BackendInfo | null = null;
+
+/**
+ * The job in progress. A job is abandoned when the GPU device is lost under it: its promise
+ * may never settle (GPU readbacks of a destroyed device can hang), so the queue moves on and
+ * anything the old job posts later is dropped.
+ */
+interface Slot {
+  job: Job;
+  abandoned: boolean;
+}
+let current: Slot | null = null;
 
 function post(msg: WorkerReply, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
 }
 
-function progressFor(id: number, phase: ProgressPhase): (done: number, total: number, label?: string) => void {
+function progressFor(slot: Slot, phase: ProgressPhase): (done: number, total: number, label?: string) => void {
   let last = 0;
+  const id = slot.job.id;
   return (done, total, label) => {
     const now = performance.now();
     if (done !== 0 && done < total && now - last < 100) return;
     last = now;
-    if (id >= 0) post({ id, type: 'progress', phase, done, total, ...(label ? { label } : {}) });
+    if (id >= 0 && !slot.abandoned) post({ id, type: 'progress', phase, done, total, ...(label ? { label } : {}) });
   };
 }
 
+/** Warm-up size: the expected pair size, or a small one where every pixel is expensive. */
+function warmupSize(info: BackendInfo, wanted: Size): Size {
+  const slow = info.name === 'cpu' || (info.name === 'webgpu' && info.adapter?.isSoftware);
+  return slow ? { width: 64, height: 64 } : wanted;
+}
+
 /** Starts the backend, builds the models on it and warms them up. */
-async function bringUp(id: number, isCancelled: () => boolean): Promise<ReadyPayload> {
+async function bringUp(slot: Slot, isCancelled: () => boolean): Promise<ReadyPayload> {
   if (!lastInit) throw new Error('init has not been called');
-  post({ id, type: 'progress', phase: 'backend', done: 0, total: 1, label: 'choosing a backend' });
+  const step = progressFor(slot, 'backend');
+  step(0, 1, 'choosing a backend');
   engine.dispose();
   backend = await startBackend(choice);
-  post({ id, type: 'progress', phase: 'backend', done: 1, total: 1, label: backend.name });
-  await engine.download(lastInit.modelBase, progressFor(id, 'download'), isCancelled);
+  step(1, 1, backend.name);
+  await engine.download(lastInit.modelBase, progressFor(slot, 'download'), isCancelled);
   engine.build();
-  const warmupMs = await engine.warmup(lastInit.warmup, progressFor(id, 'warmup'), isCancelled);
+  const warmupMs = await engine.warmup(warmupSize(backend, lastInit.warmup), progressFor(slot, 'warmup'), isCancelled);
   return { backend, models: engine.modelStatus(), classes: engine.classes, warmupMs };
 }
 
-async function runJob(job: Job): Promise<void> {
-  const isCancelled = () => cancelled.has(job.id);
+/** Runs one job; returns its reply (and transfer list), or null when it posts nothing. */
+async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null> {
+  const job = slot.job;
+  const isCancelled = () => cancelled.has(job.id) || slot.abandoned;
   switch (job.type) {
-    case 'init': {
+    case 'init':
       lastInit = job;
       choice = job.backend;
-      const payload = await bringUp(job.id, isCancelled);
-      post({ id: job.id, type: 'ready', payload });
-      return;
-    }
-    case 'setBackend': {
+      return [{ id: job.id, type: 'ready', payload: await bringUp(slot, isCancelled) }, []];
+    case 'setBackend':
       choice = job.backend;
-      const payload = await bringUp(job.id, isCancelled);
-      post({ id: job.id, type: 'ready', payload });
-      return;
-    }
-    case 'reinit': {
+      return [{ id: job.id, type: 'ready', payload: await bringUp(slot, isCancelled) }, []];
+    case 'reinit':
       try {
-        const payload = await bringUp(-1, () => false);
-        post({ id: null, type: 'event', event: 'reinitialised', message: `${job.reason} Re-initialised on ${payload.backend.name}.`, backend: payload.backend });
+        const payload = await bringUp(slot, () => false);
+        return [{ id: null, type: 'event', event: 'reinitialised', message: `${job.reason} Re-initialised on ${payload.backend.name}.`, ready: payload }, []];
       } catch (e) {
-        post({ id: null, type: 'event', event: 'reinit-failed', message: `${job.reason} Re-initialisation failed: ${(e as Error).message}` });
+        return [{ id: null, type: 'event', event: 'reinit-failed', message: `${job.reason} Re-initialisation failed: ${(e as Error).message}` }, []];
       }
-      return;
-    }
     case 'pair': {
       const res = pairFiles(job.paths);
       const index = new Map(job.paths.map((p, i) => [p, i]));
-      post({
+      return [{
         id: job.id, type: 'result', kind: 'pair',
         payload: {
           pairs: res.pairs.map((p) => ({
@@ -92,70 +104,83 @@ async function runJob(job: Job): Promise<void> {
           })),
           unmatched: res.unmatched,
         },
-      });
-      return;
+      }, []];
     }
     case 'fuse': {
       if (!backend) throw new Error('worker not initialised');
-      const { result, transfer } = await engine.fuse(job, backend.name, progressFor(job.id, 'fuse'), isCancelled);
-      post({ id: job.id, type: 'result', kind: 'fuse', payload: result }, transfer);
-      return;
+      const { result, transfer } = await engine.fuse(job, backend.name, progressFor(slot, 'fuse'), isCancelled);
+      return [{ id: job.id, type: 'result', kind: 'fuse', payload: result }, transfer];
     }
-    case 'metrics': {
-      post({ id: job.id, type: 'progress', phase: 'metrics', done: 0, total: 1 });
-      const payload = engine.metrics(job.pairId);
-      post({ id: job.id, type: 'result', kind: 'metrics', payload });
-      return;
-    }
+    case 'metrics':
+      progressFor(slot, 'metrics')(0, 1);
+      return [{ id: job.id, type: 'result', kind: 'metrics', payload: engine.metrics(job.pairId) }, []];
     case 'debug': {
       const ok = job.action === 'lose-device' ? simulateDeviceLoss() : false;
-      post({ id: job.id, type: 'result', kind: 'debug', payload: { ok } });
-      return;
+      return [{ id: job.id, type: 'result', kind: 'debug', payload: { ok } }, []];
     }
     default:
-      assertNever(job);
+      return assertNever(job);
   }
 }
 
 async function pump(): Promise<void> {
-  if (running) return;
+  if (current) return;
   while (queue.length) {
     const job = queue.shift()!;
     if (cancelled.delete(job.id) && job.id >= 0) {
       post({ id: job.id, type: 'cancelled' });
       continue;
     }
-    running = job;
+    const slot: Slot = { job, abandoned: false };
+    current = slot;
     try {
-      await runJob(job);
+      const reply = await runJob(slot);
+      if (reply && !slot.abandoned) post(reply[0], reply[1]);
     } catch (e) {
       const err = e as Error;
-      if (job.id >= 0) {
+      // A GPU failure may be the device going away: let the lost handler take over then.
+      if (backend?.name === 'webgpu' && !slot.abandoned) await deviceLostWithin(200);
+      if (job.id >= 0 && !slot.abandoned) {
         if (err instanceof CancelledError || cancelled.has(job.id)) post({ id: job.id, type: 'cancelled' });
         else post({ id: job.id, type: 'error', error: { name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
       }
     } finally {
       cancelled.delete(job.id);
-      running = null;
     }
+    // An abandoned job's pump is superseded by the one started when it was abandoned.
+    if (current !== slot) return;
+    current = null;
   }
 }
 
 setDeviceLostHandler((message) => {
   post({ id: null, type: 'event', event: 'device-lost', message });
+  // The job in progress cannot finish on a lost device: fail it now and move on.
+  const stuck = current;
+  if (stuck) {
+    stuck.abandoned = true;
+    if (stuck.job.id >= 0) post({ id: stuck.job.id, type: 'error', error: { name: 'DeviceLostError', message } });
+    current = null;
+  }
   // Re-initialise before anything else still queued.
-  queue.unshift({ id: -1, type: 'reinit', reason: `${message}.` });
+  queue.unshift({ id: -1, type: 'reinit', reason: `${message.replace(/\.+$/, '')}.` });
   void pump();
 });
 
 self.onmessage = (e: MessageEvent<WorkerRequest>) => {
   const req = e.data;
+  if (req.type === 'debug') {
+    // Out of band, so a test can lose the device while a job is running.
+    const ok = req.action === 'lose-device' ? simulateDeviceLoss() : false;
+    post({ id: req.id, type: 'result', kind: 'debug', payload: { ok } });
+    return;
+  }
   if (req.type === 'cancel') {
     const i = queue.findIndex((j) => j.id === req.target);
     if (i >= 0) {
       queue.splice(i, 1);
       post({ id: req.target, type: 'cancelled' });
-    } else if (running && running.id === req.target) {
+    } else if (current && current.job.id === req.target) {
       cancelled.add(req.target);
     }
     return;
