@@ -273,12 +273,8 @@ export class TrainGroup {
     this.#opt = this.#adam();
   }
 
-  // Built inside tidy: Adam's constructor makes its moments from `tf.zerosLike` tensors that it
-  // does not dispose (a variable shares their data), which would leak two tensors per parameter.
   #adam(): Adam {
-    let opt: Adam | undefined;
-    tf.tidy(() => { opt = new Adam(this.params, 0.9, 0.999, this.eps); });
-    return opt!;
+    return new Adam(this.params, 0.9, 0.999, this.eps);
   }
 
   /** Clips `grads` to global norm `clipNorm` (0 = no clip) and applies one Adam step of `lr`. */

@@ -73,6 +73,17 @@ describe('trainLoop', () => {
   });
 });
 
+describe('Adam', () => {
+  it('holds exactly two moment tensors per parameter and frees them on dispose', () => {
+    const params = { a: tf.variable(tf.zeros([3])), b: tf.variable(tf.zeros([2, 2])) };
+    const before = tf.memory().numTensors;
+    const opt = new Adam(params);
+    expect(tf.memory().numTensors - before).toBe(4);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('schedule and clipping', () => {
   it('warms up linearly then decays by cosine to lrMin', () => {
     const o = { lr: 1, lrMin: 0.1, warmup: 10, steps: 110 };

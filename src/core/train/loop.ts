@@ -72,10 +72,13 @@ export class Adam {
   #t = 0;
 
   constructor(readonly params: Params, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly eps = 1e-7) {
-    for (const [k, p] of Object.entries(params)) {
-      this.#m.set(k, tf.variable(tf.zerosLike(p), false));
-      this.#v.set(k, tf.variable(tf.zerosLike(p), false));
-    }
+    // Variables survive tidy; the zerosLike temporaries they copy do not leak.
+    tf.tidy(() => {
+      for (const [k, p] of Object.entries(params)) {
+        this.#m.set(k, tf.variable(tf.zerosLike(p), false));
+        this.#v.set(k, tf.variable(tf.zerosLike(p), false));
+      }
+    });
   }
 
   get step(): number {
