@@ -12,6 +12,13 @@ export interface BrowserBenchConfig {
   overrides: PolicyOverrides;
   /** Subset of cases (default all). */
   only?: CaseId[];
+  /**
+   * What-if for WASM: XNNPACK threads to allow. tfjs-backend-wasm 4.22 caps its thread pool at
+   * `navigator.hardwareConcurrency / 2` (backend.cc), i.e. 1 thread on a 2-core machine,
+   * whatever `setThreadsCount` says; the bench worker then reports a larger core count to lift
+   * the cap. Off by default: the bench measures what the app does.
+   */
+  wasmThreads?: number;
 }
 
 /** Page → worker. */

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { startBackend } from '../worker/backend';
+import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { MODEL_NAMES, type ModelName } from '../core/models/registry';
 import { FULL_SIZES, ModelStore, REDUCED_SIZES, type WeightBytes } from './cases';
 import { runCases } from './runner';
@@ -46,10 +47,22 @@ function webglRenderer(): string {
   }
 }
 
+/**
+ * Lets tfjs's WASM backend start `n` XNNPACK threads: it caps them at hardwareConcurrency / 2,
+ * so report 2n cores to this worker before the backend initialises (see BrowserBenchConfig).
+ */
+function liftWasmThreadCap(n: number): void {
+  const proto = Object.getPrototypeOf(navigator) as object;
+  Object.defineProperty(proto, 'hardwareConcurrency', { get: () => 2 * n, configurable: true });
+  setThreadsCount(n);
+  log(`what-if: WASM thread cap lifted to ${n} (navigator.hardwareConcurrency reported as ${2 * n})`);
+}
+
 async function run(msg: BenchStartMessage): Promise<BackendResult> {
   const { config } = msg;
   const want = TF_BACKEND[config.id];
   const t0 = performance.now();
+  if (want === 'wasm' && config.wasmThreads) liftWasmThreadCap(config.wasmThreads);
   let info;
   try {
     info = await startBackend(want);
@@ -66,7 +79,9 @@ async function run(msg: BenchStartMessage): Promise<BackendResult> {
   const details: string[] = [info.reason];
   if (want === 'wasm') {
     const mt = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-    details.push(`hardwareConcurrency ${navigator.hardwareConcurrency}, multithread support ${mt}, crossOriginIsolated ${String(self.crossOriginIsolated)}`);
+    details.push(config.wasmThreads
+      ? `what-if --wasm-threads ${config.wasmThreads}: thread cap lifted (not what the app runs)`
+      : `threads supported: ${mt}, crossOriginIsolated: ${String(self.crossOriginIsolated)}; tfjs caps XNNPACK threads at hardwareConcurrency/2 = ${Math.floor(navigator.hardwareConcurrency / 2)}`);
   }
   let speed: EngineSpeed = want === 'cpu' ? 'cpu' : 'fast';
   if (info.adapter?.isSoftware) speed = 'software-webgpu';

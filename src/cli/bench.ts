@@ -6,10 +6,13 @@
  *   npm run bench -- [--backends node-wasm,node-cpu,chromium-wasm,chromium-webgpu,chromium-webgl]
  *                    [--cases F,S,G,pipeline,fixed,bdl,td] [--reps N] [--iters N] [--budget S]
  *                    [--quick] [--full-size] [--no-build] [--out bench/results.json] [--browser-timeout S]
+ *                    [--wasm-threads N]
  *
  * `--quick` is a smoke run (2 warm runs, ≤ 5 iterations); slow engines (tfjs CPU, software
  * WebGL/WebGPU) get fewer runs than the full 5+/100, and a software WebGPU adapter reduced
- * sizes unless `--full-size`; the table's notes say which.
+ * sizes unless `--full-size`; the table's notes say which. `--wasm-threads N` is a what-if for
+ * Chromium WASM: tfjs 4.22 caps XNNPACK at hardwareConcurrency/2 threads (1 on 2 cores), and
+ * this lifts the cap in the bench worker only.
  *
  * Node backends run in this process. The browser part builds `bench/bench.html` with Vite (the
  * app's config, so the same COOP/COEP headers, WASM thread fix and `models/` copy apply) into
@@ -52,12 +55,14 @@ interface Options {
   build: boolean;
   out: string;
   browserTimeoutS: number;
+  /** What-if: lift tfjs's WASM thread cap in Chromium to this many threads. */
+  wasmThreads?: number;
 }
 
 function usage(msg?: string): never {
   if (msg) console.error(msg);
   console.error(`usage: npm run bench -- [--backends ${BENCH_BACKENDS.join(',')}] [--cases ${CASE_IDS.filter((c) => c !== 'conv').join(',')}]
-       [--reps N] [--iters N] [--budget SECONDS] [--quick] [--full-size] [--no-build] [--out FILE] [--browser-timeout SECONDS]`);
+       [--reps N] [--iters N] [--budget SECONDS] [--quick] [--full-size] [--no-build] [--out FILE] [--browser-timeout SECONDS] [--wasm-threads N]`);
   process.exit(2);
 }
 
@@ -89,6 +94,7 @@ function parseArgs(argv: string[]): Options {
       case '--budget': o.overrides.budgetS = num(next(), 'budget'); break;
       case '--quick': o.overrides.quick = true; break;
       case '--full-size': o.overrides.fullSize = true; break;
+      case '--wasm-threads': o.wasmThreads = Math.round(num(next(), 'wasm-threads')); break;
       case '--no-build': o.build = false; break;
       case '--out': o.out = path.resolve(next() ?? usage('--out needs a file')); break;
       case '--browser-timeout': o.browserTimeoutS = num(next(), 'browser-timeout'); break;
@@ -220,7 +226,7 @@ async function runBrowser(ids: BenchBackendId[], o: Options): Promise<BackendRes
           if (r.status() >= 400 && !r.url().includes('/models/')) log(`  HTTP ${r.status()} ${r.url()}`);
         });
         page.on('pageerror', (e) => log(`  page error: ${e.message}`));
-        const config: BrowserBenchConfig = { id, overrides: o.overrides, only: o.cases };
+        const config: BrowserBenchConfig = { id, overrides: o.overrides, only: o.cases, wasmThreads: o.wasmThreads };
         const version = context.browser()?.version();
         await page.goto(`${base}bench/bench.html?config=${encodeURIComponent(JSON.stringify(config))}`);
         await page.waitForFunction(() => (window as unknown as { __bench?: BenchPageState }).__bench?.done === true,
@@ -294,7 +300,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     startedAt: started.toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', platform: `${os.platform()} ${os.release()}`, node: process.version, loadAvgAtEnd: os.loadavg().map((x) => x.toFixed(2)).join(' ') },
-    options: { ...o.overrides, backends: o.backends, cases: o.cases ?? 'all' },
+    options: { ...o.overrides, backends: o.backends, cases: o.cases ?? 'all', wasmThreads: o.wasmThreads ?? 'app default' },
     notes,
     backends,
     targets: checkTargets(backends),
