@@ -58,15 +58,15 @@ export async function waitForFused(page: Page, n: number, timeout = 120_000): Pr
   await expect(page.locator('[data-testid=pair-row][data-status=done]')).toHaveCount(n, { timeout });
 }
 
-/** Status of a pair row by its name. */
-export function pairRow(page: Page, name: string) {
-  return page.locator(`[data-testid=pair-row][data-pair="${name}"]`);
+/** A pair row by its name (and origin: bundled `sample` or imported `user`). */
+export function pairRow(page: Page, name: string, origin?: 'sample' | 'user') {
+  return page.locator(`[data-testid=pair-row][data-pair="${name}"]${origin ? `[data-origin=${origin}]` : ''}`);
 }
 
-/** Selects a pair by name and waits for its fused canvas. */
-export async function selectPair(page: Page, name: string): Promise<void> {
-  await pairRow(page, name).click();
-  await expect(pairRow(page, name)).toHaveAttribute('aria-selected', 'true');
+/** Selects a pair by name and waits until the viewer shows it. */
+export async function selectPair(page: Page, name: string, origin?: 'sample' | 'user'): Promise<void> {
+  await pairRow(page, name, origin).click();
+  await expect(pairRow(page, name, origin)).toHaveAttribute('aria-selected', 'true');
   await expect(page.locator('.viewer-status .pair-title')).toHaveText(name);
 }
 

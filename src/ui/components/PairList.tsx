@@ -12,12 +12,14 @@ const STATUS_LABEL: Record<PairState['status'], string> = {
 function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
   const select = useStore((s) => s.select);
   const thumbs = getInputs(p.id)?.thumbs;
-  const warn = p.notices.some((n) => n.level === 'warn' && n.code !== 'no-weights');
+  const warn = p.notices.filter((n) => n.level === 'warn' && n.code !== 'no-weights');
+  const reduced = p.notices.find((n) => n.code === 'downscaled');
   return (
     <li
       className={`pair-row${selected ? ' selected' : ''} status-${p.status}`}
       data-testid="pair-row"
       data-pair={p.name}
+      data-origin={p.origin}
       data-status={p.status}
       aria-selected={selected}
       role="option"
@@ -36,7 +38,8 @@ function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
           {p.status === 'error' ? <span className="err" title={p.error}>{p.error}</span> : STATUS_LABEL[p.status]}
           {p.origin === 'sample' && <span className="tag">{p.time ?? 'sample'}</span>}
           {p.paths.label && <span className="tag" title="Has a ground-truth label">label</span>}
-          {warn && <span className="tag warn" title={p.notices.map((n) => n.message).join('\n')}>notice</span>}
+          {warn.length > 0 && <span className="tag warn" title={warn.map((n) => n.message).join('\n')}>{warn[0].code === 'resized' ? 'resized' : 'notice'}</span>}
+          {reduced && <span className="tag" title={reduced.message}>reduced</span>}
         </div>
       </div>
       <div className="row-actions">

@@ -130,13 +130,15 @@ export function Viewer() {
         <span className="spacer" />
         <div className="btn-group" aria-label="Zoom">
           <button type="button" onClick={() => zoomBy(1 / 1.25)} title="Zoom out" aria-label="Zoom out">−</button>
-          <button type="button" onClick={() => iw && fitView(iw, ih)} title="Fit (double-click the image)">Fit</button>
+          <button type="button" onClick={() => iw && fitView(iw, ih)} title="Fit to the view (or double-click the image)">Fit</button>
           <button type="button" onClick={oneToOne} title="Actual pixels">1:1</button>
           <button type="button" onClick={() => zoomBy(1.25)} title="Zoom in" aria-label="Zoom in">+</button>
         </div>
         <div className="btn-group">
-          <button type="button" disabled={!images || busy !== null} onClick={() => void download('fused')}>Fused PNG</button>
-          <button type="button" disabled={!images || busy !== null} onClick={() => void download('overlay')}>Overlay PNG</button>
+          <button type="button" disabled={!images || busy !== null} onClick={() => void download('fused')}
+            title="Download the fused image (PNG, exact pixels)">⤓ Fused</button>
+          <button type="button" disabled={!images || busy !== null} onClick={() => void download('overlay')}
+            title="Download the fused image with the overlays as shown (PNG)">⤓ Overlay</button>
         </div>
       </div>
       <div className="viewer-body">{body}</div>

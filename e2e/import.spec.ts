@@ -1,0 +1,45 @@
+/**
+ * Importing a folder: pairs match by stem, good pairs fuse, and the unmatched file, the
+ * broken image, the size mismatch and the reduction of a large pair are all reported.
+ */
+import { expect, test } from '@playwright/test';
+import { makeImportFolder } from './fixtures';
+import {
+  canvasStats, keepScreenshot, logBrowserErrors, openApp, pairRow, pickFolder, SAMPLE_NAMES,
+  selectPair, waitForFused, waitForReady,
+} from './helpers';
+
+test('a dropped folder fuses its good pairs and reports the bad files', async ({ page }, testInfo) => {
+  const errors = logBrowserErrors(page);
+  const f = makeImportFolder();
+  await openApp(page, 'wasm');
+  await waitForReady(page);
+  await waitForFused(page, SAMPLE_NAMES.length);
+
+  await pickFolder(page, f.dir);
+
+  // Good pairs fuse; the broken one ends in an error row, not a stuck page.
+  for (const name of f.good) await expect(pairRow(page, name, 'user')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(pairRow(page, f.broken, 'user')).toHaveAttribute('data-status', 'error', { timeout: 60_000 });
+
+  const report = page.getByTestId('import-report');
+  for (const u of f.unmatched) await expect(report.getByTestId('report-unmatched')).toContainText(u);
+  await expect(report.getByTestId('report-unreadable')).toContainText(f.broken);
+  await expect(report.getByTestId('report-adjusted').locator('[data-code=resized]')).toContainText(f.mismatched);
+  await expect(report.getByTestId('report-adjusted').locator('[data-code=downscaled]')).toContainText(f.large);
+
+  // Mismatched sizes: processed at the IR size.
+  await selectPair(page, f.mismatched);
+  const st = await canvasStats(page, 'fused-canvas');
+  expect([st.width, st.height]).toEqual([320, 240]);
+  expect(st.std).toBeGreaterThan(10);
+
+  // Above 2048 px: reduced, longest side 2048.
+  await selectPair(page, f.large);
+  const big = await canvasStats(page, 'fused-canvas');
+  expect(Math.max(big.width, big.height)).toBe(2048);
+
+  await selectPair(page, '00412D', 'user');
+  await keepScreenshot(page, testInfo, 'import-report');
+  expect(errors, errors.join('\n')).toEqual([]);
+});
