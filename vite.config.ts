@@ -58,10 +58,12 @@ function copyModels(outDir: string): number {
 /** Serves `models/` during `vite dev` and copies it into `dist/models/` on build. */
 function serveModels(): Plugin {
   let outDir = 'dist';
+  let isBuild = false;
   return {
     name: 'fusion-playground:models',
     configResolved(config) {
       outDir = resolve(config.root, config.build.outDir);
+      isBuild = config.command === 'build';
     },
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
@@ -83,6 +85,7 @@ function serveModels(): Plugin {
       });
     },
     closeBundle() {
+      if (!isBuild) return;
       const n = copyModels(outDir);
       this.info?.(`copied ${n} model file(s) into ${outDir}/models`);
     },

@@ -17,7 +17,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths, setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -35,9 +35,6 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': new URL(wasmSimdUrl, import.meta.url).href,
   'tfjs-backend-wasm-threaded-simd.wasm': new URL(wasmThreadedSimdUrl, import.meta.url).href,
 });
-
-// XNNPACK's default pool here came out at 1 thread on a 2-core machine: ask for every core.
-if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 1) setThreadsCount(navigator.hardwareConcurrency);
 
 /** Called when the GPU device is lost without us asking for it. */
 export type DeviceLostHandler = (message: string) => void;
@@ -172,6 +169,10 @@ async function tryBackend(name: BackendName): Promise<void> {
   await smokeTest();
 }
 
+/**
+ * WASM details. tfjs-backend-wasm 4.22 caps XNNPACK at hardwareConcurrency / 2 threads (one on
+ * a 2-core machine; see bench/README.md), so the count reported is what actually runs.
+ */
 async function wasmDetails(): Promise<NonNullable<BackendInfo['wasm']>> {
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   let threads = 1;
