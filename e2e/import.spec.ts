@@ -3,6 +3,7 @@
  * broken image, the size mismatch and the reduction of a large pair are all reported.
  */
 import { expect, test } from '@playwright/test';
+import { rmSync } from 'node:fs';
 import { makeImportFolder } from './fixtures';
 import {
   canvasStats, keepScreenshot, logBrowserErrors, openApp, pairRow, pickFolder, SAMPLE_NAMES,
@@ -42,4 +43,5 @@ test('a dropped folder fuses its good pairs and reports the bad files', async ({
   await selectPair(page, '00412D', 'user');
   await keepScreenshot(page, testInfo, 'import-report');
   expect(errors, errors.join('\n')).toEqual([]);
+  rmSync(f.dir, { recursive: true, force: true });
 });

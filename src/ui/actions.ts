@@ -90,6 +90,8 @@ export function startApp(): void {
     st.setEngine({ status: 'ready', progress: null, backend: ready.backend, models: ready.models, classes: ready.classes, warmupMs: ready.warmupMs });
     st.addLog('info', `Ready on ${ready.backend.name}: ${ready.backend.reason}`);
     for (const m of ready.models) if (!m.loaded) st.addLog('warn', `Model ${m.name}: ${m.note}`);
+    // Without a segmenter, the ground-truth label is the only map to show.
+    if (!ready.models.some((m) => m.name === 'segdet' && m.loaded)) st.setSettings({ segSource: 'label' });
   }, (e: Error) => {
     const st = useStore.getState();
     st.setEngine({ status: 'error', error: e.message, progress: null });

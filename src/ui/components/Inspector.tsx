@@ -26,6 +26,8 @@ export function SegmentationPanel() {
   const classes = useStore((s) => s.engine.classes.seg);
   const pair = useSelectedPair();
   const hasLabel = Boolean(pair?.paths.label);
+  const segModel = useStore((s) => s.engine.models.find((m) => m.name === 'segdet'));
+  const hasPred = segModel?.loaded ?? false;
   return (
     <div className="panel" aria-label="Segmentation">
       <div className="panel-head">
@@ -35,10 +37,11 @@ export function SegmentationPanel() {
       <div className="row">
         <span className="row-label">Source</span>
         <div className="segmented small" role="radiogroup" aria-label="Overlay source">
-          <button type="button" role="radio" aria-checked={settings.segSource === 'pred'} className={settings.segSource === 'pred' ? 'on' : ''} onClick={() => setSettings({ segSource: 'pred' })}>Prediction</button>
+          <button type="button" role="radio" aria-checked={settings.segSource === 'pred'} className={settings.segSource === 'pred' ? 'on' : ''} disabled={!hasPred} title={hasPred ? 'Segmenter output on the fused image' : 'No segmenter weights loaded'} onClick={() => setSettings({ segSource: 'pred' })}>Prediction</button>
           <button type="button" role="radio" aria-checked={settings.segSource === 'label'} className={settings.segSource === 'label' ? 'on' : ''} disabled={!hasLabel} title={hasLabel ? 'Ground-truth label' : 'This pair has no label'} onClick={() => setSettings({ segSource: 'label' })}>Label</button>
         </div>
       </div>
+      {!hasPred && segModel && <div className="fine">No segmenter weights loaded ({segModel.note}).</div>}
       <label className="row">
         <span className="row-label">Opacity</span>
         <input type="range" min={0} max={1} step={0.05} value={settings.segOpacity} aria-label="Segmentation opacity"
@@ -132,6 +135,16 @@ export function NoticesPanel() {
   );
 }
 
+/** "· 1200 steps · 2026-11-21" from a model card, when it says so. */
+function cardSummary(card: Record<string, unknown> | undefined): string {
+  if (!card) return '';
+  const training = card.training as { steps?: number } | undefined;
+  const parts: string[] = [];
+  if (typeof training?.steps === 'number') parts.push(`${training.steps} steps`);
+  if (typeof card.date === 'string') parts.push(card.date.slice(0, 10));
+  return parts.length ? ` · ${parts.join(' · ')}` : '';
+}
+
 const BACKEND_OPTIONS: { value: BackendChoice; label: string }[] = [
   { value: 'auto', label: 'Auto' },
   { value: 'webgpu', label: 'WebGPU' },
@@ -175,7 +188,7 @@ export function ComputePanel() {
         <ul className="models">
           {engine.models.map((m) => (
             <li key={m.name} className={m.loaded ? 'ok' : 'no'} title={m.note}>
-              <b>{m.name}</b> {m.loaded ? `${m.params?.toLocaleString() ?? ''} params` : 'not loaded'}
+              <b>{m.name}</b> {m.loaded ? `${m.params?.toLocaleString() ?? ''} params${cardSummary(m.card)}` : 'not loaded'}
             </li>
           ))}
         </ul>
