@@ -11,7 +11,7 @@ type Task = { kind: 'fuse' | 'metrics'; id: string };
 
 function pickNext(s: AppState): Task | null {
   const sel = s.selectedId ? s.pairs[s.selectedId] : undefined;
-  if (sel?.status === 'queued') return { kind: 'fuse', id: sel.id };
+  if (sel?.status === 'queued' || (sel?.status === 'done' && sel.evicted)) return { kind: 'fuse', id: sel.id };
   const queued = s.order.find((id) => s.pairs[id]?.status === 'queued');
   if (queued) return { kind: 'fuse', id: queued };
   if (sel?.status === 'done' && sel.metricsStatus === 'none') return { kind: 'metrics', id: sel.id };
@@ -44,9 +44,10 @@ export function startScheduler(client: EngineClient): () => void {
           for (const b of [r.fused, r.ir, r.vi]) b.close();
           return;
         }
-        setImages(task.id, r);
+        const evicted = setImages(task.id, r, useStore.getState().selectedId);
+        for (const id of evicted) useStore.getState().updatePair(id, { evicted: true });
         useStore.getState().updatePair(task.id, {
-          status: 'done', stale: false, error: undefined,
+          status: 'done', stale: false, error: undefined, evicted: false,
           version: (useStore.getState().pairs[task.id]?.version ?? 0) + 1,
           size: { width: r.width, height: r.height }, source: r.source,
           detections: r.detections, notices: r.notices, timings: r.timings, backend: r.backend,

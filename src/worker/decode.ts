@@ -19,6 +19,49 @@ async function sourceBlob(src: ImageSource): Promise<Blob> {
   return res.blob();
 }
 
+/** Largest image decoded (pixels); beyond it the full-size RGBA buffer risks the tab's memory. */
+export const MAX_DECODE_PIXELS = 120e6;
+
+/** Width and height from a PNG, JPEG, GIF, BMP or WebP header, or null if not recognised. */
+export async function sniffSize(blob: Blob): Promise<{ width: number; height: number } | null> {
+  const head = new Uint8Array(await blob.slice(0, 64 * 1024).arrayBuffer());
+  const dv = new DataView(head.buffer);
+  const n = head.length;
+  if (n >= 24 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) {
+    return { width: dv.getUint32(16), height: dv.getUint32(20) };
+  }
+  if (n >= 10 && head[0] === 0x47 && head[1] === 0x49 && head[2] === 0x46) {
+    return { width: dv.getUint16(6, true), height: dv.getUint16(8, true) };
+  }
+  if (n >= 26 && head[0] === 0x42 && head[1] === 0x4d) {
+    return { width: Math.abs(dv.getInt32(18, true)), height: Math.abs(dv.getInt32(22, true)) };
+  }
+  if (n >= 30 && head[0] === 0x52 && head[1] === 0x49 && head[8] === 0x57 && head[9] === 0x45) {
+    const fmt = String.fromCharCode(head[12], head[13], head[14], head[15]);
+    if (fmt === 'VP8X') return { width: 1 + (head[24] | (head[25] << 8) | (head[26] << 16)), height: 1 + (head[27] | (head[28] << 8) | (head[29] << 16)) };
+    if (fmt === 'VP8 ') return { width: dv.getUint16(26, true) & 0x3fff, height: dv.getUint16(28, true) & 0x3fff };
+    if (fmt === 'VP8L') {
+      const b = dv.getUint32(21, true);
+      return { width: 1 + (b & 0x3fff), height: 1 + ((b >> 14) & 0x3fff) };
+    }
+  }
+  if (n >= 4 && head[0] === 0xff && head[1] === 0xd8) {
+    let o = 2;
+    while (o + 9 < n) {
+      if (head[o] !== 0xff) { o++; continue; }
+      const m = head[o + 1];
+      if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { o += 2; continue; }
+      const len = dv.getUint16(o + 2);
+      // SOF0..SOF15 except DHT (C4), JPG (C8), DAC (CC).
+      if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+        return { width: dv.getUint16(o + 7), height: dv.getUint16(o + 5) };
+      }
+      o += 2 + len;
+    }
+  }
+  return null;
+}
+
 /**
  * Decodes a source to an ImageBitmap, without colour management or premultiplication so the
  * 8-bit values are the file's own.
@@ -27,6 +70,12 @@ async function sourceBlob(src: ImageSource): Promise<Blob> {
 export async function decodeBitmap(src: ImageSource): Promise<ImageBitmap> {
   const blob = await sourceBlob(src);
   if (blob.size === 0) throw new UnreadableImageError(`${src.name}: empty file`);
+  const size = await sniffSize(blob);
+  if (size && size.width * size.height > MAX_DECODE_PIXELS) {
+    throw new UnreadableImageError(
+      `${src.name}: ${size.width}×${size.height} is too large to decode here (over ${MAX_DECODE_PIXELS / 1e6} megapixels)`,
+    );
+  }
   try {
     return await createImageBitmap(blob, {
       colorSpaceConversion: 'none',

@@ -31,6 +31,8 @@ export interface PairState {
   error?: string;
   /** Bumped when a new result is put in the cache (components redraw on change). */
   version: number;
+  /** The result's images were dropped from the cache (re-fused when selected). */
+  evicted?: boolean;
   size?: Size;
   source?: { ir: Size; vi: Size; label?: Size };
   detections: Detection[];
