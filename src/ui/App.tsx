@@ -9,6 +9,7 @@ import { Header, LoadingBar } from './components/Header';
 import { ImportReport } from './components/ImportReport';
 import { ComputePanel, DetectionPanel, MetricsPanel, NoticesPanel, SegmentationPanel } from './components/Inspector';
 import { PairList } from './components/PairList';
+import { Toast } from './components/Toast';
 import { Viewer } from './components/Viewer';
 
 export function App() {
@@ -34,6 +35,7 @@ export function App() {
           <ComputePanel />
         </aside>
       </main>
+      <Toast />
     </div>
   );
 }

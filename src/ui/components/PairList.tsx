@@ -69,7 +69,16 @@ export function PairList() {
         <span className="muted" data-testid="pair-count">{done}/{order.length} fused</span>
         {hasUser && <button type="button" className="link" onClick={clearImported}>clear imported</button>}
       </div>
-      <ul className="pair-list" role="listbox" aria-label="Pairs">
+      <ul
+        className="pair-list" role="listbox" aria-label="Pairs" tabIndex={0}
+        onKeyDown={(e) => {
+          if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+          e.preventDefault();
+          const i = selectedId ? order.indexOf(selectedId) : -1;
+          const next = order[Math.max(0, Math.min(order.length - 1, i + (e.key === 'ArrowDown' ? 1 : -1)))];
+          if (next) useStore.getState().select(next);
+        }}
+      >
         {order.map((id) => pairs[id] && <PairRow key={id} p={pairs[id]} selected={id === selectedId} />)}
       </ul>
     </div>
