@@ -151,6 +151,27 @@ async function runOne(c: BenchCase, models: ModelStore, sizes: CaseSizes, policy
   return result;
 }
 
+/**
+ * Counts the multiply-adds of one call of case `id` at `sizes` on the current backend: set up,
+ * one warm-up run, one profiled run, dispose. For filling in counts that slow backends skip.
+ * @returns undefined when the case is unavailable or fails.
+ */
+export async function countCaseMacs(models: ModelStore, sizes: CaseSizes, id: CaseId): Promise<number | undefined> {
+  const c = benchCases(sizes).find((x) => x.id === id);
+  if (!c || c.unavailable) return undefined;
+  let inst: CaseInstance | undefined;
+  try {
+    inst = await c.setup(makeEnv(models, sizes));
+    await inst.run();
+    const p = await tf.profile(() => inst!.run());
+    return profileMacs(p.kernels);
+  } catch {
+    return undefined;
+  } finally {
+    inst?.dispose();
+  }
+}
+
 /** Fills `pctOfRaw` of every timed case from the raw conv's rate in the same list. */
 export function relateToRaw(results: CaseResult[]): void {
   const raw = results.find((r) => r.id === 'conv' && r.status === 'ok')?.gmacPerS;

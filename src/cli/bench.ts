@@ -29,8 +29,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from './node-backend';
 import { MODEL_NAMES, type ModelName } from '../core/models/registry';
-import { CASE_IDS, ModelStore, type CaseId, type WeightBytes } from '../bench/cases';
-import { relateToRaw, runCases } from '../bench/runner';
+import { CASE_IDS, FULL_SIZES, ModelStore, REDUCED_SIZES, type CaseId, type WeightBytes } from '../bench/cases';
+import { countCaseMacs, relateToRaw, runCases } from '../bench/runner';
 import { gmacPerSecond } from '../bench/stats';
 import { choosePolicy, type PolicyOverrides } from '../bench/policy';
 import {
@@ -251,11 +251,25 @@ async function runBrowser(ids: BenchBackendId[], o: Options): Promise<BackendRes
 
 /**
  * Slow backends skip the profiled run that counts a training step's MACs. The count depends on
- * the work, not the backend, so it is copied from a case with the same label (same sizes).
+ * the work, not the backend: copy it from a case of the same label (same sizes) when one was
+ * profiled, else count it here on Node WASM (one untimed run per missing case).
  */
-function copyProfiledMacs(backends: BackendResult[]): void {
+async function fillMissingMacs(backends: BackendResult[]): Promise<void> {
   const counted = new Map<string, number>();
   for (const b of backends) for (const c of b.cases) if (c.macsSource === 'profile' && c.macs) counted.set(c.label, c.macs);
+  const missing = backends.flatMap((b) => b.cases.filter((c) => c.status === 'ok' && c.macs === undefined)
+    .map((c) => ({ c, sizes: b.policy?.sizes === 'reduced' ? REDUCED_SIZES : FULL_SIZES })));
+  if (missing.some(({ c }) => !counted.has(c.label))) {
+    await useBackend('wasm');
+    const models = new ModelStore();
+    await models.prepare(readWeights, MODEL_NAMES);
+    for (const { c, sizes } of missing) {
+      if (counted.has(c.label)) continue;
+      log(`counting the MACs of '${c.label}' on Node WASM …`);
+      const n = await countCaseMacs(models, sizes, c.id);
+      if (n) counted.set(c.label, n);
+    }
+  }
   for (const b of backends) {
     let changed = false;
     for (const c of b.cases) {
@@ -285,7 +299,7 @@ async function main(): Promise<void> {
     if (!o.backends.includes(id)) backends.push({ id, status: 'unavailable', reason: 'not selected (--backends)', cases: [] });
   }
   backends.sort((a, b) => BENCH_BACKENDS.indexOf(a.id) - BENCH_BACKENDS.indexOf(b.id));
-  copyProfiledMacs(backends);
+  await fillMissingMacs(backends);
 
   const weightsUsed = new Set(backends.flatMap((b) => Object.values(b.weights ?? {})));
   const notes = [
@@ -293,7 +307,7 @@ async function main(): Promise<void> {
       ? 'weights: trained (models/)'
       : `weights: ${[...weightsUsed].join(', ') || 'none loaded'} — seeded init is fine for timing (only detection decoding depends on values)`,
     'input: a synthetic seeded 640×480 MSRS-like pair (src/bench/scene.ts); timing does not depend on content except box decoding',
-    'training-step MACs (~): every conv/matmul kernel of one step as tf.profile saw it (forward passes, gradient convs, loss filters); slow backends copy the count from another backend',
+    'training-step MACs (~): every conv/matmul kernel of one step as tf.profile saw it (forward passes, gradient convs, loss filters); slow backends take the count from another backend or from a profiled run on Node WASM',
     'inference cases sync by reading one output element (GPU backends run the whole graph behind it); the pipeline reads everything back',
     `machine: ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? 'unknown'}), load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
   ];
