@@ -1,7 +1,7 @@
 /**
  * Messages between the page (src/client) and the compute worker (src/worker).
  *
- * Types only. One discriminated union each way: requests `{ id, type }`, replies
+ * Types only (plus the `assertNever` guard). One discriminated union each way: requests `{ id, type }`, replies
  * `{ id, type }` with the id of the request they answer (`id: null` for events the worker
  * raises on its own, such as a lost GPU device). Only plain data crosses: numbers, strings,
  * plain objects, typed arrays, Blobs and ImageBitmaps (the latter two by structured clone or
@@ -87,7 +87,6 @@ export interface FuseOptions {
   /** Longest side processed, in pixels; larger pairs are reduced (with a notice). */
   maxSide: number;
 }
-export const defaultFuseOptions: FuseOptions = { maxSide: 2048 };
 
 /** Result of fusing one pair. Bitmaps are at the processed size (`width` × `height`). */
 export interface FuseResult {
