@@ -4,9 +4,9 @@
  */
 import { expect, test } from '@playwright/test';
 import { rmSync } from 'node:fs';
-import { makeImportFolder } from './fixtures';
+import { checkerPng, makeImportFolder } from './fixtures';
 import {
-  canvasStats, keepScreenshot, logBrowserErrors, openApp, pairRow, pickFolder, SAMPLE_NAMES,
+  canvasStats, dropFiles, keepScreenshot, logBrowserErrors, openApp, pairRow, pickFolder, SAMPLE_NAMES,
   selectPair, waitForFused, waitForReady,
 } from './helpers';
 
@@ -44,4 +44,19 @@ test('a dropped folder fuses its good pairs and reports the bad files', async ({
   await keepScreenshot(page, testInfo, 'import-report');
   expect(errors, errors.join('\n')).toEqual([]);
   rmSync(f.dir, { recursive: true, force: true });
+});
+
+test('files dropped on the drop zone pair by name affix', async ({ page }) => {
+  await openApp(page, 'wasm');
+  await waitForReady(page);
+  await dropFiles(page, [
+    { name: 'street_ir.png', bytes: checkerPng(96, 64, 1) },
+    { name: 'street_vi.png', bytes: checkerPng(96, 64, 3) },
+    { name: 'orphan_vi.png', bytes: checkerPng(96, 64, 3) },
+  ]);
+  await expect(pairRow(page, 'street', 'user')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('report-unmatched')).toContainText('orphan_vi.png');
+  await selectPair(page, 'street', 'user');
+  const st = await canvasStats(page, 'fused-canvas');
+  expect([st.width, st.height]).toEqual([96, 64]);
 });
