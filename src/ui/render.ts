@@ -62,7 +62,7 @@ function drawBoxes(
   s: Settings, gs: [number, number], height: number,
 ): void {
   const lw = Math.max(2, Math.round(height / 240));
-  const font = Math.max(12, Math.round(height / 36));
+  const font = Math.max(10, Math.round(height / 44));
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = 'top';
   if (s.showGt && gt) {

@@ -161,7 +161,7 @@ export function Stage(props: StageProps) {
   const worldStyle = { width: iw, height: ih };
   const gs = gtScale(source, images);
   const lw = Math.max(2, Math.round(ih / 240));
-  const font = Math.max(12, Math.round(ih / 36));
+  const font = Math.max(10, Math.round(ih / 44));
   const shownDets = settings.showDet ? detections.filter((d) => d[5] >= settings.detThreshold) : [];
 
   return (
