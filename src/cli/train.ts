@@ -52,6 +52,7 @@ const { values: args } = parseArgs({
     'fusion-batch': { type: 'string', default: '8' },
     'fusion-crop': { type: 'string', default: '128' },
     'fusion-lr': { type: 'string', default: '2e-3' },
+    'fusion-weights': { type: 'string' },
     'disc-steps': { type: 'string', default: '300' },
     'lossgen-steps': { type: 'string', default: '300' },
     'segdet-steps': { type: 'string', default: '3000' },
@@ -65,7 +66,8 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`usage: npm run train -- --data DIR [--stages ${STAGES.join(',')}] [--out models] [--resume]
   [--seed N] [--limit N] [--fusion-steps N] [--segdet-steps N] [--disc-steps N] [--lossgen-steps N]
-  [--fusion-batch N] [--fusion-crop PX] [--segdet-batch N] [--segdet-crop PX] [--checkpoint-every N]`);
+  [--fusion-batch N] [--fusion-crop PX] [--segdet-batch N] [--segdet-crop PX] [--checkpoint-every N]
+  [--fusion-weights intensity=1,gradient=10,ssim=0.5]  (F's loss weights; defaults as shown)`);
   process.exit(0);
 }
 
@@ -166,6 +168,17 @@ async function runStage(r: StageRun): Promise<void> {
   opt.dispose();
 }
 
+/** Overrides numeric loss weights from `name=value,...`; unknown names are an error. */
+function withWeights<T extends object>(base: T, spec: string | undefined): T {
+  const out = { ...base } as Record<string, unknown>;
+  for (const part of (spec ?? '').split(',').filter(Boolean)) {
+    const [k, v] = part.split('=');
+    if (typeof out[k] !== 'number' || !Number.isFinite(Number(v))) throw new Error(`--fusion-weights: '${part}' is not one of ${Object.keys(base).filter((n) => typeof out[n] === 'number').join(', ')} = number`);
+    out[k] = Number(v);
+  }
+  return out as T;
+}
+
 function deriveStageSeed(stage: Stage): number {
   return seed * 1000 + STAGES.indexOf(stage);
 }
@@ -213,7 +226,7 @@ async function main(): Promise<void> {
     if (stage === 'fusion') {
       const batch = num('fusion-batch'), crop = num('fusion-crop');
       const params = fusion.init(seed);
-      const w = PRETRAIN_FUSION_WEIGHTS;
+      const w = withWeights(PRETRAIN_FUSION_WEIGHTS, args['fusion-weights']);
       await runStage({
         stage, model: fusion, params, steps: num('fusion-steps'), lr: num('fusion-lr'),
         card: { architecture: 'multi-scale CNN (full, 1/2, 1/4 resolution) with a soft max-fusion prior; input [IR, Y_vis], output fused Y (sigmoid)', data, training: { batch, crop, lossWeights: w, augmentation: 'random crops, horizontal flips' } },
