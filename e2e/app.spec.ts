@@ -42,8 +42,10 @@ test('opens with the samples fused on WASM', async ({ page }, testInfo) => {
     await keepScreenshot(page, testInfo, `sample-${name}`);
   }
 
-  const tasks = await longTasks(page);
-  testInfo.annotations.push({ type: 'long tasks', description: JSON.stringify(tasks) });
+  // Start-up (parsing, first render) is not "while fusing": count from the engine-ready mark.
+  testInfo.annotations.push({ type: 'long tasks (all)', description: JSON.stringify(await longTasks(page)) });
+  const tasks = await longTasks(page, 'engine-ready');
+  testInfo.annotations.push({ type: 'long tasks while fusing', description: JSON.stringify(tasks) });
   const worst = Math.max(0, ...tasks.map((t) => t.duration));
   expect(worst, `longest main-thread task ${worst.toFixed(0)} ms`).toBeLessThanOrEqual(MAX_LONG_TASK_MS);
   expect(errors, errors.join('\n')).toEqual([]);

@@ -25,9 +25,18 @@ export async function recordLongTasks(page: Page): Promise<void> {
   });
 }
 
-/** Long tasks seen so far (ms since navigation start). */
-export async function longTasks(page: Page): Promise<{ start: number; duration: number }[]> {
-  return page.evaluate(() => (window as unknown as { __longTasks?: { start: number; duration: number }[] }).__longTasks ?? []);
+/**
+ * Long tasks seen so far (ms since navigation start). With `sinceMark`, only those that end
+ * after that performance mark (e.g. 'engine-ready': the app marks it when the worker is ready
+ * and fusing starts), so page start-up is not counted.
+ */
+export async function longTasks(page: Page, sinceMark?: string): Promise<{ start: number; duration: number }[]> {
+  return page.evaluate((mark) => {
+    const all = (window as unknown as { __longTasks?: { start: number; duration: number }[] }).__longTasks ?? [];
+    if (!mark) return all;
+    const m = performance.getEntriesByName(mark)[0];
+    return m ? all.filter((t) => t.start + t.duration > m.startTime) : all;
+  }, sinceMark);
 }
 
 /** Forwards browser console errors and page errors to the test output. */

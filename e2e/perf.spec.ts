@@ -43,7 +43,7 @@ test('timings on WASM', async ({ page }, testInfo) => {
   await waitForReady(page);
   await waitForFused(page, SAMPLE_NAMES.length);
   const st = await appState<PerfState>(page, PICK);
-  const tasks = await longTasks(page);
+  const tasks = await longTasks(page, 'engine-ready');
   const out = summarise('wasm', st, { longestMainThreadTaskMs: Math.max(0, ...tasks.map((t) => t.duration)) });
   const path = testInfo.outputPath('perf-wasm.json');
   writeFileSync(path, JSON.stringify(out, null, 2));

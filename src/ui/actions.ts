@@ -86,6 +86,7 @@ export function startApp(): void {
   client.init(s.settings.backendChoice, modelBase, { width: 640, height: 480 }, {
     onProgress: (p) => useStore.getState().setEngine({ progress: p }),
   }).then((ready) => {
+    performance.mark('engine-ready');
     const st = useStore.getState();
     st.setEngine({ status: 'ready', progress: null, backend: ready.backend, models: ready.models, classes: ready.classes, warmupMs: ready.warmupMs });
     st.addLog('info', `Ready on ${ready.backend.name}: ${ready.backend.reason}`);
