@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { useBackend } from './node-backend';
 import { readImage } from './image-io';
 import { saveModelFolder } from './weights-fs';
-import { main, runFuse } from './fuse';
+import { baselineFusions, main, runFuse } from './fuse';
+import { toMetricGrey } from '../core/metrics/fusion-metrics';
 import { fusion } from '../core/models/fusion';
 import { segdet } from '../core/models/segdet';
 import { disposeParams } from '../core/models/model-def';
@@ -73,6 +74,35 @@ describe('fuse CLI', () => {
     expect(task.detection.pairs).toBe(2);
     expect(task.detection.mAP50).toBeGreaterThanOrEqual(0);
     expect(Object.keys(task.detection.perClassAP)).toEqual(['person', 'bicycle', 'car']);
+  });
+
+  it('scores the pixel max/mean baselines and records the evaluation in the model cards', async () => {
+    const models = path.join(tmp, 'models');
+    for (const name of ['fusion', 'segdet']) await writeFile(path.join(models, name, 'card.json'), JSON.stringify({ name }));
+    const lines: string[] = [];
+    const s = await runFuse({
+      ir: path.join(FIXTURES, 'ir'), vi: path.join(FIXTURES, 'vi'), labels: path.join(FIXTURES, 'label'),
+      out: path.join(tmp, 'out-cards'), models, baselines: true, updateCards: true, log: (l) => lines.push(l),
+    });
+    // On these pairs (as on MSRS generally) the max fusion keeps far more contrast than the mean.
+    expect(s.baselines!.max.SD).toBeGreaterThan(s.baselines!.mean.SD);
+    expect(lines.some((l) => l.startsWith('| pixel mean |'))).toBe(true);
+    expect(lines.some((l) => /above the pixel-mean baseline on \d\/9 metrics/.test(l))).toBe(true);
+    const fusionCard = JSON.parse(await readFile(path.join(models, 'fusion', 'card.json'), 'utf8'));
+    expect(fusionCard.name).toBe('fusion');
+    expect(fusionCard.evaluation.pairs).toBe(2);
+    expect(fusionCard.evaluation.fusionMetrics.VIF).toBeCloseTo(s.meanMetrics!.VIF, 10);
+    expect(fusionCard.evaluation.baselines.mean.SD).toBeCloseTo(s.baselines!.mean.SD, 10);
+    const segCard = JSON.parse(await readFile(path.join(models, 'segdet', 'card.json'), 'utf8'));
+    expect(segCard.evaluation.segmentation.mIoU).toBeCloseTo(s.task!.segmentation!.mIoU, 10);
+  });
+
+  it('builds the baselines exactly as the golden max/mean images were made', async () => {
+    const golden = path.resolve(FIXTURES, '../golden');
+    const grey = async (f: string) => toMetricGrey(await readImage(path.join(golden, f)));
+    const b = baselineFusions(await grey('msrs-test_00047N_ir.png'), await grey('msrs-test_00047N_vi.png'));
+    expect(Array.from(b.max)).toEqual(Array.from(await grey('msrs-test_00047N_max.png')));
+    expect(Array.from(b.mean)).toEqual(Array.from(await grey('msrs-test_00047N_mean.png')));
   });
 
   it('fails clearly without weights or arguments', async () => {

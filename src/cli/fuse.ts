@@ -55,6 +55,10 @@ export interface FuseOptions {
   scoreThreshold?: number;
   /** Skip the nine fusion metrics (they cost ~0.5 s per 640x480 pair). */
   metrics?: boolean;
+  /** Also score the pixel-wise max and mean fusions of each pair (reference baselines). */
+  baselines?: boolean;
+  /** Write the evaluation into `<models>/fusion/card.json` and `<models>/segdet/card.json`. */
+  updateCards?: boolean;
   /** Progress and report lines (default: console.log). */
   log?: (line: string) => void;
 }
@@ -73,11 +77,34 @@ export interface FuseSummary {
   skipped: { path: string; reason: string }[];
   /** Mean fusion metrics over processed pairs (null with metrics off or none processed). */
   meanMetrics: FusionMetrics | null;
+  /** Mean metrics of the pixel-wise max and mean fusions (with `baselines`). */
+  baselines: Record<BaselineName, FusionMetrics> | null;
   task: TaskMetricsReport | null;
 }
 
+export type BaselineName = 'max' | 'mean';
+
+/**
+ * The reference baselines of `shared/golden`: per-pixel max of the grey reads, and their mean
+ * rounded half to even (numpy's `round((IR + VI) / 2)`).
+ */
+export function baselineFusions(ir: Float64Array, vi: Float64Array): Record<BaselineName, Float64Array> {
+  const max = new Float64Array(ir.length), mean = new Float64Array(ir.length);
+  for (let i = 0; i < ir.length; i++) {
+    max[i] = Math.max(ir[i], vi[i]);
+    const floor = Math.floor((ir[i] + vi[i]) / 2);
+    mean[i] = (ir[i] + vi[i]) % 2 === 0 ? floor : floor + (floor % 2);
+  }
+  return { max, mean };
+}
+
+function meanOf(rows: FusionMetrics[]): FusionMetrics {
+  return Object.fromEntries(FUSION_METRIC_NAMES.map((n) => [n, rows.reduce((a, r) => a + r[n], 0) / rows.length])) as unknown as FusionMetrics;
+}
+
 const USAGE = `usage: npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE]
-       [--models DIR] [--backend wasm|cpu] [--max-side N] [--score-threshold S] [--no-metrics]`;
+       [--models DIR] [--backend wasm|cpu] [--max-side N] [--score-threshold S] [--no-metrics]
+       [--baselines] (also score pixel max/mean fusion)  [--update-cards] (write the evaluation into the model cards)`;
 
 async function listFiles(dir: string, what: string): Promise<string[]> {
   let names: string[];
@@ -241,6 +268,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     for (const sub of ['fused', 'rgb', 'seg']) await mkdir(path.join(o.out, sub), { recursive: true });
     const processed: string[] = [];
     const metricRows: { stem: string; m: FusionMetrics }[] = [];
+    const baselineRows: Record<BaselineName, FusionMetrics[]> = { max: [], mean: [] };
     const detImages: { file: string; width: number; height: number; boxes: number[][] }[] = [];
     // Pixels are summed over the set (confusion matrix), so per-image maps need not be kept.
     const conf = createConfusionMatrix(NUM_SEG_CLASSES);
@@ -295,8 +323,14 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
         let metricText = '';
         if (withMetrics) {
           const fused: RawImage = { width: w, height: h, channels: 1, data: r.fusedY };
-          const m = fusionMetrics(toMetricGrey(r.ir), toMetricGrey(r.vi), toMetricGrey(fused), w, h);
+          const gi = toMetricGrey(r.ir), gv = toMetricGrey(r.vi);
+          const m = fusionMetrics(gi, gv, toMetricGrey(fused), w, h);
           metricRows.push({ stem: p.stem, m });
+          if (o.baselines) {
+            const b = baselineFusions(gi, gv);
+            baselineRows.max.push(fusionMetrics(gi, gv, b.max, w, h));
+            baselineRows.mean.push(fusionMetrics(gi, gv, b.mean, w, h));
+          }
           metricText = `  EN ${m.EN.toFixed(2)} SD ${m.SD.toFixed(1)} VIF ${m.VIF.toFixed(3)} Qabf ${m.Qabf.toFixed(3)} SSIM ${m.SSIM.toFixed(3)}`;
         }
         processed.push(p.stem);
@@ -318,11 +352,26 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
       const lines = [['stem', ...FUSION_METRIC_NAMES].join(',')];
       for (const { stem, m } of metricRows) lines.push([stem, ...FUSION_METRIC_NAMES.map((n) => fmt(m[n]))].join(','));
       if (metricRows.length) {
-        meanMetrics = Object.fromEntries(FUSION_METRIC_NAMES.map((n) => [n, metricRows.reduce((a, r) => a + r.m[n], 0) / metricRows.length])) as unknown as FusionMetrics;
+        meanMetrics = meanOf(metricRows.map((r) => r.m));
         lines.push(['mean', ...FUSION_METRIC_NAMES.map((n) => fmt(meanMetrics![n]))].join(','));
         log(`mean over ${metricRows.length}: ${FUSION_METRIC_NAMES.map((n) => `${n} ${meanMetrics![n].toFixed(4)}`).join('  ')}`);
       }
       await writeFile(path.join(o.out, 'metrics.csv'), lines.join('\n') + '\n');
+    }
+    let baselines: FuseSummary['baselines'] = null;
+    if (withMetrics && o.baselines && meanMetrics) {
+      baselines = { max: meanOf(baselineRows.max), mean: meanOf(baselineRows.mean) };
+      const table = [
+        `| mean over ${metricRows.length} pairs | ${FUSION_METRIC_NAMES.join(' | ')} |`,
+        `|---|${FUSION_METRIC_NAMES.map(() => '---:').join('|')}|`,
+        ...([['F (this model)', meanMetrics], ['pixel max', baselines.max], ['pixel mean', baselines.mean]] as const)
+          .map(([name, m]) => `| ${name} | ${FUSION_METRIC_NAMES.map((n) => m[n].toFixed(3)).join(' | ')} |`),
+      ];
+      for (const line of table) log(line);
+      const beaten = FUSION_METRIC_NAMES.filter((n) => meanMetrics![n] > baselines!.mean[n]);
+      log(`F is above the pixel-mean baseline on ${beaten.length}/${FUSION_METRIC_NAMES.length} metrics` +
+        (beaten.length < FUSION_METRIC_NAMES.length ? ` (not: ${FUSION_METRIC_NAMES.filter((n) => !beaten.includes(n)).join(', ')})` : ''));
+      await writeFile(path.join(o.out, 'baselines.json'), JSON.stringify(baselines, null, 2) + '\n');
     }
 
     let task: TaskMetricsReport | null = null;
@@ -347,12 +396,36 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
 
     const bad = skipped.length;
     log(`done: ${processed.length} fused in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${bad} file${bad === 1 ? '' : 's'} skipped; outputs in ${o.out}`);
-    return { processed, skipped, meanMetrics, task };
+    const summary: FuseSummary = { processed, skipped, meanMetrics, baselines, task };
+    if (o.updateCards && !o.loaded) await writeCardEvaluation(modelsDir, o, summary);
+    return summary;
   } finally {
     if (!o.loaded) {
       disposeParams(models.fusion);
       disposeParams(models.segdet);
     }
+  }
+}
+
+/**
+ * Records an evaluation in the model cards (`evaluation` of fusion/card.json and
+ * segdet/card.json), with the command that reproduces it.
+ */
+async function writeCardEvaluation(modelsDir: string, o: FuseOptions, s: FuseSummary): Promise<void> {
+  const base = {
+    command: `npm run fuse -- ${process.argv.slice(2).join(' ')}`,
+    date: new Date().toISOString(),
+    data: o.ir,
+    pairs: s.processed.length,
+  };
+  const entries: [string, Record<string, unknown>][] = [
+    ['fusion', { ...base, fusionMetrics: s.meanMetrics, baselines: s.baselines }],
+    ['segdet', { ...base, ...s.task, input: 'fused images of models/fusion' }],
+  ];
+  for (const [name, evaluation] of entries) {
+    const file = path.join(modelsDir, name, 'card.json');
+    const card = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...card, evaluation }, null, 2) + '\n');
   }
 }
 
@@ -366,7 +439,8 @@ export function parseFuseArgs(argv: string[]): FuseOptions | null {
         ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' },
         labels: { type: 'string' }, boxes: { type: 'string' }, models: { type: 'string' },
         backend: { type: 'string' }, 'max-side': { type: 'string' }, 'score-threshold': { type: 'string' },
-        'no-metrics': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }).values;
@@ -399,6 +473,8 @@ export function parseFuseArgs(argv: string[]): FuseOptions | null {
       maxSide: num(v['max-side'], 'max-side'),
       scoreThreshold: num(v['score-threshold'], 'score-threshold'),
       metrics: !v['no-metrics'],
+      baselines: v.baselines,
+      updateCards: v['update-cards'],
     };
   } catch (e) {
     console.error((e as Error).message);
