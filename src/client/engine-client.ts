@@ -7,8 +7,8 @@
  * the worker is terminated and restarted with the last `init`, squoosh-style.
  */
 import type {
-  BackendChoice, EventReply, FuseOptions, ImageSource, ProgressPhase, ReadyPayload, ResultMap,
-  Size, WorkerReply, WorkerRequest,
+  BackendChoice, EventReply, FuseOptions, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultMap,
+  Size, TrainConfig, TrainPairSource, TrainPreviewReply, TrainProgressReply, TrainResult, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
 import { assertNever } from '../protocol/messages';
 
@@ -26,6 +26,20 @@ export interface CallOptions {
   onProgress?: (p: Progress) => void;
 }
 
+/** Options of {@link EngineClient.train}. */
+export interface TrainCallOptions {
+  signal?: AbortSignal;
+  onTrainProgress?: (p: Omit<TrainProgressReply, 'id' | 'type'>) => void;
+  /** The preview bitmap belongs to the callee (close it when replaced). */
+  onPreview?: (p: Omit<TrainPreviewReply, 'id' | 'type'>) => void;
+}
+
+/** A running fine-tune: its result, and pause / resume / stop (abort the signal to discard it). */
+export interface TrainHandle {
+  result: Promise<TrainResult>;
+  control(action: 'pause' | 'resume' | 'stop'): void;
+}
+
 /** Events the client raises on its own. */
 export type ClientEvent =
   | EventReply
@@ -35,6 +49,7 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   onProgress?: (p: Progress) => void;
+  onTrain?: (msg: TrainProgressReply | TrainPreviewReply) => void;
   cancelTimer?: ReturnType<typeof setTimeout>;
   cleanup: () => void;
 }
@@ -92,6 +107,11 @@ export class EngineClient {
       case 'progress':
         p.onProgress?.({ phase: msg.phase, done: msg.done, total: msg.total, label: msg.label });
         return;
+      case 'trainProgress':
+      case 'trainPreview':
+        if (p.onTrain) p.onTrain(msg);
+        else if (msg.type === 'trainPreview') msg.fused.close();
+        return;
       case 'ready':
         this.#settle(msg.id);
         p.resolve(msg.payload);
@@ -125,10 +145,10 @@ export class EngineClient {
 
   #call<T extends keyof ResultMap & WorkerRequest['type']>(
     body: RequestBody<T>,
-    opts: CallOptions = {},
+    opts: CallOptions & { onTrain?: Pending['onTrain']; onId?: (id: number) => void } = {},
     transfer: Transferable[] = [],
   ): Promise<ResultMap[T]> {
-    const { signal, onProgress } = opts;
+    const { signal, onProgress, onTrain } = opts;
     if (signal?.aborted) return Promise.reject(abortError());
     const id = this.#nextId++;
     return new Promise<ResultMap[T]>((resolve, reject) => {
@@ -144,12 +164,14 @@ export class EngineClient {
         resolve: resolve as (v: unknown) => void,
         reject,
         onProgress,
+        onTrain,
         cleanup: () => {
           signal?.removeEventListener('abort', onAbort);
           if (pending.cancelTimer) clearTimeout(pending.cancelTimer);
         },
       };
       this.#pending.set(id, pending);
+      opts.onId?.(id);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#worker.postMessage({ ...body, id } as unknown as WorkerRequest, transfer);
     });
@@ -181,6 +203,57 @@ export class EngineClient {
   /** Fusion metrics of a pair fused earlier. */
   metrics(pairId: string, opts?: CallOptions): Promise<ResultMap['metrics']> {
     return this.#call<'metrics'>({ type: 'metrics', pairId }, opts);
+  }
+
+  /**
+   * Fuses a pair with a run's F weights (S stays the pretrained one). `key` names the run
+   * (the worker keeps a few runs' parameters built); `cacheId` keys the result for `metrics`.
+   */
+  fuseWithRun(cacheId: string, ir: ImageSource, vi: ImageSource, label: ImageSource | undefined, options: FuseOptions,
+    run: { key: string; weights: ModelWeights }, opts?: CallOptions): Promise<ResultMap['fuse']> {
+    const fusionWeights = { key: run.key, modelJson: run.weights.modelJson, weightData: run.weights.weightData };
+    return this.#call<'fuse'>({ type: 'fuse', pairId: cacheId, ir, vi, ...(label ? { label } : {}), options, fusionWeights }, opts);
+  }
+
+  /** Fusion metrics (+ mIoU, + mAP@0.5 against `boxes`) of a result fused earlier. */
+  metricsWithBoxes(pairId: string, boxes: [number, number, number, number, number][] | undefined, opts?: CallOptions): Promise<ResultMap['metrics']> {
+    return this.#call<'metrics'>({ type: 'metrics', pairId, ...(boxes ? { boxes } : {}) }, opts);
+  }
+
+  /** Starts a fine-tune. Abort the signal to discard it; `control('stop')` ends it early with a result. */
+  train(config: TrainConfig, pairs: TrainPairSource[], previewPairId: string, opts: TrainCallOptions = {}): TrainHandle {
+    let id = -1;
+    const result = this.#call<'train'>({ type: 'train', config, pairs, previewPairId }, {
+      signal: opts.signal,
+      onId: (i) => { id = i; },
+      onTrain: (msg) => {
+        if (msg.type === 'trainProgress') {
+          const { id: _i, type: _t, ...rest } = msg;
+          opts.onTrainProgress?.(rest);
+        } else if (opts.onPreview) {
+          const { id: _i, type: _t, ...rest } = msg;
+          opts.onPreview(rest);
+        } else {
+          msg.fused.close();
+        }
+      },
+    });
+    return {
+      result,
+      control: (action) => {
+        if (id >= 0) this.#worker.postMessage({ id: this.#nextId++, type: 'trainControl', target: id, action } satisfies WorkerRequest);
+      },
+    };
+  }
+
+  /** Validates weights against a model's parameter names and shapes (rejects with the problems). */
+  checkWeights(model: 'fusion' | 'discriminator' | 'segdet' | 'lossGenerator', weights: ModelWeights, opts?: CallOptions): Promise<ResultMap['checkWeights']> {
+    return this.#call<'checkWeights'>({ type: 'checkWeights', model, weights }, opts);
+  }
+
+  /** TDFusion's learned IR weight map on a pair fused earlier (values in [0,1], row-major). */
+  weightMap(pairId: string, weights: ModelWeights, opts?: CallOptions): Promise<ResultMap['weightMap']> {
+    return this.#call<'weightMap'>({ type: 'weightMap', pairId, weights }, opts);
   }
 
   /** Test hook: simulate a lost GPU device. Resolves `{ ok: false }` when not on WebGPU. */

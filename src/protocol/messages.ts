@@ -8,8 +8,9 @@
  * transfer); never tensors or class instances.
  */
 import type { Detection, FusionMetrics } from '../core/types';
+import type { StrategyName } from '../core/strategies/types';
 
-export type { Detection, FusionMetrics };
+export type { Detection, FusionMetrics, StrategyName };
 
 /** A TensorFlow.js backend the worker can run on. */
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
@@ -116,6 +117,8 @@ export interface MetricsResult {
   metrics: FusionMetrics;
   /** Mean IoU of the prediction against the pair's label, if it has one. */
   miou?: number;
+  /** mAP@0.5 of the detections against `boxes` of the request, when given (and S is loaded). */
+  map50?: number;
   ms: number;
 }
 
@@ -174,12 +177,20 @@ export interface FuseRequest {
   vi: ImageSource;
   label?: ImageSource;
   options: FuseOptions;
+  /**
+   * Fuse with these F weights (a fine-tuning run) instead of the pretrained F; S stays the
+   * pretrained one. Give such a request its own `pairId` (e.g. `pair|run`) so its cached
+   * result, used by `metrics`, does not replace the pretrained one.
+   */
+  fusionWeights?: ModelWeights & { key: string };
 }
 export interface MetricsRequest {
   id: number;
   type: 'metrics';
   /** A pair fused earlier by this worker (kept in a small cache). */
   pairId: string;
+  /** Ground-truth boxes `[x1,y1,x2,y2,cls]` in processed pixels: adds mAP@0.5 of the detections. */
+  boxes?: [number, number, number, number, number][];
 }
 /** Test hooks (used by the browser tests, harmless otherwise). */
 export interface DebugRequest {
@@ -195,9 +206,107 @@ export interface CancelRequest {
   target: number;
 }
 
+
+// ---------------------------------------------------------------------------------------
+// Fine-tuning
+
+/** One model's weights in the TensorFlow.js weights format: model.json object + one shard. */
+export interface ModelWeights {
+  /** The `model.json` object (format, weightsManifest with one shard path). */
+  modelJson: Record<string, unknown>;
+  /** The bytes of that one shard (`weights.bin`). */
+  weightData: ArrayBuffer;
+}
+
+/** Weights of a run, by model name (`fusion` always; others when the strategy moved them). */
+export type RunWeights = Partial<Record<'fusion' | 'discriminator' | 'segdet' | 'lossGenerator', ModelWeights>>;
+
+/** Settings of one fine-tune (every loss weight is in `options`). */
+export interface TrainConfig {
+  strategy: StrategyName;
+  /** Strategy options (loss weights, learning rates of D/S/G, ...), partial: defaults fill the rest. */
+  options: Record<string, number | string | boolean>;
+  steps: number;
+  batch: number;
+  /** Square crop side in pixels. */
+  crop: number;
+  /** Learning rate of F. */
+  lr: number;
+  seed: number;
+  /** Refresh the preview every this many steps (and at the end). */
+  previewEvery: number;
+}
+
+/** A training pair as the worker reads it. */
+export interface TrainPairSource {
+  pairId: string;
+  name: string;
+  ir: ImageSource;
+  vi: ImageSource;
+  label?: ImageSource;
+  /** Ground-truth boxes `[x1,y1,x2,y2,cls]` in pixels of the IR image. */
+  boxes?: [number, number, number, number, number][];
+  /** Only shown as the preview, not trained on. */
+  previewOnly?: boolean;
+}
+
+export interface TrainRequest {
+  id: number;
+  type: 'train';
+  config: TrainConfig;
+  pairs: TrainPairSource[];
+  /** The pair re-fused as the preview. */
+  previewPairId: string;
+}
+
+/** Out of band, like `cancel`: pause, resume, or stop (finish early, keeping the result). */
+export interface TrainControlRequest {
+  id: number;
+  type: 'trainControl';
+  target: number;
+  action: 'pause' | 'resume' | 'stop';
+}
+
+/** Checks weights against a model's parameter names and shapes. */
+export interface CheckWeightsRequest {
+  id: number;
+  type: 'checkWeights';
+  model: 'fusion' | 'discriminator' | 'segdet' | 'lossGenerator';
+  weights: ModelWeights;
+}
+
+/** TDFusion's learned weight map `w_ir = softmax(G(IR, Y_vis))[0]` on a pair fused earlier. */
+export interface WeightMapRequest {
+  id: number;
+  type: 'weightMap';
+  pairId: string;
+  /** G's weights (a `td` run's `lossGenerator`). */
+  weights: ModelWeights;
+}
+
+/** Where the task targets of a training pair came from. */
+export type LabelSource = 'label' | 'pseudo' | 'none';
+
+/** Result of `train`. */
+export interface TrainResult {
+  weights: RunWeights;
+  /** Every step: loss total and terms (NaN where a step was skipped). */
+  history: { step: number; total: number; terms: Record<string, number> }[];
+  /** Resolved strategy options (defaults filled in). */
+  options: Record<string, number | string | boolean>;
+  moves: string[];
+  /** Notes for the user: label sources, untrained modules, rollbacks. */
+  notes: string[];
+  labelSources: Record<string, LabelSource>;
+  stopped: boolean;
+  steps: number;
+  seconds: number;
+  backend: BackendName;
+}
+
 export type WorkerRequest =
   | InitRequest | SetBackendRequest | PairRequest | FuseRequest | MetricsRequest | DebugRequest
-  | CancelRequest;
+  | CancelRequest | TrainRequest | TrainControlRequest | CheckWeightsRequest | WeightMapRequest;
 
 /** What each request type resolves to. */
 export interface ResultMap {
@@ -207,6 +316,9 @@ export interface ResultMap {
   fuse: FuseResult;
   metrics: MetricsResult;
   debug: { ok: boolean };
+  train: TrainResult;
+  checkWeights: { ok: true; params: number };
+  weightMap: { pairId: string; width: number; height: number; wIr: Float32Array };
 }
 export type ResultKind = keyof ResultMap;
 
@@ -252,8 +364,34 @@ export interface EventReply {
   ready?: ReadyPayload;
 }
 
+/** Training progress, after every step (throttled to ten a second, last step always sent). */
+export interface TrainProgressReply {
+  id: number;
+  type: 'trainProgress';
+  step: number;
+  total: number;
+  /** Estimated seconds left (mean of the last steps). */
+  etaS: number;
+  /** Total loss and each term of the steps since the last message (one entry per step). */
+  losses: { step: number; total: number; terms: Record<string, number> }[];
+  state: 'preparing' | 'running' | 'paused';
+  /** A NaN-rollback or other note of a step, for the user. */
+  note?: string;
+  /** Per pair, where its task targets come from (first message after preparing). */
+  labelSources?: Record<string, LabelSource>;
+}
+/** The preview pair re-fused with the current F. */
+export interface TrainPreviewReply {
+  id: number;
+  type: 'trainPreview';
+  step: number;
+  pairId: string;
+  fused: ImageBitmap;
+}
+
 export type WorkerReply =
-  | ReadyReply | ProgressReply | ResultReply | ErrorReply | CancelledReply | EventReply;
+  | ReadyReply | ProgressReply | ResultReply | ErrorReply | CancelledReply | EventReply
+  | TrainProgressReply | TrainPreviewReply;
 
 /** Exhaustiveness check for `switch` on message types. */
 export function assertNever(x: never): never {

@@ -5,17 +5,31 @@
  * Models are worker singletons rebuilt from the cached weight bytes whenever the backend
  * changes (a lost GPU device takes its tensors with it).
  */
-import type { Detection, RawImage } from '../core/types';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Detection, Params, RawImage } from '../core/types';
+import { imageToY } from '../core/image/color';
+import { planesToTensor } from '../core/image/tensor';
+import { MODELS, type ModelName } from '../core/models/registry';
+import { countParams, disposeParams } from '../core/models/model-def';
+import { meanAveragePrecision } from '../core/metrics/task-metrics';
 import { DET_CLASSES, SEG_CLASSES } from '../core/types';
 import { resizeLabels } from '../core/image/resize';
 import { fusionMetrics, toMetricGrey } from '../core/metrics/fusion-metrics';
 import { accumulateConfusion, createConfusionMatrix, segmentationScores } from '../core/metrics/task-metrics';
 import type {
-  BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, Notice, Size,
+  BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, ModelWeights, Notice, Size,
 } from '../protocol/messages';
 import { bitmapToRaw, bitmapToLabel, decodeBitmap, rawToBitmap, UnreadableImageError } from './decode';
 import { downloadModels, type MissingModel, type ModelFiles } from './model-files';
-import { buildPipeline, PIPELINE_MODELS, type BuiltPipeline } from './pipeline-adapter';
+import { buildPipeline, loadModel, PIPELINE_MODELS, type BuiltPipeline } from './pipeline-adapter';
+
+/** Models downloaded besides the pipeline's: fine-tuning strategies use D and G. */
+export const TRAINING_MODELS = [MODELS.discriminator.name, MODELS.lossGenerator.name];
+
+/** Builds a model's parameters from run weights (new variables, owned by the caller). @throws WeightsError. */
+export function paramsFromWeights(model: ModelName, w: ModelWeights): Params {
+  return loadModel(MODELS[model], { name: model, modelJson: w.modelJson as never, shards: [w.weightData] });
+}
 
 /** Reports progress of a phase. */
 export type ProgressFn = (done: number, total: number, label?: string) => void;
@@ -33,9 +47,12 @@ interface CachedPair {
   height: number;
   seg: Uint8Array | null;
   label: Uint8Array | null;
+  detections: Detection[];
 }
 
 const CACHE_SIZE = 8;
+/** Fine-tuned F parameter sets kept built (by run key). */
+const RUN_PARAMS_CACHE = 4;
 
 export class Engine {
   #files: ModelFiles[] = [];
@@ -43,6 +60,7 @@ export class Engine {
   #downloaded = false;
   #pipeline: BuiltPipeline | null = null;
   #cache = new Map<string, CachedPair>();
+  #runParams = new Map<string, Params>();
 
   /** Class names shown by the UI (index = class id). */
   readonly classes = { seg: [...SEG_CLASSES] as string[], det: [...DET_CLASSES] as string[] };
@@ -50,7 +68,7 @@ export class Engine {
   /** Downloads weights once; later calls reuse the bytes. */
   async download(base: string, onProgress: ProgressFn, isCancelled: () => boolean): Promise<void> {
     if (this.#downloaded) return;
-    const { models, missing } = await downloadModels(base, PIPELINE_MODELS, onProgress, isCancelled);
+    const { models, missing } = await downloadModels(base, [...PIPELINE_MODELS, ...TRAINING_MODELS], onProgress, isCancelled);
     this.#files = models;
     this.#missing = missing;
     this.#downloaded = true;
@@ -66,8 +84,70 @@ export class Engine {
   dispose(): void {
     try {
       this.#pipeline?.dispose();
+      for (const p of this.#runParams.values()) disposeParams(p);
     } catch { /* tensors of a lost device */ }
+    this.#runParams.clear();
     this.#pipeline = null;
+  }
+
+  /** The built pipeline. @throws before `build`. */
+  get pipeline(): BuiltPipeline {
+    if (!this.#pipeline) throw new Error('engine not built');
+    return this.#pipeline;
+  }
+
+  /** Downloaded weight bytes of a model, if it was found. */
+  files(name: string): ModelFiles | undefined {
+    return this.#files.find((f) => f.name === name);
+  }
+
+  /** F parameters of a run, built once per key. */
+  #runFusion(key: string, w: ModelWeights): Params {
+    let p = this.#runParams.get(key);
+    if (p) {
+      this.#runParams.delete(key);
+      this.#runParams.set(key, p);
+      return p;
+    }
+    p = paramsFromWeights('fusion', w);
+    this.#runParams.set(key, p);
+    while (this.#runParams.size > RUN_PARAMS_CACHE) {
+      const oldest = this.#runParams.keys().next().value as string;
+      disposeParams(this.#runParams.get(oldest)!);
+      this.#runParams.delete(oldest);
+    }
+    return p;
+  }
+
+  /** Validates weights against a model's names and shapes. @throws WeightsError naming the problems. */
+  checkWeights(model: ModelName, w: ModelWeights): { ok: true; params: number } {
+    const p = paramsFromWeights(model, w);
+    const n = countParams(p);
+    disposeParams(p);
+    return { ok: true, params: n };
+  }
+
+  /** TDFusion's IR weight map `softmax(G(IR, Y_vis))[..., 0]` on a cached pair, values in [0,1]. */
+  async weightMap(pairId: string, w: ModelWeights): Promise<{ pairId: string; width: number; height: number; wIr: Float32Array }> {
+    const c = this.#cache.get(pairId);
+    if (!c) throw new Error(`pair ${pairId} is not in the worker's cache; fuse it again`);
+    const g = paramsFromWeights('lossGenerator', w);
+    const { width, height } = c;
+    const stride = MODELS.lossGenerator.stride;
+    const ph = Math.ceil(height / stride) * stride, pw = Math.ceil(width / stride) * stride;
+    try {
+      const t = tf.tidy(() => {
+        const x = planesToTensor([imageToY(c.ir), imageToY(c.vi)], height, width);
+        const xp = tf.pad(x, [[0, 0], [0, ph - height], [0, pw - width], [0, 0]], 0) as tf.Tensor4D;
+        const logits = MODELS.lossGenerator.apply(g, xp) as tf.Tensor4D;
+        return tf.slice(tf.softmax(logits, -1), [0, 0, 0, 0], [1, height, width, 1]);
+      });
+      const wIr = new Float32Array((await t.data()) as Float32Array);
+      t.dispose();
+      return { pairId, width, height, wIr };
+    } finally {
+      disposeParams(g);
+    }
   }
 
   /** Model states for the `ready` reply. */
@@ -163,7 +243,9 @@ export class Engine {
     onProgress(1, 3, 'fuse');
     check();
 
-    const out = await p.run(irRaw, viRaw, req.options.maxSide);
+    const out = req.fusionWeights
+      ? await p.runWith(this.#runFusion(req.fusionWeights.key, req.fusionWeights), irRaw, viRaw, req.options.maxSide)
+      : await p.run(irRaw, viRaw, req.options.maxSide);
     notices.push(...out.notices);
     const tPipe = performance.now();
     const size: Size = { width: out.width, height: out.height };
@@ -172,7 +254,7 @@ export class Engine {
     check();
 
     const [fusedBmp, irOut, viOut] = await Promise.all([rawToBitmap(out.rgb), rawToBitmap(out.ir), rawToBitmap(out.vi)]);
-    this.#remember(req.pairId, { ir: out.ir, vi: out.vi, fusedY: out.fusedY, width: size.width, height: size.height, seg: out.seg, label });
+    this.#remember(req.pairId, { ir: out.ir, vi: out.vi, fusedY: out.fusedY, width: size.width, height: size.height, seg: out.seg, label, detections: out.detections });
     onProgress(3, 3, 'done');
 
     const seg = out.seg ? out.seg.slice() : null;
@@ -199,7 +281,7 @@ export class Engine {
   }
 
   /** Fusion metrics (and mIoU against the label) of a pair fused earlier. */
-  metrics(pairId: string): MetricsResult {
+  metrics(pairId: string, boxes?: [number, number, number, number, number][]): MetricsResult {
     const c = this.#cache.get(pairId);
     if (!c) throw new Error(`pair ${pairId} is not in the worker's cache; fuse it again`);
     const t0 = performance.now();
@@ -212,6 +294,7 @@ export class Engine {
       const conf = accumulateConfusion(createConfusionMatrix(SEG_CLASSES.length), c.seg, c.label);
       res.miou = segmentationScores(conf).mIoU;
     }
+    if (boxes && c.seg) res.map50 = meanAveragePrecision([c.detections], [boxes], DET_CLASSES.length).mAP;
     res.ms = performance.now() - t0;
     return res;
   }

@@ -44,6 +44,13 @@ export interface PipelineOutput {
 export interface BuiltPipeline {
   status: ModelStatus[];
   run(ir: RawImage, vi: RawImage, maxSide: number): Promise<PipelineOutput>;
+  /**
+   * The same pass with other F parameters (a fine-tuning run); S stays the pretrained one.
+   * @throws when no trained F is loaded (the baseline has no F to swap).
+   */
+  runWith(fusion: Params, ir: RawImage, vi: RawImage, maxSide: number): Promise<PipelineOutput>;
+  /** Whether trained S weights are loaded (segmentation, detection, pseudo-labels). */
+  readonly hasTasks: boolean;
   dispose(): void;
 }
 
@@ -55,7 +62,7 @@ function toNotice(text: string): Notice {
 }
 
 /** Loads weight bytes into fresh variables of a model. @throws WeightsError on any mismatch. */
-function loadModel(def: { init(seed: number): Params }, files: ModelFiles): Params {
+export function loadModel(def: { init(seed: number): Params }, files: ModelFiles): Params {
   const params = def.init(0);
   try {
     const tensors = decodeWeights(files.modelJson, files.shards, paramSpecs(params));
@@ -106,6 +113,10 @@ function baselinePipeline(status: ModelStatus[]): BuiltPipeline {
         seg: null, detections: [], notices,
       };
     },
+    runWith() {
+      return Promise.reject(new Error('no trained fusion weights are loaded: runs cannot be fused'));
+    },
+    hasTasks: false,
     dispose() {},
   };
 }
@@ -142,8 +153,22 @@ export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): Bui
     level: 'warn', code: 'no-weights',
     message: 'No trained segmenter/detector weights loaded: fusion only, no segmentation or detection.',
   };
+  const runOn = async (p: ReturnType<typeof createPipeline>, ir: RawImage, vi: RawImage, maxSide: number): Promise<PipelineOutput> => {
+    const r = await p.run(ir, vi, { maxSide, tasks, scoreThreshold: MIN_DET_SCORE });
+    const notices = r.notices.map(toNotice);
+    if (!tasks) notices.push(noTasks);
+    return {
+      width: r.width, height: r.height, ir: r.ir, vi: r.vi, fusedY: r.fusedY,
+      rgb: { width: r.width, height: r.height, channels: 4, data: r.rgb },
+      seg: tasks && r.seg.length ? r.seg : null,
+      detections: r.detections,
+      notices,
+    };
+  };
   return {
     status,
+    hasTasks: tasks,
+    runWith: (f, ir, vi, maxSide) => runOn(createPipeline({ fusion: f, segdet: segdet! }), ir, vi, maxSide),
     async run(ir, vi, maxSide) {
       const r = await pipeline.run(ir, vi, { maxSide, tasks, scoreThreshold: MIN_DET_SCORE });
       const notices = r.notices.map(toNotice);

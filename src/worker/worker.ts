@@ -13,10 +13,14 @@ import type {
 import { assertNever } from '../protocol/messages';
 import { deviceLostWithin, setDeviceLostHandler, startBackend, simulateDeviceLoss } from './backend';
 import { CancelledError, Engine } from './engine';
+import { runTraining, type TrainControl } from './trainer';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-type Job = Exclude<WorkerRequest, { type: 'cancel' }> | { id: -1; type: 'reinit'; reason: string };
+type Job = Exclude<WorkerRequest, { type: 'cancel' } | { type: 'trainControl' }> | { id: -1; type: 'reinit'; reason: string };
+
+/** Pause/stop flags of training jobs, by request id (set out of band by `trainControl`). */
+const trainControls = new Map<number, TrainControl>();
 
 const engine = new Engine();
 const queue: Job[] = [];
@@ -113,7 +117,31 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     }
     case 'metrics':
       progressFor(slot, 'metrics')(0, 1);
-      return [{ id: job.id, type: 'result', kind: 'metrics', payload: engine.metrics(job.pairId) }, []];
+      return [{ id: job.id, type: 'result', kind: 'metrics', payload: engine.metrics(job.pairId, job.boxes) }, []];
+    case 'train': {
+      if (!backend) throw new Error('worker not initialised');
+      const control: TrainControl = { paused: false, stop: false, isCancelled };
+      trainControls.set(job.id, control);
+      try {
+        const { result, transfer } = await runTraining(job, engine, backend.name, control, {
+          progress: (p) => {
+            if (!slot.abandoned) post({ id: job.id, type: 'trainProgress', ...p });
+          },
+          preview: (step, pairId, fused) => {
+            if (!slot.abandoned) post({ id: job.id, type: 'trainPreview', step, pairId, fused }, [fused]);
+          },
+        });
+        return [{ id: job.id, type: 'result', kind: 'train', payload: result }, transfer];
+      } finally {
+        trainControls.delete(job.id);
+      }
+    }
+    case 'checkWeights':
+      return [{ id: job.id, type: 'result', kind: 'checkWeights', payload: engine.checkWeights(job.model, job.weights) }, []];
+    case 'weightMap': {
+      const payload = await engine.weightMap(job.pairId, job.weights);
+      return [{ id: job.id, type: 'result', kind: 'weightMap', payload }, [payload.wIr.buffer]];
+    }
     case 'debug': {
       const ok = job.action === 'lose-device' ? simulateDeviceLoss() : false;
       return [{ id: job.id, type: 'result', kind: 'debug', payload: { ok } }, []];
@@ -173,6 +201,15 @@ self.onmessage = (e: MessageEvent<WorkerRequest>) => {
     // Out of band, so a test can lose the device while a job is running.
     const ok = req.action === 'lose-device' ? simulateDeviceLoss() : false;
     post({ id: req.id, type: 'result', kind: 'debug', payload: { ok } });
+    return;
+  }
+  if (req.type === 'trainControl') {
+    const c = trainControls.get(req.target);
+    if (c) {
+      if (req.action === 'pause') c.paused = true;
+      else if (req.action === 'resume') c.paused = false;
+      else c.stop = true;
+    }
     return;
   }
   if (req.type === 'cancel') {
