@@ -31,6 +31,12 @@ test('opens with the samples fused on WASM', async ({ page }, testInfo) => {
   testInfo.annotations.push({ type: 'timings', description: JSON.stringify(timings) });
   expect(timings.firstOverlayMs).toBeGreaterThan(0);
 
+  // The overlay shows the segmenter's prediction by default; the label only without S.
+  const seg = await appState<{ source: string; segdet: boolean }>(page,
+    "{ source: s.settings.segSource, segdet: s.engine.models.some((m) => m.name === 'segdet' && m.loaded) }");
+  expect(seg.source).toBe(seg.segdet ? 'pred' : 'label');
+  let classPixels = 0;
+
   for (const name of SAMPLE_NAMES) {
     await selectPair(page, name);
     const st = await canvasStats(page, 'fused-canvas');
@@ -39,8 +45,13 @@ test('opens with the samples fused on WASM', async ({ page }, testInfo) => {
     // Not blank: real image content with spread, not a flat fill.
     expect(st.std).toBeGreaterThan(10);
     expect(st.nonBlack).toBeGreaterThan(0.5);
+    const overlay = await canvasStats(page, 'seg-canvas');
+    expect([overlay.width, overlay.height]).toEqual([640, 480]);
+    classPixels += overlay.nonBlack;
     await keepScreenshot(page, testInfo, `sample-${name}`);
   }
+  // Some sample shows classes (unlabelled pixels are transparent black).
+  expect(classPixels).toBeGreaterThan(0);
 
   // Start-up (parsing, first render) is not "while fusing": count from the engine-ready mark.
   testInfo.annotations.push({ type: 'long tasks (all)', description: JSON.stringify(await longTasks(page)) });
