@@ -246,6 +246,11 @@ export class EngineClient {
     };
   }
 
+  /** The fine-tuning strategies with their default options. */
+  strategies(opts?: CallOptions): Promise<ResultMap['strategies']> {
+    return this.#call<'strategies'>({ type: 'strategies' }, opts);
+  }
+
   /** Validates weights against a model's parameter names and shapes (rejects with the problems). */
   checkWeights(model: 'fusion' | 'discriminator' | 'segdet' | 'lossGenerator', weights: ModelWeights, opts?: CallOptions): Promise<ResultMap['checkWeights']> {
     return this.#call<'checkWeights'>({ type: 'checkWeights', model, weights }, opts);

@@ -284,6 +284,24 @@ export interface WeightMapRequest {
   weights: ModelWeights;
 }
 
+/** Lists the fine-tuning strategies (the UI cannot import core). */
+export interface StrategiesRequest {
+  id: number;
+  type: 'strategies';
+}
+
+/** A strategy as the UI shows it (core `strategyInfo` plus the choices of string options). */
+export interface StrategyInfoData {
+  name: StrategyName;
+  label: string;
+  description: string;
+  requires: string[];
+  mayMove: string[];
+  defaultOptions: Record<string, number | string | boolean>;
+  /** Allowed values of string options. */
+  choices: Record<string, string[]>;
+}
+
 /** Where the task targets of a training pair came from. */
 export type LabelSource = 'label' | 'pseudo' | 'none';
 
@@ -306,7 +324,7 @@ export interface TrainResult {
 
 export type WorkerRequest =
   | InitRequest | SetBackendRequest | PairRequest | FuseRequest | MetricsRequest | DebugRequest
-  | CancelRequest | TrainRequest | TrainControlRequest | CheckWeightsRequest | WeightMapRequest;
+  | CancelRequest | TrainRequest | TrainControlRequest | CheckWeightsRequest | WeightMapRequest | StrategiesRequest;
 
 /** What each request type resolves to. */
 export interface ResultMap {
@@ -318,6 +336,7 @@ export interface ResultMap {
   debug: { ok: boolean };
   train: TrainResult;
   checkWeights: { ok: true; params: number };
+  strategies: StrategyInfoData[];
   weightMap: { pairId: string; width: number; height: number; wIr: Float32Array };
 }
 export type ResultKind = keyof ResultMap;

@@ -7,6 +7,7 @@ import { startApp } from './actions';
 import { DropZone } from './components/DropZone';
 import { Header, LoadingBar } from './components/Header';
 import { ImportReport } from './components/ImportReport';
+import { LabSection } from './components/lab/LabSection';
 import { ComputePanel, DetectionPanel, MetricsPanel, NoticesPanel, SegmentationPanel } from './components/Inspector';
 import { PairList } from './components/PairList';
 import { Toast } from './components/Toast';
@@ -35,6 +36,7 @@ export function App() {
           <ComputePanel />
         </aside>
       </main>
+      <LabSection />
       <Toast />
     </div>
   );

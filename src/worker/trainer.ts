@@ -14,11 +14,12 @@ import { disposeParams } from '../core/models/model-def';
 import { createPipeline } from '../core/pipeline';
 import { Rng, deriveSeed } from '../core/nn/random';
 import { sampleCrops, type TrainPair } from '../core/train/batch';
-import { createStrategy, strategyInfo } from '../core/strategies/registry';
+import { createStrategy, STRATEGY_NAMES, strategyInfo } from '../core/strategies/registry';
+import { CLASS_WEIGHT_CHOICES } from '../core/strategies/common';
 import type { StrategyModels } from '../core/strategies/types';
 import { encodeWeights } from '../core/weights/io';
 import type {
-  BackendName, LabelSource, RunWeights, TrainPairSource, TrainProgressReply, TrainRequest, TrainResult,
+  BackendName, LabelSource, RunWeights, StrategyInfoData, TrainPairSource, TrainProgressReply, TrainRequest, TrainResult,
 } from '../protocol/messages';
 import { bitmapToLabel, bitmapToRaw, decodeBitmap, rawToBitmap } from './decode';
 import { CancelledError, type Engine } from './engine';
@@ -35,6 +36,25 @@ export interface TrainControl {
 export interface TrainSink {
   progress(p: Omit<TrainProgressReply, 'id' | 'type'>): void;
   preview(step: number, pairId: string, fused: ImageBitmap): void;
+}
+
+/** Allowed values of the strategies' string options (as checked in fixed.ts, bdl.ts, td.ts). */
+const OPTION_CHOICES: Record<string, string[]> = {
+  intensityMode: ['max', 'mean', 'saliency'],
+  gradientVariant: ['abs-max', 'sobel-max'],
+  classWeights: [...CLASS_WEIGHT_CHOICES],
+};
+
+/** The strategies for the UI's picker. */
+export function strategyList(): StrategyInfoData[] {
+  return STRATEGY_NAMES.map((n) => {
+    const i = strategyInfo(n);
+    const choices = Object.fromEntries(Object.keys(i.defaultOptions).filter((k) => OPTION_CHOICES[k]).map((k) => [k, OPTION_CHOICES[k]]));
+    return {
+      name: i.name, label: i.label, description: i.description, requires: [...i.requires], mayMove: [...i.mayMove],
+      defaultOptions: { ...i.defaultOptions }, choices,
+    };
+  });
 }
 
 /** Detections at or above this score become pseudo boxes. */

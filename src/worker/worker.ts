@@ -13,7 +13,7 @@ import type {
 import { assertNever } from '../protocol/messages';
 import { deviceLostWithin, setDeviceLostHandler, startBackend, simulateDeviceLoss } from './backend';
 import { CancelledError, Engine } from './engine';
-import { runTraining, type TrainControl } from './trainer';
+import { runTraining, strategyList, type TrainControl } from './trainer';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -136,6 +136,8 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
         trainControls.delete(job.id);
       }
     }
+    case 'strategies':
+      return [{ id: job.id, type: 'result', kind: 'strategies', payload: strategyList() }, []];
     case 'checkWeights':
       return [{ id: job.id, type: 'result', kind: 'checkWeights', payload: engine.checkWeights(job.model, job.weights) }, []];
     case 'weightMap': {

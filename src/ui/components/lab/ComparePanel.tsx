@@ -1,0 +1,266 @@
+/**
+ * Runs and their comparison on the selected pair: the run list (compare, rename, duplicate,
+ * export, delete; import), a grid of fused results with overlays, a swipe view between any two
+ * of them (or the pretrained F), the metrics table with the best value per column marked, and
+ * TDFusion's learned weight map for `td` runs.
+ */
+import { useEffect, useLayoutEffect, useRef, useState, type ChangeEvent } from 'react';
+import type { FusionMetrics } from '../../../protocol/messages';
+import {
+  deleteRun, duplicateRun, ensureResult, exportMetrics, exportRunWeights, importRunWeights, loadWeightMap,
+  metricsRows, renameRun, retryResult,
+} from '../../lab-actions';
+import { colourClassMap, DET_COLORS } from '../../render';
+import { getRunImages, getWeightMap } from '../../run-cache';
+import { PRETRAINED, resultKey, useLab, type RunRecord } from '../../store/lab';
+import { useSelectedPair, useStore } from '../../store/store';
+
+const METRICS: (keyof FusionMetrics)[] = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'];
+
+function drawResult(c: HTMLCanvasElement | null, key: string, overlays: { seg: number; det: number } | null): void {
+  const im = getRunImages(key);
+  if (!c || !im) return;
+  c.width = im.width;
+  c.height = im.height;
+  const ctx = c.getContext('2d');
+  if (!ctx) return;
+  ctx.drawImage(im.fused, 0, 0);
+  if (!overlays) return;
+  if (im.seg && overlays.seg > 0) {
+    const layer = new OffscreenCanvas(im.width, im.height);
+    layer.getContext('2d')!.putImageData(colourClassMap(im.seg, im.width, im.height, []), 0, 0);
+    ctx.globalAlpha = overlays.seg;
+    ctx.drawImage(layer, 0, 0);
+    ctx.globalAlpha = 1;
+  }
+  ctx.lineWidth = Math.max(2, im.width / 320);
+  for (const d of im.detections) {
+    if (d[5] < overlays.det) continue;
+    ctx.strokeStyle = DET_COLORS[d[4]] ?? '#fff';
+    ctx.strokeRect(d[0], d[1], d[2] - d[0], d[3] - d[1]);
+  }
+}
+
+function ResultCanvas({ runId, pairId, overlays, testId }: { runId: string; pairId: string; overlays: boolean; testId: string }) {
+  const key = resultKey(runId, pairId);
+  const res = useLab((s) => s.results[key]);
+  const settings = useStore((s) => s.settings);
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (!res) void ensureResult(runId, pairId);
+  }, [res, runId, pairId]);
+  useLayoutEffect(() => {
+    if (res?.status === 'done') drawResult(ref.current, key, overlays ? { seg: settings.showSeg ? settings.segOpacity : 0, det: settings.showDet ? settings.detThreshold : 2 } : null);
+  }, [res?.status, res?.version, key, overlays, settings.showSeg, settings.segOpacity, settings.showDet, settings.detThreshold]);
+  if (res?.status === 'error') {
+    return <div className="cell-msg error">{res.error} <button type="button" onClick={() => retryResult(runId, pairId)}>retry</button></div>;
+  }
+  return (
+    <>
+      {res?.status !== 'done' && <div className="cell-msg">fusing…</div>}
+      <canvas ref={ref} data-testid={testId} data-run={runId} data-ready={res?.status === 'done' ? 'true' : 'false'}
+        style={res?.status === 'done' ? undefined : { display: 'none' }} />
+    </>
+  );
+}
+
+function HeatMap({ runId, pairId }: { runId: string; pairId: string }) {
+  const key = resultKey(runId, pairId);
+  const res = useLab((s) => s.results[key]);
+  const ref = useRef<HTMLCanvasElement>(null);
+  const [state, setState] = useState<'loading' | 'done' | string>('loading');
+  useEffect(() => {
+    if (res?.status !== 'done') return;
+    let live = true;
+    setState('loading');
+    loadWeightMap(runId, pairId).then(() => live && setState('done'), (e: Error) => live && setState(e.message));
+    return () => { live = false; };
+  }, [res?.status, res?.version, runId, pairId]);
+  useLayoutEffect(() => {
+    const m = getWeightMap(key);
+    const c = ref.current;
+    if (state !== 'done' || !m || !c) return;
+    c.width = m.width;
+    c.height = m.height;
+    const img = new ImageData(m.width, m.height);
+    for (let i = 0; i < m.wIr.length; i++) {
+      const v = Math.min(1, Math.max(0, m.wIr[i]));
+      // Blue (VI weighted) → white → red (IR weighted).
+      img.data[4 * i] = v < 0.5 ? 255 * 2 * v : 255;
+      img.data[4 * i + 1] = v < 0.5 ? 255 * 2 * v : 255 * 2 * (1 - v);
+      img.data[4 * i + 2] = v < 0.5 ? 255 : 255 * 2 * (1 - v);
+      img.data[4 * i + 3] = 255;
+    }
+    c.getContext('2d')?.putImageData(img, 0, 0);
+  }, [state, key]);
+  return (
+    <div className="heat">
+      <canvas ref={ref} data-testid="weight-map" data-run={runId} />
+      <div className="fine">{state === 'done' ? 'Learned w_ir: red = IR weighted, blue = visible weighted' : state === 'loading' ? 'weight map…' : state}</div>
+    </div>
+  );
+}
+
+function Swipe({ a, b, pairId }: { a: string; b: string; pairId: string }) {
+  const ra = useLab((s) => s.results[resultKey(a, pairId)]);
+  const rb = useLab((s) => s.results[resultKey(b, pairId)]);
+  const left = useRef<HTMLCanvasElement>(null);
+  const right = useRef<HTMLCanvasElement>(null);
+  const wrap = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!ra) void ensureResult(a, pairId);
+    if (!rb) void ensureResult(b, pairId);
+  }, [ra, rb, a, b, pairId]);
+  useLayoutEffect(() => {
+    if (ra?.status === 'done') drawResult(left.current, resultKey(a, pairId), null);
+    if (rb?.status === 'done') drawResult(right.current, resultKey(b, pairId), null);
+  }, [ra?.status, ra?.version, rb?.status, rb?.version, a, b, pairId]);
+  return (
+    <div className="run-swipe" ref={wrap} data-testid="run-swipe" style={{ ['--split' as string]: '50%' }}>
+      <div className="swipe-layers">
+        <canvas ref={left} data-testid="swipe-left" />
+        <canvas ref={right} data-testid="swipe-right" className="swipe-top" />
+        <div className="swipe-line" />
+      </div>
+      <input type="range" min={0} max={100} defaultValue={50} aria-label="Swipe position"
+        onInput={(e) => wrap.current?.style.setProperty('--split', `${(e.target as HTMLInputElement).value}%`)} />
+    </div>
+  );
+}
+
+function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(run.name);
+  const [err, setErr] = useState<string | null>(null);
+  const toggle = () => {
+    const l = useLab.getState();
+    l.set({ compareIds: compared ? l.compareIds.filter((x) => x !== run.id) : [...l.compareIds, run.id] });
+  };
+  const last = run.history.at(-1);
+  return (
+    <li className="run-row" data-testid="run-row" data-run={run.id} data-name={run.name} data-strategy={run.strategy}>
+      <input type="checkbox" checked={compared} onChange={toggle} aria-label={`compare ${run.name}`} />
+      {editing ? (
+        <form onSubmit={(e) => { e.preventDefault(); void renameRun(run.id, name); setEditing(false); }}>
+          <input type="text" value={name} onChange={(e) => setName(e.target.value)} aria-label="New run name" autoFocus />
+          <button type="submit">Save</button>
+        </form>
+      ) : (
+        <span className="run-name" title={run.notes.join('\n')}>{run.name}</span>
+      )}
+      <span className="muted">{run.strategy} · {run.steps} steps{run.origin === 'imported' ? ' · imported' : ''}{last && Number.isFinite(last.total) ? ` · loss ${last.total.toPrecision(3)}` : ''}</span>
+      <span className="spacer" />
+      <button type="button" onClick={() => { setName(run.name); setEditing(!editing); }}>Rename</button>
+      <button type="button" onClick={() => duplicateRun(run.id)} title="Prefill the fine-tune panel with this run's settings">Duplicate</button>
+      <button type="button" onClick={() => exportRunWeights(run.id).catch((e: Error) => setErr(e.message))} title="Download F as model.json + weights.bin">Export weights</button>
+      <button type="button" onClick={() => void deleteRun(run.id)} aria-label={`delete ${run.name}`}>Delete</button>
+      {err && <span className="error-text">{err}</span>}
+    </li>
+  );
+}
+
+function MetricsTable({ pairId }: { pairId: string }) {
+  useLab((s) => s.results);
+  useLab((s) => s.compareIds);
+  const rows = metricsRows(pairId);
+  const cols: { key: string; get: (r: (typeof rows)[number]) => number | undefined; fmt: (v: number) => string }[] = [
+    ...METRICS.map((k) => ({ key: k as string, get: (r: (typeof rows)[number]) => r.scores?.metrics[k], fmt: (v: number) => v.toFixed(3) })),
+    { key: 'mIoU', get: (r) => r.scores?.miou, fmt: (v) => `${(100 * v).toFixed(1)}%` },
+    { key: 'mAP50', get: (r) => r.scores?.map50, fmt: (v) => `${(100 * v).toFixed(1)}%` },
+  ];
+  const shown = cols.filter((c) => rows.some((r) => { const v = c.get(r); return v !== undefined && Number.isFinite(v); }));
+  const best = Object.fromEntries(shown.map((c) => {
+    const vs = rows.map(c.get).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    return [c.key, vs.length > 1 ? Math.max(...vs) : undefined];
+  }));
+  return (
+    <table className="metrics compare-table" data-testid="compare-table">
+      <thead><tr><th>run</th>{shown.map((c) => <th key={c.key}>{c.key}</th>)}</tr></thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.id} data-run={r.id}>
+            <th>{r.name}</th>
+            {shown.map((c) => {
+              const v = c.get(r);
+              const isBest = v !== undefined && best[c.key] === v;
+              return <td key={c.key} className={`num${isBest ? ' best' : ''}`} data-best={isBest ? 'true' : undefined}>{v === undefined || !Number.isFinite(v) ? '—' : c.fmt(v)}{isBest ? ' ★' : ''}</td>;
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function ComparePanel() {
+  const runs = useLab((s) => s.runs);
+  const runOrder = useLab((s) => s.runOrder);
+  const compareIds = useLab((s) => s.compareIds);
+  const swipeA = useLab((s) => s.swipeA);
+  const swipeB = useLab((s) => s.swipeB);
+  const set = useLab((s) => s.set);
+  const pair = useSelectedPair();
+  const [importMsg, setImportMsg] = useState<string | null>(null);
+  const compared = compareIds.filter((id) => runs[id]);
+  const b = swipeB && runs[swipeB] ? swipeB : compared.at(-1) ?? '';
+  const choices = [{ id: PRETRAINED, name: 'pretrained F' }, ...runOrder.filter((id) => runs[id]).map((id) => ({ id, name: runs[id].name }))];
+
+  const onImport = async (e: ChangeEvent<HTMLInputElement>) => {
+    const files = [...(e.target.files ?? [])];
+    e.target.value = '';
+    try {
+      const id = await importRunWeights(files);
+      setImportMsg(`Imported as "${useLab.getState().runs[id]?.name}".`);
+    } catch (err) {
+      setImportMsg(`Import failed: ${(err as Error).message}`);
+    }
+  };
+
+  return (
+    <div className="compare-panel" aria-label="Runs and comparison">
+      <div className="runs-list">
+        <div className="panel-head">
+          <h2>Runs ({runOrder.length})</h2>
+          <label className="button-like">Import weights…
+            <input type="file" multiple accept=".json,.bin" data-testid="run-import-input" onChange={(e) => void onImport(e)} hidden />
+          </label>
+        </div>
+        {importMsg && <div className="fine" data-testid="import-message">{importMsg}</div>}
+        {runOrder.length === 0 && <div className="muted">No runs yet: fine-tune in the first tab.</div>}
+        <ul>{runOrder.map((id) => runs[id] && <RunRow key={id} run={runs[id]} compared={compareIds.includes(id)} />)}</ul>
+      </div>
+      {pair ? (
+        <div className="compare-body">
+          <div className="panel-head">
+            <h2>Compare on {pair.name}</h2>
+            <span className="spacer" />
+            <button type="button" onClick={() => exportMetrics(pair.id, 'csv')}>⤓ Metrics CSV</button>
+            <button type="button" onClick={() => exportMetrics(pair.id, 'json')}>⤓ Metrics JSON</button>
+          </div>
+          <MetricsTable pairId={pair.id} />
+          <div className="run-grid" data-testid="run-grid">
+            {[PRETRAINED, ...compared].map((id) => (
+              <figure key={id} className="run-cell" data-testid="run-cell" data-run={id}>
+                <ResultCanvas runId={id} pairId={pair.id} overlays testId="run-canvas" />
+                <figcaption>{id === PRETRAINED ? 'pretrained F' : runs[id].name}</figcaption>
+                {id !== PRETRAINED && runs[id].strategy === 'td' && runs[id].models.includes('lossGenerator') && <HeatMap runId={id} pairId={pair.id} />}
+              </figure>
+            ))}
+          </div>
+          <div className="swipe-pick">
+            <span>Swipe</span>
+            <select value={swipeA} aria-label="Swipe left" onChange={(e) => set({ swipeA: e.target.value })}>
+              {choices.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+            </select>
+            <span className="muted">vs</span>
+            <select value={b} aria-label="Swipe right" onChange={(e) => set({ swipeB: e.target.value })}>
+              <option value="">—</option>
+              {choices.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+            </select>
+          </div>
+          {b && <Swipe a={swipeA} b={b} pairId={pair.id} />}
+        </div>
+      ) : <div className="muted">Select a pair to compare runs on it.</div>}
+    </div>
+  );
+}

@@ -1,0 +1,39 @@
+/**
+ * The fine-tuning area under the viewer: a tab bar (Fine-tune | Runs & compare) that opens a
+ * panel of the chosen tab.
+ */
+import { useEffect } from 'react';
+import { startLab } from '../../lab-actions';
+import { useLab } from '../../store/lab';
+import { ComparePanel } from './ComparePanel';
+import { TrainPanel } from './TrainPanel';
+import './lab.css';
+
+export function LabSection() {
+  const open = useLab((s) => s.open);
+  const tab = useLab((s) => s.tab);
+  const set = useLab((s) => s.set);
+  const status = useLab((s) => s.training.status);
+  const step = useLab((s) => s.training.step);
+  const total = useLab((s) => s.training.total);
+  const nRuns = useLab((s) => s.runOrder.length);
+  useEffect(() => {
+    startLab();
+  }, []);
+  const pick = (t: 'train' | 'compare') => set(open && tab === t ? { open: false } : { open: true, tab: t });
+  return (
+    <section className={`lab${open ? ' open' : ''}`} aria-label="Fine-tuning">
+      <div className="lab-tabs" role="tablist">
+        <button type="button" role="tab" aria-selected={open && tab === 'train'} onClick={() => pick('train')}>
+          Fine-tune{status !== 'idle' ? ` (${step}/${total})` : ''}
+        </button>
+        <button type="button" role="tab" aria-selected={open && tab === 'compare'} onClick={() => pick('compare')}>
+          Runs &amp; compare ({nRuns})
+        </button>
+        <span className="spacer" />
+        {open && <button type="button" onClick={() => set({ open: false })} aria-label="Close fine-tuning panel">▾</button>}
+      </div>
+      {open && <div className="lab-body">{tab === 'train' ? <TrainPanel /> : <ComparePanel />}</div>}
+    </section>
+  );
+}

@@ -1,0 +1,205 @@
+/**
+ * The fine-tuning panel: strategy and its options (from the worker's strategy list), run
+ * settings, pairs to train on, start / pause / resume / stop / discard, a weighting sweep,
+ * progress with ETA, live loss curves and the preview re-fused every N steps.
+ */
+import { useLayoutEffect, useRef, useState } from 'react';
+import type { StrategyName } from '../../../protocol/messages';
+import {
+  discardTraining, pauseTraining, resumeTraining, runSweep, startTraining, stopTraining,
+} from '../../lab-actions';
+import { getPreview } from '../../run-cache';
+import { useLab, type OptionValue } from '../../store/lab';
+import { useStore } from '../../store/store';
+import { LossChart } from './LossChart';
+
+/** Options set by the run settings (not shown among the strategy's options). */
+const HIDDEN_OPTIONS = new Set(['lr', 'totalSteps']);
+
+function fmtEta(s: number): string {
+  if (!Number.isFinite(s)) return '…';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m ${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.max(0, Math.round(s))}s`;
+}
+
+function NumberField({ label, value, onChange, step = 'any', min = 0, testId }: {
+  label: string; value: number; onChange: (v: number) => void; step?: string; min?: number; testId?: string;
+}) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input type="number" value={Number.isFinite(value) ? value : ''} step={step} min={min} aria-label={label} data-testid={testId}
+        onChange={(e) => { const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v)) onChange(v); }} />
+    </label>
+  );
+}
+
+function OptionField({ name, value, choices, onChange }: {
+  name: string; value: OptionValue; choices?: string[]; onChange: (v: OptionValue) => void;
+}) {
+  if (typeof value === 'boolean') {
+    return (
+      <label className="field check">
+        <input type="checkbox" checked={value} aria-label={`option ${name}`} onChange={(e) => onChange(e.target.checked)} />
+        <span>{name}</span>
+      </label>
+    );
+  }
+  if (typeof value === 'string') {
+    return (
+      <label className="field">
+        <span>{name}</span>
+        <select value={value} aria-label={`option ${name}`} onChange={(e) => onChange(e.target.value)}>
+          {(choices ?? [value]).map((c) => <option key={c} value={c}>{c}</option>)}
+        </select>
+      </label>
+    );
+  }
+  return (
+    <label className="field">
+      <span>{name}</span>
+      <input type="number" step="any" min={0} value={value} aria-label={`option ${name}`}
+        onChange={(e) => { const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v) && v >= 0) onChange(v); }} />
+    </label>
+  );
+}
+
+function Preview({ version }: { version: number }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useLayoutEffect(() => {
+    const b = getPreview();
+    const c = ref.current;
+    if (!b || !c) return;
+    c.width = b.width;
+    c.height = b.height;
+    c.getContext('2d')?.drawImage(b, 0, 0);
+  }, [version]);
+  return <canvas ref={ref} className="train-preview" data-testid="train-preview" data-version={version} />;
+}
+
+/** Parses "1:1, 1:5, 1:10" into ratios. */
+export function parseRatios(text: string): [number, number][] {
+  return text.split(/[,;]/).map((p) => p.trim()).filter(Boolean).map((p) => {
+    const [a, b] = p.split(':').map(Number);
+    return [a, b] as [number, number];
+  }).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b) && a >= 0 && b >= 0);
+}
+
+export function TrainPanel() {
+  const strategies = useLab((s) => s.strategies);
+  const form = useLab((s) => s.form);
+  const training = useLab((s) => s.training);
+  const setForm = useLab((s) => s.setForm);
+  const setOption = useLab((s) => s.setOption);
+  const pairs = useStore((s) => s.pairs);
+  const order = useStore((s) => s.order);
+  const engineReady = useStore((s) => s.engine.status === 'ready');
+  const segdetLoaded = useStore((s) => s.engine.models.some((m) => m.name === 'segdet' && m.loaded));
+  const [sweep, setSweep] = useState('1:1, 1:5, 1:10');
+  const info = strategies.find((s) => s.name === form.strategy);
+  const busy = training.status !== 'idle';
+  const options = { ...(info?.defaultOptions ?? {}), ...form.options[form.strategy] };
+  const chosen = form.pairIds.length ? form.pairIds : order;
+  const unlabelled = chosen.filter((id) => pairs[id] && !pairs[id].paths.label).length;
+  const taskOn = Number(options.segmentation ?? 0) > 0 || Number(options.detection ?? 0) > 0;
+  const ls = Object.values(training.labelSources);
+  const lsText = ls.length
+    ? `Task targets: ${ls.filter((x) => x === 'label').length} pair(s) from label PNGs/boxes, ${ls.filter((x) => x === 'pseudo').length} from pseudo-labels of the pretrained segmenter${ls.includes('none') ? `, ${ls.filter((x) => x === 'none').length} without` : ''}.`
+    : null;
+
+  const togglePair = (id: string) => {
+    const base = form.pairIds.length ? form.pairIds : order;
+    const next = base.includes(id) ? base.filter((x) => x !== id) : [...base, id];
+    setForm({ pairIds: next.length === order.length ? [] : next });
+  };
+
+  return (
+    <div className="train-panel" aria-label="Fine-tune">
+      <div className="train-form">
+        <label className="field wide">
+          <span>Strategy</span>
+          <select value={form.strategy} aria-label="Strategy" disabled={busy}
+            onChange={(e) => setForm({ strategy: e.target.value as StrategyName })}>
+            {strategies.map((s) => <option key={s.name} value={s.name}>{s.label}</option>)}
+          </select>
+        </label>
+        {info && <div className="fine wide">{info.description} Needs {info.requires.join(', ')}.</div>}
+        <fieldset className="options" disabled={busy}>
+          <legend>Loss weights and options</legend>
+          {Object.entries(options).filter(([k]) => !HIDDEN_OPTIONS.has(k)).map(([k, v]) => (
+            <OptionField key={`${form.strategy}:${k}`} name={k} value={v} choices={info?.choices[k]} onChange={(x) => setOption(form.strategy, k, x)} />
+          ))}
+        </fieldset>
+        <fieldset className="options" disabled={busy}>
+          <legend>Run</legend>
+          <NumberField label="Steps" value={form.steps} step="1" min={1} onChange={(v) => setForm({ steps: Math.max(1, Math.round(v)) })} />
+          <NumberField label="Batch" value={form.batch} step="1" min={1} onChange={(v) => setForm({ batch: Math.max(1, Math.round(v)) })} />
+          <NumberField label="Crop" value={form.crop} step="32" min={32} onChange={(v) => setForm({ crop: Math.max(32, Math.round(v)) })} />
+          <NumberField label="Learning rate" value={form.lr} onChange={(v) => setForm({ lr: v })} />
+          <NumberField label="Seed" value={form.seed} step="1" onChange={(v) => setForm({ seed: Math.max(0, Math.round(v)) })} />
+          <NumberField label="Preview every" value={form.previewEvery} step="1" min={1} onChange={(v) => setForm({ previewEvery: Math.max(1, Math.round(v)) })} />
+          <label className="field wide">
+            <span>Run name</span>
+            <input type="text" value={form.name} placeholder="(automatic)" aria-label="Run name" onChange={(e) => setForm({ name: e.target.value })} />
+          </label>
+        </fieldset>
+        <fieldset className="options pairs" disabled={busy}>
+          <legend>Train on</legend>
+          {order.map((id) => pairs[id] && (
+            <label key={id} className="field check">
+              <input type="checkbox" checked={chosen.includes(id)} aria-label={`train on ${pairs[id].name}`} onChange={() => togglePair(id)} />
+              <span>{pairs[id].name}{pairs[id].paths.label ? '' : ' (no label)'}</span>
+            </label>
+          ))}
+        </fieldset>
+        {taskOn && (
+          <div className="fine wide" data-testid="label-source-hint">
+            {unlabelled === 0
+              ? 'Task terms use the pairs’ label PNGs (and boxes where given).'
+              : segdetLoaded
+                ? `${unlabelled} pair(s) have no label: their task terms use pseudo-labels from the pretrained segmenter.`
+                : `${unlabelled} pair(s) have no label and no segmenter is loaded for pseudo-labels: set the task weights to 0 or train on labelled pairs.`}
+          </div>
+        )}
+      </div>
+      <div className="train-run">
+        <div className="btn-row">
+          {!busy && <button type="button" className="primary" disabled={!engineReady || !info} onClick={() => void startTraining()}>Start fine-tune</button>}
+          {training.status === 'running' && <button type="button" onClick={pauseTraining}>Pause</button>}
+          {training.status === 'paused' && <button type="button" onClick={resumeTraining}>Resume</button>}
+          {busy && training.status !== 'saving' && <button type="button" onClick={stopTraining} title="End now and keep the result as a run">Stop</button>}
+          {busy && training.status !== 'saving' && <button type="button" onClick={discardTraining} title="Abandon: nothing is kept">Discard</button>}
+          <span className="spacer" />
+          <label className="field inline">
+            <span>Sweep (fixed, intensity:gradient)</span>
+            <input type="text" value={sweep} aria-label="Sweep ratios" onChange={(e) => setSweep(e.target.value)} disabled={busy} />
+          </label>
+          <button type="button" disabled={busy || !engineReady || parseRatios(sweep).length === 0} onClick={() => void runSweep(parseRatios(sweep))}>Run sweep</button>
+        </div>
+        <div className="train-progress" data-testid="train-progress" data-status={training.status} data-step={training.step}>
+          <progress max={Math.max(1, training.total)} value={training.step} aria-label="Fine-tune progress" />
+          <span>
+            {training.status === 'idle' ? 'idle' : training.status === 'preparing' ? 'preparing pairs and models…' : `step ${training.step} / ${training.total}`}
+            {(training.status === 'running') && ` · ETA ${fmtEta(training.etaS)}`}
+            {training.status === 'paused' && ' · paused'}
+            {training.status === 'stopping' && ' · stopping…'}
+            {training.status === 'saving' && ' · saving run…'}
+            {training.queued > 0 && ` · ${training.queued} more queued`}
+          </span>
+        </div>
+        {training.error && <div className="error-text" role="alert" data-testid="train-error">{training.error}</div>}
+        {lsText && <div className="fine" data-testid="label-sources">{lsText}</div>}
+        {training.notes.length > 0 && (
+          <ul className="train-notes" data-testid="train-notes">{training.notes.slice(-6).map((n, i) => <li key={i}>{n}</li>)}</ul>
+        )}
+        <div className="train-visuals">
+          <LossChart history={training.history} total={training.total} />
+          <div>
+            <Preview version={training.previewVersion} />
+            <div className="fine">Preview{training.previewPairId ? ` of ${pairs[training.previewPairId]?.name ?? ''}` : ''}, re-fused every {form.previewEvery} steps.</div>
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * Fine-tuning runs in IndexedDB (no dependency): run records (plain data, also mirrored in the
+ * lab store) in one object store, their weights (ArrayBuffers, tfjs weights format) in another,
+ * so the list loads without reading weights.
+ */
+import type { RunWeights } from '../protocol/messages';
+import type { RunRecord } from './store/lab';
+
+const DB_NAME = 'fusion-playground';
+const DB_VERSION = 1;
+const RUNS = 'runs';
+const WEIGHTS = 'weights';
+
+let dbPromise: Promise<IDBDatabase> | null = null;
+
+function open(): Promise<IDBDatabase> {
+  dbPromise ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, DB_VERSION);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(RUNS)) db.createObjectStore(RUNS, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(WEIGHTS)) db.createObjectStore(WEIGHTS);
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB unavailable'));
+  });
+  return dbPromise;
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+  });
+}
+
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+/** Every stored run record, oldest first. */
+export async function listRuns(): Promise<RunRecord[]> {
+  const db = await open();
+  const all = await request(db.transaction(RUNS).objectStore(RUNS).getAll() as IDBRequest<RunRecord[]>);
+  return all.sort((a, b) => a.createdAt - b.createdAt);
+}
+
+/** Stores a run with its weights (one transaction). */
+export async function putRun(run: RunRecord, weights: RunWeights): Promise<void> {
+  const db = await open();
+  const tx = db.transaction([RUNS, WEIGHTS], 'readwrite');
+  tx.objectStore(RUNS).put(run);
+  tx.objectStore(WEIGHTS).put(weights, run.id);
+  await done(tx);
+}
+
+/** Replaces a run record (rename, metrics); weights untouched. */
+export async function updateRun(run: RunRecord): Promise<void> {
+  const db = await open();
+  const tx = db.transaction(RUNS, 'readwrite');
+  tx.objectStore(RUNS).put(run);
+  await done(tx);
+}
+
+/** A run's weights, or undefined when gone. */
+export async function getWeights(id: string): Promise<RunWeights | undefined> {
+  const db = await open();
+  return request(db.transaction(WEIGHTS).objectStore(WEIGHTS).get(id) as IDBRequest<RunWeights | undefined>);
+}
+
+/** Deletes a run and its weights. */
+export async function deleteRun(id: string): Promise<void> {
+  const db = await open();
+  const tx = db.transaction([RUNS, WEIGHTS], 'readwrite');
+  tx.objectStore(RUNS).delete(id);
+  tx.objectStore(WEIGHTS).delete(id);
+  await done(tx);
+}

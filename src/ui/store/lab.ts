@@ -1,0 +1,171 @@
+/**
+ * Fine-tuning state (zustand, serialisable values only): the training form, the fine-tune in
+ * progress, the runs (records mirrored from IndexedDB, no weights) and the comparison.
+ * Weights and bitmaps live in `../run-cache.ts` / IndexedDB.
+ */
+import { create } from 'zustand';
+import type { FusionMetrics, LabelSource, StrategyInfoData, StrategyName } from '../../protocol/messages';
+
+export type OptionValue = number | string | boolean;
+
+/** One step's losses. */
+export interface LossPoint {
+  step: number;
+  total: number;
+  terms: Record<string, number>;
+}
+
+/** What the training panel is set to. */
+export interface TrainForm {
+  strategy: StrategyName;
+  /** Options per strategy (so switching keeps edits). */
+  options: Record<StrategyName, Record<string, OptionValue>>;
+  steps: number;
+  batch: number;
+  crop: number;
+  lr: number;
+  seed: number;
+  previewEvery: number;
+  /** Pair ids to train on; empty = every fused pair. */
+  pairIds: string[];
+  /** Name of the next run (empty: generated). */
+  name: string;
+}
+
+export interface TrainingState {
+  status: 'idle' | 'preparing' | 'running' | 'paused' | 'stopping' | 'saving';
+  step: number;
+  total: number;
+  etaS: number;
+  history: LossPoint[];
+  notes: string[];
+  labelSources: Record<string, LabelSource>;
+  /** Bumped when a new preview bitmap is in the cache. */
+  previewVersion: number;
+  previewPairId?: string;
+  error?: string;
+  /** Remaining sweep runs after this one (0 when not sweeping). */
+  queued: number;
+}
+
+/** Scores of a run (or the pretrained F) on one pair. */
+export interface PairScores {
+  metrics: FusionMetrics;
+  miou?: number;
+  map50?: number;
+}
+
+/** A fine-tune kept in IndexedDB. */
+export interface RunRecord {
+  id: string;
+  name: string;
+  strategy: StrategyName;
+  options: Record<string, OptionValue>;
+  seed: number;
+  steps: number;
+  batch: number;
+  crop: number;
+  lr: number;
+  history: LossPoint[];
+  notes: string[];
+  labelSources: Record<string, LabelSource>;
+  /** Pair names trained on. */
+  pairNames: string[];
+  /** Models whose weights the run holds. */
+  models: string[];
+  createdAt: number;
+  seconds: number;
+  backend: string;
+  stopped: boolean;
+  origin: 'trained' | 'imported';
+  /** Scores by pair name. */
+  scores: Record<string, PairScores>;
+}
+
+/** A run's (or the pretrained F's: runId `pretrained`) result on a pair. */
+export interface RunResultState {
+  status: 'pending' | 'done' | 'error';
+  version: number;
+  error?: string;
+  scores?: PairScores;
+}
+
+/** Key of a run's result on a pair. */
+export function resultKey(runId: string, pairId: string): string {
+  return `${runId}|${pairId}`;
+}
+
+export const PRETRAINED = 'pretrained';
+
+export interface LabState {
+  open: boolean;
+  tab: 'train' | 'compare';
+  strategies: StrategyInfoData[];
+  form: TrainForm;
+  training: TrainingState;
+  runs: Record<string, RunRecord>;
+  runOrder: string[];
+  runsLoaded: boolean;
+  /** Runs shown in the comparison. */
+  compareIds: string[];
+  swipeA: string;
+  swipeB: string;
+  results: Record<string, RunResultState>;
+
+  set(patch: Partial<Pick<LabState, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded'>>): void;
+  setForm(patch: Partial<TrainForm>): void;
+  setOption(strategy: StrategyName, key: string, value: OptionValue): void;
+  setTraining(patch: Partial<TrainingState>): void;
+  addLosses(points: LossPoint[]): void;
+  putRun(run: RunRecord): void;
+  removeRun(id: string): void;
+  setResult(key: string, patch: Partial<RunResultState>): void;
+}
+
+export const idleTraining: TrainingState = {
+  status: 'idle', step: 0, total: 0, etaS: NaN, history: [], notes: [], labelSources: {}, previewVersion: 0, queued: 0,
+};
+
+export const useLab = create<LabState>()((set) => ({
+  open: false,
+  tab: 'train',
+  strategies: [],
+  form: {
+    strategy: 'fixed', options: { fixed: {}, bdl: {}, td: {} }, steps: 20, batch: 2, crop: 128, lr: 1e-4, seed: 1,
+    previewEvery: 5, pairIds: [], name: '',
+  },
+  training: idleTraining,
+  runs: {},
+  runOrder: [],
+  runsLoaded: false,
+  compareIds: [],
+  swipeA: PRETRAINED,
+  swipeB: '',
+  results: {},
+
+  set: (patch) => set(patch),
+  setForm: (patch) => set((s) => ({ form: { ...s.form, ...patch } })),
+  setOption: (strategy, key, value) => set((s) => ({
+    form: { ...s.form, options: { ...s.form.options, [strategy]: { ...s.form.options[strategy], [key]: value } } },
+  })),
+  setTraining: (patch) => set((s) => ({ training: { ...s.training, ...patch } })),
+  addLosses: (points) => set((s) => ({ training: { ...s.training, history: [...s.training.history, ...points] } })),
+  putRun: (run) => set((s) => ({
+    runs: { ...s.runs, [run.id]: run },
+    runOrder: s.runOrder.includes(run.id) ? s.runOrder : [...s.runOrder, run.id],
+  })),
+  removeRun: (id) => set((s) => {
+    const { [id]: _gone, ...runs } = s.runs;
+    const results = Object.fromEntries(Object.entries(s.results).filter(([k]) => !k.startsWith(`${id}|`)));
+    return {
+      runs, results,
+      runOrder: s.runOrder.filter((x) => x !== id),
+      compareIds: s.compareIds.filter((x) => x !== id),
+      swipeA: s.swipeA === id ? PRETRAINED : s.swipeA,
+      swipeB: s.swipeB === id ? '' : s.swipeB,
+    };
+  }),
+  setResult: (key, patch) => set((s) => ({
+    results: { ...s.results, [key]: { ...(s.results[key] ?? { status: 'pending', version: 0 }), ...patch } },
+  })),
+}));
