@@ -1,0 +1,185 @@
+/**
+ * Fine-tuning in the browser (issue 4, item 7).
+ *
+ * WASM, on the bundled samples, few steps and small crops (3 steps, batch 1, 64×64): a short
+ * fine-tune of each strategy (fixed, bdl, td) completes and becomes a run; the runs survive a
+ * reload (IndexedDB); the compare view shows them next to the pretrained F with a metrics
+ * table; exporting a run's weights and importing them back gives a run whose fused output is
+ * pixel-identical to the original's. One tiny fine-tune on WebGPU (a software adapter here:
+ * one 64×64 stub pair, 2 steps, 32×32 crops), skipped when the browser has no adapter.
+ *
+ * One page does the whole WASM flow (steps below) to keep browser runs few: the CPU is shared.
+ */
+import { expect, test, type Download, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { SAMPLES } from './fixtures';
+import { keepScreenshot, logBrowserErrors, openApp, SAMPLE_NAMES, waitForFused, waitForReady } from './helpers';
+
+/** Sets the training form: steps, batch, crop (and preview every step). */
+async function setRun(page: Page, o: { steps: number; batch: number; crop: number }): Promise<void> {
+  await page.getByLabel('Steps', { exact: true }).fill(String(o.steps));
+  await page.getByLabel('Batch', { exact: true }).fill(String(o.batch));
+  await page.getByLabel('Crop', { exact: true }).fill(String(o.crop));
+  await page.getByLabel('Preview every', { exact: true }).fill('2');
+}
+
+async function openTab(page: Page, name: RegExp): Promise<void> {
+  const tab = page.getByRole('tab', { name });
+  if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+  await expect(tab).toHaveAttribute('aria-selected', 'true');
+}
+
+/** Starts a fine-tune of `strategy` and waits until it is a run (the run count goes up). */
+async function fineTune(page: Page, strategy: string, timeout: number): Promise<void> {
+  await openTab(page, /^Fine-tune/);
+  await page.getByLabel('Strategy', { exact: true }).selectOption(strategy);
+  const before = await runCount(page);
+  await page.getByRole('button', { name: 'Start fine-tune' }).click();
+  await expect(page.getByTestId('train-progress')).not.toHaveAttribute('data-status', 'idle', { timeout: 10_000 });
+  await expect(page.getByTestId('train-progress')).toHaveAttribute('data-status', 'idle', { timeout });
+  await expect(page.getByTestId('train-error')).toHaveCount(0);
+  expect(await runCount(page)).toBe(before + 1);
+}
+
+async function runCount(page: Page): Promise<number> {
+  const t = (await page.getByRole('tab', { name: /^Runs & compare/ }).textContent()) ?? '';
+  return Number(/\((\d+)\)/.exec(t)?.[1] ?? NaN);
+}
+
+/** RGBA pixels of a canvas element. */
+async function pixels(page: Page, selector: string): Promise<{ w: number; h: number; data: number[] }> {
+  return page.locator(selector).first().evaluate((el) => {
+    const c = el as HTMLCanvasElement;
+    return { w: c.width, h: c.height, data: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
+  });
+}
+
+test('fine-tunes each strategy on WASM; runs survive a reload, compare, and export/import round-trips', async ({ page }, testInfo) => {
+  test.setTimeout(900_000);
+  const errors = logBrowserErrors(page);
+  await openApp(page, 'wasm');
+  expect(await waitForReady(page)).toBe('wasm');
+  await waitForFused(page, SAMPLE_NAMES.length);
+
+  await test.step('a short fine-tune of each strategy completes', async () => {
+    await openTab(page, /^Fine-tune/);
+    await expect(page.getByLabel('Strategy', { exact: true }).locator('option')).toHaveCount(3);
+    await setRun(page, { steps: 3, batch: 1, crop: 64 });
+    for (const s of ['fixed', 'bdl', 'td']) {
+      await fineTune(page, s, 300_000);
+      // Three steps of losses drawn, the preview re-fused, and which labels were used said.
+      await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '3');
+      expect(Number(await page.getByTestId('train-preview').getAttribute('data-version'))).toBeGreaterThan(0);
+      await expect(page.getByTestId('label-sources')).toContainText('from label PNGs');
+      await keepScreenshot(page, testInfo, `trained-${s}`);
+    }
+  });
+
+  await test.step('the runs survive a reload', async () => {
+    await page.reload();
+    await waitForReady(page);
+    await openTab(page, /^Runs & compare/);
+    await expect(page.getByTestId('run-row')).toHaveCount(3);
+    for (const s of ['fixed', 'bdl', 'td']) await expect(page.locator(`[data-testid=run-row][data-strategy=${s}]`)).toHaveCount(1);
+  });
+
+  await test.step('the compare view shows the runs next to the pretrained F, with metrics', async () => {
+    await waitForFused(page, SAMPLE_NAMES.length);
+    // Pretrained + three runs, all fused.
+    await expect(page.locator('[data-testid=run-canvas][data-ready=true]')).toHaveCount(4, { timeout: 120_000 });
+    const table = page.getByTestId('compare-table');
+    await expect(table.locator('tbody tr')).toHaveCount(4);
+    await expect(table.locator('td[data-best=true]').first()).toBeVisible();
+    await expect(table.locator('thead')).toContainText('VIF');
+    // td runs show their learned weight map.
+    await expect(page.getByTestId('weight-map')).toHaveCount(1);
+    await keepScreenshot(page, testInfo, 'compare');
+  });
+
+  await test.step('export then import gives the same fused output', async () => {
+    const row = page.locator('[data-testid=run-row][data-strategy=fixed]');
+    const fixedId = (await row.getAttribute('data-run'))!;
+    const downloads: Download[] = [];
+    page.on('download', (d) => downloads.push(d));
+    await row.getByRole('button', { name: 'Export weights' }).click();
+    await expect.poll(() => downloads.length, { timeout: 10_000 }).toBe(2);
+    const files = await Promise.all(downloads.map(async (d) => {
+      const p = testInfo.outputPath(d.suggestedFilename());
+      await d.saveAs(p);
+      return p;
+    }));
+    expect(files.some((f) => f.endsWith('.model.json'))).toBe(true);
+    expect(files.some((f) => f.endsWith('.weights.bin'))).toBe(true);
+    const manifest = JSON.parse(readFileSync(files.find((f) => f.endsWith('.model.json'))!, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    expect(manifest.weightsManifest[0].paths[0]).toMatch(/\.weights\.bin$/);
+
+    await page.getByTestId('run-import-input').setInputFiles(files);
+    await expect(page.getByTestId('import-message')).toContainText('Imported as');
+    await expect(page.getByTestId('run-row')).toHaveCount(4);
+    const importedId = (await page.locator('[data-testid=run-row]').last().getAttribute('data-run'))!;
+    expect(importedId).not.toBe(fixedId);
+
+    await expect(page.locator(`[data-testid=run-canvas][data-run="${importedId}"][data-ready=true]`)).toHaveCount(1, { timeout: 60_000 });
+    const a = await pixels(page, `[data-testid=run-canvas][data-run="${fixedId}"]`);
+    const b = await pixels(page, `[data-testid=run-canvas][data-run="${importedId}"]`);
+    expect([b.w, b.h]).toEqual([a.w, a.h]);
+    let diff = 0;
+    for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) diff++;
+    expect(diff, 'pixels differing between the run and its exported+imported copy').toBe(0);
+
+    // The swipe view compares the run with the pretrained F.
+    await page.getByLabel('Swipe left').selectOption('pretrained');
+    await page.getByLabel('Swipe right').selectOption(importedId);
+    await expect(page.getByTestId('run-swipe')).toBeVisible();
+    await keepScreenshot(page, testInfo, 'export-import');
+  });
+
+  expect(errors, errors.join('\n')).toEqual([]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// WebGPU (software adapter here): one small stub pair so that every pass stays short.
+
+const CROP = { sample: '00233D', x: 310, y: 220, size: 64 };
+
+function cropPng(file: string, channels: 1 | 3): Buffer {
+  const src = PNG.sync.read(readFileSync(file));
+  const { x, y, size } = CROP;
+  const colorType = channels === 1 ? 0 : 2;
+  const out = new PNG({ width: size, height: size, colorType, inputColorType: colorType, inputHasAlpha: false });
+  const data = Buffer.alloc(size * size * channels);
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
+      const s = ((y + r) * src.width + (x + c)) * 4;
+      for (let k = 0; k < channels; k++) data[(r * size + c) * channels + k] = src.data[s + k];
+    }
+  }
+  out.data = data;
+  return PNG.sync.write(out, { colorType, inputColorType: colorType, inputHasAlpha: false });
+}
+
+test('a tiny fine-tune completes on WebGPU', async ({ page }, testInfo) => {
+  test.setTimeout(600_000);
+  const url = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
+  const index = JSON.stringify({
+    pairs: [{
+      name: `${CROP.sample}-crop${CROP.size}`,
+      ir: url(cropPng(join(SAMPLES, 'ir', `${CROP.sample}.png`), 1)),
+      vi: url(cropPng(join(SAMPLES, 'vi', `${CROP.sample}.png`), 3)),
+      label: url(cropPng(join(SAMPLES, 'label', `${CROP.sample}.png`), 1)),
+    }],
+  });
+  await page.route('**/samples/index.json', (r) => r.fulfill({ contentType: 'application/json', body: index }));
+  await page.route('**/samples/detection.json', (r) => r.fulfill({ contentType: 'application/json', body: '{"images":[]}' }));
+  await openApp(page, 'webgpu');
+  const backend = await waitForReady(page, 300_000);
+  test.skip(backend !== 'webgpu', `no WebGPU adapter in this browser (running on ${backend})`);
+  await waitForFused(page, 1, 300_000);
+  await openTab(page, /^Fine-tune/);
+  await setRun(page, { steps: 2, batch: 1, crop: 32 });
+  await fineTune(page, 'fixed', 500_000);
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '2');
+  await keepScreenshot(page, testInfo, 'webgpu-finetune');
+});
