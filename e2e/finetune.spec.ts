@@ -77,29 +77,82 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     }
   });
 
-  await test.step('the runs survive a reload', async () => {
+  await test.step('pause, resume and stop: the run keeps the steps done', async () => {
+    await page.getByLabel('Strategy', { exact: true }).selectOption('fixed');
+    await page.getByLabel('Steps', { exact: true }).fill('500');
+    await page.getByRole('button', { name: 'Start fine-tune' }).click();
+    const progress = page.getByTestId('train-progress');
+    await expect.poll(async () => Number(await progress.getAttribute('data-step')), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect(progress).toHaveAttribute('data-status', 'paused');
+    const at = Number(await progress.getAttribute('data-step'));
+    await page.waitForTimeout(1500);
+    expect(Number(await progress.getAttribute('data-step'))).toBe(at);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(async () => Number(await progress.getAttribute('data-step')), { timeout: 30_000 }).toBeGreaterThan(at);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect(progress).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
+    expect(await runCount(page)).toBe(4);
+    await expect(page.getByTestId('train-notes')).toContainText('Stopped after');
+  });
+
+  await test.step('a sweep queues one fixed run per intensity:gradient ratio', async () => {
+    await page.getByLabel('Steps', { exact: true }).fill('3');
+    await page.getByLabel('Sweep ratios').fill('1:1, 1:5');
+    await page.getByRole('button', { name: 'Run sweep' }).click();
+    await expect.poll(() => runCount(page), { timeout: 300_000 }).toBe(6);
+    await expect(page.getByTestId('train-progress')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
+  });
+
+  await test.step('the runs survive a reload; rename and duplicate', async () => {
     await page.reload();
     await waitForReady(page);
     await openTab(page, /^Runs & compare/);
-    await expect(page.getByTestId('run-row')).toHaveCount(3);
-    for (const s of ['fixed', 'bdl', 'td']) await expect(page.locator(`[data-testid=run-row][data-strategy=${s}]`)).toHaveCount(1);
+    await expect(page.getByTestId('run-row')).toHaveCount(6);
+    for (const s of ['bdl', 'td']) await expect(page.locator(`[data-testid=run-row][data-strategy=${s}]`)).toHaveCount(1);
+    await expect(page.locator('[data-testid=run-row][data-name="sweep int 1 : grad 5"]')).toHaveCount(1);
+    const bdl = page.locator('[data-testid=run-row][data-strategy=bdl]');
+    await bdl.getByRole('button', { name: 'Rename' }).click();
+    await bdl.getByLabel('New run name').fill('bdl renamed');
+    await bdl.getByRole('button', { name: 'Save' }).click();
+    await expect(page.locator('[data-testid=run-row][data-name="bdl renamed"]')).toHaveCount(1);
+    // Duplicate prefills the fine-tune panel with the run's settings.
+    await page.locator('[data-testid=run-row][data-name="sweep int 1 : grad 5"]').getByRole('button', { name: 'Duplicate' }).click();
+    await expect(page.getByRole('tab', { name: /^Fine-tune/ })).toHaveAttribute('aria-selected', 'true');
+    await expect(page.getByLabel('Run name')).toHaveValue('sweep int 1 : grad 5 (copy)');
+    await expect(page.getByLabel('option gradient', { exact: true })).toHaveValue('5');
+    await openTab(page, /^Runs & compare/);
+    // Compare only bdl, td and the 1:5 sweep run.
+    for (const row of await page.getByTestId('run-row').all()) {
+      const name = (await row.getAttribute('data-name')) ?? '';
+      const want = ['bdl renamed', 'sweep int 1 : grad 5'].includes(name) || (await row.getAttribute('data-strategy')) === 'td' || name.startsWith('#1 ');
+      const box = row.getByRole('checkbox');
+      if ((await box.isChecked()) !== want) await box.click();
+    }
   });
 
   await test.step('the compare view shows the runs next to the pretrained F, with metrics', async () => {
     await waitForFused(page, SAMPLE_NAMES.length);
-    // Pretrained + three runs, all fused.
-    await expect(page.locator('[data-testid=run-canvas][data-ready=true]')).toHaveCount(4, { timeout: 120_000 });
+    // Pretrained + four runs, all fused.
+    await expect(page.locator('[data-testid=run-canvas][data-ready=true]')).toHaveCount(5, { timeout: 120_000 });
     const table = page.getByTestId('compare-table');
-    await expect(table.locator('tbody tr')).toHaveCount(4);
+    await expect(table.locator('tbody tr')).toHaveCount(5);
     await expect(table.locator('td[data-best=true]').first()).toBeVisible();
     await expect(table.locator('thead')).toContainText('VIF');
     // td runs show their learned weight map.
     await expect(page.getByTestId('weight-map')).toHaveCount(1);
     await keepScreenshot(page, testInfo, 'compare');
+    // Metrics as CSV: a header and one line per row of the table.
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '⤓ Metrics CSV' }).click()]);
+    const csvPath = testInfo.outputPath(csv.suggestedFilename());
+    await csv.saveAs(csvPath);
+    const lines = readFileSync(csvPath, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('run,strategy,EN,SD,SF,AG,MI,SCD,VIF,Qabf,SSIM,mIoU,mAP50');
+    expect(lines).toHaveLength(6);
   });
 
   await test.step('export then import gives the same fused output', async () => {
-    const row = page.locator('[data-testid=run-row][data-strategy=fixed]');
+    const row = page.locator('[data-testid=run-row][data-strategy=fixed]').first();
     const fixedId = (await row.getAttribute('data-run'))!;
     const downloads: Download[] = [];
     page.on('download', (d) => downloads.push(d));
@@ -117,7 +170,7 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
 
     await page.getByTestId('run-import-input').setInputFiles(files);
     await expect(page.getByTestId('import-message')).toContainText('Imported as');
-    await expect(page.getByTestId('run-row')).toHaveCount(4);
+    await expect(page.getByTestId('run-row')).toHaveCount(7);
     const importedId = (await page.locator('[data-testid=run-row]').last().getAttribute('data-run'))!;
     expect(importedId).not.toBe(fixedId);
 

@@ -219,6 +219,9 @@ export async function runTraining(
     let step = 0;
     try {
       for (step = 1; step <= cfg.steps; step++) {
+        // Let `trainControl` and `cancel` messages in: on WASM a step's awaits are only
+        // microtasks, so without a macrotask turn the worker's onmessage would never run.
+        await sleep(0);
         check();
         if (control.stop) {
           stopped = true;
