@@ -94,7 +94,7 @@ export async function startTraining(override: Record<string, number | string | b
     return null;
   }
   const runName = name ?? (form.name.trim() || defaultName(form.strategy, { ...formOptions(), ...override }));
-  lab.setTraining({ ...idleTraining, status: 'preparing', total: form.steps, previewPairId: previewId, queued: lab.training.queued });
+  lab.setTraining({ ...idleTraining, error: undefined, status: 'preparing', total: form.steps, previewPairId: previewId, queued: lab.training.queued });
   const ctrl = new AbortController();
   const handle = getEngine().train(config, sources, previewId ?? '', {
     signal: ctrl.signal,

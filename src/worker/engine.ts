@@ -60,6 +60,8 @@ export class Engine {
   #downloaded = false;
   #pipeline: BuiltPipeline | null = null;
   #cache = new Map<string, CachedPair>();
+  /** Results of comparison fuses (ids with `|`: run or pretrained per pair), kept apart so they never evict the pairs'. */
+  #runCache = new Map<string, CachedPair>();
   #runParams = new Map<string, Params>();
 
   /** Class names shown by the UI (index = class id). */
@@ -129,7 +131,7 @@ export class Engine {
 
   /** TDFusion's IR weight map `softmax(G(IR, Y_vis))[..., 0]` on a cached pair, values in [0,1]. */
   async weightMap(pairId: string, w: ModelWeights): Promise<{ pairId: string; width: number; height: number; wIr: Float32Array }> {
-    const c = this.#cache.get(pairId);
+    const c = this.#cached(pairId);
     if (!c) throw new Error(`pair ${pairId} is not in the worker's cache; fuse it again`);
     const g = paramsFromWeights('lossGenerator', w);
     const { width, height } = c;
@@ -282,7 +284,7 @@ export class Engine {
 
   /** Fusion metrics (and mIoU against the label) of a pair fused earlier. */
   metrics(pairId: string, boxes?: [number, number, number, number, number][]): MetricsResult {
-    const c = this.#cache.get(pairId);
+    const c = this.#cached(pairId);
     if (!c) throw new Error(`pair ${pairId} is not in the worker's cache; fuse it again`);
     const t0 = performance.now();
     const { width, height } = c;
@@ -300,12 +302,17 @@ export class Engine {
   }
 
   #remember(id: string, entry: CachedPair): void {
-    this.#cache.delete(id);
-    this.#cache.set(id, entry);
-    while (this.#cache.size > CACHE_SIZE) {
-      const oldest = this.#cache.keys().next().value as string;
-      this.#cache.delete(oldest);
+    const cache = id.includes('|') ? this.#runCache : this.#cache;
+    cache.delete(id);
+    cache.set(id, entry);
+    while (cache.size > CACHE_SIZE) {
+      const oldest = cache.keys().next().value as string;
+      cache.delete(oldest);
     }
+  }
+
+  #cached(id: string): CachedPair | undefined {
+    return this.#cache.get(id) ?? this.#runCache.get(id);
   }
 }
 
