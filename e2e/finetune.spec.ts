@@ -186,6 +186,12 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     await page.getByLabel('Swipe left').selectOption('pretrained');
     await page.getByLabel('Swipe right').selectOption(importedId);
     await expect(page.getByTestId('run-swipe')).toBeVisible();
+    // So can the viewer's swipe view: the pretrained fused image against the run.
+    await page.getByRole('radiogroup', { name: 'View mode' }).getByRole('radio', { name: 'Swipe' }).click();
+    await page.getByRole('radiogroup', { name: 'Left image' }).getByRole('radio', { name: 'Fused' }).click();
+    await page.getByLabel('Right run').selectOption(importedId);
+    await expect(page.locator('.viewer .stage-caption.right')).toHaveText(/^Run: .*\(imported\)/);
+    await expect(page.locator('.viewer .stage-caption.left')).toHaveText('Fused');
     await keepScreenshot(page, testInfo, 'export-import');
   });
 

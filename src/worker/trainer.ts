@@ -67,6 +67,8 @@ interface Decoded {
   ir: RawImage;
   vi: RawImage;
   label: Uint8Array | null;
+  /** Read size / file size (boxes are given in file pixels). */
+  scale: number;
 }
 
 async function decodePair(src: TrainPairSource): Promise<Decoded> {
@@ -92,7 +94,7 @@ async function decodePair(src: TrainPairSource): Promise<Decoded> {
       lb.close();
     } catch { /* unreadable label: treated as absent */ }
   }
-  return { src, ir, vi, label };
+  return { src, ir, vi, label, scale: width / full.width };
 }
 
 function scaleBoxes(boxes: [number, number, number, number, number][], s: number): GroundTruthBox[] {
@@ -148,7 +150,7 @@ export async function runTraining(
     check();
     const { width, height } = d.ir;
     const p: TrainPair = { stem: d.src.name, width, height, ir: imageToY(d.ir), vi: imageToY(d.vi) };
-    const scale = d.src.boxes ? width / Math.max(1, d.ir.width) : 1;
+    const scale = d.scale;
     if (d.label) {
       p.label = d.label;
       if (d.src.boxes) p.boxes = scaleBoxes(d.src.boxes, scale);

@@ -26,6 +26,9 @@ export interface StageProps {
   classes: { seg: string[]; det: string[] };
   settings: Settings;
   onFirstDraw?: () => void;
+  /** Shown instead of `base` / `compare` (e.g. a fine-tuning run's fused image, same size). */
+  baseOverride?: { bitmap: ImageBitmap; label: string; version: number };
+  compareOverride?: { bitmap: ImageBitmap; label: string; version: number };
 }
 
 function drawBitmap(c: HTMLCanvasElement | null, bmp: ImageBitmap, w: number, h: number): void {
@@ -39,7 +42,7 @@ function drawBitmap(c: HTMLCanvasElement | null, bmp: ImageBitmap, w: number, h:
 }
 
 export function Stage(props: StageProps) {
-  const { images, version, base, compare, overlays, detections, gt, source, classes, settings, onFirstDraw } = props;
+  const { images, version, base, compare, overlays, detections, gt, source, classes, settings, onFirstDraw, baseOverride, compareOverride } = props;
   const { width: iw, height: ih } = images;
   const viewport = useRef<HTMLDivElement>(null);
   const worlds = useRef<(HTMLDivElement | null)[]>([]);
@@ -51,10 +54,10 @@ export function Stage(props: StageProps) {
 
   // Images.
   useLayoutEffect(() => {
-    drawBitmap(baseCanvas.current, viewBitmap(images, base), iw, ih);
-    if (compare) drawBitmap(compareCanvas.current, viewBitmap(images, compare), iw, ih);
+    drawBitmap(baseCanvas.current, baseOverride?.bitmap ?? viewBitmap(images, base), iw, ih);
+    if (compare) drawBitmap(compareCanvas.current, compareOverride?.bitmap ?? viewBitmap(images, compare), iw, ih);
     onFirstDraw?.();
-  }, [images, version, base, compare, iw, ih, onFirstDraw]);
+  }, [images, version, base, compare, iw, ih, onFirstDraw, baseOverride?.bitmap, baseOverride?.version, compareOverride?.bitmap, compareOverride?.version]);
 
   // Segmentation layer (recoloured only when the map or the hidden classes change).
   const map = settings.segSource === 'label' ? images.label : images.seg;
@@ -207,8 +210,8 @@ export function Stage(props: StageProps) {
       )}
       {compare ? (
         <>
-          <div className="stage-caption left">{VIEW_LABEL[base]}</div>
-          <div className="stage-caption right">{VIEW_LABEL[compare]}</div>
+          <div className="stage-caption left">{baseOverride?.label ?? VIEW_LABEL[base]}</div>
+          <div className="stage-caption right">{compareOverride?.label ?? VIEW_LABEL[compare]}</div>
           <div className="swipe-line"><div className="swipe-handle" title="Drag to compare" aria-label="Swipe divider" role="separator" /></div>
         </>
       ) : (

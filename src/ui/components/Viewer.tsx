@@ -8,6 +8,16 @@ import { fusedPng, gtScale, overlayPng, saveBlob } from '../render';
 import { useSelectedPair, useStore, type ViewMode, type ViewName } from '../store/store';
 import { fitView, setZoom, zoomAt } from '../view-sync';
 import { Stage } from './Stage';
+import { ensureResult } from '../lab-actions';
+import { getRunImages } from '../run-cache';
+import { resultKey, useLab, type RunResultState } from '../store/lab';
+
+/** A fine-tuning run's fused image of the pair for the swipe view, once it is fused. */
+function runOverride(runId: string, pairId: string | undefined, res: RunResultState | undefined, name: string | undefined, w: number, h: number) {
+  if (!runId || !pairId || res?.status !== 'done') return undefined;
+  const im = getRunImages(resultKey(runId, pairId));
+  return im && im.width === w && im.height === h ? { bitmap: im.fused, label: `Run: ${name ?? runId}`, version: res.version } : undefined;
+}
 
 const VIEWS: { value: ViewName; label: string }[] = [
   { value: 'ir', label: 'IR' },
@@ -53,6 +63,21 @@ export function Viewer() {
   const [busy, setBusy] = useState<string | null>(null);
   const iw = images?.width ?? 0;
   const ih = images?.height ?? 0;
+  const runs = useLab((s) => s.runs);
+  const runOrder = useLab((s) => s.runOrder);
+  const runA = useLab((s) => s.viewerRunA);
+  const runB = useLab((s) => s.viewerRunB);
+  const setLab = useLab((s) => s.set);
+  const resA = useLab((s) => (pair && runA ? s.results[resultKey(runA, pair.id)] : undefined));
+  const resB = useLab((s) => (pair && runB ? s.results[resultKey(runB, pair.id)] : undefined));
+  const swiping = settings.viewMode === 'swipe';
+  useEffect(() => {
+    if (!pair || !swiping || pair.status !== 'done') return;
+    if (runA && !resA) void ensureResult(runA, pair.id);
+    if (runB && !resB) void ensureResult(runB, pair.id);
+  }, [pair, swiping, runA, runB, resA, resB]);
+  const ovA = swiping ? runOverride(runA, pair?.id, resA, runs[runA]?.name, iw, ih) : undefined;
+  const ovB = swiping ? runOverride(runB, pair?.id, resB, runs[runB]?.name, iw, ih) : undefined;
 
   useEffect(() => {
     if (iw && ih) fitView(iw, ih);
@@ -101,7 +126,9 @@ export function Viewer() {
     if (settings.viewMode === 'overlay') {
       body = <Stage {...common} base={settings.base} overlays onFirstDraw={onFirstDraw} />;
     } else if (settings.viewMode === 'swipe') {
-      body = <Stage {...common} base={settings.swipeA} compare={settings.swipeB} overlays={settings.swipeA === 'fused' || settings.swipeB === 'fused'} onFirstDraw={onFirstDraw} />;
+      // Overlays belong to the pretrained result: off while a run is shown.
+      body = <Stage {...common} base={settings.swipeA} compare={settings.swipeB} baseOverride={ovA} compareOverride={ovB}
+        overlays={!runA && !runB && (settings.swipeA === 'fused' || settings.swipeB === 'fused')} onFirstDraw={onFirstDraw} />;
     } else {
       body = (
         <div className="grid3">
@@ -125,6 +152,20 @@ export function Viewer() {
             <Segmented label="Left image" value={settings.swipeA} options={VIEWS} onChange={(v) => setSettings({ swipeA: v })} />
             <span className="muted">vs</span>
             <Segmented label="Right image" value={settings.swipeB} options={VIEWS} onChange={(v) => setSettings({ swipeB: v })} />
+            {runOrder.length > 0 && (
+              <>
+                <select value={runA} aria-label="Left run" title="Show a fine-tuning run's fused image on the left instead"
+                  onChange={(e) => setLab({ viewerRunA: e.target.value })}>
+                  <option value="">left: image</option>
+                  {runOrder.map((id) => runs[id] && <option key={id} value={id}>left: {runs[id].name}</option>)}
+                </select>
+                <select value={runB} aria-label="Right run" title="Show a fine-tuning run's fused image on the right instead"
+                  onChange={(e) => setLab({ viewerRunB: e.target.value })}>
+                  <option value="">right: image</option>
+                  {runOrder.map((id) => runs[id] && <option key={id} value={id}>right: {runs[id].name}</option>)}
+                </select>
+              </>
+            )}
           </span>
         )}
         <span className="spacer" />

@@ -111,8 +111,11 @@ export interface LabState {
   swipeA: string;
   swipeB: string;
   results: Record<string, RunResultState>;
+  /** Runs shown instead of the left / right image of the viewer's swipe view ('' = none). */
+  viewerRunA: string;
+  viewerRunB: string;
 
-  set(patch: Partial<Pick<LabState, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded'>>): void;
+  set(patch: Partial<Pick<LabState, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded' | 'viewerRunA' | 'viewerRunB'>>): void;
   setForm(patch: Partial<TrainForm>): void;
   setOption(strategy: StrategyName, key: string, value: OptionValue): void;
   setTraining(patch: Partial<TrainingState>): void;
@@ -142,6 +145,8 @@ export const useLab = create<LabState>()((set) => ({
   swipeA: PRETRAINED,
   swipeB: '',
   results: {},
+  viewerRunA: '',
+  viewerRunB: '',
 
   set: (patch) => set(patch),
   setForm: (patch) => set((s) => ({ form: { ...s.form, ...patch } })),
@@ -163,6 +168,8 @@ export const useLab = create<LabState>()((set) => ({
       compareIds: s.compareIds.filter((x) => x !== id),
       swipeA: s.swipeA === id ? PRETRAINED : s.swipeA,
       swipeB: s.swipeB === id ? '' : s.swipeB,
+      viewerRunA: s.viewerRunA === id ? '' : s.viewerRunA,
+      viewerRunB: s.viewerRunB === id ? '' : s.viewerRunB,
     };
   }),
   setResult: (key, patch) => set((s) => ({

@@ -247,7 +247,7 @@ export function ComparePanel() {
               </figure>
             ))}
           </div>
-          <div className="swipe-pick">
+          <div className="run-swipe-pick">
             <span>Swipe</span>
             <select value={swipeA} aria-label="Swipe left" onChange={(e) => set({ swipeA: e.target.value })}>
               {choices.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
