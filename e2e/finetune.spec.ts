@@ -265,6 +265,11 @@ test('an unlabelled pair trains on pseudo-labels from the segmenter, or says why
     await fineTune(page, 'fixed', 120_000);
   }
   await keepScreenshot(page, testInfo, segdet ? 'pseudo-labels' : 'no-labels');
+  // The result is kept as a run, and can be discarded right there.
+  await expect(page.getByTestId('kept-run')).toContainText('Kept as run');
+  const n = await runCount(page);
+  await page.getByTestId('kept-run').getByRole('button', { name: 'Discard it' }).click();
+  await expect.poll(() => runCount(page)).toBe(n - 1);
 });
 
 test('a tiny fine-tune completes on WebGPU', async ({ page }, testInfo) => {

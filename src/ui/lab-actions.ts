@@ -94,7 +94,7 @@ export async function startTraining(override: Record<string, number | string | b
     return null;
   }
   const runName = name ?? (form.name.trim() || defaultName(form.strategy, { ...formOptions(), ...override }));
-  lab.setTraining({ ...idleTraining, error: undefined, status: 'preparing', total: form.steps, previewPairId: previewId, queued: lab.training.queued });
+  lab.setTraining({ ...idleTraining, error: undefined, lastRunId: undefined, status: 'preparing', total: form.steps, previewPairId: previewId, queued: lab.training.queued });
   const ctrl = new AbortController();
   const handle = getEngine().train(config, sources, previewId ?? '', {
     signal: ctrl.signal,
@@ -127,7 +127,7 @@ export async function startTraining(override: Record<string, number | string | b
     };
     await saveRun(run, r.weights);
     const l = useLab.getState();
-    l.setTraining({ status: 'idle', notes: r.notes });
+    l.setTraining({ status: 'idle', notes: r.notes, lastRunId: run.id });
     l.set({ compareIds: [...l.compareIds.filter((x) => x !== run.id), run.id], swipeB: run.id });
     useStore.getState().addLog('info', `Fine-tune "${run.name}" done: ${r.steps} steps in ${r.seconds.toFixed(1)} s.`);
     return run.id;

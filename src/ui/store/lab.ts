@@ -46,6 +46,8 @@ export interface TrainingState {
   error?: string;
   /** Remaining sweep runs after this one (0 when not sweeping). */
   queued: number;
+  /** The run the last fine-tune was kept as (offered for discarding). */
+  lastRunId?: string;
 }
 
 /** Scores of a run (or the pretrained F) on one pair. */

@@ -6,7 +6,7 @@
 import { useLayoutEffect, useRef, useState } from 'react';
 import type { StrategyName } from '../../../protocol/messages';
 import {
-  discardTraining, pauseTraining, resumeTraining, runSweep, startTraining, stopTraining,
+  deleteRun, discardTraining, pauseTraining, resumeTraining, runSweep, startTraining, stopTraining,
 } from '../../lab-actions';
 import { getPreview } from '../../run-cache';
 import { useLab, type OptionValue } from '../../store/lab';
@@ -89,6 +89,8 @@ export function TrainPanel() {
   const strategies = useLab((s) => s.strategies);
   const form = useLab((s) => s.form);
   const training = useLab((s) => s.training);
+  const lastRun = useLab((s) => (s.training.lastRunId ? s.runs[s.training.lastRunId] : undefined));
+  const setLab = useLab((s) => s.set);
   const setForm = useLab((s) => s.setForm);
   const setOption = useLab((s) => s.setOption);
   const pairs = useStore((s) => s.pairs);
@@ -187,6 +189,13 @@ export function TrainPanel() {
             {training.queued > 0 && ` · ${training.queued} more queued`}
           </span>
         </div>
+        {lastRun && training.status === 'idle' && (
+          <div className="fine kept" data-testid="kept-run">
+            Kept as run “{lastRun.name}”.{' '}
+            <button type="button" className="link" onClick={() => setLab({ tab: 'compare' })}>Compare</button>{' · '}
+            <button type="button" className="link" onClick={() => void deleteRun(lastRun.id)}>Discard it</button>
+          </div>
+        )}
         {training.error && <div className="error-text" role="alert" data-testid="train-error">{training.error}</div>}
         {lsText && <div className="fine" data-testid="label-sources">{lsText}</div>}
         {training.notes.length > 0 && (
