@@ -182,6 +182,21 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) diff++;
     expect(diff, 'pixels differing between the run and its exported+imported copy').toBe(0);
 
+    // A td run exports F and G; imported back, its learned weight map shows again.
+    downloads.length = 0;
+    await page.locator('[data-testid=run-row][data-strategy=td]').first().getByRole('button', { name: 'Export weights' }).click();
+    await expect.poll(() => downloads.length, { timeout: 10_000 }).toBe(4);
+    const tdFiles = await Promise.all(downloads.map(async (d) => {
+      const p = testInfo.outputPath('td', d.suggestedFilename());
+      await d.saveAs(p);
+      return p;
+    }));
+    expect(tdFiles.filter((f) => /\.lossGenerator\.(model\.json|weights\.bin)$/.test(f))).toHaveLength(2);
+    await page.getByTestId('run-import-input').setInputFiles(tdFiles);
+    await expect(page.getByTestId('run-row')).toHaveCount(8);
+    await expect(page.locator('[data-testid=run-row][data-strategy=td]')).toHaveCount(2);
+    await expect(page.getByTestId('weight-map')).toHaveCount(2, { timeout: 60_000 });
+
     // The swipe view compares the run with the pretrained F.
     await page.getByLabel('Swipe left').selectOption('pretrained');
     await page.getByLabel('Swipe right').selectOption(importedId);

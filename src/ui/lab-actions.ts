@@ -302,50 +302,81 @@ function fileBase(r: RunRecord): string {
 }
 
 /**
- * Downloads a run's F as a TensorFlow.js weights pair: `<name>.model.json` (its manifest
- * points at the shard's file name) + `<name>.weights.bin`. The run's settings ride along in
- * `userDefinedMetadata.run`.
+ * Downloads a run's weights in the TensorFlow.js weights format, one pair of files per model
+ * it holds (F always; D, S, G when the strategy moved them): `<run>.<model>.model.json` (its
+ * manifest points at the shard's file name) + `<run>.<model>.weights.bin`. The run's settings
+ * ride along in `userDefinedMetadata.run`.
  */
-export async function exportRunWeights(id: string, model: keyof RunWeights = 'fusion'): Promise<void> {
+export async function exportRunWeights(id: string): Promise<void> {
   const r = useLab.getState().runs[id];
   const w = await weightsOf(id);
-  const mw = w?.[model];
-  if (!r || !mw) throw new Error(`run has no ${model} weights`);
-  const base = `${fileBase(r)}.${model}`;
-  const json = structuredClone(mw.modelJson) as { weightsManifest: { paths: string[] }[]; userDefinedMetadata?: Record<string, unknown> };
-  json.weightsManifest.forEach((g, i) => { g.paths = [i === 0 ? `${base}.weights.bin` : g.paths[0]]; });
-  const { history: _h, scores: _s, ...meta } = r;
-  json.userDefinedMetadata = { ...(json.userDefinedMetadata ?? {}), model, run: meta };
-  saveBlob(new Blob([JSON.stringify(json, null, 1)], { type: 'application/json' }), `${base}.model.json`);
-  await new Promise((res) => setTimeout(res, 300));
-  saveBlob(new Blob([mw.weightData], { type: 'application/octet-stream' }), `${base}.weights.bin`);
+  if (!r || !w?.fusion) throw new Error('the run has no fusion weights');
+  const models = (['fusion', 'lossGenerator', 'discriminator', 'segdet'] as const).filter((m) => w[m]);
+  for (const model of models) {
+    const mw = w[model]!;
+    const base = `${fileBase(r)}.${model}`;
+    const json = structuredClone(mw.modelJson) as { weightsManifest: { paths: string[] }[]; userDefinedMetadata?: Record<string, unknown> };
+    json.weightsManifest.forEach((g, i) => { g.paths = [i === 0 ? `${base}.weights.bin` : g.paths[0]]; });
+    const { history: _h, scores: _s, ...meta } = r;
+    json.userDefinedMetadata = { ...(json.userDefinedMetadata ?? {}), model, run: meta };
+    saveBlob(new Blob([JSON.stringify(json, null, 1)], { type: 'application/json' }), `${base}.model.json`);
+    await new Promise((res) => setTimeout(res, 300));
+    saveBlob(new Blob([mw.weightData], { type: 'application/octet-stream' }), `${base}.weights.bin`);
+    await new Promise((res) => setTimeout(res, 300));
+  }
 }
 
+const MODEL_KEYS = ['fusion', 'discriminator', 'segdet', 'lossGenerator'] as const;
+type ModelKey = (typeof MODEL_KEYS)[number];
+
 /**
- * Loads F weights (a `model.json` and its `.bin`) as a new run, after the worker checks them
- * against F's parameter names and shapes. @throws naming what is wrong.
+ * Loads exported weights back as a new run: one or more `model.json` files with their `.bin`
+ * shards (matched by the manifest's shard name, or the only pair given). F is required; G,
+ * D, S are kept when present. The worker checks each against the model's parameter names and
+ * shapes first. @throws naming what is wrong.
  */
 export async function importRunWeights(files: File[]): Promise<string> {
-  const jsonFile = files.find((f) => /\.json$/i.test(f.name));
-  const binFile = files.find((f) => /\.bin$/i.test(f.name));
-  if (!jsonFile || !binFile) throw new Error('choose a model.json and its .bin weights file together');
-  let modelJson: Record<string, unknown>;
-  try {
-    modelJson = JSON.parse(await jsonFile.text()) as Record<string, unknown>;
-  } catch {
-    throw new Error(`${jsonFile.name} is not JSON`);
+  const jsons = files.filter((f) => /\.json$/i.test(f.name));
+  const bins = files.filter((f) => /\.bin$/i.test(f.name));
+  if (jsons.length === 0 || bins.length === 0) throw new Error('choose a model.json and its .bin weights file together');
+  const weights: RunWeights = {};
+  let meta: Partial<RunRecord> = {};
+  let fusionFile = jsons[0].name;
+  for (const jf of jsons) {
+    let modelJson: Record<string, unknown>;
+    try {
+      modelJson = JSON.parse(await jf.text()) as Record<string, unknown>;
+    } catch {
+      throw new Error(`${jf.name} is not JSON`);
+    }
+    const udm = (modelJson.userDefinedMetadata ?? {}) as { model?: string; run?: Partial<RunRecord> };
+    const named = MODEL_KEYS.find((m) => jf.name.includes(`.${m}.`));
+    const model: ModelKey = MODEL_KEYS.find((m) => m === udm.model) ?? named ?? 'fusion';
+    const shard = (modelJson.weightsManifest as { paths?: string[] }[] | undefined)?.[0]?.paths?.[0];
+    const bin = bins.find((b) => b.name === shard) ?? (jsons.length === 1 && bins.length === 1 ? bins[0] : undefined);
+    if (!bin) throw new Error(`no weights file ${shard ?? ''} for ${jf.name}`);
+    const mw: ModelWeights = { modelJson, weightData: await bin.arrayBuffer() };
+    try {
+      await getEngine().checkWeights(model, mw);
+    } catch (e) {
+      throw new Error(`${jf.name} does not fit the ${model} model: ${(e as Error).message}`);
+    }
+    weights[model] = mw;
+    if (model === 'fusion') {
+      meta = udm.run ?? {};
+      fusionFile = jf.name;
+    }
   }
-  const fusion: ModelWeights = { modelJson, weightData: await binFile.arrayBuffer() };
-  await getEngine().checkWeights('fusion', fusion);
-  const meta = ((modelJson.userDefinedMetadata as Record<string, unknown> | undefined)?.run ?? {}) as Partial<RunRecord>;
+  if (!weights.fusion) throw new Error('no fusion (F) weights among the files');
   const run: RunRecord = {
-    id: newId(), name: `${meta.name ?? jsonFile.name.replace(/\.model\.json$|\.json$/i, '')} (imported)`,
+    id: newId(), name: `${meta.name ?? fusionFile.replace(/\.model\.json$|\.json$/i, '')} (imported)`,
     strategy: meta.strategy ?? 'fixed', options: meta.options ?? {}, seed: meta.seed ?? 0, steps: meta.steps ?? 0,
-    batch: meta.batch ?? 0, crop: meta.crop ?? 0, lr: meta.lr ?? 0, history: [], notes: [`Imported from ${jsonFile.name} + ${binFile.name}.`],
-    labelSources: {}, pairNames: meta.pairNames ?? [], models: ['fusion'], createdAt: Date.now(), seconds: 0,
+    batch: meta.batch ?? 0, crop: meta.crop ?? 0, lr: meta.lr ?? 0, history: [],
+    notes: [`Imported from ${files.map((f) => f.name).join(', ')}.`],
+    labelSources: {}, pairNames: meta.pairNames ?? [], models: Object.keys(weights), createdAt: Date.now(), seconds: 0,
     backend: meta.backend ?? '', stopped: meta.stopped ?? false, origin: 'imported', scores: {},
   };
-  await saveRun(run, { fusion });
+  await saveRun(run, weights);
   const l = useLab.getState();
   l.set({ compareIds: [...l.compareIds, run.id] });
   return run.id;

@@ -152,7 +152,7 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
       <span className="spacer" />
       <button type="button" onClick={() => { setName(run.name); setEditing(!editing); }}>Rename</button>
       <button type="button" onClick={() => duplicateRun(run.id)} title="Prefill the fine-tune panel with this run's settings">Duplicate</button>
-      <button type="button" onClick={() => exportRunWeights(run.id).catch((e: Error) => setErr(e.message))} title="Download F as model.json + weights.bin">Export weights</button>
+      <button type="button" onClick={() => exportRunWeights(run.id).catch((e: Error) => setErr(e.message))} title="Download the weights (tfjs format): model.json + weights.bin per model the run holds">Export weights</button>
       <button type="button" onClick={() => void deleteRun(run.id)} aria-label={`delete ${run.name}`}>Delete</button>
       {err && <span className="error-text">{err}</span>}
     </li>
