@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Detection, GroundTruthBox } from '../types';
 import {
-  accumulateConfusion, boxIoU, confusionMatrix, createConfusionMatrix, meanAveragePrecision, segmentationScores,
+  accumulateConfusion, confusionMatrix, createConfusionMatrix, meanAveragePrecision, segmentationScores,
 } from './task-metrics';
+import { iou } from '../detect/boxes';
 
 describe('segmentation: confusion matrix and mIoU', () => {
   it('a perfect prediction gives IoU 1 for every present class and null for absent ones', () => {
@@ -49,9 +50,9 @@ describe('detection: mAP@0.5 (VOC all-point)', () => {
   const B: GroundTruthBox = [20, 20, 30, 30, 0];
   const det = (g: GroundTruthBox, score: number, cls = g[4]): Detection => [g[0], g[1], g[2], g[3], cls, score];
 
-  it('boxIoU of half-overlapping boxes', () => {
-    expect(boxIoU([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(50 / 150, 12);
-    expect(boxIoU([0, 0, 10, 10], [10, 0, 20, 10])).toBe(0);
+  it('iou of half-overlapping boxes', () => {
+    expect(iou([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(50 / 150, 12);
+    expect(iou([0, 0, 10, 10], [10, 0, 20, 10])).toBe(0);
   });
 
   it('a perfect prediction gives AP 1', () => {

@@ -3,6 +3,7 @@
  * mAP@0.5 with PASCAL VOC all-point interpolation (DESIGN §5). Framework-free, float64.
  */
 import type { Detection, GroundTruthBox } from '../types';
+import { iou } from '../detect/boxes';
 
 /**
  * Pixel counts accumulated over images: `counts[gt * numClasses + pred]` is the number of pixels
@@ -98,15 +99,6 @@ export interface DetectionScores {
   perClassAP: (number | null)[];
 }
 
-/** Intersection over union of two boxes `[x1, y1, x2, y2, ...]` in continuous pixel coordinates. */
-export function boxIoU(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  const union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 /**
  * VOC all-point interpolated AP from precision/recall at each ranked detection:
@@ -175,8 +167,8 @@ export function meanAveragePrecision(
       let best = -Infinity;
       let bestJ = -1;
       gts[img].forEach((g, j) => {
-        const iou = boxIoU(box, g);
-        if (iou > best) { best = iou; bestJ = j; }
+        const overlap = iou(box, g);
+        if (overlap > best) { best = overlap; bestJ = j; }
       });
       if (bestJ >= 0 && best > iouThreshold && !used[img][bestJ]) {
         used[img][bestJ] = true;
