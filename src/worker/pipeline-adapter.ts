@@ -169,18 +169,7 @@ export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): Bui
     status,
     hasTasks: tasks,
     runWith: (f, ir, vi, maxSide) => runOn(createPipeline({ fusion: f, segdet: segdet! }), ir, vi, maxSide),
-    async run(ir, vi, maxSide) {
-      const r = await pipeline.run(ir, vi, { maxSide, tasks, scoreThreshold: MIN_DET_SCORE });
-      const notices = r.notices.map(toNotice);
-      if (!tasks) notices.push(noTasks);
-      return {
-        width: r.width, height: r.height, ir: r.ir, vi: r.vi, fusedY: r.fusedY,
-        rgb: { width: r.width, height: r.height, channels: 4, data: r.rgb },
-        seg: tasks && r.seg.length ? r.seg : null,
-        detections: r.detections,
-        notices,
-      };
-    },
+    run: (ir, vi, maxSide) => runOn(pipeline, ir, vi, maxSide),
     dispose() {
       disposeParams(fusion);
       disposeParams(segdet);
