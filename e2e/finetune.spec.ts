@@ -287,6 +287,22 @@ test('an unlabelled pair trains on pseudo-labels from the segmenter, or says why
   await expect.poll(() => runCount(page)).toBe(n - 1);
 });
 
+test('a diverging fine-tune skips the bad step, restores the last good parameters and says so', async ({ page }) => {
+  test.setTimeout(300_000);
+  await stubSamples(page, true);
+  await openApp(page, 'wasm');
+  await waitForReady(page);
+  await waitForFused(page, 1);
+  await openTab(page, /^Fine-tune/);
+  await setRun(page, { steps: 10, batch: 1, crop: 64 });
+  await page.getByLabel('Strategy', { exact: true }).selectOption('fixed');
+  // An absurd learning rate without clipping and without task terms: Adam blows F up within a few steps.
+  await page.getByLabel('Learning rate', { exact: true }).fill('1000');
+  for (const [k, v] of [['clipNorm', '0'], ['segmentation', '0'], ['detection', '0']]) await page.getByLabel(`option ${k}`, { exact: true }).fill(v);
+  await fineTune(page, 'fixed', 120_000);
+  await expect(page.getByTestId('train-notes')).toContainText(/non-finite .*step skipped, parameters restored/);
+});
+
 test('a tiny fine-tune completes on WebGPU', async ({ page }, testInfo) => {
   test.setTimeout(600_000);
   await stubSamples(page, true);
