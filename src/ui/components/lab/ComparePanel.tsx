@@ -171,7 +171,8 @@ function MetricsTable({ pairId }: { pairId: string }) {
   const shown = cols.filter((c) => rows.some((r) => { const v = c.get(r); return v !== undefined && Number.isFinite(v); }));
   const best = Object.fromEntries(shown.map((c) => {
     const vs = rows.map(c.get).filter((v): v is number => v !== undefined && Number.isFinite(v));
-    return [c.key, vs.length > 1 ? Math.max(...vs) : undefined];
+    // Marked only where the rows differ (all equal: no best). Every column is higher-is-better.
+    return [c.key, vs.length > 1 && Math.max(...vs) !== Math.min(...vs) ? Math.max(...vs) : undefined];
   }));
   return (
     <table className="metrics compare-table" data-testid="compare-table">
