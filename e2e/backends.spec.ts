@@ -18,10 +18,8 @@
  * whose float maths (fused multiply-add, fast exp) differs more than SwiftShader's.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
-import { SAMPLES } from './fixtures';
+import { SAMPLES, cropPng } from './fixtures';
 import { canvasPixels, keepScreenshot, logBrowserErrors, openApp, waitForFused, waitForReady, type Backend } from './helpers';
 import { describeDiff, diffRgba, type Rgba } from './pixels';
 
@@ -36,30 +34,14 @@ const MIN_SEG_AGREEMENT = 0.99;
 const CROP = { sample: '00233D', x: 310, y: 220, size: 96 };
 const PAIR_NAME = `${CROP.sample}-crop${CROP.size}`;
 
-/** Crops a sample PNG and encodes it as grey (IR) or RGB (VI). */
-function cropPng(file: string, channels: 1 | 3): Buffer {
-  const src = PNG.sync.read(readFileSync(file));
-  const { x, y, size } = CROP;
-  const colorType = channels === 1 ? 0 : 2;
-  const out = new PNG({ width: size, height: size, colorType, inputColorType: colorType, inputHasAlpha: false });
-  const data = Buffer.alloc(size * size * channels);
-  for (let r = 0; r < size; r++) {
-    for (let c = 0; c < size; c++) {
-      const s = ((y + r) * src.width + (x + c)) * 4;
-      for (let k = 0; k < channels; k++) data[(r * size + c) * channels + k] = src.data[s + k];
-    }
-  }
-  out.data = data;
-  return PNG.sync.write(out, { colorType, inputColorType: colorType, inputHasAlpha: false });
-}
 
 const dataUrl = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
 const SMALL_INDEX = JSON.stringify({
   description: `test stub: a ${CROP.size}x${CROP.size} crop of ${CROP.sample}`,
   pairs: [{
     name: PAIR_NAME,
-    ir: dataUrl(cropPng(join(SAMPLES, 'ir', `${CROP.sample}.png`), 1)),
-    vi: dataUrl(cropPng(join(SAMPLES, 'vi', `${CROP.sample}.png`), 3)),
+    ir: dataUrl(cropPng(join(SAMPLES, 'ir', `${CROP.sample}.png`), 1, CROP)),
+    vi: dataUrl(cropPng(join(SAMPLES, 'vi', `${CROP.sample}.png`), 3, CROP)),
   }],
 });
 

@@ -13,8 +13,7 @@
 import { expect, test, type Download, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
-import { SAMPLES } from './fixtures';
+import { SAMPLES, cropPng } from './fixtures';
 import { appState, keepScreenshot, logBrowserErrors, openApp, SAMPLE_NAMES, waitForFused, waitForReady } from './helpers';
 
 /** Sets the training form: steps, batch, crop (and preview every step). */
@@ -221,21 +220,6 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
 
 const CROP = { sample: '00233D', x: 310, y: 220, size: 64 };
 
-function cropPng(file: string, channels: 1 | 3): Buffer {
-  const src = PNG.sync.read(readFileSync(file));
-  const { x, y, size } = CROP;
-  const colorType = channels === 1 ? 0 : 2;
-  const out = new PNG({ width: size, height: size, colorType, inputColorType: colorType, inputHasAlpha: false });
-  const data = Buffer.alloc(size * size * channels);
-  for (let r = 0; r < size; r++) {
-    for (let c = 0; c < size; c++) {
-      const s = ((y + r) * src.width + (x + c)) * 4;
-      for (let k = 0; k < channels; k++) data[(r * size + c) * channels + k] = src.data[s + k];
-    }
-  }
-  out.data = data;
-  return PNG.sync.write(out, { colorType, inputColorType: colorType, inputHasAlpha: false });
-}
 
 /** A one-pair sample index: the 64×64 crop, with or without its label. */
 function stubIndex(withLabel: boolean): string {
@@ -243,9 +227,9 @@ function stubIndex(withLabel: boolean): string {
   return JSON.stringify({
     pairs: [{
       name: `${CROP.sample}-crop${CROP.size}`,
-      ir: url(cropPng(join(SAMPLES, 'ir', `${CROP.sample}.png`), 1)),
-      vi: url(cropPng(join(SAMPLES, 'vi', `${CROP.sample}.png`), 3)),
-      ...(withLabel ? { label: url(cropPng(join(SAMPLES, 'label', `${CROP.sample}.png`), 1)) } : {}),
+      ir: url(cropPng(join(SAMPLES, 'ir', `${CROP.sample}.png`), 1, CROP)),
+      vi: url(cropPng(join(SAMPLES, 'vi', `${CROP.sample}.png`), 3, CROP)),
+      ...(withLabel ? { label: url(cropPng(join(SAMPLES, 'label', `${CROP.sample}.png`), 1, CROP)) } : {}),
     }],
   });
 }

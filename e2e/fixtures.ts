@@ -2,7 +2,7 @@
  * Builds import fixtures at test time from the bundled samples (public/samples) and small
  * generated PNGs, so the specs run on a fresh clone without ../shared.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,23 @@ export const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 export const SAMPLES = join(REPO, 'public', 'samples');
 
 /** A grey (1 channel) or RGB (3 channel) PNG with a checker pattern. */
+/** A square window of a PNG file, re-encoded as 8-bit grey (channels 1) or RGB (channels 3). */
+export function cropPng(file: string, channels: 1 | 3, crop: { x: number; y: number; size: number }): Buffer {
+  const src = PNG.sync.read(readFileSync(file));
+  const { x, y, size } = crop;
+  const colorType = channels === 1 ? 0 : 2;
+  const out = new PNG({ width: size, height: size, colorType, inputColorType: colorType, inputHasAlpha: false });
+  const data = Buffer.alloc(size * size * channels);
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
+      const s = ((y + r) * src.width + (x + c)) * 4;
+      for (let k = 0; k < channels; k++) data[(r * size + c) * channels + k] = src.data[s + k];
+    }
+  }
+  out.data = data;
+  return PNG.sync.write(out, { colorType, inputColorType: colorType, inputHasAlpha: false });
+}
+
 export function checkerPng(width: number, height: number, channels: 1 | 3, cell = 16): Buffer {
   const colorType = channels === 1 ? 0 : 2;
   const png = new PNG({ width, height, colorType, inputColorType: colorType, inputHasAlpha: false });
