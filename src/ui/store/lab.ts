@@ -4,7 +4,7 @@
  * Weights and bitmaps live in `../run-cache.ts` / IndexedDB.
  */
 import { create } from 'zustand';
-import type { FusionMetrics, LabelSource, StrategyInfoData, StrategyName } from '../../protocol/messages';
+import type { FusionMetrics, LabelSource, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
 
 export type OptionValue = number | string | boolean;
 
@@ -15,17 +15,10 @@ export interface LossPoint {
   terms: Record<string, number>;
 }
 
-/** What the training panel is set to. */
-export interface TrainForm {
-  strategy: StrategyName;
+/** What the training panel is set to: a `TrainConfig` with options kept per strategy. */
+export interface TrainForm extends Omit<TrainConfig, 'options'> {
   /** Options per strategy (so switching keeps edits). */
   options: Record<StrategyName, Record<string, OptionValue>>;
-  steps: number;
-  batch: number;
-  crop: number;
-  lr: number;
-  seed: number;
-  previewEvery: number;
   /** Pair ids to train on; empty = every fused pair. */
   pairIds: string[];
   /** Name of the next run (empty: generated). */
