@@ -2,7 +2,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { imageToY } from '../core/image/color';
+import { imageToY, interleavedChroma } from '../core/image/color';
 import type { TrainPair } from '../core/train/batch';
 import type { GroundTruthBox, RawImage } from '../core/types';
 import { readImage } from './image-io';
@@ -50,7 +50,9 @@ export async function loadSplit(
       throw new Error(`${name}: IR is ${ir.width}x${ir.height} but VI is ${vi.width}x${vi.height}`);
     }
     const labelFile = path.join(dir, 'label', name);
-    const pair: TrainPair = { stem, width: ir.width, height: ir.height, ir: imageToY(ir), vi: imageToY(vi) };
+    const pair: TrainPair = {
+      stem, width: ir.width, height: ir.height, ir: imageToY(ir), vi: imageToY(vi), chroma: interleavedChroma(vi),
+    };
     if (existsSync(labelFile)) pair.label = labelPlane(await readImage(labelFile));
     if (hasBoxes) pair.boxes = boxes.get(stem.toLowerCase()) ?? [];
     pairs.push(pair);

@@ -16,7 +16,10 @@ import { useBackend } from './node-backend';
 import { loadSplit } from './dataset';
 import { loadModelFolderInto, saveModelFolder } from './weights-fs';
 import { fusion } from '../core/models/fusion';
-import { segdet } from '../core/models/segdet';
+import { SEGDET_PARTS, segdet, segdetParamNames, type SegDetPart } from '../core/models/segdet';
+import { segdetFromCenternet } from '../core/models/segdet-import';
+import { centernetProvenance, centernetWeights, readCenternetPackage } from './centernet-package';
+import { augmentTaskBatch, scaledCropSide } from '../core/train/augment';
 import { discriminator } from '../core/models/discriminator';
 import { lossGenerator } from '../core/models/loss-generator';
 import type { ModelDef } from '../core/models/model-def';
@@ -55,10 +58,11 @@ const { values: args } = parseArgs({
     'fusion-weights': { type: 'string' },
     'disc-steps': { type: 'string', default: '300' },
     'lossgen-steps': { type: 'string', default: '300' },
-    'segdet-steps': { type: 'string', default: '3000' },
+    'segdet-steps': { type: 'string', default: '2000' },
     'segdet-batch': { type: 'string', default: '8' },
     'segdet-crop': { type: 'string', default: '256' },
-    'segdet-lr': { type: 'string', default: '2e-3' },
+    'segdet-lr': { type: 'string', default: '1e-3' },
+    'segdet-parts': { type: 'string', default: 'seg,det' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -67,6 +71,7 @@ if (args.help) {
   console.log(`usage: npm run train -- --data DIR [--stages ${STAGES.join(',')}] [--out models] [--resume]
   [--seed N] [--limit N] [--fusion-steps N] [--segdet-steps N] [--disc-steps N] [--lossgen-steps N]
   [--fusion-batch N] [--fusion-crop PX] [--segdet-batch N] [--segdet-crop PX] [--checkpoint-every N]
+  [--segdet-parts seg,det]  (parts of S that move: ${SEGDET_PARTS.join(', ')}; the rest stay as imported)
   [--fusion-weights intensity=1,gradient=10,ssim=0.5]  (F's loss weights; defaults as shown)`);
   process.exit(0);
 }
@@ -100,6 +105,8 @@ interface StageRun {
   stage: Stage;
   model: ModelDef<unknown>;
   params: Params;
+  /** The parameters that move (default all of `params`); the rest stay frozen but are saved. */
+  trainable?: Params;
   steps: number;
   lr: number;
   loss: (step: number, rng: import('../core/nn/random').Rng) => StepLosses;
@@ -109,13 +116,14 @@ interface StageRun {
 /** Trains one stage with checkpoints and resume, then saves `<out>/<model>/`. */
 async function runStage(r: StageRun): Promise<void> {
   const ckptDir = path.join(args.checkpoints!, r.stage);
-  const opt = new Adam(r.params);
+  const moving = r.trainable ?? r.params;
+  const opt = new Adam(moving);
   let startStep = 0;
   if (args.resume && existsSync(path.join(ckptDir, 'state.json'))) {
     const state = JSON.parse(await readFile(path.join(ckptDir, 'state.json'), 'utf8'));
     await loadModelFolderInto(path.join(ckptDir, 'params'), r.params);
     const m: Params = {}, v: Params = {};
-    for (const [k, p] of Object.entries(r.params)) { m[k] = tf.variable(tf.zerosLike(p)); v[k] = tf.variable(tf.zerosLike(p)); }
+    for (const [k, p] of Object.entries(moving)) { m[k] = tf.variable(tf.zerosLike(p)); v[k] = tf.variable(tf.zerosLike(p)); }
     await loadModelFolderInto(path.join(ckptDir, 'adam-m'), m);
     await loadModelFolderInto(path.join(ckptDir, 'adam-v'), v);
     const asArrays = async (ps: Params) => Object.fromEntries(await Promise.all(Object.entries(ps).map(async ([k, t]) => [k, (await t.data()) as Float32Array])));
@@ -131,7 +139,7 @@ async function runStage(r: StageRun): Promise<void> {
   const t0 = performance.now();
   const saveCheckpoint = async (step: number) => {
     const st = await opt.state();
-    const toTensors = (arrs: Record<string, Float32Array>) => Object.fromEntries(Object.entries(arrs).map(([k, a]) => [k, tf.tensor(a, r.params[k].shape)]));
+    const toTensors = (arrs: Record<string, Float32Array>) => Object.fromEntries(Object.entries(arrs).map(([k, a]) => [k, tf.tensor(a, moving[k].shape)]));
     const m = toTensors(st.m), v = toTensors(st.v);
     await saveModelFolder(path.join(ckptDir, 'params'), r.params);
     await saveModelFolder(path.join(ckptDir, 'adam-m'), m);
@@ -140,7 +148,7 @@ async function runStage(r: StageRun): Promise<void> {
     await writeFile(path.join(ckptDir, 'state.json'), JSON.stringify({ stage: r.stage, step, adamStep: st.step, seed, steps: r.steps }));
   };
   let lastLog: StepLog | undefined;
-  for await (const log of trainLoop({ params: r.params, optimizer: opt, steps: r.steps, startStep, seed: deriveStageSeed(r.stage), lr: r.lr, warmup: Math.min(100, r.steps / 10), loss: r.loss })) {
+  for await (const log of trainLoop({ params: moving, optimizer: opt, steps: r.steps, startStep, seed: deriveStageSeed(r.stage), lr: r.lr, warmup: Math.min(100, r.steps / 10), loss: r.loss })) {
     print(log);
     lastLog = log;
     if (log.skipped) skipped++;
@@ -275,18 +283,36 @@ async function main(): Promise<void> {
       await fuseAll(fParams, pairs);
       tf.dispose(Object.values(fParams));
       const batch = num('segdet-batch'), crop = num('segdet-crop');
-      const params = segdet.init(seed);
+      // S starts from the COCO-pretrained detector (DESIGN §2); its segmentation head is new.
+      const pkg = readCenternetPackage();
+      const graph = centernetWeights(pkg);
+      const params = segdetFromCenternet(graph, seed);
+      tf.dispose(Object.values(graph));
+      console.log(`[segdet] imported ${pkg.package} ${pkg.binPath} (sha256 ${pkg.binSha256.slice(0, 12)}…)`);
+      const parts = args['segdet-parts']!.split(',').map((x) => x.trim()) as SegDetPart[];
+      for (const x of parts) if (!SEGDET_PARTS.includes(x)) throw new Error(`--segdet-parts: unknown part '${x}' (parts: ${SEGDET_PARTS.join(', ')})`);
+      const trainable = Object.fromEntries(segdetParamNames(parts).map((n) => [n, params[n]]));
       const w = { ...DEFAULT_SEGDET_WEIGHTS, classWeights: msrsClassWeights() };
+      const maxSide = Math.min(...pairs.map((p) => Math.min(p.width, p.height)));
       await runStage({
-        stage, model: segdet, params, steps: num('segdet-steps'), lr: num('segdet-lr'),
-        card: { architecture: 'encoder to 1/32 with a light decoder; 9-class segmentation logits + CenterNet head (person, bicycle, car) at 1/4', data, training: { batch, crop, lossWeights: w, input: 'fused Y from the trained F', augmentation: 'random crops, horizontal flips' } },
+        stage, model: segdet, params, trainable, steps: num('segdet-steps'), lr: num('segdet-lr'),
+        card: {
+          architecture: 'MobileNetV3 backbone + CenterNet decoder and head (person, bicycle, car) imported from a COCO-trained detector; new 9-class segmentation head on the decoder\'s 1/4 features and the stride-2 features',
+          pretrained: centernetProvenance(pkg),
+          data,
+          training: {
+            parts: { moved: parts, frozen: SEGDET_PARTS.filter((x) => !parts.includes(x)) },
+            batch, crop, lossWeights: w,
+            input: 'fused RGB: the trained F\'s Y with the visible Cb/Cr',
+            augmentation: 'random crops at scale 0.75-1.5x, horizontal flips, infrared-only (15 %) and visible-only (15 %) inputs, luma gain ±25 % and offset ±0.08',
+          },
+        },
         loss: (_step, rng) => {
-          const b = sampleCrops(pairs, { batch, cropHeight: crop, cropWidth: crop }, rng);
-          const x = tf.tensor4d(b.fused!, [b.batch, b.height, b.width, 1]);
-          const labels = tf.tensor3d(b.label!, [b.batch, b.height, b.width], 'int32');
-          const targets = encodeBatch(b.boxes!, b.height, b.width);
-          const out = segdet.apply(params, x);
-          const l = segdetObjective(out, labels, targets, w);
+          const side = scaledCropSide(crop, rng, maxSide);
+          const b = sampleCrops(pairs, { batch, cropHeight: side, cropWidth: side }, rng);
+          const a = augmentTaskBatch(b, { crop }, rng);
+          const targets = encodeBatch(a.boxes!, crop, crop);
+          const l = segdetObjective(segdet.apply(params, a.rgb), a.labels, targets, w);
           disposeTargets(targets);
           return l;
         },

@@ -4,7 +4,7 @@
  *
  * Steps: VI resized to the IR size when they differ; both reduced when the longest side is
  * above `maxSide`; IR read as luma (grey or R=G=B images pass through), VI split into BT.601
- * Y/Cb/Cr; F fuses `[IR, Y_vis]`; S segments and detects on the fused Y; the fused RGB is the
+ * Y/Cb/Cr; F fuses `[IR, Y_vis]`; S segments and detects on the fused RGB; the fused RGB is the
  * fused Y with the visible Cb/Cr. Inputs are padded (bottom/right, reflect) to a multiple of
  * both models' strides and outputs cropped back, so any size works. Every reduction or
  * resize is reported in `notices`.
@@ -14,7 +14,7 @@ import type { Detection, Params, RawImage } from './types';
 import { isGreyLike, imageToY, mergeYCbCr, planeToGrey8, splitYCbCr } from './image/color';
 import { cropTo, lcmStride, padToMultiple, type PadMode } from './image/pad';
 import { DEFAULT_MAX_SIDE, fitMaxSide, resizeImage } from './image/resize';
-import { planesToTensor } from './image/tensor';
+import { fusedRgb, planesToTensor } from './image/tensor';
 import { decodeDetections } from './detect/centernet';
 import { fusion as fusionModel } from './models/fusion';
 import { segdet as segdetModel } from './models/segdet';
@@ -30,7 +30,7 @@ export interface FusionDefLike {
 /** What the pipeline needs of the segmenter + detector S (a `ModelDef` satisfies it). */
 export interface SegDetDefLike {
   stride: number;
-  /** Y `[B,H,W,1]` -> `{ seg: [B,H,W,9] logits, det: [B,H/4,W/4,7] raw CenterNet head }`. */
+  /** fused RGB `[B,H,W,3]` -> `{ seg: [B,H,W,9] logits, det: [B,H/4,W/4,7] raw CenterNet head }`. */
   apply(params: Params, x: tf.Tensor4D): { seg: tf.Tensor4D; det: tf.Tensor4D };
 }
 
@@ -136,6 +136,7 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
     const { width, height } = ir;
     const irY = imageToY(ir);
     const { y: viY, cb, cr } = splitYCbCr(vi);
+    const greyVisible = isGreyLike(vi);
     const tasks = opts.tasks ?? true;
 
     const t0 = now();
@@ -147,7 +148,9 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
       const fusedP = tf.clipByValue(defs.fusion.apply(models.fusion, xp), 0, 1) as tf.Tensor4D;
       const fused = cropTo(fusedP, height, width);
       if (!tasks) return { fused };
-      const { seg, det } = defs.segdet.apply(models.segdet, fusedP);
+      // S sees the fused image as the person does: F's Y in the visible image's colours.
+      const chroma = greyVisible ? null : padToMultiple(planesToTensor([cb, cr], height, width), stride, opts.padMode);
+      const { seg, det } = defs.segdet.apply(models.segdet, fusedRgb(fusedP, chroma));
       const labels = tf.argMax(cropTo(seg, height, width), 3);
       return { fused, labels, det };
     }) as { fused: tf.Tensor4D; labels?: tf.Tensor; det?: tf.Tensor4D };

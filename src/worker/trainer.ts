@@ -7,7 +7,7 @@
  */
 import type { GroundTruthBox, Params, RawImage } from '../core/types';
 import { SEG_CLASSES } from '../core/types';
-import { imageToY } from '../core/image/color';
+import { imageToY, interleavedChroma } from '../core/image/color';
 import { resizeImage } from '../core/image/resize';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
@@ -149,7 +149,9 @@ export async function runTraining(
     if (d.src.previewOnly) continue;
     check();
     const { width, height } = d.ir;
-    const p: TrainPair = { stem: d.src.name, width, height, ir: imageToY(d.ir), vi: imageToY(d.vi) };
+    const p: TrainPair = {
+      stem: d.src.name, width, height, ir: imageToY(d.ir), vi: imageToY(d.vi), chroma: interleavedChroma(d.vi),
+    };
     const scale = d.scale;
     if (d.label) {
       p.label = d.label;

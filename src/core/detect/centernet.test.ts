@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  DET_STRIDE, decodeDetections, disposeTargets, encodeBatch, encodeTargets, gaussianRadius, targetsToTensors,
+  BOX_UNIT, DET_STRIDE, decodeDetections, disposeTargets, encodeBatch, encodeTargets, gaussianRadius, targetsToTensors,
   type CenterNetTargets,
 } from './centernet';
 import { clipBoxes, cropBoxes, flipBoxesHorizontal, iou, nms, scaleBoxes } from './boxes';
@@ -17,21 +17,20 @@ function perfectHead(t: CenterNetTargets): tf.Tensor4D {
       const p = Math.min(Math.max(t.heatmap[i * 3 + k], 1e-6), 1 - 1e-6);
       out[i * 7 + k] = Math.log(p / (1 - p));
     }
-    out[i * 7 + 3] = t.size[2 * i]; out[i * 7 + 4] = t.size[2 * i + 1];
-    out[i * 7 + 5] = t.offset[2 * i]; out[i * 7 + 6] = t.offset[2 * i + 1];
+    for (let j = 0; j < 4; j++) out[i * 7 + 3 + j] = t.box[4 * i + j];
   }
   return tf.tensor4d(out, [1, t.height, t.width, 7]);
 }
 
-/** A head with chosen peaks: [cellX, cellY, cls, score, wPx, hPx, offX, offY]. */
+/** A head with chosen peaks: [cellX, cellY, cls, score, wPx, hPx, offX, offY] (box centre at (cell + off)·stride). */
 function handHead(h: number, w: number, peaks: number[][]): tf.Tensor4D {
   const out = new Float32Array(h * w * 7);
   for (let i = 0; i < h * w; i++) for (let k = 0; k < 3; k++) out[i * 7 + k] = -20;
   for (const [x, y, cls, score, bw, bh, ox, oy] of peaks) {
     const o = (y * w + x) * 7;
     out[o + cls] = Math.log(score / (1 - score));
-    out[o + 3] = Math.log(bw / DET_STRIDE); out[o + 4] = Math.log(bh / DET_STRIDE);
-    out[o + 5] = ox; out[o + 6] = oy;
+    const cx = (x + ox) * DET_STRIDE, cy = (y + oy) * DET_STRIDE, ax = x * DET_STRIDE, ay = y * DET_STRIDE;
+    out.set([ax - (cx - bw / 2), ay - (cy - bh / 2), cx + bw / 2 - ax, cy + bh / 2 - ay].map((d) => d / BOX_UNIT), o + 3);
   }
   return tf.tensor4d(out, [1, h, w, 7]);
 }
@@ -47,8 +46,8 @@ describe('CenterNet targets', () => {
     expect(r2).toBeLessThan(10);
   });
 
-  it('encodes a box: peak 1 at the centre cell, log-size and offset there', () => {
-    // Centre (22, 13) px → (5.5, 3.25) cells → cell (5, 3), offset (0.5, 0.25); size 12×10 px = 3×2.5 cells.
+  it('encodes a box: peak 1 at the centre cell, its edge distances from the cell anchor there', () => {
+    // Centre (22, 13) px → (5.5, 3.25) cells → cell (5, 3), anchor (20, 12) px.
     const t = encodeTargets([[16, 8, 28, 18, 2]], 32, 48);
     expect([t.height, t.width, t.numObjects]).toEqual([8, 12, 1]);
     const cell = 3 * 12 + 5;
@@ -56,10 +55,8 @@ describe('CenterNet targets', () => {
     expect(t.heatmap[cell * 3 + 0]).toBe(0);
     expect(t.mask[cell]).toBe(1);
     expect(t.mask.reduce((a, b) => a + b, 0)).toBe(1);
-    expect(t.size[2 * cell]).toBeCloseTo(Math.log(3), 6);
-    expect(t.size[2 * cell + 1]).toBeCloseTo(Math.log(2.5), 6);
-    expect(t.offset[2 * cell]).toBeCloseTo(0.5, 6);
-    expect(t.offset[2 * cell + 1]).toBeCloseTo(0.25, 6);
+    // Box 16..28 × 8..18 from anchor (20, 12): l 4, t 4, r 8, b 6 px.
+    expect(Array.from(t.box.slice(4 * cell, 4 * cell + 4)).map((d) => d * BOX_UNIT)).toEqual([4, 4, 8, 6]);
     // Gaussian falls off around the peak, and exactly one cell is 1.
     expect(t.heatmap[(cell + 1) * 3 + 2]).toBeLessThan(1);
     expect(t.heatmap.filter((v) => v === 1).length).toBe(1);
@@ -68,17 +65,16 @@ describe('CenterNet targets', () => {
   it('clips boxes to the image, skips sub-pixel ones, rejects bad classes', () => {
     const t = encodeTargets([[-10, -10, 6, 6, 0], [5, 5, 5.5, 9, 1]], 16, 16);
     expect(t.numObjects).toBe(1);
-    // Clipped box (0,0)-(6,6): centre (3,3) px → cell (0,0), offset 0.75.
+    // Clipped box (0,0)-(6,6): centre (3,3) px → cell (0,0), anchor (0,0): l t 0, r b 6 px.
     expect(t.heatmap[0]).toBe(1);
-    expect(t.offset[0]).toBeCloseTo(0.75, 6);
+    expect(Array.from(t.box.slice(0, 4)).map((d) => d * BOX_UNIT)).toEqual([0, 0, 6, 6]);
     expect(() => encodeTargets([[0, 0, 4, 4, 3]], 16, 16)).toThrow(/class/);
   });
 
   it('batches targets into tensors of the right shapes', () => {
     const t = encodeBatch([[[0, 0, 8, 8, 0]], []], 16, 24);
     expect(t.heatmap.shape).toEqual([2, 4, 6, 3]);
-    expect(t.size.shape).toEqual([2, 4, 6, 2]);
-    expect(t.offset.shape).toEqual([2, 4, 6, 2]);
+    expect(t.box.shape).toEqual([2, 4, 6, 4]);
     expect(t.mask.shape).toEqual([2, 4, 6, 1]);
     disposeTargets(t);
     expect(() => targetsToTensors([encodeTargets([], 16, 16), encodeTargets([], 16, 24)])).toThrow(/grid/);

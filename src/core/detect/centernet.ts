@@ -1,13 +1,13 @@
 /**
  * CenterNet (Zhou et al., "Objects as Points", 2019) target encoding and box decoding for the
- * detection head of S.
+ * detection head of S, in the box encoding of the COCO-pretrained MobileNetV3 CenterNet that
+ * S's head is imported from (so the imported head decodes exactly as the source graph does).
  *
  * Head layout (`det`, `[B, h, w, 7]` at 1/stride of the input, stride 4):
  * * channels 0..2: heat-map logits for person, bicycle, car (sigmoid gives the heat map);
- * * channels 3..4: box size as `ln(width / stride)`, `ln(height / stride)` (log-space, so one
- *   L1 unit is the same relative error for a 10-px pedestrian and a 200-px car, and the raw
- *   conv output can be unbounded; decoding is `stride·exp(s)`);
- * * channels 5..6: centre offset `c/stride − floor(c/stride)` in [0,1) (x, y), output cells.
+ * * channels 3..6: distances from the cell's anchor `(stride·x, stride·y)` (input pixels, the
+ *   cell's top-left corner) to the box's left, top, right and bottom edges, in units of
+ *   {@link BOX_UNIT} px: box = `(sx − u·l, sy − u·t, sx + u·r, sy + u·b)`.
  *
  * Coordinates: continuous input pixels (x right, y down, image spans [0,W]×[0,H]); an object
  * with centre c (input px) sits at output cell `floor(c / stride)`.
@@ -21,8 +21,10 @@ import { nms } from './boxes';
 
 /** Output stride of the detection head relative to the input image. */
 export const DET_STRIDE = 4;
-/** Channels of the detection head: 3 heat logits, 2 log-size, 2 offset. */
+/** Channels of the detection head: 3 heat logits, 4 box distances. */
 export const DET_CHANNELS = NUM_DET_CLASSES + 4;
+/** Unit of the box distances in input pixels (the source graph scales its `wh` output by 16). */
+export const BOX_UNIT = 16;
 
 /** Detection targets of one image on its output grid (NHWC order without the batch axis). */
 export interface CenterNetTargets {
@@ -31,11 +33,9 @@ export interface CenterNetTargets {
   width: number;
   /** `[h, w, 3]` Gaussian heat maps in [0,1], exactly 1 at object centres. */
   heatmap: Float32Array;
-  /** `[h, w, 2]` log-size targets `ln(w_px/stride), ln(h_px/stride)` at centres, 0 elsewhere. */
-  size: Float32Array;
-  /** `[h, w, 2]` sub-cell centre offsets (x, y) in [0,1) at centres, 0 elsewhere. */
-  offset: Float32Array;
-  /** `[h, w]` 1 at cells that carry a size/offset target, 0 elsewhere. */
+  /** `[h, w, 4]` box distances (l, t, r, b) from the centre cell's anchor, in BOX_UNIT px; 0 elsewhere. */
+  box: Float32Array;
+  /** `[h, w]` 1 at cells that carry a box target, 0 elsewhere. */
   mask: Float32Array;
   /** Number of encoded objects (boxes kept after clipping). */
   numObjects: number;
@@ -45,10 +45,8 @@ export interface CenterNetTargets {
 export interface DetectionTargetTensors {
   /** `[B, h, w, 3]` */
   heatmap: tf.Tensor4D;
-  /** `[B, h, w, 2]` */
-  size: tf.Tensor4D;
-  /** `[B, h, w, 2]` */
-  offset: tf.Tensor4D;
+  /** `[B, h, w, 4]` */
+  box: tf.Tensor4D;
   /** `[B, h, w, 1]` */
   mask: tf.Tensor4D;
 }
@@ -75,8 +73,8 @@ export function gaussianRadius(height: number, width: number, minOverlap = 0.7):
  * Boxes are clipped to the image first; boxes under 1 px wide or high after clipping are
  * skipped. Each object draws a Gaussian (radius {@link gaussianRadius} of its size in output
  * cells, floored, σ = (2r + 1)/6) into its class's heat map, combined by maximum. When two
- * objects fall into the same cell, the smaller one's size/offset target wins (it is the one
- * the cell's features see best).
+ * objects fall into the same cell, the smaller one's box target wins (it is the one the cell's
+ * features see best).
  *
  * @param boxes `[x1,y1,x2,y2,cls]` in input pixels, cls in 0..2 (person, bicycle, car).
  * @param height, width input image size in pixels.
@@ -89,8 +87,7 @@ export function encodeTargets(
   const t: CenterNetTargets = {
     height: h, width: w,
     heatmap: new Float32Array(h * w * nc),
-    size: new Float32Array(h * w * 2),
-    offset: new Float32Array(h * w * 2),
+    box: new Float32Array(h * w * 4),
     mask: new Float32Array(h * w),
     numObjects: 0,
   };
@@ -111,10 +108,10 @@ export function encodeTargets(
     const r = Math.max(0, Math.floor(gaussianRadius(Math.ceil(bh), Math.ceil(bw))));
     drawGaussian(t.heatmap, h, w, nc, cls, ix, iy, r);
     const cell = iy * w + ix;
-    t.size[2 * cell] = Math.log(bw);
-    t.size[2 * cell + 1] = Math.log(bh);
-    t.offset[2 * cell] = cx - ix;
-    t.offset[2 * cell + 1] = cy - iy;
+    // Distances from the anchor (the cell's corner); a box under a cell wide can leave the
+    // anchor outside it, where a distance would be negative: 0 then.
+    const ax = ix * stride, ay = iy * stride;
+    t.box.set([ax - x1, ay - y1, x2 - ax, y2 - ay].map((d) => Math.max(d, 0) / BOX_UNIT), 4 * cell);
     t.mask[cell] = 1;
     t.numObjects++;
   }
@@ -154,8 +151,7 @@ export function targetsToTensors(targets: readonly CenterNetTargets[]): Detectio
   const b = targets.length, n = h * w, nc = NUM_DET_CLASSES;
   return {
     heatmap: tf.tensor4d(cat((t) => t.heatmap, n * nc), [b, h, w, nc]),
-    size: tf.tensor4d(cat((t) => t.size, n * 2), [b, h, w, 2]),
-    offset: tf.tensor4d(cat((t) => t.offset, n * 2), [b, h, w, 2]),
+    box: tf.tensor4d(cat((t) => t.box, n * 4), [b, h, w, 4]),
     mask: tf.tensor4d(cat((t) => t.mask, n), [b, h, w, 1]),
   };
 }
@@ -169,7 +165,7 @@ export function encodeBatch(
 
 /** Disposes every tensor of a target batch. */
 export function disposeTargets(t: DetectionTargetTensors): void {
-  tf.dispose([t.heatmap, t.size, t.offset, t.mask]);
+  tf.dispose([t.heatmap, t.box, t.mask]);
 }
 
 /** Options of {@link decodeDetections}. */
@@ -193,8 +189,7 @@ export interface DecodeOptions {
 /**
  * Decodes the detection head of one image into boxes: sigmoid heat maps, 3×3 peak picking
  * (a cell is a peak when it equals the 3×3 max-pool of its class plane), the top
- * `max(100, maxDetections)` peaks above the threshold, boxes from the size and offset
- * channels, clipping to the input, class-wise NMS, then the best `maxDetections` by score.
+ * `max(100, maxDetections)` peaks above the threshold, boxes from the distance channels, clipping to the input, class-wise NMS, then the best `maxDetections` by score.
  *
  * @param det `[1, h, w, 7]` raw head output (not disposed).
  * @returns detections `[x1,y1,x2,y2,cls,score]` in input pixels, sorted by decreasing score.
@@ -213,7 +208,7 @@ export async function decodeDetections(det: tf.Tensor4D, opts: DecodeOptions = {
   const nc = NUM_DET_CLASSES;
 
   // Peak picking on the tensor side (max-pool at inference only, no gradient involved), then
-  // one read of a [h,w,7] tensor: peak scores (0 elsewhere), size, offset.
+  // one read of a [h,w,7] tensor: peak scores (0 elsewhere), box distances.
   const packed = tf.tidy(() => {
     const heat = tf.sigmoid(tf.slice(det, [0, 0, 0, 0], [1, h, w, nc]));
     const pooled = tf.maxPool(heat, 3, 1, 'same');
@@ -240,12 +235,9 @@ export async function decodeDetections(det: tf.Tensor4D, opts: DecodeOptions = {
   for (const { cell, cls, score } of cand.slice(0, topK)) {
     const o = cell * c + nc;
     const y = Math.floor(cell / w), x = cell - y * w;
-    // Clamp the log-size so a wild output cannot overflow to Infinity.
-    const bw = stride * Math.exp(Math.min(Math.max(data[o], -10), 10));
-    const bh = stride * Math.exp(Math.min(Math.max(data[o + 1], -10), 10));
-    const cx = (x + data[o + 2]) * stride, cy = (y + data[o + 3]) * stride;
-    const x1 = Math.max(0, cx - bw / 2), y1 = Math.max(0, cy - bh / 2);
-    const x2 = Math.min(inW, cx + bw / 2), y2 = Math.min(inH, cy + bh / 2);
+    const ax = x * stride, ay = y * stride;
+    const x1 = Math.max(0, ax - BOX_UNIT * data[o]), y1 = Math.max(0, ay - BOX_UNIT * data[o + 1]);
+    const x2 = Math.min(inW, ax + BOX_UNIT * data[o + 2]), y2 = Math.min(inH, ay + BOX_UNIT * data[o + 3]);
     if (x2 > x1 && y2 > y1) dets.push([x1, y1, x2, y2, cls, score]);
   }
   const kept = nmsIoU >= 1 ? dets : nms(dets, nmsIoU);

@@ -82,6 +82,21 @@ export function splitYCbCr(img: RawImage): YCbCrPlanes {
 }
 
 /**
+ * The (Cb, Cr) planes of a colour image interleaved as `[h·w·2]` in [0,1] (the layout training
+ * batches carry), or undefined for a grey image (S then sees the fused Y as grey).
+ */
+export function interleavedChroma(img: RawImage): Float32Array | undefined {
+  if (isGreyLike(img)) return undefined;
+  const { cb, cr } = splitYCbCr(img);
+  const out = new Float32Array(cb.length * 2);
+  for (let i = 0; i < cb.length; i++) {
+    out[2 * i] = cb[i];
+    out[2 * i + 1] = cr[i];
+  }
+  return out;
+}
+
+/**
  * Merges Y, Cb, Cr planes (all in [0, 1], same length) into interleaved RGBA bytes
  * (alpha 255), rounding and clamping to 0..255.
  */

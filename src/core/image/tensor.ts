@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RawImage } from '../types';
-import { imageToY } from './color';
+import { NEUTRAL_CHROMA, imageToY } from './color';
 
 /** One plane of `height * width` values as a `[1, height, width, 1]` float32 tensor. */
 export function planeToTensor(plane: Float32Array, height: number, width: number): tf.Tensor4D {
@@ -27,6 +27,28 @@ export function planesToTensor(planes: Float32Array[], height: number, width: nu
     for (let i = 0, o = k; i < n; i++, o += c) data[o] = p[i];
   }
   return tf.tensor4d(data, [1, height, width, c], 'float32');
+}
+
+/** BT.601 chroma → RGB rows (Cb, Cr) of the inverse transform (as `mergeYCbCr`). */
+const CHROMA_TO_RGB = [[0, -0.344136, 1.772], [1.402, -0.714136, 0]];
+
+/**
+ * The fused image in colour, as S sees it and the app shows it: F's Y with the visible image's
+ * Cb/Cr (BT.601, as `mergeYCbCr`), clipped to [0,1]. Differentiable in `y`, so a task loss on S
+ * reaches F. Without chroma (grey visible images) it is Y in all three channels.
+ * @param y `[B,H,W,1]` in [0,1]; @param chroma `[B,H,W,2]` (Cb, Cr) in [0,1], or null.
+ * @returns `[B,H,W,3]`, owned by the caller.
+ */
+export function fusedRgb(y: tf.Tensor4D, chroma: tf.Tensor4D | null): tf.Tensor4D {
+  return tf.tidy(() => {
+    const grey = tf.mul(y, tf.ones([1, 1, 1, 3]));
+    if (!chroma) return grey as tf.Tensor4D;
+    const [b, h, w] = chroma.shape;
+    // A [N,2]×[2,3] matmul: its gradient is a matmul too (fast on every backend), unlike a 1×1 conv's.
+    const c = tf.reshape(tf.sub(chroma, NEUTRAL_CHROMA), [b * h * w, 2]);
+    const delta = tf.reshape(tf.matMul(c, tf.tensor2d(CHROMA_TO_RGB)), [b, h, w, 3]);
+    return tf.clipByValue(tf.add(grey, delta), 0, 1) as tf.Tensor4D;
+  });
 }
 
 /** Luma of an image as a `[1, H, W, 1]` tensor in [0, 1] (see `imageToY`). */

@@ -51,12 +51,12 @@ describe('segmentation loss', () => {
     tf.dispose([logits, lab]);
   });
 
-  it('MSRS class weights follow ENet 1/ln(1.02 + p) from the data README shares', () => {
+  it('MSRS class weights are the square root of ENet 1/ln(1.02 + p) from the data README shares', () => {
     const w = msrsClassWeights();
     expect(w).toHaveLength(9);
-    expect(w[0]).toBeCloseTo(1 / Math.log(1.02 + 0.925), 6);
-    expect(w[0]).toBeCloseTo(1.503, 2);
-    expect(w[6]).toBeCloseTo(47.7, 1); // guardrail, rarest
+    expect(w[0]).toBeCloseTo(Math.sqrt(1 / Math.log(1.02 + 0.925)), 6);
+    expect(w[0]).toBeCloseTo(1.226, 2);
+    expect(w[6]).toBeCloseTo(Math.sqrt(47.67), 1); // guardrail, rarest
     expect(Math.max(...w)).toBe(w[6]);
     expect(Math.min(...w)).toBe(w[0]);
     expect(MSRS_PIXEL_SHARE.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
@@ -73,11 +73,11 @@ describe('segmentation loss', () => {
   });
 });
 
-/** Plain-JS CenterNet loss for checking. */
+/** Plain-JS CenterNet loss (focal heat + 1 − GIoU of anchor distances) for checking. */
 function refDetLoss(
-  det: Float32Array, heat: Float32Array, size: Float32Array, off: Float32Array, mask: Float32Array, n: number,
-): { heat: number; size: number; offset: number } {
-  let pos = 0, neg = 0, np = 0, ls = 0, lo = 0, nm = 0;
+  det: Float32Array, heat: Float32Array, box: Float32Array, mask: Float32Array, n: number,
+): { heat: number; box: number } {
+  let pos = 0, neg = 0, np = 0, lb = 0, nm = 0;
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < 3; k++) {
       const z = det[i * 7 + k], y = heat[i * 3 + k], p = sigmoid(z);
@@ -85,13 +85,15 @@ function refDetLoss(
     }
     if (mask[i]) {
       nm++;
-      for (let j = 0; j < 2; j++) {
-        ls += Math.abs(det[i * 7 + 3 + j] - size[i * 2 + j]);
-        lo += Math.abs(det[i * 7 + 5 + j] - off[i * 2 + j]);
-      }
+      const [pl, pt, pr, pb] = [0, 1, 2, 3].map((j) => Math.max(det[i * 7 + 3 + j], 0));
+      const [gl, gt, gr, gb] = [0, 1, 2, 3].map((j) => box[i * 4 + j]);
+      const inter = (Math.min(pl, gl) + Math.min(pr, gr)) * (Math.min(pt, gt) + Math.min(pb, gb));
+      const union = (pl + pr) * (pt + pb) + (gl + gr) * (gt + gb) - inter;
+      const hull = (Math.max(pl, gl) + Math.max(pr, gr)) * (Math.max(pt, gt) + Math.max(pb, gb));
+      lb += 1 - (inter / union - (hull - union) / hull);
     }
   }
-  return { heat: -(pos + neg) / Math.max(np, 1), size: ls / (2 * nm + 1e-4), offset: lo / (2 * nm + 1e-4) };
+  return { heat: -(pos + neg) / Math.max(np, 1), box: lb / Math.max(nm, 1) };
 }
 
 describe('detection loss (CenterNet)', () => {
@@ -100,24 +102,25 @@ describe('detection loss (CenterNet)', () => {
     [[2, 3, 14, 20, 0], [20, 8, 38, 24, 2]],
     [[10, 10, 18, 30, 1]],
   ];
-  const detData = uniform(2 * h * w * 7, 41, -3, 3);
+  // Box distances kept positive (away from the clamp at 0, a kink for finite differences).
+  const detData = uniform(2 * h * w * 7, 41, -3, 3).map((v, i) => (i % 7 >= 3 ? 0.2 + Math.abs(v) : v));
 
   async function targetArrays(): Promise<{ t: DetectionTargetTensors; a: Float32Array[] }> {
     const t = encodeBatch(boxes, H, W);
-    const a = await Promise.all([t.heatmap, t.size, t.offset, t.mask].map(async (x) => (await x.data()) as Float32Array));
+    const a = await Promise.all([t.heatmap, t.box, t.mask].map(async (x) => (await x.data()) as Float32Array));
     return { t, a };
   }
 
-  it('matches a plain-JS reference of the focal, size and offset terms', async () => {
+  it('matches a plain-JS reference of the focal and GIoU terms', async () => {
     await useBackend('cpu');
     const { t, a } = await targetArrays();
     const det = tf.tensor4d(detData, [2, h, w, 7]);
-    const terms = detectionLossTerms(det, t, { heat: 1, size: 0.1, offset: 1 });
-    const ref = refDetLoss(detData, a[0], a[1], a[2], a[3], 2 * h * w);
+    const terms = detectionLossTerms(det, t, { heat: 1, box: 0.5 });
+    const ref = refDetLoss(detData, a[0], a[1], a[2], 2 * h * w);
+    expect(ref.box).toBeGreaterThan(0.1);
     expect(await read(terms.heat)).toBeCloseTo(ref.heat, 4);
-    expect(await read(terms.size)).toBeCloseTo(ref.size, 5);
-    expect(await read(terms.offset)).toBeCloseTo(ref.offset, 5);
-    expect(await read(terms.total)).toBeCloseTo(ref.heat + 0.1 * ref.size + ref.offset, 4);
+    expect(await read(terms.box)).toBeCloseTo(ref.box, 5);
+    expect(await read(terms.total)).toBeCloseTo(ref.heat + 0.5 * ref.box, 4);
     tf.dispose(det);
     disposeTargets(t);
   });
@@ -131,8 +134,7 @@ describe('detection loss (CenterNet)', () => {
         const y = a[0][i * 3 + k];
         perfect[i * 7 + k] = y === 1 ? 30 : -30;
       }
-      perfect[i * 7 + 3] = a[1][i * 2]; perfect[i * 7 + 4] = a[1][i * 2 + 1];
-      perfect[i * 7 + 5] = a[2][i * 2]; perfect[i * 7 + 6] = a[2][i * 2 + 1];
+      for (let j = 0; j < 4; j++) perfect[i * 7 + 3 + j] = a[1][i * 4 + j];
     }
     const det = tf.tensor4d(perfect, [2, h, w, 7]);
     expect(await read(detectionLoss(det, t))).toBeLessThan(1e-6);
@@ -147,24 +149,22 @@ describe('detection loss (CenterNet)', () => {
     const t = encodeBatch(boxes, H, W);
     const det = tf.tensor4d(detData, [2, h, w, 7]);
     expectNoLeak(() => detectionLoss(det, t));
-    expectNoLeak(() => { const r = detectionLossTerms(det, t); return [r.total, r.heat, r.size, r.offset]; });
+    expectNoLeak(() => { const r = detectionLossTerms(det, t); return [r.total, r.heat, r.box]; });
     tf.dispose(det);
     disposeTargets(t);
   });
 
-  // Targets are constant inputs (indices 1..4) of the loss under test.
+  // Targets are constant inputs (indices 1..3) of the loss under test.
   const targetInputs = async (): Promise<Input[]> => {
     await useBackend('cpu');
     const { t, a } = await targetArrays();
     disposeTargets(t);
     return [
-      input(a[0], [2, h, w, 3]), input(a[1], [2, h, w, 2]), input(a[2], [2, h, w, 2]), input(a[3], [2, h, w, 1]),
+      input(a[0], [2, h, w, 3]), input(a[1], [2, h, w, 4]), input(a[2], [2, h, w, 1]),
     ];
   };
-  const detFn = (d: tf.Tensor, hm: tf.Tensor, sz: tf.Tensor, of: tf.Tensor, m: tf.Tensor) =>
-    detectionLoss(d as tf.Tensor4D, {
-      heatmap: hm as tf.Tensor4D, size: sz as tf.Tensor4D, offset: of as tf.Tensor4D, mask: m as tf.Tensor4D,
-    }, { size: 0.1 });
+  const detFn = (d: tf.Tensor, hm: tf.Tensor, bx: tf.Tensor, m: tf.Tensor) =>
+    detectionLoss(d as tf.Tensor4D, { heatmap: hm as tf.Tensor4D, box: bx as tf.Tensor4D, mask: m as tf.Tensor4D }, { box: 0.5 });
 
   it('detection gradient matches finite differences', async () => {
     const tin = await targetInputs();

@@ -12,6 +12,7 @@ import {
 } from './model-test-utils';
 import { fusion } from './fusion';
 import { segdet } from './segdet';
+import { countDepthwiseMacs } from '../nn/depthwise';
 import { discriminator } from './discriminator';
 import { lossGenerator } from './loss-generator';
 import { MODELS } from './registry';
@@ -34,6 +35,8 @@ interface Case {
    * spot for the model's depth and output size.
    */
   eps: number;
+  /** Per-probe steps where one parameter needs another (kinks close by, or a small gradient). */
+  epsFor?: Record<string, number>;
 }
 
 const CASES: Case[] = [
@@ -44,11 +47,19 @@ const CASES: Case[] = [
     eps: 1e-3,
   },
   {
-    model: segdet as ModelDef<unknown>, inChannels: 1,
+    model: segdet as ModelDef<unknown>, inChannels: 3,
     outShapes: [[2, 16, 24, 7], [2, 64, 96, 9]], // sorted keys: det, seg
-    maxParams: Infinity, maxMacs640: 2e9,
-    tiny: [1, 32, 64, 1], probe: ['c1/kernel', 'c5/kernel', 'c9/bias', 'l2/kernel', 'seg/kernel', 'det/bias'],
-    eps: 3e-3,
+    // No MAC budget in DESIGN §2 for S (a MobileNetV3 backbone); this pins today's 1.5 G.
+    maxParams: 2_100_000, maxMacs640: 1.6e9,
+    tiny: [1, 32, 64, 3],
+    probe: ['stem/kernel', 'b1/dw/kernel', 'b3/expand/kernel', 'c2r/dw/kernel', 'cls/pw/bias', 'cls/dw/kernel', 'box/dw/kernel', 'seg/reduce/kernel', 'seg/dw/bias', 'seg/low/kernel'],
+    // 29 hard-swish layers put a relu6 kink within 3e-3 of many activations: a smaller step.
+    // (Without batch norm, a randomly initialised S passes little gradient below b4 on a tiny
+    // input, so the probes sit where it has signal; the import test checks the deep layers.)
+    eps: 1e-3,
+    // Every activation moves with the stem, and every pixel of a channel with a relu bias:
+    // kinks close by.
+    epsFor: { 'stem/kernel': 3e-4, 'seg/dw/bias': 1e-4 },
   },
   {
     model: discriminator as ModelDef<unknown>, inChannels: 1, outShapes: [[2, 4, 6, 1]],
@@ -101,8 +112,8 @@ describe.each(CASES)('model $model.name', (c) => {
 
   it('reports exactly the multiply-adds that apply runs', () => {
     const x = randomInput([2, 64, 96, c.inChannels], 1);
-    const { macs } = countConvMacs(() => tf.tidy(() => { model.apply(params, x); }));
-    expect(macs).toBe(2 * model.macs(64, 96));
+    const { result: dwMacs, macs } = countConvMacs(() => countDepthwiseMacs(() => tf.tidy(() => { model.apply(params, x); })).macs);
+    expect(macs + dwMacs).toBe(2 * model.macs(64, 96));
     x.dispose();
   });
 
@@ -139,7 +150,7 @@ describe.each(CASES)('model $model.name', (c) => {
     const { grads } = probeGrads(model, p, x, rs, c.probe);
     for (const [i, name] of c.probe.entries()) {
       // Median over three steps: one step may straddle a relu kink or catch float32 noise.
-      const runs = [0.5, 1, 2].map((f) => directionalCheck(model, p, x, rs, name, grads[name], f * c.eps, 100 + i));
+      const runs = [0.5, 1, 2].map((f) => directionalCheck(model, p, x, rs, name, grads[name], f * (c.epsFor?.[name] ?? c.eps), 100 + i));
       const analytic = runs[0].analytic;
       const numeric = runs.map((r) => r.numeric).sort((a, b) => a - b)[1];
       expect(Math.abs(analytic), name).toBeGreaterThan(1e-2); // the probe sees a real signal

@@ -44,6 +44,24 @@ describe('upsampling', () => {
     x.dispose();
   });
 
+  it('bilinear without half-pixel centres matches TF1 legacy resizeBilinear, gradient included', () => {
+    const x = rand([2, 3, 5, 3], 8);
+    const r = rand([2, 6, 10, 3], 9);
+    const a = upsampleBilinear(x, 2, false).dataSync();
+    const b = tf.image.resizeBilinear(x, [6, 10], false, false).dataSync();
+    let err = 0;
+    for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
+    expect(err).toBeLessThan(1e-5);
+    // Gradient as the adjoint of TF's own forward map: <resize(x), r> = <x, grad>. (tfjs 4.22's
+    // ResizeBilinearGrad cannot serve as the reference: on CPU it returns a transposed shape.)
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(upsampleBilinear(t as tf.Tensor4D, 2, false), r)))(x);
+    const lhs = tf.sum(tf.mul(tf.image.resizeBilinear(x, [6, 10], false, false), r)).dataSync()[0];
+    const rhs = tf.sum(tf.mul(x, g)).dataSync()[0];
+    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-5 * Math.abs(lhs) + 1e-6);
+    g.dispose();
+    tf.dispose([x, r]);
+  });
+
   it.each(['cpu', 'wasm'] as const)('bilinear gradient is the adjoint of the forward map on %s', async (backend) => {
     await useBackend(backend);
     try {

@@ -38,18 +38,21 @@ export function upsampleAdd(low: tf.Tensor4D, high: tf.Tensor4D): tf.Tensor4D {
   });
 }
 
-/** Interpolation weights of the 3 taps (previous, same, next source pixel) for each phase p < f. */
-function phaseWeights(f: number): number[][] {
+/**
+ * Interpolation weights of the 3 taps (previous, same, next source pixel) for each phase p < f.
+ * With half-pixel centres output index i·f + p sits at source coordinate i + (p + 0.5)/f − 0.5;
+ * without (TF1's legacy `resize_bilinear`, which imported graphs use) at i + p/f.
+ */
+function phaseWeights(f: number, halfPixelCenters: boolean): number[][] {
   return Array.from({ length: f }, (_, p) => {
-    // Output index i·f + p sits at source coordinate i + (p + 0.5) / f − 0.5.
-    const off = (p + 0.5) / f - 0.5;
+    const off = halfPixelCenters ? (p + 0.5) / f - 0.5 : p / f;
     return off < 0 ? [-off, 1 + off, 0] : [0, 1 - off, off];
   });
 }
 
 /** Fixed 3×3 kernel [3,3,1,f²]: output channel p·f + q is phase (p, q)'s bilinear stencil. */
-function bilinearKernel(f: number): Float32Array {
-  const w = phaseWeights(f);
+function bilinearKernel(f: number, halfPixelCenters: boolean): Float32Array {
+  const w = phaseWeights(f, halfPixelCenters);
   const k = new Float32Array(9 * f * f);
   for (let a = 0; a < 3; a++) {
     for (let b = 0; b < 3; b++) {
@@ -68,10 +71,10 @@ function bilinearKernel(f: number): Float32Array {
  * by folding the padded border back onto the edge rows and columns.
  * @param x [N,h,w,1] @returns [N,h,w,f²]
  */
-function replicateConv(x: tf.Tensor4D, f: number): tf.Tensor4D {
+function replicateConv(x: tf.Tensor4D, f: number, halfPixelCenters: boolean): tf.Tensor4D {
   const op = tf.customGrad((...args: unknown[]) => {
     const xi = args[0] as tf.Tensor4D;
-    const k = tf.tensor4d(bilinearKernel(f), [3, 3, 1, f * f]);
+    const k = tf.tensor4d(bilinearKernel(f, halfPixelCenters), [3, 3, 1, f * f]);
     const xp = tf.mirrorPad(xi, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric'); // pad 1 = replicate
     const y = tf.conv2d(xp, k, 1, 'valid');
     return {
@@ -79,7 +82,7 @@ function replicateConv(x: tf.Tensor4D, f: number): tf.Tensor4D {
       gradFunc: (dy: tf.Tensor) => {
         // Only shapes of the forward tensors are used here: they are freed after the forward pass.
         const [n, h, w] = xi.shape;
-        const kf = tf.tensor4d(bilinearKernel(f), [3, 3, 1, f * f]);
+        const kf = tf.tensor4d(bilinearKernel(f, halfPixelCenters), [3, 3, 1, f * f]);
         const kt = tf.transpose(tf.reverse(kf, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
         const dxp = tf.conv2d(dy as tf.Tensor4D, kt, 1, [[0, 0], [2, 2], [2, 2], [0, 0]]); // [n,h+2,w+2,1]
         // Fold the padded border back: border row 0 came from row 0, row h+1 from row h−1.
@@ -112,16 +115,18 @@ function replicateConv(x: tf.Tensor4D, f: number): tf.Tensor4D {
  * (polyphase form of bilinear interpolation) and a reshape/transpose interleaves them. Measured
  * on Node WASM this is ~50× faster in training than interleaving with tf.stack, whose Unpack
  * gradient is a slow loop there.
+ * `halfPixelCenters = false` gives TF1's legacy alignment instead (`resizeBilinear(x, size,
+ * false, false)`), which the imported CenterNet decoder was trained with.
  * @param x [B,h,w,C]
  * @returns [B, h·f, w·f, C], owned by the caller.
  */
-export function upsampleBilinear(x: tf.Tensor4D, f: number): tf.Tensor4D {
+export function upsampleBilinear(x: tf.Tensor4D, f: number, halfPixelCenters = true): tf.Tensor4D {
   if (!Number.isInteger(f) || f < 1) throw new Error(`upsampleBilinear: factor must be a positive integer, got ${f}`);
   if (f === 1) return x.clone();
   const [b, h, w, c] = x.shape;
   return tf.tidy(() => {
     const planes = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [b * c, h, w, 1]) as tf.Tensor4D;
-    const ph = replicateConv(planes, f); // [B·C, h, w, f·f], channel p·f + q = phase (p, q)
+    const ph = replicateConv(planes, f, halfPixelCenters); // [B·C, h, w, f·f], channel p·f + q = phase (p, q)
     const inter = tf.transpose(tf.reshape(ph, [b * c, h, w, f, f]), [0, 1, 3, 2, 4]); // [B·C,h,f,w,f]
     return tf.transpose(tf.reshape(inter, [b, c, h * f, w * f]), [0, 2, 3, 1]) as tf.Tensor4D;
   });

@@ -13,6 +13,7 @@ import { DEFAULT_SEGDET_WEIGHTS, segdetObjective } from '../train/objectives';
 import { msrsClassWeights } from '../losses/task-losses';
 import { encodeBatch, type DetectionTargetTensors } from '../detect/centernet';
 import { cropBoxes } from '../detect/boxes';
+import { fusedRgb } from '../image/tensor';
 import type { GroundTruthBox } from '../types';
 import type { CommonOptions, StrategyStepLog, TaskLossOptions } from './types';
 
@@ -32,6 +33,8 @@ export interface BatchTensors {
   /** `[B,h,w,1]` each. */
   ir: tf.Tensor4D;
   vi: tf.Tensor4D;
+  /** `[B,h,w,2]` visible (Cb, Cr), when the batch has colour: S sees the fused Y in colour. */
+  chroma: tf.Tensor4D | null;
   /** `[B,h,w]` int32 class indices, when the batch has labels. */
   labels: tf.Tensor3D | null;
   /** CenterNet targets at `h/4 × w/4`, when the batch has boxes. */
@@ -55,6 +58,7 @@ export function batchTensors(b: CropBatch, multiple: number): BatchTensors {
   const ir = new Float32Array(b.batch * n);
   const vi = new Float32Array(b.batch * n);
   const labels = b.label ? new Int32Array(b.batch * n) : null;
+  const chroma = b.chroma ? new Float32Array(b.batch * n * 2) : null;
   for (let i = 0; i < b.batch; i++) {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
@@ -63,6 +67,10 @@ export function batchTensors(b: CropBatch, multiple: number): BatchTensors {
         ir[d] = irvi[2 * d] = b.irvi[2 * s];
         vi[d] = irvi[2 * d + 1] = b.irvi[2 * s + 1];
         if (labels) labels[d] = b.label![s];
+        if (chroma) {
+          chroma[2 * d] = b.chroma![2 * s];
+          chroma[2 * d + 1] = b.chroma![2 * s + 1];
+        }
       }
     }
   }
@@ -77,6 +85,7 @@ export function batchTensors(b: CropBatch, multiple: number): BatchTensors {
     x: tf.tensor4d(irvi, [b.batch, h, w, 2]),
     ir: tf.tensor4d(ir, [b.batch, h, w, 1]),
     vi: tf.tensor4d(vi, [b.batch, h, w, 1]),
+    chroma: chroma ? tf.tensor4d(chroma, [b.batch, h, w, 2]) : null,
     labels: labels ? tf.tensor3d(labels, [b.batch, h, w], 'int32') : null,
     targets,
   };
@@ -385,12 +394,13 @@ export function requireTaskTargets(b: CropBatch, o: TaskLossOptions, strategy: s
 /**
  * The task loss of S on a fused image: `segmentation·CE + detection·CenterNet` (objectives.ts
  * `segdetObjective`), with the terms whose targets the batch lacks left out.
- * @param fused `[B,h,w,1]` in [0,1], h and w multiples of 32.
+ * @param fused `[B,h,w,1]` in [0,1], h and w multiples of 32; S sees it coloured with the batch's
+ *   visible chroma.
  */
 export function taskObjective(sParams: Params, fused: tf.Tensor4D, t: BatchTensors, o: TaskLossOptions): StepLosses {
   const labels = o.segmentation > 0 ? t.labels : null;
   const targets = o.detection > 0 ? t.targets : null;
-  const out = segdet.apply(sParams, fused);
+  const out = segdet.apply(sParams, fusedRgb(fused, t.chroma));
   return segdetObjective(out, labels, targets, {
     segmentation: o.segmentation,
     detection: o.detection,

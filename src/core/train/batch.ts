@@ -13,6 +13,11 @@ export interface TrainPair {
   height: number;
   ir: Float32Array;
   vi: Float32Array;
+  /**
+   * The visible image's (Cb, Cr) in [0,1], interleaved `[h·w·2]`, for colour visible images:
+   * S sees the fused Y in the visible image's colours.
+   */
+  chroma?: Float32Array;
   /** Fused Y plane in [0,1], when the pair has been fused already (S is trained on it). */
   fused?: Float32Array;
   /** MSRS class index per pixel (0..8). */
@@ -28,6 +33,8 @@ export interface CropBatch {
   width: number;
   /** [B,h,w,2] = (IR, Y_vis). */
   irvi: Float32Array;
+  /** [B,h,w,2] visible (Cb, Cr), present when every pair has `chroma`. */
+  chroma?: Float32Array;
   /** [B,h,w,1], present when every pair has `fused`. */
   fused?: Float32Array;
   /** [B,h,w] class indices, present when every pair has `label`. */
@@ -63,6 +70,7 @@ export function sampleCrops(pairs: TrainPair[], opts: CropOptions, rng: Rng): Cr
   const out: CropBatch = {
     batch: opts.batch, height: h, width: w,
     irvi: new Float32Array(opts.batch * n * 2),
+    chroma: chosen.every((p) => p.chroma) ? new Float32Array(opts.batch * n * 2) : undefined,
     fused: chosen.every((p) => p.fused) ? new Float32Array(opts.batch * n) : undefined,
     label: chosen.every((p) => p.label) ? new Uint8Array(opts.batch * n) : undefined,
     boxes: chosen.every((p) => p.boxes) ? [] : undefined,
@@ -80,6 +88,10 @@ export function sampleCrops(pairs: TrainPair[], opts: CropOptions, rng: Rng): Cr
         const d = dst + x;
         out.irvi[2 * d] = p.ir[s];
         out.irvi[2 * d + 1] = p.vi[s];
+        if (out.chroma) {
+          out.chroma[2 * d] = p.chroma![2 * s];
+          out.chroma[2 * d + 1] = p.chroma![2 * s + 1];
+        }
         if (out.fused) out.fused[d] = p.fused![s];
         if (out.label) out.label[d] = p.label![s];
       }

@@ -62,7 +62,7 @@ export interface SegDetLossWeights {
 }
 
 export const DEFAULT_SEGDET_WEIGHTS: SegDetLossWeights = {
-  segmentation: 1, detection: 1, detectionTerms: { heat: 1, size: 0.1, offset: 1 },
+  segmentation: 1, detection: 1, detectionTerms: { heat: 1, box: 1 },
 };
 
 /** S's objective: class-weighted segmentation CE + CenterNet detection loss. */
@@ -79,8 +79,7 @@ export function segdetObjective(
   if (targets && w.detection) {
     const d = detectionLossTerms(out.det, targets, w.detectionTerms);
     terms.heat = d.heat;
-    terms.size = d.size;
-    terms.offset = d.offset;
+    terms.box = d.box;
     parts.push(tf.mul(d.total, w.detection));
     d.total.dispose();
   }
