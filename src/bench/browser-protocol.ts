@@ -13,10 +13,8 @@ export interface BrowserBenchConfig {
   /** Subset of cases (default all). */
   only?: CaseId[];
   /**
-   * What-if for WASM: XNNPACK threads to allow. tfjs-backend-wasm 4.22 caps its thread pool at
-   * `navigator.hardwareConcurrency / 2` (backend.cc), i.e. 1 thread on a 2-core machine,
-   * whatever `setThreadsCount` says; the bench worker then reports a larger core count to lift
-   * the cap. Off by default: the bench measures what the app does.
+   * What-if for WASM: XNNPACK threads to run instead of the app's one per core (see
+   * `setWasmThreads` in worker/backend.ts). Off by default: the bench measures what the app does.
    */
   wasmThreads?: number;
 }

@@ -5,8 +5,7 @@
  * A backend that does not start, or starts as something else, is reported as unavailable.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { startBackend } from '../worker/backend';
-import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { overrideWasmThreads, startBackend } from '../worker/backend';
 import { MODEL_NAMES, type ModelName } from '../core/models/registry';
 import { FULL_SIZES, ModelStore, REDUCED_SIZES, type WeightBytes } from './cases';
 import { runCases } from './runner';
@@ -47,15 +46,10 @@ function webglRenderer(): string {
   }
 }
 
-/**
- * Lets tfjs's WASM backend start `n` XNNPACK threads: it caps them at hardwareConcurrency / 2,
- * so report 2n cores to this worker before the backend initialises (see BrowserBenchConfig).
- */
+/** What-if: a WASM thread count other than the app's (every core). */
 function liftWasmThreadCap(n: number): void {
-  const proto = Object.getPrototypeOf(navigator) as object;
-  Object.defineProperty(proto, 'hardwareConcurrency', { get: () => 2 * n, configurable: true });
-  setThreadsCount(n);
-  log(`what-if: WASM thread cap lifted to ${n} (navigator.hardwareConcurrency reported as ${2 * n})`);
+  const threads = overrideWasmThreads(n);
+  log(`what-if: WASM on ${threads} thread(s) (navigator.hardwareConcurrency reported as ${2 * threads})`);
 }
 
 async function run(msg: BenchStartMessage): Promise<BackendResult> {
@@ -80,8 +74,8 @@ async function run(msg: BenchStartMessage): Promise<BackendResult> {
   if (want === 'wasm') {
     const mt = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
     details.push(config.wasmThreads
-      ? `what-if --wasm-threads ${config.wasmThreads}: thread cap lifted (not what the app runs)`
-      : `threads supported: ${mt}, crossOriginIsolated: ${String(self.crossOriginIsolated)}; tfjs caps XNNPACK threads at hardwareConcurrency/2 = ${Math.floor(navigator.hardwareConcurrency / 2)}`);
+      ? `what-if --wasm-threads ${config.wasmThreads} (the app runs one thread per core)`
+      : `threads supported: ${mt}, crossOriginIsolated: ${String(self.crossOriginIsolated)}; XNNPACK threads as the app runs them (one per core)`);
   }
   let speed: EngineSpeed = want === 'cpu' ? 'cpu' : 'fast';
   if (info.adapter?.isSoftware) speed = 'software-webgpu';

@@ -197,7 +197,7 @@ function rawConvCase(sizes: CaseSizes): BenchCase {
   };
 }
 
-/** Forward pass of one model on the scene (F and G: [IR, Y_vis]; S: Y_vis). */
+/** Forward pass of one model on the scene (F and G: [IR, Y_vis]; S: RGB). */
 function forwardCase(id: 'F' | 'S' | 'G', name: ModelName, what: string, sizes: CaseSizes): BenchCase {
   const { width, height } = sizes.frame;
   return {
@@ -208,7 +208,9 @@ function forwardCase(id: 'F' | 'S' | 'G', name: ModelName, what: string, sizes: 
       const { ir, vi } = env.scene;
       const irY = Float32Array.from(ir.data, (v) => v / 255);
       const viY = splitYCbCr(vi).y;
-      const x = name === 'segdet' ? planesToTensor([viY], height, width) : planesToTensor([irY, viY], height, width);
+      // S sees a fused RGB; the visible image in its own colours stands in for it.
+      const rgb = () => [0, 1, 2].map((c) => Float32Array.from({ length: width * height }, (_, i) => vi.data[i * vi.channels + Math.min(c, vi.channels - 1)] / 255));
+      const x = name === 'segdet' ? planesToTensor(rgb(), height, width) : planesToTensor([irY, viY], height, width);
       return {
         macs: def.macs(height, width),
         async run() {

@@ -11,8 +11,7 @@
  * `--quick` is a smoke run (2 warm runs, ≤ 5 iterations); slow engines (tfjs CPU, software
  * WebGL/WebGPU) get fewer runs than the full 5+/100, and a software WebGPU adapter reduced
  * sizes unless `--full-size`; the table's notes say which. `--wasm-threads N` is a what-if for
- * Chromium WASM: tfjs 4.22 caps XNNPACK at hardwareConcurrency/2 threads (1 on 2 cores), and
- * this lifts the cap in the bench worker only.
+ * Chromium WASM: N XNNPACK threads instead of the app's one per core.
  *
  * Node backends run in this process. The browser part builds `bench/bench.html` with Vite (the
  * app's config, so the same COOP/COEP headers, WASM thread fix and `models/` copy apply) into

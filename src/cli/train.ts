@@ -105,6 +105,8 @@ interface StageRun {
   stage: Stage;
   model: ModelDef<unknown>;
   params: Params;
+  /** Store the weights as float16 (S: its imported weights are float16 at the source). */
+  float16?: boolean;
   /** The parameters that move (default all of `params`); the rest stay frozen but are saved. */
   trainable?: Params;
   steps: number;
@@ -171,7 +173,7 @@ async function runStage(r: StageRun): Promise<void> {
     },
     date: new Date().toISOString(),
   };
-  await saveModelFolder(outDir, r.params, { card });
+  await saveModelFolder(outDir, r.params, { card, float16: r.float16 });
   console.log(`[${r.stage}] saved ${outDir} (${card.parameters} parameters) after ${fmtDuration(seconds)}`);
   opt.dispose();
 }
@@ -295,7 +297,7 @@ async function main(): Promise<void> {
       const w = { ...DEFAULT_SEGDET_WEIGHTS, classWeights: msrsClassWeights() };
       const maxSide = Math.min(...pairs.map((p) => Math.min(p.width, p.height)));
       await runStage({
-        stage, model: segdet, params, trainable, steps: num('segdet-steps'), lr: num('segdet-lr'),
+        stage, model: segdet, params, trainable, float16: true, steps: num('segdet-steps'), lr: num('segdet-lr'),
         card: {
           architecture: 'MobileNetV3 backbone + CenterNet decoder and head (person, bicycle, car) imported from a COCO-trained detector; new 9-class segmentation head on the decoder\'s 1/4 features and the stride-2 features',
           pretrained: centernetProvenance(pkg),

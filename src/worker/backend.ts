@@ -17,7 +17,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths, getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -35,6 +35,28 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': new URL(wasmSimdUrl, import.meta.url).href,
   'tfjs-backend-wasm-threaded-simd.wasm': new URL(wasmThreadedSimdUrl, import.meta.url).href,
 });
+
+/**
+ * Lets tfjs's WASM backend run XNNPACK on `n` threads. tfjs-backend-wasm 4.22 caps its pool at
+ * `navigator.hardwareConcurrency / 2` whatever `setThreadsCount` asks (one thread on a 2-core
+ * machine), so this worker reports 2n cores to itself. Only effective before the WASM backend
+ * initialises; needs a cross-origin-isolated page (else WASM runs one thread anyway).
+ * @returns the thread count asked for.
+ */
+export function setWasmThreads(n: number): number {
+  const threads = Math.max(1, Math.floor(n));
+  const proto = Object.getPrototypeOf(navigator) as object;
+  Object.defineProperty(proto, 'hardwareConcurrency', { get: () => 2 * threads, configurable: true });
+  setThreadsCount(threads);
+  return threads;
+}
+
+/**
+ * The app's WASM thread count: every core. The worker is the only heavy work on the page (the
+ * main thread only draws), and on 2 cores this took the 640×480 pipeline from 269 to 176 ms
+ * (the bench's `--wasm-threads 2`). Read once, before any override.
+ */
+const APP_WASM_THREADS = Math.max(1, navigator.hardwareConcurrency || 1);
 
 /** Called when the GPU device is lost without us asking for it. */
 export type DeviceLostHandler = (message: string) => void;
@@ -152,6 +174,15 @@ export function simulateDeviceLoss(): boolean {
   return true;
 }
 
+// Set once, unless a caller (the bench's what-if) chose a count first.
+let wasmThreadsSet = false;
+
+/** Chooses the WASM thread count instead of the app's default (before the backend starts). */
+export function overrideWasmThreads(n: number): number {
+  wasmThreadsSet = true;
+  return setWasmThreads(n);
+}
+
 /** Runs a tiny op and reads it back, to prove the backend works. */
 async function smokeTest(): Promise<void> {
   const x = tf.tensor1d([1, 2, 3]);
@@ -163,6 +194,10 @@ async function smokeTest(): Promise<void> {
 
 async function tryBackend(name: BackendName): Promise<void> {
   if (name === 'webgpu') registerWebGpu();
+  if (name === 'wasm' && !wasmThreadsSet) {
+    setWasmThreads(APP_WASM_THREADS);
+    wasmThreadsSet = true;
+  }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`${LABEL[name]} failed to initialise`);
   await tf.ready();
@@ -170,8 +205,7 @@ async function tryBackend(name: BackendName): Promise<void> {
 }
 
 /**
- * WASM details. tfjs-backend-wasm 4.22 caps XNNPACK at hardwareConcurrency / 2 threads (one on
- * a 2-core machine; see bench/README.md), so the count reported is what actually runs.
+ * WASM details: the count reported is what XNNPACK runs (see {@link setWasmThreads}).
  */
 async function wasmDetails(): Promise<NonNullable<BackendInfo['wasm']>> {
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));

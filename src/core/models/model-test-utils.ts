@@ -27,15 +27,16 @@ export function randomInput(shape: number[], seed: number): tf.Tensor4D {
 
 /**
  * Re-draws every parameter (kernels He-normal over their fan-in, vectors N(0, 0.1²) around their
- * current value), so that no layer starts near zero and every gradient carries signal.
+ * current value), so that no layer starts near zero and every gradient carries signal. A model
+ * whose fan-in is not k²·C_in (a scaled input, say) gives it with `fanInOf` (undefined: k²·C_in).
  */
-export function randomiseParams(params: Params, seed: number): void {
+export function randomiseParams(params: Params, seed: number, fanInOf?: (name: string) => number | undefined): void {
   for (const name of Object.keys(params).sort()) {
     const v = params[name];
     const rng = new Rng(deriveSeed(seed, name));
     if (v.rank === 4) {
       const [kh, kw, cin] = v.shape as number[];
-      const fanIn = kh * kw * cin;
+      const fanIn = fanInOf?.(name) ?? kh * kw * cin;
       tf.tidy(() => v.assign(tf.tensor(rng.normalArray(v.size, 0, Math.sqrt(2 / fanIn)), v.shape)));
     } else {
       const cur = v.dataSync();

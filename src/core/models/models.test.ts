@@ -11,7 +11,7 @@ import {
   directionalCheck, maxRelErr, outputTensors, probeGrads, probeWeights, randomInput, randomiseParams,
 } from './model-test-utils';
 import { fusion } from './fusion';
-import { segdet } from './segdet';
+import { segdet, segdetFanIn } from './segdet';
 import { countDepthwiseMacs } from '../nn/depthwise';
 import { discriminator } from './discriminator';
 import { lossGenerator } from './loss-generator';
@@ -35,6 +35,8 @@ interface Case {
    * spot for the model's depth and output size.
    */
   eps: number;
+  /** Fan-in of a kernel where it is not k²·C_in (for `randomiseParams`). */
+  fanIn?: (name: string) => number | undefined;
   /** Per-probe steps where one parameter needs another (kinks close by, or a small gradient). */
   epsFor?: Record<string, number>;
 }
@@ -51,15 +53,19 @@ const CASES: Case[] = [
     outShapes: [[2, 16, 24, 7], [2, 64, 96, 9]], // sorted keys: det, seg
     // No MAC budget in DESIGN §2 for S (a MobileNetV3 backbone); this pins today's 1.5 G.
     maxParams: 2_100_000, maxMacs640: 1.6e9,
+    // The stem's 0–255 input scale counts in its fan-in; depthwise kernels keep k²·C (the weaker
+    // signal keeps the deep layers off relu6 kinks that finite differences would straddle).
+    fanIn: (name) => (name === 'stem/kernel' ? segdetFanIn(name) : undefined),
     tiny: [1, 32, 64, 3],
     probe: ['stem/kernel', 'b1/dw/kernel', 'b3/expand/kernel', 'c2r/dw/kernel', 'cls/pw/bias', 'cls/dw/kernel', 'box/dw/kernel', 'seg/reduce/kernel', 'seg/dw/bias', 'seg/low/kernel'],
     // 29 hard-swish layers put a relu6 kink within 3e-3 of many activations: a smaller step.
     // (Without batch norm, a randomly initialised S passes little gradient below b4 on a tiny
     // input, so the probes sit where it has signal; the import test checks the deep layers.)
     eps: 1e-3,
-    // Every activation moves with the stem, and every pixel of a channel with a relu bias:
+    // Every activation moves with the stem (whose kernel is 255× smaller for its 0–255 input),
+    // and every pixel of a channel with a relu bias:
     // kinks close by.
-    epsFor: { 'stem/kernel': 3e-4, 'seg/dw/bias': 1e-4 },
+    epsFor: { 'stem/kernel': 3e-4 / 255, 'seg/dw/bias': 1e-4 },
   },
   {
     model: discriminator as ModelDef<unknown>, inChannels: 1, outShapes: [[2, 4, 6, 1]],
@@ -144,7 +150,7 @@ describe.each(CASES)('model $model.name', (c) => {
 
   it('has gradients equal to central finite differences', () => {
     const p = model.init(11);
-    randomiseParams(p, 5);
+    randomiseParams(p, 5, c.fanIn);
     const x = randomInput(c.tiny, 2);
     const rs = probeWeights(model, p, x, 3);
     const { grads } = probeGrads(model, p, x, rs, c.probe);
@@ -166,7 +172,7 @@ describe.each(CASES)('model $model.name', (c) => {
 
   it('gives the same outputs and gradients on WASM as on CPU', async () => {
     const p = model.init(13);
-    randomiseParams(p, 6);
+    randomiseParams(p, 6, c.fanIn);
     const x = randomInput(c.tiny, 4);
     const rs = probeWeights(model, p, x, 5);
     const names = Object.keys(p).sort();

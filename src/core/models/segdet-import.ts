@@ -12,9 +12,6 @@ import type { Params } from '../types';
 import { COCO_CLASSES_KEPT, SEGDET_LAYERS, layerKernelShape, segdet } from './segdet';
 import { makeVariable } from '../nn/layers';
 
-/** The source graph's input scale: it takes RGB in 0–255, S takes [0,1]. */
-const GRAPH_INPUT_SCALE = 255;
-
 /**
  * Builds S's parameters from the graph's weights. Layers without a source (the segmentation
  * head) keep the seeded init of `segdet.init(seed)`.
@@ -40,10 +37,7 @@ export function segdetFromCenternet(graphWeights: Record<string, tf.Tensor>, see
       };
       // The class head keeps person, bicycle, car of COCO's 80 classes.
       const pick = (t: tf.Tensor, axis: number) => (l.name === 'cls/pw' ? tf.gather(t, [...COCO_CLASSES_KEPT], axis) : t);
-      get(l.src.kernel, layerKernelShape(l), 'kernel', (t) => {
-        const k = pick(t, 3);
-        return l.name === 'stem' ? tf.mul(k, GRAPH_INPUT_SCALE) : k;
-      });
+      get(l.src.kernel, layerKernelShape(l), 'kernel', (t) => pick(t, 3));
       if (l.bias && l.src.bias) get(l.src.bias, [l.cout], 'bias', (t) => pick(t, 0));
       else if (l.bias) problems.push(`${l.name} has a bias but no source for it`);
     }

@@ -9,7 +9,7 @@
  * (`models/centernet.json`); `cli/import-centernet.ts` copies its weights into these named
  * parameters (batch norm is already folded into them). Differences from that graph, all
  * deliberate:
- * * the input is RGB in [0,1], not 0–255 (the stem kernel is imported ×255, exactly);
+ * * the input is RGB in [0,1], not 0–255 (scaled to 0–255 in front of the stem);
  * * any input size whose sides are multiples of 32 (the graph fixed its upsampling sizes to
  *   512×512 input);
  * * the class head keeps COCO's person, bicycle and car (classes 0, 1, 2) of its 80;
@@ -202,11 +202,25 @@ export function layerKernelShape(l: SLayer): number[] {
   return l.type === 'dw' ? [l.k, l.k, l.cin, 1] : [l.k, l.k, l.cin, l.cout];
 }
 
+/** Input scale of the stem: the source graph's 0–255 (S's input is scaled in front of it). */
+const INPUT_SCALE = 255;
+
+/**
+ * Effective fan-in of a layer's kernel for He/Glorot init: k² for a depthwise conv, and the
+ * stem's counts its 0–255 input range.
+ */
+export function segdetFanIn(name: string): number {
+  const l = BY_NAME.get(name.replace(/\/(kernel|bias)$/, ''));
+  if (!l) throw new Error(`${NAME}: no layer for '${name}'`);
+  const fanIn = l.type === 'dw' ? l.k * l.k : l.k * l.k * l.cin;
+  return l.name === 'stem' ? fanIn * INPUT_SCALE * INPUT_SCALE : fanIn;
+}
+
 function init(seed: number): Params {
   const params: Params = {};
   for (const l of SEGDET_LAYERS) {
     const rng = new Rng(deriveSeed(seed, l.name));
-    const fanIn = l.type === 'dw' ? l.k * l.k : l.k * l.k * l.cin;
+    const fanIn = segdetFanIn(l.name);
     const std = (l.initGain ?? 1) * Math.sqrt((l.act === 'relu' ? 2 : 1) / fanIn);
     const shape = layerKernelShape(l);
     params[`${l.name}/kernel`] = makeVariable(rng.normalArray(shape.reduce((a, b) => a * b, 1), 0, std), shape);
@@ -269,7 +283,8 @@ function features(params: Params, x: tf.Tensor4D): SegDetFeatures {
   return tf.tidy(() => {
     const c = layerFn(params);
     const mean = (t: tf.Tensor4D) => tf.mean(t, [1, 2], true) as tf.Tensor4D;
-    let h = hswish(c('stem', x));
+    // The stem keeps the source graph's kernel for 0–255 input (stored as float16, exactly).
+    let h = hswish(c('stem', tf.mul(x, INPUT_SCALE) as tf.Tensor4D));
     let f2: tf.Tensor4D | null = null;
     const taps: tf.Tensor4D[] = [];
     BLOCKS.forEach((b, i) => {

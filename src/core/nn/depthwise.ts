@@ -16,6 +16,8 @@
  *   Summing over n gives the kernel gradient.
  * * bias and ReLU from the saved output, as in `conv.ts`.
  *
+ * The two gradients come from two custom ops (see `apply`), so a frozen kernel costs nothing.
+ *
  * Tests compare both gradients with tfjs's native depthwise gradient on the CPU backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -92,33 +94,51 @@ function filterGrad(x: tf.Tensor4D, dz: tf.Tensor4D, k: number, stride: 1 | 2): 
   return tf.reshape(tf.sum(tf.reshape(g, [k, k, b, c]), 2), [k, k, c, 1]) as tf.Tensor4D;
 }
 
-type DwFn = (...args: tf.Tensor[]) => tf.Tensor4D;
-const opCache = new Map<string, DwFn>();
+/** dL/dz from dL/dy through the fused activation, given the output y. */
+function preActivationGrad(dy: tf.Tensor4D, y: tf.Tensor4D, act: DepthwiseActivation): tf.Tensor4D {
+  return act === 'relu' ? tf.mul(dy, tf.step(y)) as tf.Tensor4D : dy;
+}
 
-function getOp(stride: 1 | 2, act: DepthwiseActivation, hasBias: boolean): DwFn {
-  const key = `${stride}|${act}|${hasBias}`;
-  const cached = opCache.get(key);
-  if (cached) return cached;
-  const op = tf.customGrad((...args: unknown[]) => {
-    const x = args[0] as tf.Tensor4D;
-    const w = args[1] as tf.Tensor4D;
-    const bias = hasBias ? (args[2] as tf.Tensor1D) : undefined;
-    const save = args[hasBias ? 3 : 2] as tf.GradSaveFunc;
-    const y = tf.fused.depthwiseConv2d({ x, filter: w, strides: stride, pad: 'same', bias, activation: act });
-    save([x, w, y]);
+/**
+ * The op in two halves, so each gradient is computed only when something asks for it. tfjs
+ * calls a custom op's gradient function for all of its inputs at once, and here the kernel
+ * gradient costs several forward passes: when only the input gradient is wanted (a task loss
+ * reaching F through a frozen S), it must not run.
+ * * `data`: y = act(dw(x, w) + b), a custom op of x alone (w, b are constants to it) → dx;
+ * * `weights`: a custom op of (w, b) whose value is 0 (shape of y), added to y → dW, db. It
+ *   saves x and y for its backward pass; the tape prunes it when w and b need no gradient.
+ */
+function apply(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, stride: 1 | 2, act: DepthwiseActivation): tf.Tensor4D {
+  let y: tf.Tensor4D | null = null;
+  const data = tf.customGrad((...args: unknown[]) => {
+    const xi = args[0] as tf.Tensor4D;
+    const save = args[1] as tf.GradSaveFunc;
+    const out = tf.fused.depthwiseConv2d({ x: xi, filter: w, strides: stride, pad: 'same', bias: b ?? undefined, activation: act });
+    save([out]);
+    y = out;
     return {
-      value: y,
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        inputGrad(preActivationGrad(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, act), w, xi.shape, stride),
+    };
+  }) as unknown as (x: tf.Tensor4D) => tf.Tensor4D;
+  const value = data(x);
+  const yOut = y as unknown as tf.Tensor4D;
+  const weights = tf.customGrad((...args: unknown[]) => {
+    const save = args[b ? 2 : 1] as tf.GradSaveFunc;
+    save([x, yOut]);
+    return {
+      value: tf.zerosLike(yOut),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sw, sy] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-        const dz = act === 'relu' ? tf.mul(dy, tf.step(sy)) as tf.Tensor4D : dy as tf.Tensor4D;
-        const dx = inputGrad(dz, sw, sx.shape, stride);
-        const dw = filterGrad(sx, dz, sw.shape[0], stride);
-        return hasBias ? [dx, dw, tf.sum(dz, [0, 1, 2])] : [dx, dw];
+        const [sx, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const dz = preActivationGrad(dy as tf.Tensor4D, sy, act);
+        const dw = filterGrad(sx, dz, w.shape[0], stride);
+        return b ? [dw, tf.sum(dz, [0, 1, 2])] : [dw];
       },
     };
-  }) as unknown as DwFn;
-  opCache.set(key, op);
-  return op;
+  }) as unknown as (...p: tf.Tensor[]) => tf.Tensor4D;
+  const zero = b ? weights(w, b) : weights(w);
+  return tf.add(value, zero);
 }
 
 /**
@@ -140,6 +160,5 @@ export function depthwiseConv2d(
   if (b && (b.rank !== 1 || b.shape[0] !== c)) throw new Error(`depthwiseConv2d: bias must be [${c}], got [${b.shape}]`);
   if (stride !== 1 && stride !== 2) throw new Error(`depthwiseConv2d: stride must be 1 or 2, got ${String(stride)}`);
   if (macTally) macTally.macs += x.shape[0] * depthwiseMacs(x.shape[1], x.shape[2], k, c, stride);
-  const op = getOp(stride, act, !!b);
-  return b ? op(x, w, b) : op(x, w);
+  return tf.tidy(() => apply(x, w, b ?? null, stride, act));
 }
