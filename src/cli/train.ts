@@ -63,6 +63,7 @@ const { values: args } = parseArgs({
     'segdet-crop': { type: 'string', default: '256' },
     'segdet-lr': { type: 'string', default: '1e-3' },
     'segdet-parts': { type: 'string', default: 'seg,det' },
+    'segdet-from': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -72,6 +73,7 @@ if (args.help) {
   [--seed N] [--limit N] [--fusion-steps N] [--segdet-steps N] [--disc-steps N] [--lossgen-steps N]
   [--fusion-batch N] [--fusion-crop PX] [--segdet-batch N] [--segdet-crop PX] [--checkpoint-every N]
   [--segdet-parts seg,det]  (parts of S that move: ${SEGDET_PARTS.join(', ')}; the rest stay as imported)
+  [--segdet-from DIR]  (start S from these weights instead of the COCO import, e.g. an earlier stage's)
   [--fusion-weights intensity=1,gradient=10,ssim=0.5]  (F's loss weights; defaults as shown)`);
   process.exit(0);
 }
@@ -286,11 +288,21 @@ async function main(): Promise<void> {
       tf.dispose(Object.values(fParams));
       const batch = num('segdet-batch'), crop = num('segdet-crop');
       // S starts from the COCO-pretrained detector (DESIGN §2); its segmentation head is new.
+      // With --segdet-from it continues from earlier weights (a later phase of the recipe).
       const pkg = readCenternetPackage();
-      const graph = centernetWeights(pkg);
-      const params = segdetFromCenternet(graph, seed);
-      tf.dispose(Object.values(graph));
-      console.log(`[segdet] imported ${pkg.package} ${pkg.binPath} (sha256 ${pkg.binSha256.slice(0, 12)}…)`);
+      let params: Params;
+      let startedFrom: Record<string, unknown> | null = null;
+      if (args['segdet-from']) {
+        params = segdet.init(seed);
+        const prev = await loadModelFolderInto(args['segdet-from'], params);
+        startedFrom = { weights: args['segdet-from'], training: prev?.training ?? null };
+        console.log(`[segdet] starting from ${args['segdet-from']}`);
+      } else {
+        const graph = centernetWeights(pkg);
+        params = segdetFromCenternet(graph, seed);
+        tf.dispose(Object.values(graph));
+        console.log(`[segdet] imported ${pkg.package} ${pkg.binPath} (sha256 ${pkg.binSha256.slice(0, 12)}…)`);
+      }
       const parts = args['segdet-parts']!.split(',').map((x) => x.trim()) as SegDetPart[];
       for (const x of parts) if (!SEGDET_PARTS.includes(x)) throw new Error(`--segdet-parts: unknown part '${x}' (parts: ${SEGDET_PARTS.join(', ')})`);
       const trainable = Object.fromEntries(segdetParamNames(parts).map((n) => [n, params[n]]));
@@ -303,6 +315,7 @@ async function main(): Promise<void> {
           pretrained: centernetProvenance(pkg),
           data,
           training: {
+            startedFrom: startedFrom ?? 'the COCO import (segmentation head: seeded init)',
             parts: { moved: parts, frozen: SEGDET_PARTS.filter((x) => !parts.includes(x)) },
             batch, crop, lossWeights: w,
             input: 'fused RGB: the trained F\'s Y with the visible Cb/Cr',

@@ -3,22 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../cli/node-backend';
 import { conv2d, convMacs, countConvMacs, samePadding, type ConvActivation } from './conv';
 import { Rng } from './random';
-
-/** max |a − b| / max |b|: one number per tensor, the tolerance the brief states (1e-5). */
-function relErr(a: Float32Array | number[], b: Float32Array | number[]): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-30);
-}
-
-function randn(rng: Rng, shape: number[], std = 1): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(rng.normalArray(n, 0, std), shape);
-}
+import { randn, relErr } from './nn-test-utils';
 
 interface Case { b: number; h: number; w: number; cin: number; cout: number; k: number; stride: 1 | 2 }
 const CASES: Case[] = [];

@@ -14,7 +14,7 @@
  *   followed by depth-to-space. (tfjs's Conv2DBackpropInput exists on WASM but is 3-5× slower.)
  * * bias and activation gradients from the saved output (relu/leaky relu/sigmoid are functions
  *   of their output), so the forward pass can use the backends' fused conv + bias + activation.
- * * dx and dW come from two custom ops (see `apply`), so a frozen kernel costs no dW.
+ * * dx and dW come from two custom ops (`split-grad.ts`), so a frozen kernel costs no dW.
  *
  * Tests compare both gradients with the native `tf.conv2d` gradient on the CPU backend.
  *
@@ -25,6 +25,7 @@
  * whose gradients break depending on import order.)
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { applySplitGrad } from './split-grad';
 
 /** Activations the op can fuse. `leakyrelu` uses `alpha` (default 0.2). */
 export type ConvActivation = 'linear' | 'relu' | 'leakyrelu' | 'sigmoid';
@@ -193,46 +194,20 @@ function inputGrad(dz: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, num
   return dx;
 }
 
-/**
- * The op in two halves, so each gradient is computed only when something asks for it (tfjs runs
- * a custom op's gradient function for all of its inputs at once): `data` is a custom op of x
- * alone (w, b are constants to it) giving dx; `weights` is a custom op of (w, b) whose value is
- * 0 (the shape of y), added to y, giving dW and db from the x and y it saves. When the kernel is
- * frozen (a task loss reaching F through S), the tape prunes `weights` and its cost with it.
- */
+/** The conv as a layer with separately computed gradients (see `split-grad.ts`). */
 function apply(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, stride: 1 | 2, act: ConvActivation, alpha: number): tf.Tensor4D {
-  let y: tf.Tensor4D | null = null;
-  const data = tf.customGrad((...args: unknown[]) => {
-    const xi = args[0] as tf.Tensor4D;
-    const save = args[1] as tf.GradSaveFunc;
-    const out = tf.fused.conv2d({
+  return applySplitGrad({
+    forward: (xi) => tf.fused.conv2d({
       x: xi, filter: w, strides: stride, pad: 'same', bias: b ?? undefined, activation: act,
       leakyreluAlpha: act === 'leakyrelu' ? alpha : undefined,
-    });
-    save([out]);
-    y = out;
-    return {
-      value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        inputGrad(activationBackward(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, act, alpha), w, xi.shape, stride),
-    };
-  }) as unknown as (x: tf.Tensor4D) => tf.Tensor4D;
-  const value = data(x);
-  const yOut = y as unknown as tf.Tensor4D;
-  const weights = tf.customGrad((...args: unknown[]) => {
-    const save = args[b ? 2 : 1] as tf.GradSaveFunc;
-    save([x, yOut]);
-    return {
-      value: tf.zerosLike(yOut),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const dz = activationBackward(dy as tf.Tensor4D, sy, act, alpha);
-        const dw = filterGrad(sx, dz, w.shape[0], stride);
-        return b ? [dw, tf.sum(dz, [0, 1, 2])] : [dw];
-      },
-    };
-  }) as unknown as (...p: tf.Tensor[]) => tf.Tensor4D;
-  return tf.add(value, b ? weights(w, b) : weights(w));
+    }),
+    inputGrad: (dy, y, xShape) => inputGrad(activationBackward(dy, y, act, alpha), w, xShape as [number, number, number, number], stride),
+    paramGrads: (dy, y, xi) => {
+      const dz = activationBackward(dy, y, act, alpha);
+      const dw = filterGrad(xi, dz, w.shape[0], stride);
+      return b ? [dw, tf.sum(dz, [0, 1, 2])] : [dw];
+    },
+  }, x, b ? [w, b] : [w]);
 }
 
 /**
@@ -259,5 +234,5 @@ export function conv2d(
   if (stride !== 1 && stride !== 2) throw new Error(`conv2d: stride must be 1 or 2, got ${String(stride)}`);
   if (act === 'leakyrelu' && !(alpha > 0)) throw new Error('conv2d: leakyrelu alpha must be > 0');
   if (macTally) macTally.macs += x.shape[0] * convMacs(x.shape[1], x.shape[2], k, cin, cout, stride);
-  return tf.tidy(() => apply(x, w, b ?? null, stride, act, alpha));
+  return apply(x, w, b ?? null, stride, act, alpha);
 }

@@ -3,21 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../cli/node-backend';
 import { countDepthwiseMacs, depthwiseConv2d, depthwiseMacs, type DepthwiseActivation } from './depthwise';
 import { Rng } from './random';
-
-/** max |a − b| / max |b| over a tensor. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-30);
-}
-
-function randn(rng: Rng, shape: number[], std = 1): tf.Tensor {
-  return tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1), 0, std), shape);
-}
+import { randn, relErr } from './nn-test-utils';
 
 interface Case { b: number; h: number; w: number; c: number; k: number; stride: 1 | 2 }
 const CASES: Case[] = [];

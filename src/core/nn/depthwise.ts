@@ -16,12 +16,13 @@
  *   Summing over n gives the kernel gradient.
  * * bias and ReLU from the saved output, as in `conv.ts`.
  *
- * The two gradients come from two custom ops (see `apply`), so a frozen kernel costs nothing.
+ * The two gradients come from two custom ops (`split-grad.ts`), so a frozen kernel costs nothing.
  *
  * Tests compare both gradients with tfjs's native depthwise gradient on the CPU backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { samePadding } from './conv';
+import { applySplitGrad } from './split-grad';
 
 /** Activations the op can fuse. */
 export type DepthwiseActivation = 'linear' | 'relu';
@@ -99,46 +100,17 @@ function preActivationGrad(dy: tf.Tensor4D, y: tf.Tensor4D, act: DepthwiseActiva
   return act === 'relu' ? tf.mul(dy, tf.step(y)) as tf.Tensor4D : dy;
 }
 
-/**
- * The op in two halves, so each gradient is computed only when something asks for it. tfjs
- * calls a custom op's gradient function for all of its inputs at once, and here the kernel
- * gradient costs several forward passes: when only the input gradient is wanted (a task loss
- * reaching F through a frozen S), it must not run.
- * * `data`: y = act(dw(x, w) + b), a custom op of x alone (w, b are constants to it) → dx;
- * * `weights`: a custom op of (w, b) whose value is 0 (shape of y), added to y → dW, db. It
- *   saves x and y for its backward pass; the tape prunes it when w and b need no gradient.
- */
+/** The depthwise conv as a layer with separately computed gradients (see `split-grad.ts`). */
 function apply(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, stride: 1 | 2, act: DepthwiseActivation): tf.Tensor4D {
-  let y: tf.Tensor4D | null = null;
-  const data = tf.customGrad((...args: unknown[]) => {
-    const xi = args[0] as tf.Tensor4D;
-    const save = args[1] as tf.GradSaveFunc;
-    const out = tf.fused.depthwiseConv2d({ x: xi, filter: w, strides: stride, pad: 'same', bias: b ?? undefined, activation: act });
-    save([out]);
-    y = out;
-    return {
-      value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        inputGrad(preActivationGrad(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, act), w, xi.shape, stride),
-    };
-  }) as unknown as (x: tf.Tensor4D) => tf.Tensor4D;
-  const value = data(x);
-  const yOut = y as unknown as tf.Tensor4D;
-  const weights = tf.customGrad((...args: unknown[]) => {
-    const save = args[b ? 2 : 1] as tf.GradSaveFunc;
-    save([x, yOut]);
-    return {
-      value: tf.zerosLike(yOut),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sy] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const dz = preActivationGrad(dy as tf.Tensor4D, sy, act);
-        const dw = filterGrad(sx, dz, w.shape[0], stride);
-        return b ? [dw, tf.sum(dz, [0, 1, 2])] : [dw];
-      },
-    };
-  }) as unknown as (...p: tf.Tensor[]) => tf.Tensor4D;
-  const zero = b ? weights(w, b) : weights(w);
-  return tf.add(value, zero);
+  return applySplitGrad({
+    forward: (xi) => tf.fused.depthwiseConv2d({ x: xi, filter: w, strides: stride, pad: 'same', bias: b ?? undefined, activation: act }),
+    inputGrad: (dy, y, xShape) => inputGrad(preActivationGrad(dy, y, act), w, xShape, stride),
+    paramGrads: (dy, y, xi) => {
+      const dz = preActivationGrad(dy, y, act);
+      const dw = filterGrad(xi, dz, w.shape[0], stride);
+      return b ? [dw, tf.sum(dz, [0, 1, 2])] : [dw];
+    },
+  }, x, b ? [w, b] : [w]);
 }
 
 /**
@@ -160,5 +132,5 @@ export function depthwiseConv2d(
   if (b && (b.rank !== 1 || b.shape[0] !== c)) throw new Error(`depthwiseConv2d: bias must be [${c}], got [${b.shape}]`);
   if (stride !== 1 && stride !== 2) throw new Error(`depthwiseConv2d: stride must be 1 or 2, got ${String(stride)}`);
   if (macTally) macTally.macs += x.shape[0] * depthwiseMacs(x.shape[1], x.shape[2], k, c, stride);
-  return tf.tidy(() => apply(x, w, b ?? null, stride, act));
+  return apply(x, w, b ?? null, stride, act);
 }
