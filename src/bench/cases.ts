@@ -12,6 +12,8 @@ import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams, type ModelDef } from '../core/models/model-def';
 import { createPipeline } from '../core/pipeline';
 import { Rng } from '../core/nn/random';
+import { depthwiseConv2d } from '../core/nn/depthwise';
+import { makeVariable } from '../core/nn/layers';
 import { splitYCbCr } from '../core/image/color';
 import { planesToTensor } from '../core/image/tensor';
 import { loadWeightsInto } from '../core/weights/io';
@@ -56,7 +58,7 @@ export const REDUCED_SIZES: CaseSizes = {
 };
 
 /** Case ids, in run order. */
-export const CASE_IDS = ['conv', 'F', 'S', 'G', 'pipeline', 'fixed', 'bdl', 'td'] as const;
+export const CASE_IDS = ['conv', 'dw', 'dwgrad', 'F', 'S', 'G', 'pipeline', 'fixed', 'bdl', 'td'] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
 /** What a case is, for grouping in the table and choosing iteration counts. */
@@ -197,6 +199,44 @@ function rawConvCase(sizes: CaseSizes): BenchCase {
   };
 }
 
+/**
+ * S's trainable depthwise conv (`nn/depthwise.ts`) on the shape of its detection heads: 3×3 over
+ * 128 channels at ¼ of the frame. `dw` is the forward pass; `dwgrad` adds both gradients (input
+ * and kernel, from forward kernels: WASM has no depthwise backprop kernels), so the two rows give
+ * the cost of a training step against a forward pass.
+ */
+function depthwiseCase(id: 'dw' | 'dwgrad', sizes: CaseSizes): BenchCase {
+  const h = Math.ceil(sizes.frame.height / 4), w = Math.ceil(sizes.frame.width / 4), c = 128, k = 3;
+  const grad = id === 'dwgrad';
+  return {
+    id, kind: grad ? 'train' : 'forward',
+    label: `depthwise ${k}×${k} ×${c} ${sizeLabel(w, h)}${grad ? ' fwd+bwd' : ' fwd'}`,
+    note: grad ? 'nn/depthwise.ts: forward, dx and dW (own gradients)' : 'nn/depthwise.ts forward (bias + ReLU)',
+    async setup() {
+      const rng = new Rng(12);
+      const x = makeVariable(rng.uniformArray(h * w * c), [1, h, w, c]);
+      const f = makeVariable(rng.normalArray(k * k * c, 0, 0.3), [k, k, c, 1]);
+      const b = makeVariable(new Float32Array(c), [c]);
+      const r = tf.tensor4d(rng.normalArray(h * w * c), [1, h, w, c]);
+      const loss = (xx: tf.Tensor) => tf.sum(tf.mul(depthwiseConv2d(xx as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D, { activation: 'relu' }), r));
+      return {
+        macs: h * w * k * k * c,
+        async run() {
+          const out = grad
+            ? (() => { const g = tf.variableGrads(() => loss(x) as tf.Scalar, [x, f, b]); return [g.value, ...Object.values(g.grads)]; })()
+            : [depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D, { activation: 'relu' })];
+          try {
+            await settle(out);
+          } finally {
+            tf.dispose(out);
+          }
+        },
+        dispose: () => tf.dispose([x, f, b, r]),
+      };
+    },
+  };
+}
+
 /** Forward pass of one model on the scene (F and G: [IR, Y_vis]; S: RGB). */
 function forwardCase(id: 'F' | 'S' | 'G', name: ModelName, what: string, sizes: CaseSizes): BenchCase {
   const { width, height } = sizes.frame;
@@ -295,6 +335,8 @@ function strategyCase(name: StrategyName, sizes: CaseSizes): BenchCase {
 export function benchCases(sizes: CaseSizes = FULL_SIZES): BenchCase[] {
   return [
     rawConvCase(sizes),
+    depthwiseCase('dw', sizes),
+    depthwiseCase('dwgrad', sizes),
     forwardCase('F', 'fusion', 'fusion', sizes),
     forwardCase('S', 'segdet', 'segdet', sizes),
     forwardCase('G', 'lossGenerator', 'loss-gen', sizes),
