@@ -9,6 +9,7 @@ import type { GroundTruthBox } from '../types';
 import type { CropBatch } from './batch';
 import type { Rng } from '../nn/random';
 import { fusedRgb } from '../image/tensor';
+import { NEUTRAL_CHROMA } from '../image/color';
 import { scaleBoxes } from '../detect/boxes';
 
 /** Options of {@link augmentTaskBatch}. */
@@ -74,9 +75,9 @@ export function augmentTaskBatch(b: CropBatch, o: TaskAugmentOptions, rng: Rng):
     const y = tf.clipByValue(tf.add(tf.mul(y0, tf.tensor4d(gain, [n, 1, 1, 1])), tf.tensor4d(off, [n, 1, 1, 1])), 0, 1) as tf.Tensor4D;
     let chroma: tf.Tensor4D | null = null;
     if (b.chroma) {
-      // IR-only items get neutral chroma: (c − ½)·0 + ½.
+      // IR-only items get neutral chroma (grey): (c − n)·0 + n.
       const c = tf.tensor4d(b.chroma, [n, h, w, 2]);
-      chroma = tf.add(tf.mul(tf.sub(c, 0.5), tf.tensor4d(keepChroma, [n, 1, 1, 1])), 0.5) as tf.Tensor4D;
+      chroma = tf.add(tf.mul(tf.sub(c, NEUTRAL_CHROMA), tf.tensor4d(keepChroma, [n, 1, 1, 1])), NEUTRAL_CHROMA) as tf.Tensor4D;
     }
     const img = fusedRgb(y, chroma);
     return h === o.crop && w === o.crop ? img : tf.image.resizeBilinear(img, [o.crop, o.crop], false, true);

@@ -135,11 +135,13 @@ export function NoticesPanel() {
   );
 }
 
-/** "· 1200 steps · 2026-11-21" from a model card, when it says so. */
+/** "· from @vladmandic/human@3.3.6 · 1200 steps · 2026-11-21" from a model card, when it says so. */
 function cardSummary(card: Record<string, unknown> | undefined): string {
   if (!card) return '';
   const training = card.training as { steps?: number } | undefined;
+  const pretrained = card.pretrained as { package?: string } | undefined;
   const parts: string[] = [];
+  if (typeof pretrained?.package === 'string') parts.push(`from ${pretrained.package}`);
   if (typeof training?.steps === 'number') parts.push(`${training.steps} steps`);
   if (typeof card.date === 'string') parts.push(card.date.slice(0, 10));
   return parts.length ? ` · ${parts.join(' · ')}` : '';
