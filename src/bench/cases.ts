@@ -249,8 +249,8 @@ function forwardCase(id: 'F' | 'S' | 'G', name: ModelName, what: string, sizes: 
       const irY = Float32Array.from(ir.data, (v) => v / 255);
       const viY = splitYCbCr(vi).y;
       // S sees a fused RGB; the visible image in its own colours stands in for it.
-      const rgb = () => [0, 1, 2].map((c) => Float32Array.from({ length: width * height }, (_, i) => vi.data[i * vi.channels + Math.min(c, vi.channels - 1)] / 255));
-      const x = name === 'segdet' ? planesToTensor(rgb(), height, width) : planesToTensor([irY, viY], height, width);
+      const rgb = [0, 1, 2].map((c) => Float32Array.from({ length: width * height }, (_, i) => vi.data[i * vi.channels + Math.min(c, vi.channels - 1)] / 255));
+      const x = planesToTensor(name === 'segdet' ? rgb : [irY, viY], height, width);
       return {
         macs: def.macs(height, width),
         async run() {

@@ -40,10 +40,6 @@ import { checkInput, countParams, type ModelDef } from './model-def';
 
 const NAME = 'segdet';
 
-/** Channels of the detection head: 3 heat-map logits, then the 4 box distances (l, t, r, b). */
-export const DET_CHANNELS = NUM_DET_CLASSES + 4;
-/** Output stride of the detection head (det is [B, H/4, W/4, 7]). */
-export const DET_STRIDE = 4;
 /** Initial heat-map logit bias of a fresh head: −log((1 − 0.1) / 0.1), CenterNet's prior. */
 export const HEAT_BIAS_INIT = -2.19;
 /** COCO class indices of person, bicycle and car: the imported head keeps these rows. */
@@ -246,8 +242,8 @@ function hswish(x: tf.Tensor4D): tf.Tensor4D {
   return tf.mul(x, hsigmoid(x));
 }
 
-/** Features of S that its heads read; training a head with the rest frozen starts from these. */
-export type SegDetFeatures = {
+/** Features of S that its heads read. */
+type SegDetFeatures = {
   /** Stride-2 backbone features (b0's output), [B,H/2,W/2,16]. */
   f2: tf.Tensor4D;
   /** The decoder's ¼-resolution features after its squeeze-excite, [B,H/4,W/4,128]. */
@@ -344,19 +340,11 @@ function macs(h: number, w: number): number {
   return total;
 }
 
-/**
- * S: fused RGB [B,H,W,3] → { seg: [B,H,W,9] logits, det: [B,H/4,W/4,7] }. Stride 32.
- * `features` and `heads` split `apply` for stages that train a head on frozen features.
- */
-export const segdet: ModelDef<SegDetOutput> & {
-  features: typeof features;
-  heads: typeof heads;
-} = {
+/** S: fused RGB [B,H,W,3] → { seg: [B,H,W,9] logits, det: [B,H/4,W/4,7] }. Stride 32. */
+export const segdet: ModelDef<SegDetOutput> = {
   name: NAME,
   init,
   apply,
-  features,
-  heads,
   stride: 32,
   macs,
   paramCount: countParams,
