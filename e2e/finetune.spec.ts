@@ -70,6 +70,9 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
       await fineTune(page, s, 300_000);
       // Three steps of losses drawn, the preview re-fused, and which labels were used said.
       await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '3');
+      // bdl's task weights and coefficients are drawn beside the losses (td: ε); fixed has none.
+      await expect(page.getByTestId('stats-chart')).toHaveCount(s === 'fixed' ? 0 : 1);
+      if (s === 'bdl') await expect(page.getByTestId('stats-chart')).toContainText('w.task');
       expect(Number(await page.getByTestId('train-preview').getAttribute('data-version'))).toBeGreaterThan(0);
       await expect(page.getByTestId('label-sources')).toContainText('from label PNGs');
       await keepScreenshot(page, testInfo, `trained-${s}`);

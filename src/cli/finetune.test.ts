@@ -6,7 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from './node-backend';
 import { saveModelFolder } from './weights-fs';
-import { comparisonTable, goalCheck, main, parseFinetuneArgs, runFinetune, splitHeldOut } from './finetune';
+import { comparisonTable, goalCheck, main, parseFinetuneArgs, runFinetune } from './finetune';
+import { splitHeldOut } from '../core/train/finetune-session';
 import { MODELS, MODEL_NAMES } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
 import { FUSION_METRIC_NAMES } from '../core/types';
@@ -40,8 +41,8 @@ describe('finetune CLI', () => {
     expect(s.logs.every((l) => !l.skipped && Number.isFinite(l.total))).toBe(true);
     expect(lines.some((l) => /\[bdl\] 2\/2 \(100\.0%\) loss .* ms\/step \| ETA 0s/.test(l))).toBe(true);
     expect(lines.some((l) => /1 training pairs, 1 held out/.test(l))).toBe(true);
-    // F and D moved (S frozen by default): both saved, with a card.
-    expect(s.saved.map((d) => path.basename(d)).sort()).toEqual(['discriminator', 'fusion']);
+    // F, D and S's heads moved: all saved, with a card.
+    expect(s.saved.map((d) => path.basename(d)).sort()).toEqual(['discriminator', 'fusion', 'segdet']);
     for (const f of ['fusion/model.json', 'fusion/weights.bin', 'fusion/card.json', 'discriminator/model.json', 'history.json', 'comparison.json']) {
       expect(existsSync(path.join(out, f))).toBe(true);
     }
@@ -118,5 +119,32 @@ describe('finetune CLI', () => {
     ];
     expect(comparisonTable(rows).split('\n')).toHaveLength(5);
     expect(goalCheck(rows)).toMatch(/MET — mIoU \+2\.00 points, VIF -3\.00 %, Qabf 0\.00 %/);
+  });
+});
+
+describe('finetune --compare', () => {
+  it('trains each arm per seed, scores them with the pretrained S, and reports Δ with intervals (resumable)', async () => {
+    const out = path.join(tmp, 'compare');
+    const args = ['--compare', '--arms', 'fusion-only,bdl', '--seeds', '4', '--steps', '2', '--batch', '1', '--crop', '64',
+      '--train', FIXTURES, '--test', FIXTURES, '--models', path.join(tmp, 'models'), '--out', out, '--resamples', '30', '--eval-max-side', '128'];
+    const lines: string[] = [];
+    const orig = console.log;
+    console.log = (m: string) => lines.push(m);
+    try {
+      expect(await main(args)).toBe(0);
+      expect(await main(args)).toBe(0); // again: nothing retrained or rescored
+    } finally {
+      console.log = orig;
+    }
+    const report = JSON.parse(await readFile(path.join(out, 'compare.json'), 'utf8'));
+    expect(report.reports.map((r: { arm: string }) => r.arm)).toEqual(['fusion-only', 'bdl']);
+    const bdl = report.reports[1];
+    expect(bdl.vsFusionOnly.mIoU.lo).toBeLessThanOrEqual(bdl.vsFusionOnly.mIoU.value);
+    expect(bdl.vsFusionOnly.mIoU.hi).toBeGreaterThanOrEqual(bdl.vsFusionOnly.mIoU.value);
+    expect(Number.isFinite(bdl.relativeToFusionOnly.VIF)).toBe(true);
+    expect(lines.filter((l) => /already trained/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => /scoring /.test(l))).toHaveLength(3); // pretrained + 2 runs, once each
+    expect(await readFile(path.join(out, 'compare.md'), 'utf8')).toMatch(/Goal .*bdl: (MET|not met)/);
+    expect(await readFile(path.join(out, 'compare.svg'), 'utf8')).toMatch(/^<svg .*bdl task weights/s);
   });
 });

@@ -24,9 +24,8 @@ import { loadModelFolderInto, saveModelFolder } from './weights-fs';
 import { DEFAULT_MODELS_DIR, runFuse, type FuseSummary } from './fuse';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
-import { Rng, deriveSeed } from '../core/nn/random';
-import { sampleCrops } from '../core/train/batch';
-import { createStrategy, isStrategyName, strategyInfo, STRATEGY_NAMES } from '../core/strategies/registry';
+import { FinetuneSession, HELD_OUT_FRACTION, modelsNeeded } from '../core/train/finetune-session';
+import { isStrategyName, strategyInfo, STRATEGY_NAMES } from '../core/strategies/registry';
 import type { StrategyModels, StrategyName, StrategyStepLog } from '../core/strategies/types';
 import { FUSION_METRIC_NAMES, type FusionMetrics, type Params } from '../core/types';
 
@@ -85,10 +84,11 @@ export interface FinetuneSummary {
 }
 
 const USAGE = `usage: npm run finetune -- --strategy ${STRATEGY_NAMES.join('|')} [--data ../shared/data] [--out DIR]
-       [--steps 200] [--batch 4] [--crop 128] [--lr 1e-4] [--seed 1] [--held-out 0.1] [--limit N]
+       [--steps 200] [--batch 4] [--crop 128] [--lr 1e-4] [--seed 1] [--held-out ${HELD_OUT_FRACTION}] [--limit N]
        [--opt name=value ...] [--models DIR] [--train DIR] [--test DIR] [--backend wasm|cpu]
        [--no-eval] [--eval-limit N] [--eval-max-side N]
   --opt sets a strategy option, e.g. --opt segmentation=0.5 --opt eta=1 --opt trainS=true
+  --compare runs the strategies side by side and scores them (see --compare --help)
   (options and defaults: fixed ${optionList('fixed')}
                          bdl ${optionList('bdl')}
                          td ${optionList('td')})`;
@@ -121,13 +121,6 @@ async function loadModel(dir: string, name: ModelName): Promise<Params> {
     throw e;
   }
   return params;
-}
-
-/** Seeded split of pair indices into training and held-out ones (held-out empty below 2 pairs). */
-export function splitHeldOut(n: number, fraction: number, seed: number): { train: number[]; heldOut: number[] } {
-  const idx = new Rng(deriveSeed(seed, 'held-out')).shuffle(Array.from({ length: n }, (_, i) => i));
-  const k = n < 2 || fraction <= 0 ? 0 : Math.min(n - 1, Math.max(1, Math.round(n * fraction)));
-  return { heldOut: idx.slice(0, k).sort((a, b) => a - b), train: idx.slice(k).sort((a, b) => a - b) };
 }
 
 function evalRow(model: EvalRow['model'], s: FuseSummary): EvalRow {
@@ -183,15 +176,16 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
   if (!existsSync(path.join(trainDir, 'ir'))) throw new Error(`no training pairs at ${trainDir} (expected ir/, vi/, label/, detection.json)`);
   if (o.evaluate && !existsSync(path.join(testDir, 'ir'))) throw new Error(`no test pairs at ${testDir}`);
 
-  // Models: every one the strategy needs, S always (evaluation), D for an adversarial term.
-  const needed = new Set<ModelName>([...info.requires, 'segdet']);
-  if (o.strategy === 'fixed' && Number(o.strategyOptions.adversarial ?? 0) > 0) needed.add('discriminator');
+  // Models: every one the session needs, and S always (the pretrained S scores every F).
+  const needed = new Set<ModelName>(['fusion', ...modelsNeeded(o.strategy, o.strategyOptions), 'segdet']);
   const loaded: Partial<Record<ModelName, Params>> = {};
-  const disposeAll = () => { for (const p of Object.values(loaded)) disposeParams(p); };
+  let scoringS: Params | null = null;
   let pretrainedF: Params | null = null;
+  const disposeAll = () => {
+    for (const p of [...Object.values(loaded), scoringS, pretrainedF]) if (p) disposeParams(p);
+  };
   try {
     for (const name of needed) loaded[name] = await loadModel(modelsDir, name);
-    if (!loaded.fusion) loaded.fusion = await loadModel(modelsDir, 'fusion');
     log(`models from ${modelsDir}: ${Object.keys(loaded).join(', ')}`);
 
     log(`loading ${trainDir} ...`);
@@ -200,11 +194,11 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
     const models: StrategyModels = {
       fusion: loaded.fusion!, discriminator: loaded.discriminator, segdet: loaded.segdet, lossGenerator: loaded.lossGenerator,
     };
-    const strategy = createStrategy(o.strategy, models, {
-      ...(o.lr !== undefined ? { lr: o.lr } : {}), totalSteps: o.steps, ...o.strategyOptions,
+    const session = new FinetuneSession(models, pairs, {
+      strategy: o.strategy, steps: o.steps, batch: o.batch, crop: o.crop, seed: o.seed, heldOutFraction: o.heldOut,
+      options: { ...(o.lr !== undefined ? { lr: o.lr } : {}), ...o.strategyOptions },
     });
-    const split = strategy.usesHeldOut ? splitHeldOut(pairs.length, o.heldOut, o.seed) : { train: pairs.map((_, i) => i), heldOut: [] };
-    const heldOutIdx = split.heldOut.length > 0 ? split.heldOut : split.train;
+    const { strategy, split } = session;
     log(`${o.strategy}: ${info.label}; moves ${strategy.moves.join(', ')}; ${split.train.length} training pairs` +
       (strategy.usesHeldOut ? `, ${split.heldOut.length} held out${split.heldOut.length ? '' : ' (too few pairs: the held-out batch comes from the training pairs)'}` : '') +
       `; backend ${tf.getBackend()}; seed ${o.seed}`);
@@ -215,12 +209,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
     const t0 = performance.now();
     let lastPrint = 0;
     try {
-      for (let step = 1; step <= o.steps; step++) {
-        const rng = new Rng(deriveSeed(o.seed, step));
-        const crop = { batch: o.batch, cropHeight: o.crop, cropWidth: o.crop };
-        const train = sampleCrops(pairs, { ...crop, indices: split.train }, rng);
-        const heldOut = strategy.usesHeldOut ? sampleCrops(pairs, { ...crop, indices: heldOutIdx }, rng) : undefined;
-        const l = await strategy.step({ train, heldOut });
+      for await (const { step, log: l, etaS } of session.run()) {
         logs.push(l);
         if (l.note) log(`[${o.strategy}] ${l.note}`);
         const now = performance.now();
@@ -231,11 +220,11 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
           const terms = Object.entries(l.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
           const stats = Object.entries(l.stats).map(([k, v]) => `${k} ${v.toPrecision(3)}`).join(' ');
           log(`[${o.strategy}] ${step}/${o.steps} (${((100 * step) / o.steps).toFixed(1)}%) loss ${l.total.toFixed(4)} | ${terms}` +
-            `${stats ? ` | ${stats}` : ''} | ${ms.toFixed(0)} ms/step | ETA ${fmtDuration(((o.steps - step) * ms) / 1000)}`);
+            `${stats ? ` | ${stats}` : ''} | ${ms.toFixed(0)} ms/step | ETA ${fmtDuration(etaS)}`);
         }
       }
     } finally {
-      strategy.dispose();
+      session.dispose();
     }
     const seconds = (performance.now() - t0) / 1000;
     const skipped = logs.filter((l) => l.skipped).length;
@@ -265,8 +254,9 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
 
     if (!o.evaluate) return { logs, saved, evaluation: null };
 
-    // Evaluate pretrained and fine-tuned F with the same (pretrained, frozen) S.
+    // Evaluate pretrained and fine-tuned F with the same pretrained S (bdl moved a copy's heads).
     pretrainedF = await loadModel(modelsDir, 'fusion');
+    scoringS = await loadModel(modelsDir, 'segdet');
     const rows: EvalRow[] = [];
     for (const [which, fParams] of [['pretrained', pretrainedF], ['fine-tuned', loaded.fusion!]] as const) {
       log(`evaluating the ${which} F on ${testDir} ...`);
@@ -276,7 +266,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
         labels: existsSync(path.join(testDir, 'label')) ? path.join(testDir, 'label') : undefined,
         boxes: existsSync(boxes) ? boxes : undefined,
         out: path.join(o.out, 'eval', which === 'pretrained' ? 'pretrained' : 'finetuned'),
-        loaded: { fusion: fParams, segdet: loaded.segdet! }, backend: o.backend,
+        loaded: { fusion: fParams, segdet: scoringS }, backend: o.backend,
         limit: o.evalLimit, maxSide: o.evalMaxSide,
         log: (line) => log(`  [${which}] ${line}`),
       });
@@ -289,7 +279,6 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
     return { logs, saved, evaluation: rows };
   } finally {
     disposeAll();
-    if (pretrainedF) disposeParams(pretrainedF);
   }
 }
 
@@ -304,7 +293,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
         train: { type: 'string' }, test: { type: 'string' }, models: { type: 'string' }, out: { type: 'string' },
         steps: { type: 'string', default: '200' }, batch: { type: 'string', default: '4' }, crop: { type: 'string', default: '128' },
         lr: { type: 'string' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'wasm' },
-        limit: { type: 'string' }, 'held-out': { type: 'string', default: '0.1' },
+        limit: { type: 'string' }, 'held-out': { type: 'string', default: String(HELD_OUT_FRACTION) },
         opt: { type: 'string', multiple: true, default: [] },
         'no-eval': { type: 'boolean' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -363,6 +352,19 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
 
 /** Entry point: returns the process exit code (0 ok, 1 fatal error, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--compare')) {
+    // Loaded on demand: compare.ts drives runFinetune, so a static import would be a cycle.
+    const { parseCompareArgs, runCompare } = await import('./compare');
+    const c = parseCompareArgs(argv, { heldOut: HELD_OUT_FRACTION });
+    if (!c) return 2;
+    try {
+      await runCompare(c);
+      return 0;
+    } catch (e) {
+      console.error(`finetune --compare: ${(e as Error).message}`);
+      return 1;
+    }
+  }
   const o = parseFinetuneArgs(argv);
   if (!o) return argv.includes('--help') || argv.includes('-h') ? 0 : 2;
   try {

@@ -21,7 +21,7 @@ import { createPipeline, type PipelineModels } from '../core/pipeline';
 import { pairFiles, type FilePair } from '../core/image/pairing';
 import { resizeLabels } from '../core/image/resize';
 import { fusionMetrics, toMetricGrey } from '../core/metrics/fusion-metrics';
-import { accumulateConfusion, createConfusionMatrix, meanAveragePrecision, segmentationScores } from '../core/metrics/task-metrics';
+import { accumulateConfusion, createConfusionMatrix, meanAveragePrecision, segmentationScores, type ConfusionMatrix } from '../core/metrics/task-metrics';
 import { fusion as fusionDef } from '../core/models/fusion';
 import { segdet as segdetDef } from '../core/models/segdet';
 import { disposeParams } from '../core/models/model-def';
@@ -80,6 +80,20 @@ export interface FuseSummary {
   /** Mean metrics of the pixel-wise max and mean fusions (with `baselines`). */
   baselines: Record<BaselineName, FusionMetrics> | null;
   task: TaskMetricsReport | null;
+  /**
+   * What each processed pair contributes to the set's scores, so that a subset (a bootstrap
+   * resample) can be scored again without fusing: fusion metrics, the pair's confusion
+   * matrix (with a label) and its detections against its boxes (with boxes).
+   */
+  perPair: PairEvaluation[];
+}
+
+/** One pair's share of an evaluation (see {@link FuseSummary.perPair}). */
+export interface PairEvaluation {
+  stem: string;
+  metrics: FusionMetrics | null;
+  confusion: ConfusionMatrix | null;
+  detection: { predictions: Detection[]; truth: GroundTruthBox[] } | null;
 }
 
 export type BaselineName = 'max' | 'mean';
@@ -275,6 +289,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     let segPairs = 0;
     const detPreds: Detection[][] = [];
     const detGts: GroundTruthBox[][] = [];
+    const perPair: PairEvaluation[] = [];
     const t0 = Date.now();
 
     for (let k = 0; k < pairs.length; k++) {
@@ -311,14 +326,19 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
           height: h,
           boxes: r.detections.map((d) => [round(d[0], 2), round(d[1], 2), round(d[2], 2), round(d[3], 2), d[4], round(d[5], 4)]),
         });
+        const evaluation: PairEvaluation = { stem: p.stem, metrics: null, confusion: null, detection: null };
         if (gtSeg) {
-          accumulateConfusion(conf, r.seg, r.scale === 1 ? gtSeg : resizeLabels(gtSeg, labelSize.w, labelSize.h, w, h));
+          evaluation.confusion = accumulateConfusion(createConfusionMatrix(NUM_SEG_CLASSES), r.seg,
+            r.scale === 1 ? gtSeg : resizeLabels(gtSeg, labelSize.w, labelSize.h, w, h));
+          evaluation.confusion.counts.forEach((v, i) => { conf.counts[i] += v; });
           segPairs++;
         }
         const gt = gtBoxes?.get(path.parse(p.ir).name.toLowerCase()) ?? gtBoxes?.get(p.stem.toLowerCase());
         if (gt) {
+          const truth = gt.map((b) => [b[0] * r.scale, b[1] * r.scale, b[2] * r.scale, b[3] * r.scale, b[4]] as GroundTruthBox);
           detPreds.push(r.detections);
-          detGts.push(gt.map((b) => [b[0] * r.scale, b[1] * r.scale, b[2] * r.scale, b[3] * r.scale, b[4]] as GroundTruthBox));
+          detGts.push(truth);
+          evaluation.detection = { predictions: r.detections, truth };
         }
         let metricText = '';
         if (withMetrics) {
@@ -326,6 +346,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
           const gi = toMetricGrey(r.ir), gv = toMetricGrey(r.vi);
           const m = fusionMetrics(gi, gv, toMetricGrey(fused), w, h);
           metricRows.push({ stem: p.stem, m });
+          evaluation.metrics = m;
           if (o.baselines) {
             const b = baselineFusions(gi, gv);
             baselineRows.max.push(fusionMetrics(gi, gv, b.max, w, h));
@@ -334,6 +355,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
           metricText = `  EN ${m.EN.toFixed(2)} SD ${m.SD.toFixed(1)} VIF ${m.VIF.toFixed(3)} Qabf ${m.Qabf.toFixed(3)} SSIM ${m.SSIM.toFixed(3)}`;
         }
         processed.push(p.stem);
+        perPair.push(evaluation);
         const elapsed = (Date.now() - t0) / 1000;
         const eta = (elapsed / (k + 1)) * (pairs.length - k - 1);
         log(`${tag} ${w}x${h} model ${Math.round(r.modelMs)} ms, ${r.detections.filter((d) => d[5] >= 0.3).length} boxes ≥0.3${metricText}` +
@@ -396,7 +418,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
 
     const bad = skipped.length;
     log(`done: ${processed.length} fused in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${bad} file${bad === 1 ? '' : 's'} skipped; outputs in ${o.out}`);
-    const summary: FuseSummary = { processed, skipped, meanMetrics, baselines, task };
+    const summary: FuseSummary = { processed, skipped, meanMetrics, baselines, task, perPair };
     if (o.updateCards && !o.loaded) await writeCardEvaluation(modelsDir, o, summary);
     return summary;
   } finally {

@@ -300,16 +300,27 @@ export interface StrategyInfoData {
   defaultOptions: Record<string, number | string | boolean>;
   /** Allowed values of string options. */
   choices: Record<string, string[]>;
+  /** Closed ranges of bounded numeric options (the rest: ≥ 0). */
+  bounds: Record<string, [number, number]>;
 }
 
 /** Where the task targets of a training pair came from. */
 export type LabelSource = 'label' | 'pseudo' | 'none';
 
 /** Result of `train`. */
+/** One fine-tune step as logged: loss total and terms (NaN where skipped), and the strategy's other numbers. */
+export interface LossPoint {
+  step: number;
+  total: number;
+  terms: Record<string, number>;
+  /** E.g. bdl's task weights `w.visual`, `w.task` and coefficients `c.*`; td's ε. */
+  stats?: Record<string, number>;
+}
+
 export interface TrainResult {
   weights: RunWeights;
-  /** Every step: loss total and terms (NaN where a step was skipped). */
-  history: { step: number; total: number; terms: Record<string, number> }[];
+  /** Every step. */
+  history: LossPoint[];
   /** Resolved strategy options (defaults filled in). */
   options: Record<string, number | string | boolean>;
   moves: string[];
@@ -392,7 +403,7 @@ export interface TrainProgressReply {
   /** Estimated seconds left (mean of the last steps). */
   etaS: number;
   /** Total loss and each term of the steps since the last message (one entry per step). */
-  losses: { step: number; total: number; terms: Record<string, number> }[];
+  losses: LossPoint[];
   state: 'preparing' | 'running' | 'paused';
   /** A NaN-rollback or other note of a step, for the user. */
   note?: string;

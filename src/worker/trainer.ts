@@ -1,9 +1,9 @@
 /**
  * Fine-tuning in the worker: decodes the chosen pairs into training pairs (labels from label
- * PNGs, otherwise pseudo-labels from the pretrained S), copies the models the strategy needs
- * (the pretrained ones are never touched), runs `core/strategies` step by step with pause /
- * resume / stop, reports losses and an ETA, re-fuses a preview pair every N steps, and returns
- * the moved models' weights in the tfjs weights format.
+ * PNGs, otherwise pseudo-labels from the pretrained S), copies the models the session needs
+ * (the pretrained ones are never touched), drives the core's `FinetuneSession` (the CLI drives
+ * the same one) with pause / resume / stop, posts losses and an ETA, re-fuses a preview pair
+ * every N steps, and returns the moved models' weights in the tfjs weights format.
  */
 import type { GroundTruthBox, Params, RawImage } from '../core/types';
 import { SEG_CLASSES } from '../core/types';
@@ -12,14 +12,13 @@ import { resizeImage } from '../core/image/resize';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
 import { createPipeline } from '../core/pipeline';
-import { Rng, deriveSeed } from '../core/nn/random';
-import { sampleCrops, type TrainPair } from '../core/train/batch';
-import { createStrategy, STRATEGY_NAMES, strategyInfo } from '../core/strategies/registry';
-import { CLASS_WEIGHT_CHOICES } from '../core/strategies/common';
+import type { TrainPair } from '../core/train/batch';
+import { FinetuneSession, modelsNeeded, taskTermsOn } from '../core/train/finetune-session';
+import { STRATEGY_NAMES, strategyInfo } from '../core/strategies/registry';
 import type { StrategyModels } from '../core/strategies/types';
 import { encodeWeights } from '../core/weights/io';
 import type {
-  BackendName, LabelSource, RunWeights, StrategyInfoData, TrainPairSource, TrainProgressReply, TrainRequest, TrainResult,
+  BackendName, LabelSource, LossPoint, RunWeights, StrategyInfoData, TrainPairSource, TrainProgressReply, TrainRequest, TrainResult,
 } from '../protocol/messages';
 import { bitmapToLabel, bitmapToRaw, decodeBitmap, rawToBitmap } from './decode';
 import { CancelledError, type Engine } from './engine';
@@ -38,21 +37,15 @@ export interface TrainSink {
   preview(step: number, pairId: string, fused: ImageBitmap): void;
 }
 
-/** Allowed values of the strategies' string options (as checked in fixed.ts, bdl.ts, td.ts). */
-const OPTION_CHOICES: Record<string, string[]> = {
-  intensityMode: ['max', 'mean', 'saliency'],
-  gradientVariant: ['abs-max', 'sobel-max'],
-  classWeights: [...CLASS_WEIGHT_CHOICES],
-};
-
 /** The strategies for the UI's picker. */
 export function strategyList(): StrategyInfoData[] {
   return STRATEGY_NAMES.map((n) => {
     const i = strategyInfo(n);
-    const choices = Object.fromEntries(Object.keys(i.defaultOptions).filter((k) => OPTION_CHOICES[k]).map((k) => [k, OPTION_CHOICES[k]]));
     return {
       name: i.name, label: i.label, description: i.description, requires: [...i.requires], mayMove: [...i.mayMove],
-      defaultOptions: { ...i.defaultOptions }, choices,
+      defaultOptions: { ...i.defaultOptions },
+      choices: Object.fromEntries(Object.entries(i.choices).map(([k, v]) => [k, [...v]])),
+      bounds: Object.fromEntries(Object.entries(i.bounds).map(([k, [lo, hi]]) => [k, [lo, hi]])),
     };
   });
 }
@@ -113,6 +106,67 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** What {@link driveSession} hands the page while it runs. */
+export interface SessionSink {
+  progress(p: Omit<TrainProgressReply, 'id' | 'type'>): void;
+  /** Called every `previewEvery` steps (not at the last). */
+  preview?(step: number): Promise<void>;
+}
+
+/**
+ * The worker's driver of a fine-tune session: lets control messages in between steps, pauses
+ * (by not pulling the next step), stops (keeping the steps taken), posts batched progress at
+ * most every 100 ms, and re-fuses the preview every `previewEvery` steps.
+ * @throws CancelledError when cancelled.
+ */
+export async function driveSession(
+  session: FinetuneSession, control: TrainControl, sink: SessionSink, previewEvery = 0,
+): Promise<{ history: LossPoint[]; notes: string[]; stopped: boolean; steps: number }> {
+  const total = session.config.steps;
+  const history: LossPoint[] = [];
+  const notes: string[] = [];
+  let pending: LossPoint[] = [];
+  let lastPost = 0;
+  let stopped = false;
+  const check = () => {
+    if (control.isCancelled()) throw new CancelledError('cancelled');
+  };
+  const gate = async (): Promise<boolean> => {
+    // Let `trainControl` and `cancel` messages in: on WASM a step's awaits are only
+    // microtasks, so without a macrotask turn the worker's onmessage would never run.
+    await sleep(0);
+    check();
+    if (control.paused && !control.stop) {
+      sink.progress({ step: session.stepsDone, total, etaS: NaN, losses: pending, state: 'paused' });
+      pending = [];
+      while (control.paused && !control.stop) {
+        check();
+        await sleep(100);
+      }
+    }
+    return !control.stop;
+  };
+  if (total > 0 && !(await gate())) return { history, notes, stopped: true, steps: 0 };
+  for await (const { step, log, etaS } of session.run()) {
+    const entry: LossPoint = { step, total: log.skipped ? NaN : log.total, terms: log.terms, stats: log.stats };
+    history.push(entry);
+    pending.push(entry);
+    if (log.note) notes.push(log.note);
+    const now = performance.now();
+    if (step === 1 || log.note || step === total || now - lastPost >= 100) {
+      sink.progress({ step, total, etaS, losses: pending, state: 'running', ...(log.note ? { note: log.note } : {}) });
+      pending = [];
+      lastPost = now;
+    }
+    if (previewEvery > 0 && step % previewEvery === 0 && step !== total) await sink.preview?.(step);
+    if (step < total && !(await gate())) {
+      stopped = true;
+      break;
+    }
+  }
+  return { history, notes, stopped, steps: session.stepsDone };
+}
+
 /**
  * Runs one fine-tune. Resolves with the result (also after `stop`); rejects with
  * CancelledError on cancel.
@@ -129,12 +183,10 @@ export async function runTraining(
   };
   sink.progress({ step: 0, total: cfg.steps, etaS: NaN, losses: [], state: 'preparing' });
 
-  // Which models: what the strategy requires, D for an adversarial term, S for task terms.
-  const opts: Record<string, unknown> = { ...info.defaultOptions, ...cfg.options, lr: cfg.lr, totalSteps: cfg.steps };
-  const taskOn = Number(opts.segmentation ?? 0) > 0 || Number(opts.detection ?? 0) > 0;
-  const needed = new Set<ModelName>(info.requires);
-  if (Number(opts.adversarial ?? 0) > 0) needed.add('discriminator');
-  if (taskOn) needed.add('segdet');
+  // Which models: what the session needs (D for an adversarial term, S for task terms).
+  const opts: Record<string, unknown> = { ...cfg.options, lr: cfg.lr };
+  const taskOn = taskTermsOn({ ...info.defaultOptions, ...opts });
+  const needed = modelsNeeded(cfg.strategy, opts);
 
   // Pairs, with task targets.
   const decoded: Decoded[] = [];
@@ -173,7 +225,6 @@ export async function runTraining(
     }
     pairs.push(p);
   }
-  if (pairs.length === 0) throw new Error('no training pairs: choose at least one pair to train on');
   const nPseudo = Object.values(labelSources).filter((s) => s === 'pseudo').length;
   const nNone = Object.values(labelSources).filter((s) => s === 'none').length;
   if (taskOn) {
@@ -194,16 +245,11 @@ export async function runTraining(
     const models: StrategyModels = {
       fusion: loaded.fusion, discriminator: loaded.discriminator, segdet: loaded.segdet, lossGenerator: loaded.lossGenerator,
     };
-    const strategy = createStrategy(cfg.strategy, models, { ...cfg.options, lr: cfg.lr, totalSteps: cfg.steps });
-    // Held-out pairs (bdl upper level, td meta batch): a quarter of three or more pairs, else the training pairs.
-    const order = new Rng(deriveSeed(cfg.seed, 'held-out')).shuffle(pairs.map((_, i) => i));
-    const k = strategy.usesHeldOut && pairs.length >= 3 ? Math.max(1, Math.round(pairs.length / 4)) : 0;
-    const heldOutIdx = k ? order.slice(0, k) : pairs.map((_, i) => i);
-    const trainIdx = k ? order.slice(k) : pairs.map((_, i) => i);
-    if (strategy.usesHeldOut) {
-      notes.push(k ? `${k} of ${pairs.length} pairs held out for the ${cfg.strategy === 'bdl' ? 'upper-level' : 'meta'} batch.`
-        : `Fewer than 3 pairs: the ${cfg.strategy === 'bdl' ? 'upper-level' : 'meta'} batch is drawn from the training pairs.`);
-    }
+    const session = new FinetuneSession(models, pairs, {
+      strategy: cfg.strategy, options: opts, steps: cfg.steps, batch: cfg.batch, crop: cfg.crop, seed: cfg.seed,
+    });
+    const strategy = session.strategy;
+    notes.push(...session.notes);
 
     const previewSrc = decoded.find((d) => d.src.pairId === req.previewPairId);
     const previewPipe = createPipeline({ fusion: loaded.fusion, segdet: loaded.fusion });
@@ -214,63 +260,24 @@ export async function runTraining(
       sink.preview(step, previewSrc.src.pairId, bmp);
     };
 
-    const history: TrainResult['history'] = [];
-    const times: number[] = [];
-    let pending: TrainProgressReply['losses'] = [];
-    let lastPost = 0;
+    let run: Awaited<ReturnType<typeof driveSession>>;
     let first = true;
-    let stopped = false;
-    let step = 0;
     try {
-      for (step = 1; step <= cfg.steps; step++) {
-        // Let `trainControl` and `cancel` messages in: on WASM a step's awaits are only
-        // microtasks, so without a macrotask turn the worker's onmessage would never run.
-        await sleep(0);
-        check();
-        if (control.stop) {
-          stopped = true;
-          step -= 1;
-          break;
-        }
-        if (control.paused) {
-          sink.progress({ step: step - 1, total: cfg.steps, etaS: NaN, losses: pending, state: 'paused' });
-          pending = [];
-          while (control.paused && !control.stop) {
-            check();
-            await sleep(100);
-          }
-          step -= 1;
-          continue;
-        }
-        const rng = new Rng(deriveSeed(cfg.seed, step));
-        const crop = { batch: cfg.batch, cropHeight: cfg.crop, cropWidth: cfg.crop };
-        const train = sampleCrops(pairs, { ...crop, indices: trainIdx }, rng);
-        const heldOut = strategy.usesHeldOut ? sampleCrops(pairs, { ...crop, indices: heldOutIdx }, rng) : undefined;
-        const log = await strategy.step({ train, heldOut });
-        times.push(log.ms);
-        const entry = { step, total: log.skipped ? NaN : log.total, terms: log.terms };
-        history.push(entry);
-        pending.push(entry);
-        if (log.note) notes.push(log.note);
-        const recent = times.slice(-10);
-        const etaS = ((cfg.steps - step) * recent.reduce((a, b) => a + b, 0)) / recent.length / 1000;
-        const now = performance.now();
-        if (first || log.note || step === cfg.steps || now - lastPost >= 100) {
-          sink.progress({
-            step, total: cfg.steps, etaS, losses: pending, state: 'running',
-            ...(log.note ? { note: log.note } : {}), ...(first ? { labelSources } : {}),
-          });
-          pending = [];
-          lastPost = now;
-          first = false;
-        }
-        if (cfg.previewEvery > 0 && step % cfg.previewEvery === 0 && step !== cfg.steps) await preview(step);
-      }
-      if (step > cfg.steps) step = cfg.steps;
-      await preview(step);
+      run = await driveSession(session, control, {
+        progress: (p) => {
+          // The first post says where each pair's task targets came from.
+          sink.progress(first && p.state === 'running' ? { ...p, labelSources } : p);
+          if (p.state === 'running') first = false;
+        },
+        preview,
+      }, cfg.previewEvery);
+      await preview(run.steps);
     } finally {
-      strategy.dispose();
+      session.dispose();
     }
+    const { history, stopped } = run;
+    const step = run.steps;
+    notes.push(...run.notes);
 
     // Weights of every model the strategy moved (F always).
     const weights: RunWeights = {};

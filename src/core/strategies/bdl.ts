@@ -1,62 +1,82 @@
 /**
  * `bdl`: BDLFusion (Liu et al., "Bi-Level Dynamic Learning for Jointly Multi-Modality Image
- * Fusion and Beyond", IJCAI 2023). F (θ) is the upper level; two task modules are learnable
- * constraints at the lower level, each with its own parameters y_k:
+ * Fusion and Beyond", IJCAI 2023, arXiv:2305.06720). F (θ) is the upper level; two task modules
+ * are learnable constraints at the lower level, each with its own parameters y_k:
  *
- * * visual, k = D (discriminator): lower loss f_D(θ, y_D) = LSGAN discriminator loss, real =
- *   the saliency target `m·IR + (1−m)·VI`, fake = F(x); upper loss
+ * * visual, k = D (discriminator): lower objective f_D(θ, y_D) = D's LSGAN loss, real = the
+ *   saliency target `m·IR + (1−m)·VI`, fake = F(x); upper objective
  *   F_D(θ, y_D) = L1(F, T) + 1.1·(1 − SSIM(F, T)) + λ_adv·mean((D(F) − 1)²);
- * * semantic, k = S (segmenter + detector): lower and upper loss both the task loss
- *   `seg·CE + det·CenterNet` of S(F(x)).
+ * * semantic, k = S: lower and upper objective both the task loss `seg·CE + det·CenterNet` of
+ *   S(F(x)). Only S's heads (`sParts`, default the segmentation and detection heads) are y_S; the
+ *   backbone stays as pretrained. The run's S is a copy: the pretrained S still scores the result.
  *
- * Upper losses F_k are taken on a held-out batch, lower losses f_k on the training batch.
+ * Upper objectives are taken on a held-out batch (x_val), lower ones on the training batch.
  *
  * ## Hypergradient (first order, per task)
  *
- * One lower step y_k' = y_k − η·∇_y f_k(θ, y_k) makes the upper loss depend on θ through y_k':
- * `d/dθ F_k(θ, y_k') = ∇_θ F_k − η·∇²_θy f_k·∇_y F_k`. BDLFusion drops the second-order product
- * for a first-order surrogate: it projects the upper gradient in y onto the lower one,
+ * min_θ Σ_k F_k(θ, y_k*(θ)) s.t. y_k*(θ) = argmin_y f_k(θ, y) has the hypergradient
+ * `∇_θ F_k + (∂y_k*(θ) / ∂θ)ᵀ ∇_y F_k`. With one lower step y' = y − η·∇_y f_k(θ, y) (η the
+ * lower level's step size, so of the order of D's and S's learning rates), ∂y'/∂θ =
+ * −η·∇²_θy f_k, and the implicit term is −η·∇²_θy f_k·∇_y F_k. Two first-order steps remove
+ * the second-order product:
  *
- *   c_k = <∇_y F_k, ∇_y f_k> / ||∇_y f_k||²,
+ * 1. project the upper gradient in y onto the lower one of the same module,
+ *    ∇_y F_k ≈ c_k·∇_y f_k with
  *
- * and replaces the mixed term by a multiple of a first-order θ-gradient:
+ *      c_k = <∇_y f_k(θ, y; x_val), ∇_y f_k(θ, y; x_tr)> / ||∇_y f_k(θ, y; x_tr)||²,
  *
- *   h_k = ∇_θ F_k(θ, y_k) + η · c_k · ∇_θ f̃_k(θ, y_k).
+ *    the module's own objective on the held-out and on the training batch (for S, F_S = f_S,
+ *    so this is the upper-level gradient itself). c_k > 0 says a lower step that lowers the
+ *    module's training loss also lowers its held-out loss;
+ * 2. ∇²_θy f_k·∇_y f_k ≈ ∇_θ f̃_k, exact when f_k is a squared residual ½||r(y) − g(θ)||²
+ *    (D's LSGAN loss is one; CE is one to second order).
  *
- * f̃_k is the lower-level objective seen from θ: for S it is f_S itself (task loss on the
- * training batch); for D it is the generator's side of the game, i.e. F_D on the training
- * batch, because ∇_θ of the discriminator's own loss points the wrong way (it rewards fused
- * images that look fake). This follows DESIGN §1 and the authors' published code (their
- * "GN_loss" = −c_k·f̃_k, subtracted with step η). Reading: c_k > 0 when lowering the module's
- * training loss also lowers its held-out loss, and then F is pushed to serve that module's
- * training objective too. c_k is clipped to ±cMax (it explodes when ∇_y f_k → 0, i.e. when
- * the lower level sits at its optimum). A frozen module (trainS / trainD false) does not
- * respond to θ, so its implicit term is exactly zero: h_k = ∇_θ F_k.
+ * Hence
+ *
+ *   h_k = ∇_θ F_k(θ, y; x_val) − η · c_k · ∇_θ f̃_k(θ, y; x_tr),
+ *
+ * the gradient of F_k − η·c_k·f̃_k. Reading: when the module will follow (c_k > 0), F need not
+ * serve that module's training objective as hard as its upper loss alone says. f̃_S = f_S;
+ * f̃_D = the generator's side F_D (∇_θ of D's own loss is its mirror image). c_k is clipped to
+ * ±cMax (it explodes when ∇_y f_k → 0 at a lower-level optimum). A frozen module (trainD /
+ * trainS false) does not respond to θ, so h_k = ∇_θ F_k. The unit tests check h against the
+ * exact one-step hypergradient of a quadratic lower level.
+ *
+ * Sources: the paper's method section (§3) could not be read here, so no equation numbers are
+ * quoted. The authors' code (github.com/LiuZhu-CV/BDLFusion, `architect_average2.py` L75-147)
+ * computes c_k as above (between the module's gradients on a validation and a training batch),
+ * takes η = the detector's learning rate (2e-4), and forms G_k = ∇_θF_k + η·c_k·∇_θf̃_k, with
+ * a plus. The derivation above, and the exact hypergradient in the tests, give a minus: with
+ * the plus the step moves away from the exact hypergradient (the test fails), so we keep the
+ * minus. Their aggregation draws random weights each step; the paper names dynamic weighted
+ * aggregation, which we take from DWA as below.
  *
  * ## Dynamic weighted aggregation
  *
- * `g_θ = Σ_k w_k · h_k` with `w_k = K · softmax_k( (L_k(t−1) / L_k(t−2)) / T )` (loss-descent
- * rate weighting, Liu et al. 2019's DWA): a task whose loss stalls (ratio near or above 1) gets
- * more weight. L_k are the upper losses, smoothed by an exponential moving average (lossEma)
- * because single-batch losses are too noisy for a per-step ratio; w_k = 1 for the first two
- * steps.
+ * `g_θ = Σ_k w_k · h_k` with `w_k = K · softmax_k(r_k / T)`, r_k = L̄_k(n−1) / L̄_k(n−2), the
+ * mean upper losses of the last two complete windows of `dwaWindow` steps (Liu, Johns and
+ * Davison's DWA, CVPR 2019, takes them per epoch; the session sets one window to one pass over
+ * the training pairs). A task whose loss stalls (r near or above 1) gets more weight; w_k = 1
+ * until two windows are complete. Per-step ratios would be noise: single-batch losses vary by
+ * more than their descent over one step.
  *
  * ## Order within a step
  *
- * All gradients are taken at the same point (θ_t, y_t): upper losses on the held-out batch,
- * lower losses on the training batch; only when every loss and gradient is finite do θ (Adam on
- * g_θ), D and S (Adam on ∇_y f_k) move. The lower-level gradient is thus shared by the c_k term
- * and the lower step (one backward pass less than stepping the lower level first).
+ * All gradients are taken at the same point (θ_t, y_t); only when every loss and gradient is
+ * finite do θ (Adam on g_θ), D and S's heads (Adam on ∇_y f_k(x_tr)) move. The lower-level
+ * gradient is shared by c_k and the lower step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { bdlFusionLoss, generatorAdversarialLoss, saliencyTarget } from '../losses/fusion-losses';
 import { fusion } from '../models/fusion';
 import { discriminator } from '../models/discriminator';
+import { SEGDET_PARTS, segdetParamNames, type SegDetPart } from '../models/segdet';
 import { discriminatorObjective } from '../train/objectives';
+import type { Params } from '../types';
 import type { StepLosses } from '../train/loop';
 import {
   CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, addScaled, batchTensors, dot, lossAndGrads, readFinite,
-  requireTaskTargets, resolveOptions, scaled, taskObjective, type BatchTensors, type LossGrads, type NamedTensors,
+  requireTaskTargets, resolveOptions, scaled, taskObjective, type BatchTensors, type LossGrads, type NamedTensors, type OptionRules,
 } from './common';
 import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, StrategyStepLog, TaskLossOptions } from './types';
 
@@ -91,13 +111,50 @@ export function dynamicTaskWeights(
   return e.map((v) => (k * v) / s);
 }
 
+/**
+ * Mean losses per task over consecutive windows of `window` steps, and the DWA weights from
+ * the last two complete windows (see the module comment).
+ */
+export class DwaWindows {
+  #sum: number[];
+  #count = 0;
+  #done: number[][] = [];
+
+  constructor(readonly numTasks: number, readonly window: number) {
+    if (!(window >= 1)) throw new Error(`DwaWindows: window must be ≥ 1 step, got ${window}`);
+    this.#sum = Array<number>(numTasks).fill(0);
+  }
+
+  /** Adds one step's losses (one per task). */
+  push(losses: readonly number[]): void {
+    if (losses.length !== this.numTasks) throw new Error('DwaWindows: one loss per task expected');
+    losses.forEach((l, i) => { this.#sum[i] += l; });
+    if (++this.#count < this.window) return;
+    this.#done.push(this.#sum.map((s) => s / this.#count));
+    if (this.#done.length > 2) this.#done.shift();
+    this.#sum.fill(0);
+    this.#count = 0;
+  }
+
+  /** Complete windows so far (at most the last two are kept). */
+  get completed(): number {
+    return this.#done.length;
+  }
+
+  /** `w_k` for the next step at temperature `t`. */
+  weights(t: number): number[] {
+    const d = this.#done;
+    return dynamicTaskWeights(d.length === 2 ? d[1] : null, d.length === 2 ? d[0] : null, t, this.numTasks);
+  }
+}
+
 /** The gradients one task contributes to its hypergradient (see the module comment). */
 export interface BdlTaskGradients {
   /** ∇_θ F_k(θ, y_k): upper loss on the held-out batch. */
   upperTheta: NamedTensors;
-  /** ∇_y F_k(θ, y_k); null when the module is frozen (no implicit term). */
-  upperY: NamedTensors | null;
-  /** ∇_y f_k(θ, y_k): lower loss on the training batch; null when frozen. */
+  /** ∇_y f_k(θ, y_k) on the held-out batch; null when the module is frozen (no implicit term). */
+  heldOutY: NamedTensors | null;
+  /** ∇_y f_k(θ, y_k) on the training batch; null when frozen. */
   lowerY: NamedTensors | null;
   /** ∇_θ f̃_k(θ, y_k) on the training batch; null when frozen. */
   lowerTildeTheta: NamedTensors | null;
@@ -105,23 +162,24 @@ export interface BdlTaskGradients {
 
 /**
  * BDLFusion's first-order hypergradient of one task:
- * `h_k = ∇_θ F_k + η · c_k · ∇_θ f̃_k`, `c_k = clip(<∇_y F_k, ∇_y f_k> / ||∇_y f_k||², ±cMax)`.
- * With a frozen module (`upperY` null) `c_k = 0` and `h_k = ∇_θ F_k`.
+ * `h_k = ∇_θ F_k − η · c_k · ∇_θ f̃_k`,
+ * `c_k = clip(<∇_y f_k(x_val), ∇_y f_k(x_tr)> / ||∇_y f_k(x_tr)||², ±cMax)`.
+ * With a frozen module (`heldOutY` null) `c_k = 0` and `h_k = ∇_θ F_k`.
  * @returns new tensors: `h` keyed like `upperTheta`, and `c` (a scalar).
  */
 export function bdlHypergradient(g: BdlTaskGradients, eta: number, cMax: number): { h: NamedTensors; c: tf.Scalar } {
-  if (!g.upperY || !g.lowerY || !g.lowerTildeTheta) {
+  if (!g.heldOutY || !g.lowerY || !g.lowerTildeTheta) {
     return { h: tf.tidy(() => Object.fromEntries(Object.entries(g.upperTheta).map(([k, t]) => [k, tf.clone(t)]))), c: tf.scalar(0) };
   }
-  const { upperY, lowerY, lowerTildeTheta } = g;
+  const { heldOutY, lowerY, lowerTildeTheta } = g;
   const c = tf.tidy(() => {
-    const num = dot(upperY, lowerY);
+    const num = dot(heldOutY, lowerY);
     const den = dot(lowerY, lowerY);
     // 0/0 (no lower gradient at all) gives 0 rather than NaN.
     const raw = tf.div(num, tf.maximum(den, 1e-30));
     return tf.clipByValue(raw, -cMax, cMax) as tf.Scalar;
   });
-  const h = tf.tidy(() => addScaled(g.upperTheta, lowerTildeTheta, tf.mul(c, eta) as tf.Scalar));
+  const h = tf.tidy(() => addScaled(g.upperTheta, lowerTildeTheta, tf.mul(c, -eta) as tf.Scalar));
   return { h, c };
 }
 
@@ -133,36 +191,54 @@ export interface BdlOptions extends CommonOptions, TaskLossOptions {
   [key: string]: number | string | boolean;
   /** Learning rate of D's lower-level steps. */
   lrD: number;
-  /** Learning rate of S's lower-level steps. */
+  /** Learning rate of S's lower-level steps (its heads by default). */
   lrS: number;
   /** Whether D takes lower-level steps (false: D frozen, no implicit visual term). */
   trainD: boolean;
   /** Whether S takes lower-level steps (false: S frozen, no implicit semantic term). */
   trainS: boolean;
-  /** η: step of the implicit term `η·c_k·∇_θ f̃_k`. */
+  /** Which parts of S are its lower-level variables y_S when `trainS`. */
+  sParts: SParts;
+  /** η: the lower level's step size in y' = y − η∇_y f_k, which scales the implicit term. */
   eta: number;
   /** Bound on |c_k|. */
   cMax: number;
   /** DWA temperature T. */
   temperature: number;
-  /** EMA factor of the upper losses fed to DWA (0 = raw per-step losses); < 1. */
-  lossEma: number;
+  /** DWA window in steps (0: one pass over the training pairs, set by the fine-tune session; alone 10). */
+  dwaWindow: number;
   /** λ_adv: weight of the adversarial term in the visual upper loss. */
   adversarial: number;
   /** Weight of `1 − SSIM(F, T)` in the visual upper loss (BDLFusion: 1.1). */
   ssimWeight: number;
 }
 
+/** Choices of `sParts`: S's heads, heads and the CenterNet decoder, or all of S. */
+export const S_PARTS_CHOICES = ['heads', 'decoder+heads', 'all'] as const;
+export type SParts = (typeof S_PARTS_CHOICES)[number];
+
+const S_PARTS: Record<SParts, readonly SegDetPart[]> = {
+  heads: ['seg', 'det'], 'decoder+heads': ['decoder', 'seg', 'det'], all: SEGDET_PARTS,
+};
+
+/** DWA window when neither the option nor a session sets one. */
+const DWA_WINDOW_ALONE = 10;
+
 /**
- * Defaults. S is frozen by default: fine-tuned F is evaluated with the pretrained S, and the
- * browser keeps one S for all runs. η = 1 weighs the training batch's task gradient like the
- * held-out one when c ≈ 1.
+ * Defaults. S's heads are the semantic lower level (the backbone stays pretrained). η is the
+ * order of the lower levels' learning rates, as its definition (the lower step size) says.
  */
 export const BDL_DEFAULTS: BdlOptions = {
   lr: 1e-4, clipNorm: 5, totalSteps: 0,
-  lrD: 1e-4, lrS: 1e-5, trainD: true, trainS: false,
-  eta: 1, cMax: 10, temperature: 2, lossEma: 0.9, adversarial: 0.1, ssimWeight: 1.1,
+  lrD: 1e-4, lrS: 1e-4, trainD: true, trainS: true, sParts: 'heads',
+  eta: 1e-4, cMax: 10, temperature: 2, dwaWindow: 0, adversarial: 0.1, ssimWeight: 1.1,
   segmentation: 1, detection: 1, classWeights: 'msrs',
+};
+
+/** Allowed values of the string options and ranges of the numeric ones. */
+export const BDL_RULES: OptionRules<BdlOptions> = {
+  choices: { classWeights: CLASS_WEIGHT_CHOICES, sParts: S_PARTS_CHOICES },
+  bounds: { eta: [0, 1], temperature: [0.05, 100], dwaWindow: [0, 100000] },
 };
 
 /** The two tasks, in the order of weights and losses. */
@@ -173,22 +249,20 @@ export const BDL_TASKS = ['visual', 'task'] as const;
  * @throws on bad options or a missing model.
  */
 export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {}): Strategy {
-  const o = resolveOptions('bdl', BDL_DEFAULTS, given, { classWeights: CLASS_WEIGHT_CHOICES });
+  const o = resolveOptions('bdl', BDL_DEFAULTS, given, BDL_RULES);
   if (!models.discriminator) throw new Error('bdl: needs the discriminator D (visual lower level)');
   if (!models.segdet) throw new Error('bdl: needs the segmenter S (semantic lower level)');
   if (o.segmentation <= 0 && o.detection <= 0) throw new Error('bdl: the semantic task needs a segmentation or detection weight > 0');
-  if (o.lossEma >= 1) throw new Error('bdl: lossEma must be < 1');
-  if (!(o.temperature > 0)) throw new Error('bdl: temperature must be > 0');
   const F = models.fusion;
   const D = models.discriminator;
   const S = models.segdet;
+  // y_S: the moving part of S; the rest of S is read as a constant.
+  const yS: Params = Object.fromEntries(segdetParamNames(S_PARTS[o.sParts]).map((n) => [n, S[n]]));
   const groups = [new TrainGroup('fusion', F, o.lr)];
   if (o.trainD) groups.push(new TrainGroup('discriminator', D, o.lrD));
-  if (o.trainS) groups.push(new TrainGroup('segdet', S, o.lrS));
+  if (o.trainS) groups.push(new TrainGroup('segdet', yS, o.lrS));
   const runner = new StepRunner(groups, o);
-  // Smoothed upper losses after each finished step (for DWA).
-  const history: number[][] = [];
-  let smooth: number[] | null = null;
+  const dwa = new DwaWindows(BDL_TASKS.length, o.dwaWindow > 0 ? o.dwaWindow : DWA_WINDOW_ALONE);
 
   /** F_D on a batch: BDLFusion's fusion loss plus the adversarial term. */
   const visualUpper = (t: BatchTensors) => (): StepLosses => {
@@ -199,6 +273,16 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
     return { total: tf.add(fl, tf.mul(adv, o.adversarial)) as tf.Scalar, terms: { fusion: fl, adversarial: adv } };
   };
   const taskLoss = (t: BatchTensors) => (): StepLosses => taskObjective(S, fusion.apply(F, t.x), t, o);
+  /** f_D on a batch: D's LSGAN loss with F(x) a constant (computed outside the tape). */
+  const discriminatorLossAndGrads = (t: BatchTensors): LossGrads => {
+    const fake = tf.tidy(() => fusion.apply(F, t.x));
+    const real = saliencyTarget(t.ir, t.vi);
+    try {
+      return lossAndGrads(() => discriminatorObjective(discriminator.apply(D, real), discriminator.apply(D, fake)), { discriminator: D });
+    } finally {
+      tf.dispose([fake, real]);
+    }
+  };
 
   const step = (batches: StrategyBatches): Promise<StrategyStepLog> => runner.run(async (bag) => {
     requireTaskTargets(batches.train, o, 'bdl');
@@ -206,50 +290,43 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
     const tr = bag.add(batchTensors(batches.train, 32));
     const va = batches.heldOut ? bag.add(batchTensors(batches.heldOut, 32)) : tr;
 
-    // Upper level on the held-out batch: ∇θ F_k and (trained modules) ∇y F_k in one pass each.
-    const upD: LossGrads = bag.add(lossAndGrads(visualUpper(va), o.trainD ? { fusion: F, discriminator: D } : { fusion: F }));
-    const upS: LossGrads = bag.add(lossAndGrads(taskLoss(va), o.trainS ? { fusion: F, segdet: S } : { fusion: F }));
-    // Lower level on the training batch.
+    // Upper level on the held-out batch: ∇θ F_k; for S also ∇y f_S(x_val) (F_S = f_S).
+    const upD: LossGrads = bag.add(lossAndGrads(visualUpper(va), { fusion: F }));
+    const upS: LossGrads = bag.add(lossAndGrads(taskLoss(va), o.trainS ? { fusion: F, segdet: yS } : { fusion: F }));
+    // D's own objective on both batches (c_D), and the generator side on the training batch (f̃_D).
+    let valD: LossGrads | null = null;
     let lowD: LossGrads | null = null;
     let tildeD: LossGrads | null = null;
-    let lowS: LossGrads | null = null;
     if (o.trainD) {
-      // F(x) is a constant for D's own loss: computed outside the tape.
-      const fake = bag.add(tf.tidy(() => fusion.apply(F, tr.x)));
-      const real = bag.add(saliencyTarget(tr.ir, tr.vi));
-      lowD = bag.add(lossAndGrads(() => discriminatorObjective(discriminator.apply(D, real), discriminator.apply(D, fake)), { discriminator: D }));
+      valD = bag.add(discriminatorLossAndGrads(va));
+      lowD = bag.add(discriminatorLossAndGrads(tr));
       tildeD = bag.add(lossAndGrads(visualUpper(tr), { fusion: F }));
     }
-    if (o.trainS) lowS = bag.add(lossAndGrads(taskLoss(tr), { fusion: F, segdet: S }));
+    const lowS: LossGrads | null = o.trainS ? bag.add(lossAndGrads(taskLoss(tr), { fusion: F, segdet: yS })) : null;
 
     const scalars: Record<string, tf.Scalar> = { visual: upD.value, task: upS.value, ...upD.terms, ...upS.terms };
     if (lowD) scalars.discriminator = lowD.value;
     if (tildeD) scalars.visualTrain = tildeD.value;
     if (lowS) scalars.taskTrain = lowS.value;
-    const grads = [upD, upS, lowD, tildeD, lowS].flatMap((r) => (r ? Object.values(r.grads) : [])) as NamedTensors[];
+    const grads = [upD, upS, valD, lowD, tildeD, lowS].flatMap((r) => (r ? Object.values(r.grads) : [])) as NamedTensors[];
     const v = await readFinite(scalars, grads);
 
     const hD = bag.add(bdlHypergradient({
-      upperTheta: upD.grads.fusion!, upperY: upD.grads.discriminator ?? null,
+      upperTheta: upD.grads.fusion!, heldOutY: valD?.grads.discriminator ?? null,
       lowerY: lowD?.grads.discriminator ?? null, lowerTildeTheta: tildeD?.grads.fusion ?? null,
     }, o.eta, o.cMax));
     const hS = bag.add(bdlHypergradient({
-      upperTheta: upS.grads.fusion!, upperY: upS.grads.segdet ?? null,
+      upperTheta: upS.grads.fusion!, heldOutY: upS.grads.segdet ?? null,
       lowerY: lowS?.grads.segdet ?? null, lowerTildeTheta: lowS?.grads.fusion ?? null,
     }, o.eta, o.cMax));
-    const n = history.length;
-    const w = dynamicTaskWeights(n >= 1 ? history[n - 1] : null, n >= 2 ? history[n - 2] : null, o.temperature, BDL_TASKS.length);
+    const w = dwa.weights(o.temperature);
     const g = bag.add(tf.tidy(() => addScaled(scaled(hD.h, w[0]), hS.h, w[1])));
     const c = await readFinite({ visual: hD.c, task: hS.c });
 
     runner.update('fusion', g);
     if (lowD) runner.update('discriminator', lowD.grads.discriminator!);
     if (lowS) runner.update('segdet', lowS.grads.segdet!);
-
-    const losses = [v.visual, v.task];
-    smooth = smooth ? smooth.map((s, i) => o.lossEma * s + (1 - o.lossEma) * losses[i]) : losses;
-    history.push(smooth);
-    if (history.length > 2) history.shift();
+    dwa.push([v.visual, v.task]);
 
     const { visual, task, ...rest } = v;
     return {

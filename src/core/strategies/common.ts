@@ -415,14 +415,19 @@ export function taskObjective(sParams: Params, fused: tf.Tensor4D, t: BatchTenso
 /** An option value: options are flat and JSON-serialisable. */
 export type OptionValue = number | string | boolean;
 
+/** Allowed values of string options and closed ranges `[min, max]` of numeric ones. */
+export interface OptionRules<T> {
+  choices?: Partial<Record<keyof T, readonly string[]>>;
+  bounds?: Partial<Record<keyof T, readonly [number, number]>>;
+}
+
 /**
- * Fills `given` over `defaults`, checking names and types (plain data arrives from the worker
- * and the command line). `choices` lists the allowed values of string options.
+ * Fills `given` over `defaults`, checking names, types, choices and bounds (plain data arrives
+ * from the worker and the command line). Numbers must be finite and ≥ 0 unless bounded.
  * @throws naming the strategy, the option and what is allowed.
  */
 export function resolveOptions<T extends Record<string, OptionValue>>(
-  strategy: string, defaults: T, given: Partial<Record<string, unknown>> = {},
-  choices: Partial<Record<keyof T, readonly string[]>> = {},
+  strategy: string, defaults: T, given: Partial<Record<string, unknown>> = {}, rules: OptionRules<T> = {},
 ): T {
   const out: Record<string, OptionValue> = { ...defaults };
   for (const [k, v] of Object.entries(given)) {
@@ -433,8 +438,12 @@ export function resolveOptions<T extends Record<string, OptionValue>>(
     const want = typeof defaults[k];
     if (typeof v !== want) throw new Error(`${strategy}: option '${k}' must be a ${want}, got ${JSON.stringify(v)}`);
     if (want === 'number' && !Number.isFinite(v as number)) throw new Error(`${strategy}: option '${k}' must be finite`);
+    const range = rules.bounds?.[k as keyof T];
+    if (range && ((v as number) < range[0] || (v as number) > range[1])) {
+      throw new Error(`${strategy}: option '${k}' must be within [${range[0]}, ${range[1]}], got ${String(v)}`);
+    }
     if (want === 'number' && (v as number) < 0) throw new Error(`${strategy}: option '${k}' must be ≥ 0, got ${String(v)}`);
-    const allowed = choices[k as keyof T];
+    const allowed = rules.choices?.[k as keyof T];
     if (allowed && !allowed.includes(v as string)) {
       throw new Error(`${strategy}: option '${k}' must be one of ${allowed.join(', ')}, got '${String(v)}'`);
     }

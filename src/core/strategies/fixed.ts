@@ -13,7 +13,7 @@ import { discriminator } from '../models/discriminator';
 import { fusionObjective } from '../train/objectives';
 import {
   CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, readFinite, requireTaskTargets,
-  resolveOptions, taskObjective,
+  resolveOptions, taskObjective, type OptionRules,
 } from './common';
 import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, StrategyStepLog, TaskLossOptions } from './types';
 
@@ -44,11 +44,14 @@ export const FIXED_DEFAULTS: FixedOptions = {
   segmentation: 0.1, detection: 0.1, classWeights: 'msrs',
 };
 
-const CHOICES = {
-  intensityMode: ['max', 'mean', 'saliency'],
-  gradientVariant: ['abs-max', 'sobel-max'],
-  classWeights: CLASS_WEIGHT_CHOICES,
-} as const;
+/** Allowed values of the string options. */
+export const FIXED_RULES: OptionRules<FixedOptions> = {
+  choices: {
+    intensityMode: ['max', 'mean', 'saliency'],
+    gradientVariant: ['abs-max', 'sobel-max'],
+    classWeights: CLASS_WEIGHT_CHOICES,
+  },
+};
 
 /**
  * Creates the `fixed` strategy.
@@ -56,7 +59,7 @@ const CHOICES = {
  *   (adversarial → discriminator, task terms → segdet).
  */
 export function createFixed(models: StrategyModels, given: Partial<FixedOptions> = {}): Strategy {
-  const o = resolveOptions('fixed', FIXED_DEFAULTS, given, CHOICES);
+  const o = resolveOptions('fixed', FIXED_DEFAULTS, given, FIXED_RULES);
   const useTask = o.segmentation > 0 || o.detection > 0;
   if (o.adversarial > 0 && !models.discriminator) throw new Error('fixed: the adversarial term needs the discriminator D');
   if (useTask && !models.segdet) throw new Error('fixed: the task terms need the segmenter S');

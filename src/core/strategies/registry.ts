@@ -3,9 +3,9 @@
  * `createStrategy` for the worker and the CLI.
  */
 import type { ModelName } from '../models/registry';
-import { BDL_DEFAULTS, createBdl, type BdlOptions } from './bdl';
-import { FIXED_DEFAULTS, createFixed, type FixedOptions } from './fixed';
-import { TD_DEFAULTS, createTd, type TdOptions } from './td';
+import { BDL_DEFAULTS, BDL_RULES, createBdl, type BdlOptions } from './bdl';
+import { FIXED_DEFAULTS, FIXED_RULES, createFixed, type FixedOptions } from './fixed';
+import { TD_DEFAULTS, TD_RULES, createTd, type TdOptions } from './td';
 import type { Strategy, StrategyModels, StrategyName } from './types';
 
 export type { Strategy, StrategyBatches, StrategyModels, StrategyName, StrategyStepLog } from './types';
@@ -29,7 +29,18 @@ export interface StrategyInfo {
   /** Models it can move, depending on options (F always). */
   mayMove: readonly ModelName[];
   defaultOptions: Readonly<Record<string, number | string | boolean>>;
+  /** Allowed values of string options. */
+  choices: Readonly<Record<string, readonly string[]>>;
+  /** Closed ranges of bounded numeric options (the rest: ≥ 0). */
+  bounds: Readonly<Record<string, readonly [number, number]>>;
+  /** Whether its steps take a held-out batch (bdl: upper level; td: meta batch). */
+  usesHeldOut: boolean;
 }
+
+const rules = (r: { choices?: object; bounds?: object }) => ({
+  choices: { ...(r.choices ?? {}) } as Record<string, readonly string[]>,
+  bounds: { ...(r.bounds ?? {}) } as Record<string, readonly [number, number]>,
+});
 
 /** Registry names in menu order. */
 export const STRATEGY_NAMES: readonly StrategyName[] = ['fixed', 'bdl', 'td'];
@@ -41,19 +52,21 @@ export function strategyInfo(name: StrategyName): StrategyInfo {
       return {
         name, label: 'Fixed weights',
         description: 'Fine-tunes F on a weighted sum of intensity, gradient, SSIM, adversarial and task losses (D and S frozen).',
-        requires: ['fusion'], mayMove: ['fusion'], defaultOptions: FIXED_DEFAULTS,
+        requires: ['fusion'], mayMove: ['fusion'], defaultOptions: FIXED_DEFAULTS, ...rules(FIXED_RULES), usesHeldOut: false,
       };
     case 'bdl':
       return {
         name, label: 'BDLFusion (bi-level)',
-        description: 'F is the upper level; D and S are lower-level learners. First-order hypergradients per task, combined by dynamic weighted aggregation.',
+        description: 'F is the upper level; D and S\'s heads are lower-level learners. First-order hypergradients per task, combined by dynamic weighted aggregation.',
         requires: ['fusion', 'discriminator', 'segdet'], mayMove: ['fusion', 'discriminator', 'segdet'], defaultOptions: BDL_DEFAULTS,
+        ...rules(BDL_RULES), usesHeldOut: true,
       };
     case 'td':
       return {
         name, label: 'TDFusion (learnable loss)',
         description: 'G learns per-pixel intensity-loss weights by a meta step through a virtual step of F (finite-difference hypergradient); F trains on that loss.',
         requires: ['fusion', 'lossGenerator', 'segdet'], mayMove: ['fusion', 'lossGenerator', 'segdet'], defaultOptions: TD_DEFAULTS,
+        ...rules(TD_RULES), usesHeldOut: true,
       };
     default: {
       const never: never = name;

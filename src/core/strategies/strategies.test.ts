@@ -8,6 +8,7 @@ import type { CropBatch } from '../train/batch';
 import type { Params } from '../types';
 import { createStrategy, strategyInfo, STRATEGY_NAMES } from './registry';
 import type { StrategyModels } from './types';
+import { segdetParamNames } from '../models/segdet';
 
 // Small and fast: 32×32 crops (S's stride), batch 1, WASM backend (the CPU backend's conv
 // gradients are several times slower).
@@ -64,9 +65,9 @@ afterAll(() => {
 describe('each strategy moves exactly its parameters', () => {
   const cases: { name: 'fixed' | 'bdl' | 'td'; options: Record<string, unknown>; moves: ModelName[] }[] = [
     { name: 'fixed', options: { adversarial: 0.1, segmentation: 1, detection: 1 }, moves: ['fusion'] },
-    { name: 'bdl', options: {}, moves: ['fusion', 'discriminator'] },
-    { name: 'bdl', options: { trainS: true }, moves: ['fusion', 'discriminator', 'segdet'] },
-    { name: 'bdl', options: { trainD: false }, moves: ['fusion'] },
+    { name: 'bdl', options: {}, moves: ['fusion', 'discriminator', 'segdet'] },
+    { name: 'bdl', options: { trainS: false }, moves: ['fusion', 'discriminator'] },
+    { name: 'bdl', options: { trainD: false, trainS: false }, moves: ['fusion'] },
     { name: 'td', options: {}, moves: ['fusion', 'lossGenerator'] },
     { name: 'td', options: { taskTerm: 0.5, trainS: true }, moves: ['fusion', 'lossGenerator', 'segdet'] },
   ];
@@ -82,6 +83,12 @@ describe('each strategy moves exactly its parameters', () => {
       expect(Number.isFinite(log1.total)).toBe(true);
       expect(Object.values(log1.terms).every(Number.isFinite)).toBe(true);
       expect(movedModels(before, after1).sort()).toEqual([...c.moves].sort());
+      if (c.moves.includes('segdet') && c.name === 'bdl') {
+        // Only S's heads are bdl's lower level by default: its backbone is as pretrained.
+        const movedS = Object.keys(before.segdet).filter((k) => before.segdet[k].some((v, i) => v !== after1.segdet[k][i]));
+        expect(movedS.length).toBeGreaterThan(0);
+        expect(movedS.filter((k) => !segdetParamNames(['seg', 'det']).includes(k))).toEqual([]);
+      }
       // Steady state: later steps leave no tensors behind.
       await s.step({ train: batch(3), heldOut: batch(4) });
       const n = tf.memory().numTensors;
@@ -107,8 +114,8 @@ describe('each strategy moves exactly its parameters', () => {
 });
 
 describe('strategy logs', () => {
-  it('bdl reports task weights and c_k; weights follow the loss ratios from step 3', async () => {
-    const s = createStrategy('bdl', all(), { lossEma: 0 });
+  it('bdl reports task weights and c_k; with one-step windows, weights follow the loss ratios from step 3', async () => {
+    const s = createStrategy('bdl', all(), { dwaWindow: 1 });
     const logs = [];
     for (let i = 0; i < 3; i++) logs.push(await s.step({ train: batch(10 + i), heldOut: batch(20 + i) }));
     expect(logs[0].stats['w.visual']).toBe(1);
@@ -117,8 +124,13 @@ describe('strategy logs', () => {
     const e = r.map((q) => Math.exp(q / 2));
     expect(logs[2].stats['w.visual']).toBeCloseTo((2 * e[0]) / (e[0] + e[1]), 6);
     expect(Number.isFinite(logs[2].stats['c.visual'])).toBe(true);
-    expect(logs[2].stats['c.task']).toBe(0); // S frozen: no implicit semantic term
+    expect(Number.isFinite(logs[2].stats['c.task'])).toBe(true);
+    expect(logs[2].stats['c.task']).not.toBe(0); // S's heads are the semantic lower level
     s.dispose();
+    const frozen = createStrategy('bdl', all(), { trainS: false, trainD: false });
+    const l = await frozen.step({ train: batch(13), heldOut: batch(23) });
+    expect([l.stats['c.visual'], l.stats['c.task']]).toEqual([0, 0]); // frozen modules: no implicit terms
+    frozen.dispose();
   });
 
   it('td reports the virtual task loss, ε and the mean IR weight', async () => {
@@ -132,6 +144,29 @@ describe('strategy logs', () => {
     expect(log.stats.meanWeightIR).toBeLessThan(1);
     s.dispose();
   });
+});
+
+describe('each step lowers its own objective (overfitting one tiny batch)', () => {
+  const objective: Record<'fixed' | 'bdl' | 'td', (l: { total: number; terms: Record<string, number> }) => number> = {
+    fixed: (l) => l.total,
+    // The upper objectives F_k (before DWA's weights, which change between windows).
+    bdl: (l) => l.terms.visual + l.terms.task,
+    // θ's objective, the learnt fusion loss (G moves slowly meanwhile).
+    td: (l) => l.total,
+  };
+  for (const name of STRATEGY_NAMES) {
+    it(name, async () => {
+      const start = await snapshot();
+      const s = createStrategy(name, all(), { lr: 1e-3, clipNorm: 0 });
+      const b = batch(70);
+      const values: number[] = [];
+      for (let i = 0; i < 8; i++) values.push(objective[name](await s.step({ train: b, heldOut: b })));
+      s.dispose();
+      restore(start);
+      expect(values.every(Number.isFinite)).toBe(true);
+      expect(values[7], values.map((v) => v.toFixed(4)).join(' ')).toBeLessThan(values[0]);
+    });
+  }
 });
 
 describe('non-finite guard', () => {
@@ -177,6 +212,8 @@ describe('registry', () => {
     expect(() => createStrategy('bdl', { fusion: models.fusion, segdet: models.segdet })).toThrow(/needs the discriminator/);
     expect(() => createStrategy('td', { fusion: models.fusion, segdet: models.segdet })).toThrow(/needs the loss generator/);
     expect(() => createStrategy('nope' as never, all())).toThrow(/unknown strategy 'nope'/);
+    expect(() => createStrategy('td', all(), { fdRadius: 0.1 })).toThrow(/'fdRadius' must be within \[0.00001, 0.01\]/);
+    expect(() => createStrategy('bdl', all(), { sParts: 'neck' } as never)).toThrow(/one of heads, decoder\+heads, all/);
   });
 
   it('asks for labels or boxes when the task terms are on', async () => {

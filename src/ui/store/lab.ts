@@ -4,16 +4,11 @@
  * Weights and bitmaps live in `../run-cache.ts` / IndexedDB.
  */
 import { create } from 'zustand';
-import type { FusionMetrics, LabelSource, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
+import type { FusionMetrics, LabelSource, LossPoint, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
+
+export type { LossPoint };
 
 export type OptionValue = number | string | boolean;
-
-/** One step's losses. */
-export interface LossPoint {
-  step: number;
-  total: number;
-  terms: Record<string, number>;
-}
 
 /** What the training panel is set to: a `TrainConfig` with options kept per strategy. */
 export interface TrainForm extends Omit<TrainConfig, 'options'> {

@@ -34,8 +34,8 @@ function NumberField({ label, value, onChange, step = 'any', min = 0, testId }: 
   );
 }
 
-function OptionField({ name, value, choices, onChange }: {
-  name: string; value: OptionValue; choices?: string[]; onChange: (v: OptionValue) => void;
+function OptionField({ name, value, choices, bounds, onChange }: {
+  name: string; value: OptionValue; choices?: string[]; bounds?: [number, number]; onChange: (v: OptionValue) => void;
 }) {
   if (typeof value === 'boolean') {
     return (
@@ -58,8 +58,13 @@ function OptionField({ name, value, choices, onChange }: {
   return (
     <label className="field">
       <span>{name}</span>
-      <input type="number" step="any" min={0} value={value} aria-label={`option ${name}`}
-        onChange={(e) => { const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v) && v >= 0) onChange(v); }} />
+      <input type="number" step="any" min={bounds?.[0] ?? 0} max={bounds?.[1]} value={value} aria-label={`option ${name}`}
+        title={bounds ? `${bounds[0]} to ${bounds[1]}` : undefined}
+        onChange={(e) => {
+          const v = Number(e.target.value);
+          // Out-of-range values are not taken (the strategy would refuse them at start).
+          if (e.target.value !== '' && Number.isFinite(v) && v >= (bounds?.[0] ?? 0) && v <= (bounds?.[1] ?? Infinity)) onChange(v);
+        }} />
     </label>
   );
 }
@@ -129,7 +134,7 @@ export function TrainPanel() {
         <fieldset className="options" disabled={busy}>
           <legend>Loss weights and options</legend>
           {Object.entries(options).filter(([k]) => !HIDDEN_OPTIONS.has(k)).map(([k, v]) => (
-            <OptionField key={`${form.strategy}:${k}`} name={k} value={v} choices={info?.choices[k]} onChange={(x) => setOption(form.strategy, k, x)} />
+            <OptionField key={`${form.strategy}:${k}`} name={k} value={v} choices={info?.choices[k]} bounds={info?.bounds[k]} onChange={(x) => setOption(form.strategy, k, x)} />
           ))}
         </fieldset>
         <fieldset className="options" disabled={busy}>
@@ -203,6 +208,9 @@ export function TrainPanel() {
         )}
         <div className="train-visuals">
           <LossChart history={training.history} total={training.total} />
+          {training.history.some((p) => p.stats && Object.keys(p.stats).length) && (
+            <LossChart history={training.history} total={training.total} series="stats" />
+          )}
           <div>
             <Preview version={training.previewVersion} />
             <div className="fine">Preview{training.previewPairId ? ` of ${pairs[training.previewPairId]?.name ?? ''}` : ''}, re-fused every {form.previewEvery} steps.</div>

@@ -1,0 +1,379 @@
+/**
+ * `npm run finetune -- --compare`: the papers' claim, measured. Fine-tunes the pretrained F
+ * with each arm (fusion terms only, fixed fusion + task terms, bdl, td) at equal steps for
+ * every seed, scores every F on the whole test split with the same pretrained S, and reports
+ * ΔmIoU, ΔmAP@0.5 and the fusion metrics against the pretrained F and against the fusion-only
+ * arm, each with a paired 95 % bootstrap interval over test pairs (seeds averaged inside each
+ * resample) and the per-seed values. Writes `compare.json`, `compare.md` and `compare.svg`
+ * (loss curves, bdl's task weights, Δ per arm).
+ *
+ * Resumable: a run folder whose history has the planned steps is not trained again, and an
+ * evaluation already saved is not redone.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runFinetune } from './finetune';
+import { DEFAULT_MODELS_DIR, runFuse, type PairEvaluation } from './fuse';
+import { loadModelFolderInto } from './weights-fs';
+import { MODELS, type ModelName } from '../core/models/registry';
+import { disposeParams } from '../core/models/model-def';
+import { bootstrapIntervals, type Interval } from '../core/metrics/bootstrap';
+import { meanAveragePrecision, segmentationScores, type ConfusionMatrix } from '../core/metrics/task-metrics';
+import { DET_CLASSES, FUSION_METRIC_NAMES, type Params } from '../core/types';
+
+type FusionMetricName = (typeof FUSION_METRIC_NAMES)[number];
+import type { StrategyName } from '../core/strategies/types';
+
+/** The compared fine-tunes: a strategy and the options that differ from its defaults. */
+export const ARMS = {
+  'fusion-only': { strategy: 'fixed', options: { segmentation: 0, detection: 0 }, label: 'fixed, fusion terms only' },
+  'fixed-task': { strategy: 'fixed', options: {}, label: 'fixed, fusion + task terms (0.1 each)' },
+  bdl: { strategy: 'bdl', options: {}, label: 'bdl (BDLFusion), defaults' },
+  td: { strategy: 'td', options: {}, label: 'td (TDFusion), defaults' },
+} as const satisfies Record<string, { strategy: StrategyName; options: Record<string, number | string | boolean>; label: string }>;
+export type ArmName = keyof typeof ARMS;
+export const ARM_NAMES = Object.keys(ARMS) as ArmName[];
+
+export interface CompareOptions {
+  data: string;
+  train?: string;
+  test?: string;
+  models?: string;
+  out: string;
+  arms: ArmName[];
+  seeds: number[];
+  steps: number;
+  batch: number;
+  crop: number;
+  backend: 'wasm' | 'cpu';
+  heldOut: number;
+  limit?: number;
+  evalLimit?: number;
+  evalMaxSide?: number;
+  /** Bootstrap resamples (default 1000). */
+  resamples?: number;
+  log?: (line: string) => void;
+}
+
+/** Scores of a set (or a resample of it). */
+interface SetScores {
+  mIoU: number;
+  mAP50: number;
+  metrics: Record<FusionMetricName, number>;
+}
+
+/** One model's evaluation: its per-pair shares. */
+type Evaluation = PairEvaluation[];
+
+function scoreSubset(ev: Evaluation, idx: number[]): SetScores {
+  const picked = idx.map((i) => ev[i]);
+  const confs = picked.map((p) => p.confusion).filter((c): c is ConfusionMatrix => c !== null);
+  let mIoU = NaN;
+  if (confs.length) {
+    const sum: ConfusionMatrix = { numClasses: confs[0].numClasses, counts: new Float64Array(confs[0].counts.length) };
+    for (const c of confs) c.counts.forEach((v, i) => { sum.counts[i] += v; });
+    mIoU = segmentationScores(sum).mIoU;
+  }
+  const dets = picked.map((p) => p.detection).filter((d) => d !== null);
+  const mAP50 = dets.length ? meanAveragePrecision(dets.map((d) => d.predictions), dets.map((d) => d.truth), DET_CLASSES.length, 0.5).mAP : NaN;
+  const rows = picked.map((p) => p.metrics).filter((m) => m !== null);
+  const metrics = Object.fromEntries(FUSION_METRIC_NAMES.map((n) => [n, rows.reduce((a, m) => a + m[n], 0) / rows.length])) as Record<FusionMetricName, number>;
+  return { mIoU, mAP50, metrics };
+}
+
+/** Plain-JSON form of an evaluation (typed arrays as arrays). */
+function evaluationToJson(ev: Evaluation): unknown {
+  return ev.map((p) => ({ ...p, confusion: p.confusion ? { numClasses: p.confusion.numClasses, counts: Array.from(p.confusion.counts) } : null }));
+}
+function evaluationFromJson(x: unknown): Evaluation {
+  return (x as (Omit<PairEvaluation, 'confusion'> & { confusion: { numClasses: number; counts: number[] } | null })[]).map((p) => ({
+    ...p, confusion: p.confusion ? { numClasses: p.confusion.numClasses, counts: Float64Array.from(p.confusion.counts) } : null,
+  }));
+}
+
+/** What the report says of one arm. */
+export interface ArmReport {
+  arm: ArmName;
+  label: string;
+  seeds: number[];
+  /** Per seed: the set's scores. */
+  perSeed: SetScores[];
+  /** Seed-averaged Δ against the pretrained F and against the fusion-only arm (mIoU, mAP in points). */
+  vsPretrained: Record<'mIoU' | 'mAP50' | FusionMetricName, Interval>;
+  vsFusionOnly: Record<'mIoU' | 'mAP50' | FusionMetricName, Interval> | null;
+  /** VIF and Qabf relative to the fusion-only arm, in % (the goal's "within 5 %"). */
+  relativeToFusionOnly: { VIF: number; Qabf: number } | null;
+  secondsPerStep: number;
+}
+
+const KEYS = ['mIoU', 'mAP50', ...FUSION_METRIC_NAMES] as const;
+type Key = (typeof KEYS)[number];
+const valueOf = (s: SetScores, k: Key) => (k === 'mIoU' ? 100 * s.mIoU : k === 'mAP50' ? 100 * s.mAP50 : s.metrics[k]);
+
+/** Paired bootstrap of Δ = mean over seeds of score(arm, seed) − score(base), per key. */
+function deltas(arm: Evaluation[], base: Evaluation[], resamples: number): Record<Key, Interval> {
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const iv = bootstrapIntervals(base[0].length, (idx) => {
+    const a = arm.map((e) => scoreSubset(e, idx));
+    const b = base.map((e) => scoreSubset(e, idx));
+    return KEYS.map((k) => avg(a.map((s) => valueOf(s, k))) - avg(b.map((s) => valueOf(s, k))));
+  }, { resamples, seed: 11 });
+  return Object.fromEntries(KEYS.map((k, i) => [k, iv[i]])) as Record<Key, Interval>;
+}
+
+async function loadParams(dir: string, name: ModelName): Promise<Params> {
+  const p = MODELS[name].init(0);
+  try {
+    await loadModelFolderInto(path.join(dir, MODELS[name].name), p);
+  } catch (e) {
+    disposeParams(p);
+    throw e;
+  }
+  return p;
+}
+
+/** Runs the comparison; see the module comment. */
+export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
+  const log = o.log ?? ((s: string) => console.log(s));
+  const modelsDir = o.models ?? DEFAULT_MODELS_DIR;
+  const testDir = o.test ?? path.join(o.data, 'msrs', 'test');
+  const resamples = o.resamples ?? 1000;
+  await mkdir(o.out, { recursive: true });
+  const runDir = (arm: ArmName, seed: number) => path.join(o.out, `${arm}-seed${seed}`);
+
+  // 1. Fine-tune every arm for every seed (skipping finished runs).
+  const secondsPerStep: Partial<Record<ArmName, number[]>> = {};
+  for (const seed of o.seeds) {
+    for (const arm of o.arms) {
+      const dir = runDir(arm, seed);
+      const histFile = path.join(dir, 'history.json');
+      if (existsSync(histFile)) {
+        const h = JSON.parse(await readFile(histFile, 'utf8'));
+        if (h.steps === o.steps && h.logs?.length === o.steps) {
+          log(`[compare] ${arm} seed ${seed}: already trained (${dir})`);
+          (secondsPerStep[arm] ??= []).push(h.seconds / o.steps);
+          continue;
+        }
+      }
+      log(`[compare] ${arm} seed ${seed}: fine-tuning ${o.steps} steps ...`);
+      const spec = ARMS[arm];
+      const s = await runFinetune({
+        strategy: spec.strategy, data: o.data, train: o.train, models: modelsDir, out: dir, steps: o.steps, batch: o.batch,
+        crop: o.crop, seed, backend: o.backend, limit: o.limit, heldOut: o.heldOut, strategyOptions: { ...spec.options },
+        evaluate: false, log: (l) => log(`  ${l}`),
+      });
+      (secondsPerStep[arm] ??= []).push(s.logs.reduce((a, l) => a + l.ms, 0) / 1000 / o.steps);
+    }
+  }
+
+  // 2. Score the pretrained F and every fine-tuned F with the pretrained S.
+  const scoringS = await loadParams(modelsDir, 'segdet');
+  const evaluate = async (name: string, fusionDir: string): Promise<Evaluation> => {
+    const file = path.join(o.out, 'evaluations', `${name}.json`);
+    if (existsSync(file)) return evaluationFromJson(JSON.parse(await readFile(file, 'utf8')));
+    log(`[compare] scoring ${name} on ${testDir} ...`);
+    const f = await loadParams(fusionDir, 'fusion');
+    try {
+      const boxes = path.join(testDir, 'detection.json');
+      const s = await runFuse({
+        ir: path.join(testDir, 'ir'), vi: path.join(testDir, 'vi'),
+        labels: existsSync(path.join(testDir, 'label')) ? path.join(testDir, 'label') : undefined,
+        boxes: existsSync(boxes) ? boxes : undefined,
+        out: path.join(o.out, 'fused', name), loaded: { fusion: f, segdet: scoringS }, backend: o.backend,
+        limit: o.evalLimit, maxSide: o.evalMaxSide, log: () => {},
+      });
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify(evaluationToJson(s.perPair)));
+      return s.perPair;
+    } finally {
+      disposeParams(f);
+    }
+  };
+  let reports: ArmReport[];
+  try {
+    const pretrained = await evaluate('pretrained', modelsDir);
+    const evals = {} as Record<ArmName, Evaluation[]>;
+    for (const arm of o.arms) {
+      evals[arm] = [];
+      for (const seed of o.seeds) evals[arm].push(await evaluate(`${arm}-seed${seed}`, runDir(arm, seed)));
+    }
+    const all = pretrained.map((_, i) => i);
+    const base = scoreSubset(pretrained, all);
+    log(`[compare] pretrained F: mIoU ${(100 * base.mIoU).toFixed(2)} %, mAP@0.5 ${(100 * base.mAP50).toFixed(2)}`);
+    reports = o.arms.map((arm) => {
+      const perSeed = evals[arm].map((e) => scoreSubset(e, all));
+      const fo = arm !== 'fusion-only' && evals['fusion-only'] ? evals['fusion-only'] : null;
+      const foScores = fo?.map((e) => scoreSubset(e, all));
+      const rel = (k: 'VIF' | 'Qabf') => {
+        const a = perSeed.reduce((s, x) => s + x.metrics[k], 0) / perSeed.length;
+        const b = foScores!.reduce((s, x) => s + x.metrics[k], 0) / foScores!.length;
+        return (100 * (a - b)) / Math.abs(b);
+      };
+      const sps = secondsPerStep[arm] ?? [];
+      return {
+        arm, label: ARMS[arm].label, seeds: o.seeds, perSeed,
+        vsPretrained: deltas(evals[arm], [pretrained], resamples),
+        vsFusionOnly: fo ? deltas(evals[arm], fo, resamples) : null,
+        relativeToFusionOnly: fo ? { VIF: rel('VIF'), Qabf: rel('Qabf') } : null,
+        secondsPerStep: sps.length ? sps.reduce((a, b) => a + b, 0) / sps.length : NaN,
+      };
+    });
+  } finally {
+    disposeParams(scoringS);
+  }
+
+  const md = compareMarkdown(reports, o);
+  log(`\n${md}`);
+  await writeFile(path.join(o.out, 'compare.md'), md + '\n');
+  await writeFile(path.join(o.out, 'compare.json'), JSON.stringify({ options: { ...o, log: undefined }, reports }, null, 1) + '\n');
+  const histories: Partial<Record<ArmName, { step: number; total: number; stats: Record<string, number> }[][]>> = {};
+  for (const arm of o.arms) {
+    histories[arm] = [];
+    for (const seed of o.seeds) {
+      const h = JSON.parse(await readFile(path.join(runDir(arm, seed), 'history.json'), 'utf8'));
+      histories[arm]!.push(h.logs);
+    }
+  }
+  await writeFile(path.join(o.out, 'compare.svg'), compareSvg(reports, histories));
+  log(`[compare] wrote ${['compare.md', 'compare.json', 'compare.svg'].map((f) => path.join(o.out, f)).join(', ')}`);
+  return reports;
+}
+
+const fmtI = (x: Interval, d = 2) => `${x.value >= 0 ? '+' : ''}${x.value.toFixed(d)} [${x.lo.toFixed(d)}, ${x.hi.toFixed(d)}]`;
+
+/** The README table: per arm, Δ against the pretrained F and against fusion-only, with intervals. */
+export function compareMarkdown(reports: ArmReport[], o: Pick<CompareOptions, 'steps' | 'batch' | 'crop' | 'seeds'>): string {
+  const lines = [
+    `${o.steps} steps, batch ${o.batch}, ${o.crop}² crops, seeds ${o.seeds.join(', ')}; scored with the pretrained S on every test pair. ` +
+      'Δ in points (mIoU, mAP@0.5), seeds averaged, with a paired 95 % bootstrap interval over test pairs [lo, hi].',
+    '',
+    '| arm | mIoU per seed | ΔmIoU vs pretrained F | ΔmIoU vs fusion-only | ΔmAP@0.5 vs fusion-only | VIF, Qabf vs fusion-only | s/step |',
+    '|---|---|---|---|---|---|---:|',
+  ];
+  for (const r of reports) {
+    const seeds = r.perSeed.map((s) => (100 * s.mIoU).toFixed(2)).join(' / ');
+    lines.push(`| ${r.arm} | ${seeds} | ${fmtI(r.vsPretrained.mIoU)} | ${r.vsFusionOnly ? fmtI(r.vsFusionOnly.mIoU) : '—'} | ` +
+      `${r.vsFusionOnly ? fmtI(r.vsFusionOnly.mAP50) : '—'} | ` +
+      `${r.relativeToFusionOnly ? `${r.relativeToFusionOnly.VIF.toFixed(1)} %, ${r.relativeToFusionOnly.Qabf.toFixed(1)} %` : '—'} | ${r.secondsPerStep.toFixed(2)} |`);
+  }
+  lines.push('', '| arm | ' + FUSION_METRIC_NAMES.join(' | ') + ' |', '|---|' + FUSION_METRIC_NAMES.map(() => '---:').join('|') + '|');
+  for (const r of reports) {
+    lines.push(`| ${r.arm} (Δ vs pretrained F) | ` + FUSION_METRIC_NAMES.map((k) => `${r.vsPretrained[k].value >= 0 ? '+' : ''}${r.vsPretrained[k].value.toFixed(3)}`).join(' | ') + ' |');
+  }
+  const goal = reports.filter((r) => r.arm === 'bdl' || r.arm === 'td').map((r) => {
+    const d = r.vsFusionOnly?.mIoU.value ?? NaN;
+    const ok = d >= 1.5 && Math.abs(r.relativeToFusionOnly?.VIF ?? Infinity) <= 5 && Math.abs(r.relativeToFusionOnly?.Qabf ?? Infinity) <= 5;
+    return `${r.arm}: ${ok ? 'MET' : 'not met'} (ΔmIoU vs fusion-only ${Number.isFinite(d) ? d.toFixed(2) : '?'} points)`;
+  });
+  if (goal.length) lines.push('', `Goal (≥ +1.5 mIoU points over fusion-only, VIF and Qabf within 5 %): ${goal.join('; ')}.`);
+  return lines.join('\n');
+}
+
+/** Three small panels: smoothed loss per arm, bdl's w_k, Δ mIoU vs fusion-only with intervals. */
+export function compareSvg(
+  reports: ArmReport[], histories: Partial<Record<ArmName, { step: number; total: number; stats: Record<string, number> }[][]>>,
+): string {
+  const W = 300, H = 200, P = 36;
+  const colors = ['#5f6368', '#1a73e8', '#d93025', '#188038', '#f9ab00'];
+  const panel = (x0: number, title: string, body: string) =>
+    `<g transform="translate(${x0},0)"><rect x="${P}" y="20" width="${W - P - 8}" height="${H - 50}" fill="none" stroke="#ccc"/>` +
+    `<text x="${W / 2}" y="14" text-anchor="middle" font-size="12">${title}</text>${body}</g>`;
+  const line = (pts: [number, number][], xr: [number, number], yr: [number, number], color: string) => {
+    const sx = (v: number) => P + ((W - P - 8) * (v - xr[0])) / Math.max(1e-9, xr[1] - xr[0]);
+    const sy = (v: number) => 20 + (H - 50) * (1 - (v - yr[0]) / Math.max(1e-9, yr[1] - yr[0]));
+    return `<path d="${pts.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('')}" fill="none" stroke="${color}" stroke-width="1.5"/>`;
+  };
+  const smooth = (xs: number[], k = 25) => xs.map((_, i) => {
+    const w = xs.slice(Math.max(0, i - k + 1), i + 1).filter(Number.isFinite);
+    return w.reduce((a, b) => a + b, 0) / w.length;
+  });
+  // Panel 1: total loss relative to its first window, per arm (seed 1).
+  let p1 = '';
+  const rel: { arm: string; pts: [number, number][] }[] = [];
+  for (const r of reports) {
+    const logs = histories[r.arm]?.[0];
+    if (!logs?.length) continue;
+    const s = smooth(logs.map((l) => l.total));
+    rel.push({ arm: r.arm, pts: s.map((v, i) => [logs[i].step, v / s[Math.min(s.length - 1, 24)]]) });
+  }
+  const steps = Math.max(1, ...rel.flatMap((r) => r.pts.map((p) => p[0])));
+  const ys = rel.flatMap((r) => r.pts.map((p) => p[1])).filter(Number.isFinite);
+  const yr: [number, number] = [Math.min(...ys, 1), Math.max(...ys, 1)];
+  rel.forEach((r, i) => { p1 += line(r.pts, [1, steps], yr, colors[i % colors.length]); });
+  p1 += rel.map((r, i) => `<text x="${P + 4}" y="${34 + 12 * i}" font-size="10" fill="${colors[i % colors.length]}">${r.arm}</text>`).join('');
+  p1 += `<text x="${P - 3}" y="28" font-size="9" text-anchor="end">${yr[1].toFixed(2)}</text><text x="${P - 3}" y="${H - 30}" font-size="9" text-anchor="end">${yr[0].toFixed(2)}</text>`;
+  // Panel 2: bdl's DWA weights (seed 1).
+  let p2 = '';
+  const bdl = histories.bdl?.[0];
+  if (bdl?.length) {
+    const names = Object.keys(bdl[0].stats).filter((k) => k.startsWith('w.'));
+    const vals = bdl.flatMap((l) => names.map((n) => l.stats[n]));
+    const r2: [number, number] = [Math.min(...vals, 0.9), Math.max(...vals, 1.1)];
+    names.forEach((n, i) => { p2 += line(bdl.map((l) => [l.step, l.stats[n]]), [1, bdl.length], r2, colors[(i + 1) % colors.length]); });
+    p2 += names.map((n, i) => `<text x="${P + 4}" y="${34 + 12 * i}" font-size="10" fill="${colors[(i + 1) % colors.length]}">${n}</text>`).join('');
+    p2 += `<text x="${P - 3}" y="28" font-size="9" text-anchor="end">${r2[1].toFixed(2)}</text><text x="${P - 3}" y="${H - 30}" font-size="9" text-anchor="end">${r2[0].toFixed(2)}</text>`;
+  }
+  // Panel 3: ΔmIoU vs pretrained F, with intervals.
+  const iv = reports.map((r) => r.vsPretrained.mIoU);
+  const lo = Math.min(0, ...iv.map((x) => x.lo)), hi = Math.max(0, ...iv.map((x) => x.hi));
+  const sy = (v: number) => 20 + (H - 50) * (1 - (v - lo) / Math.max(1e-9, hi - lo));
+  const bw = (W - P - 8) / Math.max(1, reports.length);
+  let p3 = `<line x1="${P}" x2="${W - 8}" y1="${sy(0)}" y2="${sy(0)}" stroke="#999"/>`;
+  reports.forEach((r, i) => {
+    const x = P + bw * (i + 0.5);
+    const d = r.vsPretrained.mIoU;
+    p3 += `<line x1="${x}" x2="${x}" y1="${sy(d.lo)}" y2="${sy(d.hi)}" stroke="${colors[i % colors.length]}" stroke-width="2"/>` +
+      `<circle cx="${x}" cy="${sy(d.value)}" r="3.5" fill="${colors[i % colors.length]}"/>` +
+      `<text x="${x}" y="${H - 18}" font-size="9" text-anchor="middle">${r.arm}</text>`;
+  });
+  p3 += `<text x="${P - 3}" y="28" font-size="9" text-anchor="end">${hi.toFixed(1)}</text><text x="${P - 3}" y="${H - 30}" font-size="9" text-anchor="end">${lo.toFixed(1)}</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${3 * W}" height="${H}" font-family="sans-serif">` +
+    panel(0, 'loss / its value at step 25 (seed 1, smoothed)', p1) +
+    panel(W, 'bdl task weights w_k (DWA, seed 1)', p2) +
+    panel(2 * W, 'ΔmIoU vs pretrained F (points, 95 % CI)', p3) + '</svg>\n';
+}
+
+export const COMPARE_USAGE = `usage: npm run finetune -- --compare [--arms ${ARM_NAMES.join(',')}] [--seeds 1,2] [--steps 500]
+       [--batch 4] [--crop 128] [--out runs/compare] [--data ../shared/data] [--models DIR] [--train DIR] [--test DIR]
+       [--held-out F] [--limit N] [--eval-limit N] [--eval-max-side N] [--resamples 1000] [--backend wasm|cpu]`;
+
+/** Parses `--compare` arguments; returns null (after printing why) when unusable. */
+export function parseCompareArgs(argv: string[], defaults: { heldOut: number }): CompareOptions | null {
+  try {
+    const v = parseArgs({
+      args: argv.filter((a) => a !== '--compare'),
+      options: {
+        arms: { type: 'string', default: ARM_NAMES.join(',') }, seeds: { type: 'string', default: '1,2' },
+        steps: { type: 'string', default: '500' }, batch: { type: 'string', default: '4' }, crop: { type: 'string', default: '128' },
+        out: { type: 'string', default: path.join('runs', 'compare') }, data: { type: 'string', default: '../shared/data' },
+        models: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, 'held-out': { type: 'string' },
+        limit: { type: 'string' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
+        resamples: { type: 'string', default: '1000' }, backend: { type: 'string', default: 'wasm' },
+      },
+      strict: true,
+    }).values;
+    const int = (s: string | undefined, name: string, min = 1): number | undefined => {
+      if (s === undefined) return undefined;
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${s}`);
+      return n;
+    };
+    const arms = v.arms!.split(',').map((a) => a.trim());
+    for (const a of arms) if (!(a in ARMS)) throw new Error(`--arms: unknown arm '${a}' (arms: ${ARM_NAMES.join(', ')})`);
+    const seeds = v.seeds!.split(',').map((s) => int(s.trim(), 'seeds', 0)!);
+    if (v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
+    const heldOut = v['held-out'] === undefined ? defaults.heldOut : Number(v['held-out']);
+    if (!(heldOut >= 0 && heldOut < 1)) throw new Error(`--held-out must be in [0, 1), got ${v['held-out']}`);
+    return {
+      data: v.data!, train: v.train, test: v.test, models: v.models, out: v.out!, arms: arms as ArmName[], seeds,
+      steps: int(v.steps, 'steps')!, batch: int(v.batch, 'batch')!, crop: int(v.crop, 'crop', 32)!, backend: v.backend,
+      heldOut, limit: int(v.limit, 'limit'), evalLimit: int(v['eval-limit'], 'eval-limit'),
+      evalMaxSide: int(v['eval-max-side'], 'eval-max-side', 32), resamples: int(v.resamples, 'resamples'),
+    };
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${COMPARE_USAGE}`);
+    return null;
+  }
+}
