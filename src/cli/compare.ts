@@ -15,13 +15,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runFinetune } from './finetune';
-import { DEFAULT_MODELS_DIR, runFuse, type PairEvaluation } from './fuse';
+import { DEFAULT_MODELS_DIR, runFuse } from './fuse';
 import { loadModelFolderInto } from './weights-fs';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
 import { bootstrapIntervals, type Interval } from '../core/metrics/bootstrap';
-import { meanAveragePrecision, segmentationScores, type ConfusionMatrix } from '../core/metrics/task-metrics';
-import { DET_CLASSES, FUSION_METRIC_NAMES, type Params } from '../core/types';
+import { evaluationsFromJson, evaluationsToJson, scoreSet, type PairEvaluation } from '../core/metrics/evaluation';
+import { FUSION_METRIC_NAMES, type Params } from '../core/types';
 
 type FusionMetricName = (typeof FUSION_METRIC_NAMES)[number];
 import type { StrategyName } from '../core/strategies/types';
@@ -68,29 +68,12 @@ interface SetScores {
 type Evaluation = PairEvaluation[];
 
 function scoreSubset(ev: Evaluation, idx: number[]): SetScores {
-  const picked = idx.map((i) => ev[i]);
-  const confs = picked.map((p) => p.confusion).filter((c): c is ConfusionMatrix => c !== null);
-  let mIoU = NaN;
-  if (confs.length) {
-    const sum: ConfusionMatrix = { numClasses: confs[0].numClasses, counts: new Float64Array(confs[0].counts.length) };
-    for (const c of confs) c.counts.forEach((v, i) => { sum.counts[i] += v; });
-    mIoU = segmentationScores(sum).mIoU;
-  }
-  const dets = picked.map((p) => p.detection).filter((d) => d !== null);
-  const mAP50 = dets.length ? meanAveragePrecision(dets.map((d) => d.predictions), dets.map((d) => d.truth), DET_CLASSES.length, 0.5).mAP : NaN;
-  const rows = picked.map((p) => p.metrics).filter((m) => m !== null);
-  const metrics = Object.fromEntries(FUSION_METRIC_NAMES.map((n) => [n, rows.reduce((a, m) => a + m[n], 0) / rows.length])) as Record<FusionMetricName, number>;
-  return { mIoU, mAP50, metrics };
-}
-
-/** Plain-JSON form of an evaluation (typed arrays as arrays). */
-function evaluationToJson(ev: Evaluation): unknown {
-  return ev.map((p) => ({ ...p, confusion: p.confusion ? { numClasses: p.confusion.numClasses, counts: Array.from(p.confusion.counts) } : null }));
-}
-function evaluationFromJson(x: unknown): Evaluation {
-  return (x as (Omit<PairEvaluation, 'confusion'> & { confusion: { numClasses: number; counts: number[] } | null })[]).map((p) => ({
-    ...p, confusion: p.confusion ? { numClasses: p.confusion.numClasses, counts: Float64Array.from(p.confusion.counts) } : null,
-  }));
+  const s = scoreSet(ev, idx);
+  return {
+    mIoU: s.segmentation?.mIoU ?? NaN,
+    mAP50: s.detection?.mAP50 ?? NaN,
+    metrics: (s.meanMetrics ?? Object.fromEntries(FUSION_METRIC_NAMES.map((n) => [n, NaN]))) as Record<FusionMetricName, number>,
+  };
 }
 
 /** What the report says of one arm. */
@@ -172,7 +155,7 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
   const scoringS = await loadParams(modelsDir, 'segdet');
   const evaluate = async (name: string, fusionDir: string): Promise<Evaluation> => {
     const file = path.join(o.out, 'evaluations', `${name}.json`);
-    if (existsSync(file)) return evaluationFromJson(JSON.parse(await readFile(file, 'utf8')));
+    if (existsSync(file)) return evaluationsFromJson(JSON.parse(await readFile(file, 'utf8')));
     log(`[compare] scoring ${name} on ${testDir} ...`);
     const f = await loadParams(fusionDir, 'fusion');
     try {
@@ -185,7 +168,7 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
         limit: o.evalLimit, maxSide: o.evalMaxSide, log: () => {},
       });
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, JSON.stringify(evaluationToJson(s.perPair)));
+      await writeFile(file, JSON.stringify(evaluationsToJson(s.perPair)));
       return s.perPair;
     } finally {
       disposeParams(f);

@@ -4,21 +4,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { imageToY, interleavedChroma } from '../core/image/color';
 import type { TrainPair } from '../core/train/batch';
-import type { GroundTruthBox, RawImage } from '../core/types';
+import type { GroundTruthBox } from '../core/types';
+import { labelIndices } from '../core/image/label';
 import { readImage } from './image-io';
 
 /** detection.json as in shared/data/msrs/{train,test}. */
 export interface DetectionFile {
   classes: string[];
   images: { file: string; width: number; height: number; boxes: GroundTruthBox[] }[];
-}
-
-/** Class index per pixel from a label PNG (any channel layout; values are read from the first channel). */
-export function labelPlane(img: RawImage): Uint8Array {
-  const n = img.width * img.height;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = img.data[i * img.channels];
-  return out;
 }
 
 /** Reads `detection.json` of a split folder, keyed by file stem; empty when absent. */
@@ -53,7 +46,13 @@ export async function loadSplit(
     const pair: TrainPair = {
       stem, width: ir.width, height: ir.height, ir: imageToY(ir), vi: imageToY(vi), chroma: interleavedChroma(vi),
     };
-    if (existsSync(labelFile)) pair.label = labelPlane(await readImage(labelFile));
+    if (existsSync(labelFile)) {
+      try {
+        pair.label = labelIndices(await readImage(labelFile));
+      } catch (e) {
+        throw new Error(`${labelFile}: ${(e as Error).message}`);
+      }
+    }
     if (hasBoxes) pair.boxes = boxes.get(stem.toLowerCase()) ?? [];
     pairs.push(pair);
     opts.onProgress?.(i + 1, chosen.length);

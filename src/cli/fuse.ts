@@ -21,13 +21,14 @@ import { createPipeline, type PipelineModels } from '../core/pipeline';
 import { pairFiles, type FilePair } from '../core/image/pairing';
 import { resizeLabels } from '../core/image/resize';
 import { fusionMetrics, toMetricGrey } from '../core/metrics/fusion-metrics';
-import { accumulateConfusion, createConfusionMatrix, meanAveragePrecision, segmentationScores, type ConfusionMatrix } from '../core/metrics/task-metrics';
+import { evaluatePair, scoreSet, type PairEvaluation } from '../core/metrics/evaluation';
+import { labelIndices } from '../core/image/label';
 import { fusion as fusionDef } from '../core/models/fusion';
 import { segdet as segdetDef } from '../core/models/segdet';
 import { disposeParams } from '../core/models/model-def';
 import {
-  DET_CLASSES, FUSION_METRIC_NAMES, NUM_SEG_CLASSES, SEG_CLASSES,
-  type Detection, type FusionMetrics, type GroundTruthBox, type RawImage,
+  DET_CLASSES, FUSION_METRIC_NAMES, SEG_CLASSES,
+  type FusionMetrics, type GroundTruthBox, type RawImage,
 } from '../core/types';
 
 /** Default folder of the committed weights (`<repo>/models`). */
@@ -86,14 +87,6 @@ export interface FuseSummary {
    * matrix (with a label) and its detections against its boxes (with boxes).
    */
   perPair: PairEvaluation[];
-}
-
-/** One pair's share of an evaluation (see {@link FuseSummary.perPair}). */
-export interface PairEvaluation {
-  stem: string;
-  metrics: FusionMetrics | null;
-  confusion: ConfusionMatrix | null;
-  detection: { predictions: Detection[]; truth: GroundTruthBox[] } | null;
 }
 
 export type BaselineName = 'max' | 'mean';
@@ -194,18 +187,6 @@ async function readBoxes(file: string): Promise<Map<string, GroundTruthBox[]>> {
   return map;
 }
 
-/** Class-index map of a label PNG (first channel), checked against the 9 MSRS classes. */
-function labelIndices(img: RawImage, file: string): Uint8Array {
-  const n = img.width * img.height;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = img.data[i * img.channels];
-    if (v >= NUM_SEG_CLASSES) throw new Error(`${file}: label value ${v} at pixel ${i} is not a class index 0..${NUM_SEG_CLASSES - 1}`);
-    out[i] = v;
-  }
-  return out;
-}
-
 function rgbaToRgb(rgba: Uint8ClampedArray, width: number, height: number): RawImage {
   const n = width * height;
   const data = new Uint8Array(n * 3);
@@ -281,14 +262,8 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
 
     for (const sub of ['fused', 'rgb', 'seg']) await mkdir(path.join(o.out, sub), { recursive: true });
     const processed: string[] = [];
-    const metricRows: { stem: string; m: FusionMetrics }[] = [];
     const baselineRows: Record<BaselineName, FusionMetrics[]> = { max: [], mean: [] };
     const detImages: { file: string; width: number; height: number; boxes: number[][] }[] = [];
-    // Pixels are summed over the set (confusion matrix), so per-image maps need not be kept.
-    const conf = createConfusionMatrix(NUM_SEG_CLASSES);
-    let segPairs = 0;
-    const detPreds: Detection[][] = [];
-    const detGts: GroundTruthBox[][] = [];
     const perPair: PairEvaluation[] = [];
     const t0 = Date.now();
 
@@ -304,7 +279,11 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
         if (p.label) {
           try {
             const lab = await readImage(p.label);
-            gtSeg = labelIndices(lab, p.label);
+            try {
+              gtSeg = labelIndices(lab);
+            } catch (e) {
+              throw new Error(`${p.label}: ${(e as Error).message}`);
+            }
             if (lab.width !== ir.width || lab.height !== ir.height) {
               throw new Error(`${p.label}: label is ${lab.width}x${lab.height}, infrared is ${ir.width}x${ir.height}`);
             }
@@ -326,28 +305,19 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
           height: h,
           boxes: r.detections.map((d) => [round(d[0], 2), round(d[1], 2), round(d[2], 2), round(d[3], 2), d[4], round(d[5], 4)]),
         });
-        const evaluation: PairEvaluation = { stem: p.stem, metrics: null, confusion: null, detection: null };
-        if (gtSeg) {
-          evaluation.confusion = accumulateConfusion(createConfusionMatrix(NUM_SEG_CLASSES), r.seg,
-            r.scale === 1 ? gtSeg : resizeLabels(gtSeg, labelSize.w, labelSize.h, w, h));
-          evaluation.confusion.counts.forEach((v, i) => { conf.counts[i] += v; });
-          segPairs++;
-        }
         const gt = gtBoxes?.get(path.parse(p.ir).name.toLowerCase()) ?? gtBoxes?.get(p.stem.toLowerCase());
-        if (gt) {
-          const truth = gt.map((b) => [b[0] * r.scale, b[1] * r.scale, b[2] * r.scale, b[3] * r.scale, b[4]] as GroundTruthBox);
-          detPreds.push(r.detections);
-          detGts.push(truth);
-          evaluation.detection = { predictions: r.detections, truth };
-        }
+        const evaluation = evaluatePair({
+          stem: p.stem, ir: r.ir, vi: r.vi, fusedY: r.fusedY, width: w, height: h, seg: gtSeg ? r.seg : null,
+          label: gtSeg ? (r.scale === 1 ? gtSeg : resizeLabels(gtSeg, labelSize.w, labelSize.h, w, h)) : null,
+          detections: r.detections,
+          boxes: gt ? gt.map((b) => [b[0] * r.scale, b[1] * r.scale, b[2] * r.scale, b[3] * r.scale, b[4]] as GroundTruthBox) : null,
+          metrics: withMetrics,
+        });
         let metricText = '';
-        if (withMetrics) {
-          const fused: RawImage = { width: w, height: h, channels: 1, data: r.fusedY };
-          const gi = toMetricGrey(r.ir), gv = toMetricGrey(r.vi);
-          const m = fusionMetrics(gi, gv, toMetricGrey(fused), w, h);
-          metricRows.push({ stem: p.stem, m });
-          evaluation.metrics = m;
+        const m = evaluation.metrics;
+        if (m) {
           if (o.baselines) {
+            const gi = toMetricGrey(r.ir), gv = toMetricGrey(r.vi);
             const b = baselineFusions(gi, gv);
             baselineRows.max.push(fusionMetrics(gi, gv, b.max, w, h));
             baselineRows.mean.push(fusionMetrics(gi, gv, b.mean, w, h));
@@ -369,14 +339,15 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
 
     await writeFile(path.join(o.out, 'detections.json'), detectionsJson(detImages));
 
-    let meanMetrics: FusionMetrics | null = null;
+    const scores = scoreSet(perPair);
+    const meanMetrics = scores.meanMetrics;
+    const metricRows = perPair.flatMap((e) => (e.metrics ? [{ stem: e.stem, m: e.metrics }] : []));
     if (withMetrics) {
       const lines = [['stem', ...FUSION_METRIC_NAMES].join(',')];
       for (const { stem, m } of metricRows) lines.push([stem, ...FUSION_METRIC_NAMES.map((n) => fmt(m[n]))].join(','));
-      if (metricRows.length) {
-        meanMetrics = meanOf(metricRows.map((r) => r.m));
-        lines.push(['mean', ...FUSION_METRIC_NAMES.map((n) => fmt(meanMetrics![n]))].join(','));
-        log(`mean over ${metricRows.length}: ${FUSION_METRIC_NAMES.map((n) => `${n} ${meanMetrics![n].toFixed(4)}`).join('  ')}`);
+      if (meanMetrics) {
+        lines.push(['mean', ...FUSION_METRIC_NAMES.map((n) => fmt(meanMetrics[n]))].join(','));
+        log(`mean over ${metricRows.length}: ${FUSION_METRIC_NAMES.map((n) => `${n} ${meanMetrics[n].toFixed(4)}`).join('  ')}`);
       }
       await writeFile(path.join(o.out, 'metrics.csv'), lines.join('\n') + '\n');
     }
@@ -400,18 +371,16 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     if (o.labels || gtBoxes) {
       task = {};
       if (o.labels) {
-        const s = segmentationScores(conf);
-        const perClassIoU = Object.fromEntries(SEG_CLASSES.map((c, i) => [c, s.perClassIoU[i]]));
-        task.segmentation = { pairs: segPairs, mIoU: s.mIoU, perClassIoU };
-        log(`segmentation on ${segPairs} pair(s): mIoU ${pct(s.mIoU)} (classes present in the ground truth)`);
-        log('  ' + SEG_CLASSES.map((c, i) => `${c} ${s.perClassIoU[i] === null ? '-' : pct(s.perClassIoU[i]!)}`).join(', '));
+        const seg = scores.segmentation ?? { pairs: 0, mIoU: NaN, perClassIoU: Object.fromEntries(SEG_CLASSES.map((c) => [c, null])) };
+        task.segmentation = seg;
+        log(`segmentation on ${seg.pairs} pair(s): mIoU ${pct(seg.mIoU)} (classes present in the ground truth)`);
+        log('  ' + SEG_CLASSES.map((c) => `${c} ${seg.perClassIoU[c] === null ? '-' : pct(seg.perClassIoU[c]!)}`).join(', '));
       }
       if (gtBoxes) {
-        const d = meanAveragePrecision(detPreds, detGts, DET_CLASSES.length, 0.5);
-        const perClassAP = Object.fromEntries(DET_CLASSES.map((c, i) => [c, d.perClassAP[i]]));
-        task.detection = { pairs: detPreds.length, mAP50: d.mAP, perClassAP };
-        log(`detection on ${detPreds.length} pair(s): mAP@0.5 ${d.mAP.toFixed(4)}`);
-        log('  ' + DET_CLASSES.map((c, i) => `${c} ${d.perClassAP[i] === null ? '-' : d.perClassAP[i]!.toFixed(4)}`).join(', '));
+        const det = scores.detection ?? { pairs: 0, mAP50: NaN, perClassAP: Object.fromEntries(DET_CLASSES.map((c) => [c, null])) };
+        task.detection = det;
+        log(`detection on ${det.pairs} pair(s): mAP@0.5 ${det.mAP50.toFixed(4)}`);
+        log('  ' + DET_CLASSES.map((c) => `${c} ${det.perClassAP[c] === null ? '-' : det.perClassAP[c]!.toFixed(4)}`).join(', '));
       }
       await writeFile(path.join(o.out, 'task-metrics.json'), JSON.stringify(task, null, 2) + '\n');
     }

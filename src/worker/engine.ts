@@ -11,11 +11,10 @@ import { imageToY } from '../core/image/color';
 import { planesToTensor } from '../core/image/tensor';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { countParams, disposeParams } from '../core/models/model-def';
-import { meanAveragePrecision } from '../core/metrics/task-metrics';
 import { DET_CLASSES, SEG_CLASSES } from '../core/types';
 import { resizeLabels } from '../core/image/resize';
-import { fusionMetrics, toMetricGrey } from '../core/metrics/fusion-metrics';
-import { accumulateConfusion, createConfusionMatrix, segmentationScores } from '../core/metrics/task-metrics';
+import { labelIndices } from '../core/image/label';
+import { evaluatePair, scoreSet } from '../core/metrics/evaluation';
 import type {
   BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, ModelWeights, Notice, Size,
 } from '../protocol/messages';
@@ -231,14 +230,14 @@ export class Engine {
       const { width: lw, height: lh } = labelBmp;
       const map = bitmapToLabel(labelBmp, { width: lw, height: lh });
       labelBmp.close();
-      let bad = -1;
-      for (let i = 0; i < map.length && bad < 0; i++) if (map[i] >= SEG_CLASSES.length) bad = map[i];
       if (lw !== source.ir.width || lh !== source.ir.height) {
         notices.push({ level: 'warn', code: 'label-size', message: `Label ignored: it is ${lw}×${lh}, the infrared image is ${source.ir.width}×${source.ir.height}.` });
-      } else if (bad >= 0) {
-        notices.push({ level: 'warn', code: 'label-unreadable', message: `Label ignored: value ${bad} is not a class index 0..${SEG_CLASSES.length - 1}.` });
       } else {
-        labelFull = map;
+        try {
+          labelFull = labelIndices({ width: lw, height: lh, channels: 1, data: map });
+        } catch (e) {
+          notices.push({ level: 'warn', code: 'label-unreadable', message: `Label ignored: ${(e as Error).message}.` });
+        }
       }
     }
     const tDecode = performance.now();
@@ -287,16 +286,15 @@ export class Engine {
     const c = this.#cached(pairId);
     if (!c) throw new Error(`pair ${pairId} is not in the worker's cache; fuse it again`);
     const t0 = performance.now();
-    const { width, height } = c;
-    // Same inputs as the CLI's metrics.csv: processed IR/VI and the fused Y as grey.
-    const fused: RawImage = { width, height, channels: 1, data: c.fusedY };
-    const metrics = fusionMetrics(toMetricGrey(c.ir), toMetricGrey(c.vi), toMetricGrey(fused), width, height);
-    const res: MetricsResult = { pairId, metrics, ms: 0 };
-    if (c.seg && c.label) {
-      const conf = accumulateConfusion(createConfusionMatrix(SEG_CLASSES.length), c.seg, c.label);
-      res.miou = segmentationScores(conf).mIoU;
-    }
-    if (boxes && c.seg) res.map50 = meanAveragePrecision([c.detections], [boxes], DET_CLASSES.length).mAP;
+    // The CLI's evaluation, on one pair: the same numbers as its metrics.csv and task metrics.
+    const e = evaluatePair({
+      stem: pairId, ir: c.ir, vi: c.vi, fusedY: c.fusedY, width: c.width, height: c.height,
+      seg: c.seg, label: c.label, detections: c.detections, boxes: boxes && c.seg ? boxes : null,
+    });
+    const s = scoreSet([e]);
+    const res: MetricsResult = { pairId, metrics: s.meanMetrics!, ms: 0 };
+    if (s.segmentation) res.miou = s.segmentation.mIoU;
+    if (s.detection) res.map50 = s.detection.mAP50;
     res.ms = performance.now() - t0;
     return res;
   }

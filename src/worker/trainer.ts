@@ -6,7 +6,7 @@
  * every N steps, and returns the moved models' weights in the tfjs weights format.
  */
 import type { GroundTruthBox, Params, RawImage } from '../core/types';
-import { SEG_CLASSES } from '../core/types';
+import { labelIndices } from '../core/image/label';
 import { imageToY, interleavedChroma } from '../core/image/color';
 import { resizeImage } from '../core/image/resize';
 import { MODELS, type ModelName } from '../core/models/registry';
@@ -80,12 +80,14 @@ async function decodePair(src: TrainPairSource): Promise<Decoded> {
   if (src.label) {
     try {
       const lb = await decodeBitmap(src.label);
-      if (lb.width === full.width && lb.height === full.height) {
-        const map = bitmapToLabel(lb, { width, height });
-        if (map.every((v) => v < SEG_CLASSES.length)) label = map;
+      try {
+        if (lb.width === full.width && lb.height === full.height) {
+          label = labelIndices({ width, height, channels: 1, data: bitmapToLabel(lb, { width, height }) });
+        }
+      } finally {
+        lb.close();
       }
-      lb.close();
-    } catch { /* unreadable label: treated as absent */ }
+    } catch { /* unreadable or not a class map: treated as absent */ }
   }
   return { src, ir, vi, label, scale: width / full.width };
 }
