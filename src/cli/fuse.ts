@@ -329,7 +329,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
         const elapsed = (Date.now() - t0) / 1000;
         const eta = (elapsed / (k + 1)) * (pairs.length - k - 1);
         log(`${tag} ${w}x${h} model ${Math.round(r.modelMs)} ms, ${r.detections.filter((d) => d[5] >= 0.3).length} boxes ≥0.3${metricText}` +
-          `  ETA ${eta.toFixed(0)} s${labelNote}${r.notices.length ? `  note: ${r.notices.join('; ')}` : ''}`);
+          `  ETA ${eta.toFixed(0)} s${labelNote}${r.notices.length ? `  note: ${r.notices.map((n) => n.message).join('; ')}` : ''}`);
       } catch (e) {
         const reason = (e as Error).message;
         skipped.push({ path: `${p.ir} + ${p.vi}`, reason });

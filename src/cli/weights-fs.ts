@@ -6,8 +6,8 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ParamSpec, Params } from '../core/types';
-import { WeightsError, decodeWeights, encodeWeights, loadParamsInto, paramSpecs } from '../core/weights/io';
+import type { Params } from '../core/types';
+import { WeightsError, encodeWeights, loadWeightsInto } from '../core/weights/io';
 
 /** What {@link saveModelFolder} writes besides the weights. */
 export interface SaveOptions {
@@ -39,11 +39,10 @@ export async function saveModelFolder(dir: string, params: Record<string, tf.Ten
   return weightData.byteLength;
 }
 
-/** A model folder read from disk and validated. */
-export interface LoadedModelFolder {
-  /** New tensors keyed by parameter name (the caller disposes them). */
-  tensors: Record<string, tf.Tensor>;
-  modelJson: Record<string, unknown>;
+/** A model folder's files as read from disk (not yet validated against a model). */
+interface ModelFolderFiles {
+  modelJson: unknown;
+  shards: ArrayBuffer[];
   /** Parsed card.json, or null when the folder has none. */
   card: Record<string, unknown> | null;
 }
@@ -63,10 +62,10 @@ async function readJson(file: string): Promise<unknown> {
 }
 
 /**
- * Reads and validates `dir/model.json`, its shards and `dir/card.json` (optional) against
- * `expected`. @throws WeightsError with the file and what is wrong; nothing is created then.
+ * Reads `dir/model.json`, its shards and `dir/card.json` (optional).
+ * @throws WeightsError naming the file that cannot be read.
  */
-export async function loadModelFolder(dir: string, expected: ParamSpec[]): Promise<LoadedModelFolder> {
+async function readModelFolder(dir: string): Promise<ModelFolderFiles> {
   const modelJson = await readJson(path.join(dir, 'model.json'));
   const manifest = (modelJson as { weightsManifest?: { paths?: unknown }[] } | null)?.weightsManifest;
   const shardNames: string[] = [];
@@ -87,20 +86,13 @@ export async function loadModelFolder(dir: string, expected: ParamSpec[]): Promi
     }
     shards.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
   }
-  let tensors: Record<string, tf.Tensor>;
-  try {
-    tensors = decodeWeights(modelJson, shards, expected);
-  } catch (e) {
-    if (e instanceof WeightsError) throw new WeightsError(e.problems.map((p) => `${dir}: ${p}`));
-    throw e;
-  }
   let card: Record<string, unknown> | null = null;
   try {
     card = JSON.parse(await readFile(path.join(dir, 'card.json'), 'utf8'));
   } catch {
     card = null; // The card is informational; a missing or broken one does not block loading.
   }
-  return { tensors, modelJson: modelJson as Record<string, unknown>, card };
+  return { modelJson, shards, card };
 }
 
 /**
@@ -108,11 +100,12 @@ export async function loadModelFolder(dir: string, expected: ParamSpec[]): Promi
  * @returns the folder's card (or null). @throws WeightsError; `params` is then unchanged.
  */
 export async function loadModelFolderInto(dir: string, params: Params): Promise<Record<string, unknown> | null> {
-  const { tensors, card } = await loadModelFolder(dir, paramSpecs(params));
+  const { modelJson, shards, card } = await readModelFolder(dir);
   try {
-    loadParamsInto(params, tensors);
-  } finally {
-    for (const t of Object.values(tensors)) t.dispose();
+    loadWeightsInto(params, modelJson, shards);
+  } catch (e) {
+    if (e instanceof WeightsError) throw new WeightsError(e.problems.map((p) => `${dir}: ${p}`));
+    throw e;
   }
   return card;
 }

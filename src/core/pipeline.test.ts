@@ -80,12 +80,12 @@ describe('pipeline', () => {
     expect([r.width, r.height, r.scale]).toEqual([60, 40, 0.5]);
     expect(r.ir.width).toBe(60);
     expect(r.notices).toEqual([
-      'visible image 60x40 resized to the infrared size 120x80',
-      '120x80 is above 60 px: processed at 60x40',
+      { level: 'warn', code: 'resized', message: 'visible image 60x40 resized to the infrared size 120x80' },
+      { level: 'info', code: 'downscaled', message: '120x80 is above 60 px: processed at 60x40' },
     ]);
     expect(r.fusedY.every((v) => v === 100)).toBe(true);
     const odd = await p.run(ir, image(50, 50, 1, () => 0), { tasks: false });
-    expect(odd.notices[0]).toMatch(/aspect ratios differ/);
+    expect(odd.notices[0].message).toMatch(/aspect ratios differ/);
   });
 
   it('rejects malformed images with a clear message', async () => {

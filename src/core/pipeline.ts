@@ -62,6 +62,39 @@ export interface PipelineRunOptions {
   padMode?: PadMode;
 }
 
+/** A note on how an input was adapted. */
+export interface PipelineNotice {
+  level: 'info' | 'warn';
+  code: 'resized' | 'downscaled' | 'ir-colour';
+  message: string;
+}
+
+/**
+ * Brings a pair to one grid: the visible image resized to the infrared size, both reduced to
+ * `maxSide`, with a notice for each change (also used by the worker's no-weights baseline).
+ */
+export function prepareInputs(irIn: RawImage, viIn: RawImage, maxSide: number): { ir: RawImage; vi: RawImage; scale: number; notices: PipelineNotice[] } {
+  const notices: PipelineNotice[] = [];
+  let ir = irIn;
+  let vi = viIn;
+  if (vi.width !== ir.width || vi.height !== ir.height) {
+    const aspect = Math.abs(vi.width / vi.height - ir.width / ir.height) > 0.01 * (ir.width / ir.height);
+    notices.push({
+      level: 'warn', code: 'resized',
+      message: `visible image ${vi.width}x${vi.height} resized to the infrared size ${ir.width}x${ir.height}` +
+        (aspect ? ' (aspect ratios differ: the pair may be misaligned)' : ''),
+    });
+    vi = resizeImage(vi, ir.width, ir.height);
+  }
+  const fit = fitMaxSide(ir.width, ir.height, maxSide);
+  if (fit.scale !== 1) {
+    notices.push({ level: 'info', code: 'downscaled', message: `${ir.width}x${ir.height} is above ${maxSide} px: processed at ${fit.width}x${fit.height}` });
+    ir = resizeImage(ir, fit.width, fit.height);
+    vi = resizeImage(vi, fit.width, fit.height);
+  }
+  return { ir, vi, scale: fit.scale, notices };
+}
+
 /** Output of one pair, at the processed size `width x height`. */
 export interface PipelineResult {
   /** Processed size in pixels (the IR size, or smaller when reduced to `maxSide`). */
@@ -77,8 +110,8 @@ export interface PipelineResult {
   seg: Uint8Array;
   /** Boxes `[x1,y1,x2,y2,cls,score]` in processed pixels, by decreasing score. */
   detections: Detection[];
-  /** Human-readable notes on what was adapted (resizes, reductions, colour IR). */
-  notices: string[];
+  /** What was adapted (resizes, reductions, colour IR), coded for the UI. */
+  notices: PipelineNotice[];
   /** The source images as processed (after any resize), e.g. for fusion metrics on the same grid. */
   ir: RawImage;
   vi: RawImage;
@@ -115,23 +148,8 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
   async function run(irIn: RawImage, viIn: RawImage, opts: PipelineRunOptions = {}): Promise<PipelineResult> {
     checkImage(irIn, 'infrared');
     checkImage(viIn, 'visible');
-    const notices: string[] = [];
-    let ir = irIn;
-    let vi = viIn;
-
-    if (vi.width !== ir.width || vi.height !== ir.height) {
-      const aspect = Math.abs(vi.width / vi.height - ir.width / ir.height) > 0.01 * (ir.width / ir.height);
-      notices.push(`visible image ${vi.width}x${vi.height} resized to the infrared size ${ir.width}x${ir.height}` +
-        (aspect ? ' (aspect ratios differ: the pair may be misaligned)' : ''));
-      vi = resizeImage(vi, ir.width, ir.height);
-    }
-    const fit = fitMaxSide(ir.width, ir.height, opts.maxSide ?? DEFAULT_MAX_SIDE);
-    if (fit.scale !== 1) {
-      notices.push(`${ir.width}x${ir.height} is above ${opts.maxSide ?? DEFAULT_MAX_SIDE} px: processed at ${fit.width}x${fit.height}`);
-      ir = resizeImage(ir, fit.width, fit.height);
-      vi = resizeImage(vi, fit.width, fit.height);
-    }
-    if (!isGreyLike(ir, 2)) notices.push('infrared image has colour: its luma (BT.601) is used');
+    const { ir, vi, scale, notices } = prepareInputs(irIn, viIn, opts.maxSide ?? DEFAULT_MAX_SIDE);
+    if (!isGreyLike(ir, 2)) notices.push({ level: 'info', code: 'ir-colour', message: 'infrared image has colour: its luma (BT.601) is used' });
 
     const { width, height } = ir;
     const irY = imageToY(ir);
@@ -178,7 +196,7 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
     return {
       width,
       height,
-      scale: fit.scale,
+      scale,
       fusedY: planeToGrey8(fusedPlane),
       rgb: mergeYCbCr(fusedPlane, cb, cr),
       seg,

@@ -9,6 +9,7 @@
  */
 import type { Detection, FusionMetrics } from '../core/types';
 import type { StrategyName } from '../core/strategies/types';
+import type { PipelineNotice } from '../core/pipeline';
 
 export type { Detection, FusionMetrics, StrategyName };
 
@@ -73,7 +74,7 @@ export type ProgressPhase = 'backend' | 'download' | 'warmup' | 'decode' | 'fuse
 export interface Notice {
   level: 'info' | 'warn';
   /** Stable code for tests and styling. */
-  code: 'resized' | 'downscaled' | 'grey-vi' | 'label-size' | 'label-unreadable' | 'no-weights' | 'pipeline';
+  code: PipelineNotice['code'] | 'label-size' | 'label-unreadable' | 'no-weights';
   message: string;
 }
 

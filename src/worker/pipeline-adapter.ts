@@ -9,13 +9,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Detection, Params, RawImage } from '../core/types';
 import { imageToY, mergeYCbCr, planeToGrey8, splitYCbCr } from '../core/image/color';
-import { fitMaxSide, resizeImage } from '../core/image/resize';
 import { planesToTensor, tensorToPlane } from '../core/image/tensor';
-import { countParams, disposeParams, paramSpecs } from '../core/models/model-def';
+import { countParams, disposeParams } from '../core/models/model-def';
 import { fusion as fusionDef } from '../core/models/fusion';
 import { segdet as segdetDef } from '../core/models/segdet';
-import { createPipeline } from '../core/pipeline';
-import { decodeWeights, loadParamsInto } from '../core/weights/io';
+import { createPipeline, prepareInputs } from '../core/pipeline';
+import { loadWeightsInto } from '../core/weights/io';
 import type { ModelStatus, Notice } from '../protocol/messages';
 import type { MissingModel, ModelFiles } from './model-files';
 
@@ -54,23 +53,12 @@ export interface BuiltPipeline {
   dispose(): void;
 }
 
-/** Gives the core pipeline's notice strings a code. */
-function toNotice(text: string): Notice {
-  if (/resized to the infrared size/.test(text)) return { level: 'warn', code: 'resized', message: text };
-  if (/is above .* px/.test(text)) return { level: 'info', code: 'downscaled', message: text };
-  return { level: 'info', code: 'pipeline', message: text };
-}
 
 /** Loads weight bytes into fresh variables of a model. @throws WeightsError on any mismatch. */
 export function loadModel(def: { init(seed: number): Params }, files: ModelFiles): Params {
   const params = def.init(0);
   try {
-    const tensors = decodeWeights(files.modelJson, files.shards, paramSpecs(params));
-    try {
-      loadParamsInto(params, tensors);
-    } finally {
-      for (const t of Object.values(tensors)) t.dispose();
-    }
+    loadWeightsInto(params, files.modelJson, files.shards);
   } catch (e) {
     disposeParams(params);
     throw e;
@@ -87,19 +75,8 @@ function baselinePipeline(status: ModelStatus[]): BuiltPipeline {
   return {
     status,
     async run(irIn, viIn, maxSide) {
-      const notices: Notice[] = [notice];
-      let ir = irIn;
-      let vi = viIn;
-      if (vi.width !== ir.width || vi.height !== ir.height) {
-        notices.push(toNotice(`visible image ${vi.width}x${vi.height} resized to the infrared size ${ir.width}x${ir.height}`));
-        vi = resizeImage(vi, ir.width, ir.height);
-      }
-      const fit = fitMaxSide(ir.width, ir.height, maxSide);
-      if (fit.scale !== 1) {
-        notices.push(toNotice(`${ir.width}x${ir.height} is above ${maxSide} px: processed at ${fit.width}x${fit.height}`));
-        ir = resizeImage(ir, fit.width, fit.height);
-        vi = resizeImage(vi, fit.width, fit.height);
-      }
+      const { ir, vi, notices: adapted } = prepareInputs(irIn, viIn, maxSide);
+      const notices: Notice[] = [notice, ...adapted];
       const { width, height } = ir;
       const { y, cb, cr } = splitYCbCr(vi);
       const x = planesToTensor([imageToY(ir), y], height, width);
@@ -155,7 +132,7 @@ export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): Bui
   };
   const runOn = async (p: ReturnType<typeof createPipeline>, ir: RawImage, vi: RawImage, maxSide: number): Promise<PipelineOutput> => {
     const r = await p.run(ir, vi, { maxSide, tasks, scoreThreshold: MIN_DET_SCORE });
-    const notices = r.notices.map(toNotice);
+    const notices: Notice[] = [...r.notices];
     if (!tasks) notices.push(noTasks);
     return {
       width: r.width, height: r.height, ir: r.ir, vi: r.vi, fusedY: r.fusedY,
