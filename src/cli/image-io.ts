@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import type { RawImage } from '../core/types';
-import { decodeJpegAsLibjpeg } from '../core/metrics/reference-jpeg';
+import { decodeJpegAsLibjpeg } from '../core/image/jpeg';
 
 /**
  * Decodes PNG or JPEG bytes (by signature, not by name).

@@ -9,7 +9,7 @@ import {
   averageGradient, entropy, fusionMetrics, mutualInfoScore, mutualInformation, qabf, spatialFrequency,
   standardDeviation, structuralSimilarity, sumOfCorrelationsOfDifferences, toMetricGrey, vifPixel,
 } from './fusion-metrics';
-import { decodeJpegAsLibjpeg } from './reference-jpeg';
+import { decodeJpegAsLibjpeg } from '../image/jpeg';
 
 const FIXTURES = fileURLToPath(new URL('../../../test-fixtures/golden/', import.meta.url));
 
@@ -23,7 +23,7 @@ function fixtureName(sharedPath: string): string {
 /**
  * PNGs through the CLI reader; JPEGs through the libjpeg-exact decoder, because the evaluator
  * read them with OpenCV/libjpeg-turbo and jpeg-js decodes ~5 % of these pixels differently
- * (see reference-jpeg.ts).
+ * (see ../image/jpeg.ts).
  */
 async function readGrey(name: string): Promise<{ grey: Float64Array; img: RawImage }> {
   const file = FIXTURES + name;

@@ -36,7 +36,7 @@ function roundHalfEven(x: number): number {
  * 8 round differently without FMA (OpenCV's scalar tail of each row, or a non-FMA build) and 19
  * in exact float64; the golden values cannot tell these apart. Alpha is ignored, as
  * `cv2.imread` (IMREAD_COLOR) drops it; grey inputs are read as R = G = B. JPEGs must be
- * decoded as libjpeg does to match the evaluator: see `decodeJpegAsLibjpeg` (./reference-jpeg).
+ * decoded as libjpeg does to match the evaluator: see `decodeJpegAsLibjpeg` (../image/jpeg.ts).
  * @returns grey values, integers in 0..255, length `width * height`.
  */
 export function toMetricGrey(img: RawImage): Float64Array {

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { readImage } from '../../cli/image-io';
-import { toMetricGrey } from './fusion-metrics';
-import { decodeJpegAsLibjpeg } from './reference-jpeg';
+import { toMetricGrey } from '../metrics/fusion-metrics';
+import { decodeJpegAsLibjpeg } from './jpeg';
 
 const FIXTURES = fileURLToPath(new URL('../../../test-fixtures/golden/', import.meta.url));
 

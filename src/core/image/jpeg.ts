@@ -4,7 +4,7 @@
  * integer "islow" IDCT (jidctint.c), "fancy" triangular chroma upsampling (jdsample.c) and
  * fixed-point YCbCr→RGB (jdcolor.c), written from those C routines. libjpeg-turbo keeps its SIMD
  * versions bit-exact with them; the 4:2:0 path is verified pixel for pixel against the
- * evaluator's own reads of the VIFB fixtures (reference-jpeg.test.ts). The 4:2:2 (h2v1) path
+ * evaluator's own reads of the VIFB fixtures (jpeg.test.ts). The 4:2:2 (h2v1) path
  * follows the same source but has no such reference check here.
  *
  * Why it exists: jpeg-js (used by the CLI's image I/O) upsamples chroma by pixel replication and
