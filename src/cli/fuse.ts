@@ -13,7 +13,6 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { useBackend } from './node-backend';
 import { readImage, writePng } from './image-io';
 import { loadModelFolderInto } from './weights-fs';
@@ -21,97 +20,22 @@ import { createPipeline, type PipelineModels } from '../core/pipeline';
 import { pairFiles, type FilePair } from '../core/image/pairing';
 import { resizeLabels } from '../core/image/resize';
 import { fusionMetrics, toMetricGrey } from '../core/metrics/fusion-metrics';
-import { evaluatePair, scoreSet, type PairEvaluation } from '../core/metrics/evaluation';
+import { evaluatePair, type PairEvaluation } from '../core/metrics/evaluation';
 import { labelIndices } from '../core/image/label';
 import { fusion as fusionDef } from '../core/models/fusion';
 import { segdet as segdetDef } from '../core/models/segdet';
 import { disposeParams } from '../core/models/model-def';
+import type { FusionMetrics, GroundTruthBox, RawImage } from '../core/types';
+import { parseFuseArgs, type FuseOptions } from './fuse-args';
 import {
-  DET_CLASSES, FUSION_METRIC_NAMES, SEG_CLASSES,
-  type FusionMetrics, type GroundTruthBox, type RawImage,
-} from '../core/types';
+  baselineFusions, detectionsJson, writeCardEvaluation, writeReports, type BaselineName, type FuseSummary,
+} from './fuse-report';
+
+export type { FuseOptions, FuseSummary };
+export { baselineFusions, parseFuseArgs };
 
 /** Default folder of the committed weights (`<repo>/models`). */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
-
-/** Options of {@link runFuse} (the parsed command line). */
-export interface FuseOptions {
-  ir: string;
-  vi: string;
-  out: string;
-  labels?: string;
-  boxes?: string;
-  /** Folder with `fusion/` and `segdet/` model folders (default `<repo>/models`). */
-  models?: string;
-  /**
-   * Parameters of F and S to use instead of loading them from `models` (e.g. a fine-tuned F);
-   * they stay owned by the caller (not disposed).
-   */
-  loaded?: PipelineModels;
-  /** Process only the first `limit` pairs (sorted by stem). */
-  limit?: number;
-  backend?: 'wasm' | 'cpu';
-  maxSide?: number;
-  /** Minimum detection score written (default 0.05, as used for mAP). */
-  scoreThreshold?: number;
-  /** Skip the nine fusion metrics (they cost ~0.5 s per 640x480 pair). */
-  metrics?: boolean;
-  /** Also score the pixel-wise max and mean fusions of each pair (reference baselines). */
-  baselines?: boolean;
-  /** Write the evaluation into `<models>/fusion/card.json` and `<models>/segdet/card.json`. */
-  updateCards?: boolean;
-  /** Progress and report lines (default: console.log). */
-  log?: (line: string) => void;
-}
-
-/** Task scores written to `task-metrics.json`. */
-export interface TaskMetricsReport {
-  segmentation?: { pairs: number; mIoU: number; perClassIoU: Record<string, number | null> };
-  detection?: { pairs: number; mAP50: number; perClassAP: Record<string, number | null> };
-}
-
-/** What {@link runFuse} did. */
-export interface FuseSummary {
-  /** Stems fused and written. */
-  processed: string[];
-  /** Files left out (pairing) or pairs that failed, with the reason. */
-  skipped: { path: string; reason: string }[];
-  /** Mean fusion metrics over processed pairs (null with metrics off or none processed). */
-  meanMetrics: FusionMetrics | null;
-  /** Mean metrics of the pixel-wise max and mean fusions (with `baselines`). */
-  baselines: Record<BaselineName, FusionMetrics> | null;
-  task: TaskMetricsReport | null;
-  /**
-   * What each processed pair contributes to the set's scores, so that a subset (a bootstrap
-   * resample) can be scored again without fusing: fusion metrics, the pair's confusion
-   * matrix (with a label) and its detections against its boxes (with boxes).
-   */
-  perPair: PairEvaluation[];
-}
-
-export type BaselineName = 'max' | 'mean';
-
-/**
- * The reference baselines of `shared/golden`: per-pixel max of the grey reads, and their mean
- * rounded half to even (numpy's `round((IR + VI) / 2)`).
- */
-export function baselineFusions(ir: Float64Array, vi: Float64Array): Record<BaselineName, Float64Array> {
-  const max = new Float64Array(ir.length), mean = new Float64Array(ir.length);
-  for (let i = 0; i < ir.length; i++) {
-    max[i] = Math.max(ir[i], vi[i]);
-    const floor = Math.floor((ir[i] + vi[i]) / 2);
-    mean[i] = (ir[i] + vi[i]) % 2 === 0 ? floor : floor + (floor % 2);
-  }
-  return { max, mean };
-}
-
-function meanOf(rows: FusionMetrics[]): FusionMetrics {
-  return Object.fromEntries(FUSION_METRIC_NAMES.map((n) => [n, rows.reduce((a, r) => a + r[n], 0) / rows.length])) as unknown as FusionMetrics;
-}
-
-const USAGE = `usage: npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE]
-       [--models DIR] [--backend wasm|cpu] [--max-side N] [--score-threshold S] [--no-metrics]
-       [--baselines] (also score pixel max/mean fusion)  [--update-cards] (write the evaluation into the model cards)`;
 
 async function listFiles(dir: string, what: string): Promise<string[]> {
   let names: string[];
@@ -199,25 +123,6 @@ function rgbaToRgb(rgba: Uint8ClampedArray, width: number, height: number): RawI
 }
 
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
-const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(6) : String(v));
-const pct = (v: number): string => `${(100 * v).toFixed(2)} %`;
-
-/**
- * `detections.json` in the schema of MSRS `detection.json` plus a score per box, one box per
- * line so the file stays readable and diffable.
- */
-function detectionsJson(images: { file: string; width: number; height: number; boxes: number[][] }[]): string {
-  const head = {
-    classes: [...DET_CLASSES],
-    format: 'boxes=[x1,y1,x2,y2,classIndex,score] in pixels of the processed image (x right / y down)',
-  };
-  const ims = images.map((im) => {
-    const boxes = im.boxes.length ? `[\n${im.boxes.map((b) => `    ${JSON.stringify(b)}`).join(',\n')}\n   ]` : '[]';
-    return `  {"file": ${JSON.stringify(im.file)}, "width": ${im.width}, "height": ${im.height},\n   "boxes": ${boxes}}`;
-  });
-  const top = JSON.stringify(head, null, 1).slice(0, -2);
-  return `${top},\n "images": [\n${ims.join(',\n')}\n ]\n}\n`;
-}
 
 /** Loads F and S from `<dir>/fusion` and `<dir>/segdet`. @throws naming the folder and the problem. */
 export async function loadPipelineModels(dir: string): Promise<PipelineModels> {
@@ -338,138 +243,20 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     }
 
     await writeFile(path.join(o.out, 'detections.json'), detectionsJson(detImages));
-
-    const scores = scoreSet(perPair);
-    const meanMetrics = scores.meanMetrics;
-    const metricRows = perPair.flatMap((e) => (e.metrics ? [{ stem: e.stem, m: e.metrics }] : []));
-    if (withMetrics) {
-      const lines = [['stem', ...FUSION_METRIC_NAMES].join(',')];
-      for (const { stem, m } of metricRows) lines.push([stem, ...FUSION_METRIC_NAMES.map((n) => fmt(m[n]))].join(','));
-      if (meanMetrics) {
-        lines.push(['mean', ...FUSION_METRIC_NAMES.map((n) => fmt(meanMetrics[n]))].join(','));
-        log(`mean over ${metricRows.length}: ${FUSION_METRIC_NAMES.map((n) => `${n} ${meanMetrics[n].toFixed(4)}`).join('  ')}`);
-      }
-      await writeFile(path.join(o.out, 'metrics.csv'), lines.join('\n') + '\n');
-    }
-    let baselines: FuseSummary['baselines'] = null;
-    if (withMetrics && o.baselines && meanMetrics) {
-      baselines = { max: meanOf(baselineRows.max), mean: meanOf(baselineRows.mean) };
-      const table = [
-        `| mean over ${metricRows.length} pairs | ${FUSION_METRIC_NAMES.join(' | ')} |`,
-        `|---|${FUSION_METRIC_NAMES.map(() => '---:').join('|')}|`,
-        ...([['F (this model)', meanMetrics], ['pixel max', baselines.max], ['pixel mean', baselines.mean]] as const)
-          .map(([name, m]) => `| ${name} | ${FUSION_METRIC_NAMES.map((n) => m[n].toFixed(3)).join(' | ')} |`),
-      ];
-      for (const line of table) log(line);
-      const beaten = FUSION_METRIC_NAMES.filter((n) => meanMetrics![n] > baselines!.mean[n]);
-      log(`F is above the pixel-mean baseline on ${beaten.length}/${FUSION_METRIC_NAMES.length} metrics` +
-        (beaten.length < FUSION_METRIC_NAMES.length ? ` (not: ${FUSION_METRIC_NAMES.filter((n) => !beaten.includes(n)).join(', ')})` : ''));
-      await writeFile(path.join(o.out, 'baselines.json'), JSON.stringify(baselines, null, 2) + '\n');
-    }
-
-    let task: TaskMetricsReport | null = null;
-    if (o.labels || gtBoxes) {
-      task = {};
-      if (o.labels) {
-        const seg = scores.segmentation ?? { pairs: 0, mIoU: NaN, perClassIoU: Object.fromEntries(SEG_CLASSES.map((c) => [c, null])) };
-        task.segmentation = seg;
-        log(`segmentation on ${seg.pairs} pair(s): mIoU ${pct(seg.mIoU)} (classes present in the ground truth)`);
-        log('  ' + SEG_CLASSES.map((c) => `${c} ${seg.perClassIoU[c] === null ? '-' : pct(seg.perClassIoU[c]!)}`).join(', '));
-      }
-      if (gtBoxes) {
-        const det = scores.detection ?? { pairs: 0, mAP50: NaN, perClassAP: Object.fromEntries(DET_CLASSES.map((c) => [c, null])) };
-        task.detection = det;
-        log(`detection on ${det.pairs} pair(s): mAP@0.5 ${det.mAP50.toFixed(4)}`);
-        log('  ' + DET_CLASSES.map((c) => `${c} ${det.perClassAP[c] === null ? '-' : det.perClassAP[c]!.toFixed(4)}`).join(', '));
-      }
-      await writeFile(path.join(o.out, 'task-metrics.json'), JSON.stringify(task, null, 2) + '\n');
-    }
+    const { meanMetrics, baselines, task } = await writeReports(o.out, perPair, {
+      metrics: withMetrics, baselineRows: o.baselines ? baselineRows : null, labels: !!o.labels, boxes: !!gtBoxes,
+    }, log);
 
     const bad = skipped.length;
     log(`done: ${processed.length} fused in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${bad} file${bad === 1 ? '' : 's'} skipped; outputs in ${o.out}`);
     const summary: FuseSummary = { processed, skipped, meanMetrics, baselines, task, perPair };
-    if (o.updateCards && !o.loaded) await writeCardEvaluation(modelsDir, o, summary);
+    if (o.updateCards && !o.loaded) await writeCardEvaluation(modelsDir, o.ir, summary);
     return summary;
   } finally {
     if (!o.loaded) {
       disposeParams(models.fusion);
       disposeParams(models.segdet);
     }
-  }
-}
-
-/**
- * Records an evaluation in the model cards (`evaluation` of fusion/card.json and
- * segdet/card.json), with the command that reproduces it.
- */
-async function writeCardEvaluation(modelsDir: string, o: FuseOptions, s: FuseSummary): Promise<void> {
-  const base = {
-    command: `npm run fuse -- ${process.argv.slice(2).join(' ')}`,
-    date: new Date().toISOString(),
-    data: o.ir,
-    pairs: s.processed.length,
-  };
-  const entries: [string, Record<string, unknown>][] = [
-    ['fusion', { ...base, fusionMetrics: s.meanMetrics, baselines: s.baselines }],
-    ['segdet', { ...base, ...s.task, input: 'fused images of models/fusion' }],
-  ];
-  for (const [name, evaluation] of entries) {
-    const file = path.join(modelsDir, name, 'card.json');
-    const card = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-    await writeFile(file, JSON.stringify({ ...card, evaluation }, null, 2) + '\n');
-  }
-}
-
-/** Parses the command line; returns null (after printing why) when it is unusable. */
-export function parseFuseArgs(argv: string[]): FuseOptions | null {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      options: {
-        ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' },
-        labels: { type: 'string' }, boxes: { type: 'string' }, models: { type: 'string' },
-        backend: { type: 'string' }, 'max-side': { type: 'string' }, 'score-threshold': { type: 'string' },
-        'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return null;
-  }
-  if (v.help) {
-    console.log(USAGE);
-    return null;
-  }
-  if (!v.ir || !v.vi || !v.out) {
-    console.error(`--ir, --vi and --out are required\n${USAGE}`);
-    return null;
-  }
-  if (v.backend && v.backend !== 'wasm' && v.backend !== 'cpu') {
-    console.error(`--backend must be wasm or cpu, got ${v.backend}`);
-    return null;
-  }
-  const num = (s: string | undefined, name: string): number | undefined => {
-    if (s === undefined) return undefined;
-    const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${s}`);
-    return n;
-  };
-  try {
-    return {
-      ir: v.ir, vi: v.vi, out: v.out, labels: v.labels, boxes: v.boxes, models: v.models,
-      backend: v.backend as 'wasm' | 'cpu' | undefined,
-      maxSide: num(v['max-side'], 'max-side'),
-      scoreThreshold: num(v['score-threshold'], 'score-threshold'),
-      metrics: !v['no-metrics'],
-      baselines: v.baselines,
-      updateCards: v['update-cards'],
-    };
-  } catch (e) {
-    console.error((e as Error).message);
-    return null;
   }
 }
 

@@ -1,0 +1,91 @@
+/** The `fuse` command line: its options and their parsing. */
+import { parseArgs } from 'node:util';
+import type { PipelineModels } from '../core/pipeline';
+
+/** Options of {@link runFuse} (the parsed command line). */
+export interface FuseOptions {
+  ir: string;
+  vi: string;
+  out: string;
+  labels?: string;
+  boxes?: string;
+  /** Folder with `fusion/` and `segdet/` model folders (default `<repo>/models`). */
+  models?: string;
+  /**
+   * Parameters of F and S to use instead of loading them from `models` (e.g. a fine-tuned F);
+   * they stay owned by the caller (not disposed).
+   */
+  loaded?: PipelineModels;
+  /** Process only the first `limit` pairs (sorted by stem). */
+  limit?: number;
+  backend?: 'wasm' | 'cpu';
+  maxSide?: number;
+  /** Minimum detection score written (default 0.05, as used for mAP). */
+  scoreThreshold?: number;
+  /** Skip the nine fusion metrics (they cost ~0.5 s per 640x480 pair). */
+  metrics?: boolean;
+  /** Also score the pixel-wise max and mean fusions of each pair (reference baselines). */
+  baselines?: boolean;
+  /** Write the evaluation into `<models>/fusion/card.json` and `<models>/segdet/card.json`. */
+  updateCards?: boolean;
+  /** Progress and report lines (default: console.log). */
+  log?: (line: string) => void;
+}
+
+const USAGE = `usage: npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE]
+       [--models DIR] [--backend wasm|cpu] [--max-side N] [--score-threshold S] [--no-metrics]
+       [--baselines] (also score pixel max/mean fusion)  [--update-cards] (write the evaluation into the model cards)`;
+
+/** Parses the command line; returns null (after printing why) when it is unusable. */
+export function parseFuseArgs(argv: string[]): FuseOptions | null {
+  let v;
+  try {
+    v = parseArgs({
+      args: argv,
+      options: {
+        ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' },
+        labels: { type: 'string' }, boxes: { type: 'string' }, models: { type: 'string' },
+        backend: { type: 'string' }, 'max-side': { type: 'string' }, 'score-threshold': { type: 'string' },
+        'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return null;
+  }
+  if (v.help) {
+    console.log(USAGE);
+    return null;
+  }
+  if (!v.ir || !v.vi || !v.out) {
+    console.error(`--ir, --vi and --out are required\n${USAGE}`);
+    return null;
+  }
+  if (v.backend && v.backend !== 'wasm' && v.backend !== 'cpu') {
+    console.error(`--backend must be wasm or cpu, got ${v.backend}`);
+    return null;
+  }
+  const num = (s: string | undefined, name: string): number | undefined => {
+    if (s === undefined) return undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${s}`);
+    return n;
+  };
+  try {
+    return {
+      ir: v.ir, vi: v.vi, out: v.out, labels: v.labels, boxes: v.boxes, models: v.models,
+      backend: v.backend as 'wasm' | 'cpu' | undefined,
+      maxSide: num(v['max-side'], 'max-side'),
+      scoreThreshold: num(v['score-threshold'], 'score-threshold'),
+      metrics: !v['no-metrics'],
+      baselines: v.baselines,
+      updateCards: v['update-cards'],
+    };
+  } catch (e) {
+    console.error((e as Error).message);
+    return null;
+  }
+}
+
