@@ -11,6 +11,10 @@ import { splitHeldOut } from '../core/train/finetune-session';
 import { MODELS, MODEL_NAMES } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
 import { FUSION_METRIC_NAMES } from '../core/types';
+import { labelIndices } from '../core/image/label';
+import { resizeLabels } from '../core/image/resize';
+import { confusionMatrix, segmentationScores } from '../core/metrics/task-metrics';
+import { readImage } from './image-io';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-fixtures/pairs');
 let tmp: string;
@@ -56,15 +60,27 @@ describe('finetune CLI', () => {
     expect(s.evaluation!.map((r) => r.model)).toEqual(['pretrained', 'fine-tuned']);
     for (const r of s.evaluation!) {
       for (const m of FUSION_METRIC_NAMES) expect(Number.isFinite(r.metrics![m])).toBe(true);
-      expect(r.mIoU).toBeGreaterThanOrEqual(0);
-      expect(r.mAP50).toBeGreaterThanOrEqual(0);
+      // mIoU recounted from the segmentation maps written for that F, against the labels.
+      const dir = path.join(out, 'eval', r.model === 'pretrained' ? 'pretrained' : 'finetuned');
+      const segs = [], labels = [];
+      for (const stem of ['00200D', '00964N']) {
+        const seg = await readImage(path.join(dir, 'seg', `${stem}.png`)); // at --eval-max-side 160
+        segs.push(labelIndices(seg));
+        labels.push(resizeLabels(labelIndices(await readImage(path.join(FIXTURES, 'label', `${stem}.png`))), 640, 480, seg.width, seg.height));
+      }
+      expect(r.mIoU).toBeCloseTo(segmentationScores(confusionMatrix(segs, labels, 9)).mIoU, 12);
+      expect(Number.isFinite(r.mAP50)).toBe(true);
     }
     expect(existsSync(path.join(out, 'eval', 'finetuned', 'fused', '00964N.png'))).toBe(true);
     const table = lines.find((l) => l.includes('change %'))!;
     expect(table).toMatch(/model +EN +SD .* mIoU +mAP50/);
     expect(table).toMatch(/pretrained/);
     expect(table).toMatch(/fine-tuned/);
-    expect(table).toMatch(/\ngoal \(\+1\.5 mIoU points, VIF and Qabf within 5 %\): (MET|not met) — mIoU/);
+    const [pre, fin] = s.evaluation!;
+    const dIoU = 100 * (fin.mIoU! - pre.mIoU!);
+    const rel = (k: 'VIF' | 'Qabf') => (100 * (fin.metrics![k] - pre.metrics![k])) / Math.abs(pre.metrics![k]);
+    const met = dIoU >= 1.5 && Math.abs(rel('VIF')) <= 5 && Math.abs(rel('Qabf')) <= 5;
+    expect(table).toContain(`\ngoal (+1.5 mIoU points, VIF and Qabf within 5 %): ${met ? 'MET' : 'not met'} — mIoU ${dIoU >= 0 ? '+' : ''}${dIoU.toFixed(2)} points`);
   });
 
   it('runs td and fixed without evaluation through main()', async () => {
