@@ -12,6 +12,7 @@ import { getPreview } from '../../run-cache';
 import { useLab, type OptionValue } from '../../store/lab';
 import { useStore } from '../../store/store';
 import { LossChart } from './LossChart';
+import { parseRatios } from '../../sweep';
 
 /** Options set by the run settings (not shown among the strategy's options). */
 const HIDDEN_OPTIONS = new Set(['lr', 'totalSteps']);
@@ -80,14 +81,6 @@ function Preview({ version }: { version: number }) {
     c.getContext('2d')?.drawImage(b, 0, 0);
   }, [version]);
   return <canvas ref={ref} className="train-preview" data-testid="train-preview" data-version={version} />;
-}
-
-/** Parses "1:1, 1:5, 1:10" into ratios. */
-export function parseRatios(text: string): [number, number][] {
-  return text.split(/[,;]/).map((p) => p.trim()).filter(Boolean).map((p) => {
-    const [a, b] = p.split(':').map(Number);
-    return [a, b] as [number, number];
-  }).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b) && a >= 0 && b >= 0);
 }
 
 export function TrainPanel() {
