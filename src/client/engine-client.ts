@@ -45,9 +45,19 @@ export type ClientEvent =
   | EventReply
   | { id: null; type: 'event'; event: 'restarted'; message: string; ready?: ReadyPayload };
 
+/**
+ * A call that was pending (queued or running) when the worker was restarted, and that the
+ * caller had not aborted: it did not run to its end and may be sent again.
+ */
+export class WorkerRestartedError extends Error {
+  override name = 'WorkerRestartedError';
+}
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** The caller aborted it (a restart then rejects it as aborted, not as restarted). */
+  aborted: boolean;
   onProgress?: (p: Progress) => void;
   onTrain?: (msg: TrainProgressReply | TrainPreviewReply) => void;
   cancelTimer?: ReturnType<typeof setTimeout>;
@@ -146,7 +156,6 @@ export class EngineClient {
   #call<T extends keyof ResultMap & WorkerRequest['type']>(
     body: RequestBody<T>,
     opts: CallOptions & { onTrain?: Pending['onTrain']; onId?: (id: number) => void } = {},
-    transfer: Transferable[] = [],
   ): Promise<ResultMap[T]> {
     const { signal, onProgress, onTrain } = opts;
     if (signal?.aborted) return Promise.reject(abortError());
@@ -155,6 +164,7 @@ export class EngineClient {
       const onAbort = () => {
         const p = this.#pending.get(id);
         if (!p) return;
+        p.aborted = true;
         this.#worker.postMessage({ id: this.#nextId++, type: 'cancel', target: id } satisfies WorkerRequest);
         p.cancelTimer = setTimeout(() => {
           if (this.#pending.has(id)) this.restart(`request ${id} did not stop within ${this.#cancelGraceMs} ms`);
@@ -163,6 +173,7 @@ export class EngineClient {
       const pending: Pending = {
         resolve: resolve as (v: unknown) => void,
         reject,
+        aborted: false,
         onProgress,
         onTrain,
         cleanup: () => {
@@ -173,7 +184,7 @@ export class EngineClient {
       this.#pending.set(id, pending);
       opts.onId?.(id);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#worker.postMessage({ ...body, id } as unknown as WorkerRequest, transfer);
+      this.#worker.postMessage({ ...body, id } as unknown as WorkerRequest);
     });
   }
 
@@ -273,14 +284,15 @@ export class EngineClient {
   }
 
   /**
-   * Terminates the worker, rejects everything pending, starts a fresh one and re-sends the
-   * last `init` (its result arrives as a `restarted` event).
+   * Terminates the worker, rejects everything pending (AbortError for calls the caller
+   * aborted, WorkerRestartedError for the others), starts a fresh worker and re-sends the last
+   * `init` (its result arrives as a `restarted` event).
    */
   restart(reason: string): void {
     this.#worker.terminate();
     for (const [id, p] of this.#pending) {
       p.cleanup();
-      p.reject(abortError());
+      p.reject(p.aborted ? abortError() : new WorkerRestartedError(`the worker was restarted (${reason}) before this call finished`));
       this.#pending.delete(id);
     }
     this.#worker = this.#spawn();

@@ -3,7 +3,7 @@
  */
 import { EngineClient } from './engine-client';
 
-export { EngineClient } from './engine-client';
+export { EngineClient, WorkerRestartedError } from './engine-client';
 export type { CallOptions, ClientEvent, Progress, TrainCallOptions, TrainHandle } from './engine-client';
 
 let client: EngineClient | null = null;

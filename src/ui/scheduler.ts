@@ -3,7 +3,7 @@
  * first), then compute metrics for fused pairs (the selected one first). Removing a pair
  * aborts its running job.
  */
-import type { EngineClient } from '../client';
+import { WorkerRestartedError, type EngineClient } from '../client';
 import { getInputs, setImages } from './cache';
 import { useStore, type AppState } from './store/store';
 
@@ -19,8 +19,9 @@ function pickNext(s: AppState): Task | null {
   return m ? { kind: 'metrics', id: m } : null;
 }
 
+/** Aborted, or cut short by a worker restart: the task did not fail and is tried again. */
 function isAbort(e: unknown): boolean {
-  return e instanceof DOMException && e.name === 'AbortError';
+  return (e instanceof DOMException && e.name === 'AbortError') || e instanceof WorkerRestartedError;
 }
 
 /** Starts feeding the worker. @returns a function that stops it (aborting the running job). */

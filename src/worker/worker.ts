@@ -17,7 +17,8 @@ import { runTraining, strategyList, type TrainControl } from './trainer';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-type Job = Exclude<WorkerRequest, { type: 'cancel' } | { type: 'trainControl' }> | { id: -1; type: 'reinit'; reason: string };
+/** What is queued: every request but the out-of-band ones (cancel, trainControl, debug). */
+type Job = Exclude<WorkerRequest, { type: 'cancel' } | { type: 'trainControl' } | { type: 'debug' }> | { id: -1; type: 'reinit'; reason: string };
 
 /** Pause/stop flags of training jobs, by request id (set out of band by `trainControl`). */
 const trainControls = new Map<number, TrainControl>();
@@ -143,10 +144,6 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     case 'weightMap': {
       const payload = await engine.weightMap(job.pairId, job.weights);
       return [{ id: job.id, type: 'result', kind: 'weightMap', payload }, [payload.wIr.buffer]];
-    }
-    case 'debug': {
-      const ok = job.action === 'lose-device' ? simulateDeviceLoss() : false;
-      return [{ id: job.id, type: 'result', kind: 'debug', payload: { ok } }, []];
     }
     default:
       return assertNever(job);
