@@ -47,6 +47,8 @@ export interface CompareOptions {
   steps: number;
   batch: number;
   crop: number;
+  /** F's learning rate in every arm (default: the strategies' own, 1e-4). */
+  lr?: number;
   backend: 'wasm' | 'cpu';
   heldOut: number;
   limit?: number;
@@ -144,7 +146,7 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
       const spec = ARMS[arm];
       const s = await runFinetune({
         strategy: spec.strategy, data: o.data, train: o.train, models: modelsDir, out: dir, steps: o.steps, batch: o.batch,
-        crop: o.crop, seed, backend: o.backend, limit: o.limit, heldOut: o.heldOut, strategyOptions: { ...spec.options },
+        crop: o.crop, lr: o.lr, seed, backend: o.backend, limit: o.limit, heldOut: o.heldOut, strategyOptions: { ...spec.options },
         evaluate: false, log: (l) => log(`  ${l}`),
       });
       (secondsPerStep[arm] ??= []).push(s.logs.reduce((a, l) => a + l.ms, 0) / 1000 / o.steps);
@@ -227,9 +229,9 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
 const fmtI = (x: Interval, d = 2) => `${x.value >= 0 ? '+' : ''}${x.value.toFixed(d)} [${x.lo.toFixed(d)}, ${x.hi.toFixed(d)}]`;
 
 /** The README table: per arm, Δ against the pretrained F and against fusion-only, with intervals. */
-export function compareMarkdown(reports: ArmReport[], o: Pick<CompareOptions, 'steps' | 'batch' | 'crop' | 'seeds'>): string {
+export function compareMarkdown(reports: ArmReport[], o: Pick<CompareOptions, 'steps' | 'batch' | 'crop' | 'seeds' | 'lr'>): string {
   const lines = [
-    `${o.steps} steps, batch ${o.batch}, ${o.crop}² crops, seeds ${o.seeds.join(', ')}; scored with the pretrained S on every test pair. ` +
+    `${o.steps} steps, batch ${o.batch}, ${o.crop}² crops, F's learning rate ${o.lr ?? 'as each strategy\'s default'}, seeds ${o.seeds.join(', ')}; scored with the pretrained S on every test pair. ` +
       'Δ in points (mIoU, mAP@0.5), seeds averaged, with a paired 95 % bootstrap interval over test pairs [lo, hi].',
     '',
     '| arm | mIoU per seed | ΔmIoU vs pretrained F | ΔmIoU vs fusion-only | ΔmAP@0.5 vs fusion-only | VIF, Qabf vs fusion-only | s/step |',
@@ -319,7 +321,7 @@ export function compareSvg(
 }
 
 export const COMPARE_USAGE = `usage: npm run finetune -- --compare [--arms ${ARM_NAMES.join(',')}] [--seeds 1,2] [--steps 500]
-       [--batch 4] [--crop 128] [--out runs/compare] [--data ../shared/data] [--models DIR] [--train DIR] [--test DIR]
+       [--batch 4] [--crop 128] [--lr F] [--out runs/compare] [--data ../shared/data] [--models DIR] [--train DIR] [--test DIR]
        [--held-out F] [--limit N] [--eval-limit N] [--eval-max-side N] [--resamples 1000] [--backend wasm|cpu]`;
 
 /** Parses `--compare` arguments; returns null (after printing why) when unusable. */
@@ -330,6 +332,7 @@ export function parseCompareArgs(argv: string[], defaults: { heldOut: number }):
       options: {
         arms: { type: 'string', default: ARM_NAMES.join(',') }, seeds: { type: 'string', default: '1,2' },
         steps: { type: 'string', default: '500' }, batch: { type: 'string', default: '4' }, crop: { type: 'string', default: '128' },
+        lr: { type: 'string' },
         out: { type: 'string', default: path.join('runs', 'compare') }, data: { type: 'string', default: '../shared/data' },
         models: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, 'held-out': { type: 'string' },
         limit: { type: 'string' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
@@ -347,11 +350,13 @@ export function parseCompareArgs(argv: string[], defaults: { heldOut: number }):
     for (const a of arms) if (!(a in ARMS)) throw new Error(`--arms: unknown arm '${a}' (arms: ${ARM_NAMES.join(', ')})`);
     const seeds = v.seeds!.split(',').map((s) => int(s.trim(), 'seeds', 0)!);
     if (v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
+    const lr = v.lr === undefined ? undefined : Number(v.lr);
+    if (lr !== undefined && !(lr > 0)) throw new Error(`--lr must be a positive number, got ${v.lr}`);
     const heldOut = v['held-out'] === undefined ? defaults.heldOut : Number(v['held-out']);
     if (!(heldOut >= 0 && heldOut < 1)) throw new Error(`--held-out must be in [0, 1), got ${v['held-out']}`);
     return {
       data: v.data!, train: v.train, test: v.test, models: v.models, out: v.out!, arms: arms as ArmName[], seeds,
-      steps: int(v.steps, 'steps')!, batch: int(v.batch, 'batch')!, crop: int(v.crop, 'crop', 32)!, backend: v.backend,
+      steps: int(v.steps, 'steps')!, batch: int(v.batch, 'batch')!, crop: int(v.crop, 'crop', 32)!, lr, backend: v.backend,
       heldOut, limit: int(v.limit, 'limit'), evalLimit: int(v['eval-limit'], 'eval-limit'),
       evalMaxSide: int(v['eval-max-side'], 'eval-max-side', 32), resamples: int(v.resamples, 'resamples'),
     };

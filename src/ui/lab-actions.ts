@@ -208,7 +208,10 @@ export function duplicateRun(id: string): void {
   const r = useLab.getState().runs[id];
   if (!r) return;
   const lab = useLab.getState();
-  const { lr: _lr, totalSteps: _t, ...options } = r.options;
+  const { lr: _lr, totalSteps: _t, ...stored } = r.options;
+  // A run from an older version may carry options the strategy no longer has: keep the rest.
+  const known = lab.strategies.find((s) => s.name === r.strategy)?.defaultOptions;
+  const options = known ? Object.fromEntries(Object.entries(stored).filter(([k]) => k in known)) : stored;
   lab.setForm({
     strategy: r.strategy, options: { ...lab.form.options, [r.strategy]: options }, steps: r.steps || lab.form.steps,
     batch: r.batch, crop: r.crop, lr: r.lr, seed: r.seed, name: `${r.name} (copy)`,
