@@ -16,7 +16,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { useBackend } from './node-backend';
 import { loadSplit } from './dataset';
@@ -348,34 +347,4 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
     console.error((e as Error).message);
     return null;
   }
-}
-
-/** Entry point: returns the process exit code (0 ok, 1 fatal error, 2 usage). */
-export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--compare')) {
-    // Loaded on demand: compare.ts drives runFinetune, so a static import would be a cycle.
-    const { parseCompareArgs, runCompare } = await import('./compare');
-    const c = parseCompareArgs(argv, { heldOut: HELD_OUT_FRACTION });
-    if (!c) return 2;
-    try {
-      await runCompare(c);
-      return 0;
-    } catch (e) {
-      console.error(`finetune --compare: ${(e as Error).message}`);
-      return 1;
-    }
-  }
-  const o = parseFinetuneArgs(argv);
-  if (!o) return argv.includes('--help') || argv.includes('-h') ? 0 : 2;
-  try {
-    await runFinetune(o);
-    return 0;
-  } catch (e) {
-    console.error(`finetune: ${(e as Error).message}`);
-    return 1;
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
 }

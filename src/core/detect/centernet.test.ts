@@ -5,7 +5,7 @@ import {
   type CenterNetTargets,
 } from './centernet';
 import { clipBoxes, cropBoxes, flipBoxesHorizontal, iou, nms, scaleBoxes } from './boxes';
-import { useBackend } from '../../cli/node-backend';
+import { useBackend } from '../testing';
 import type { Detection, GroundTruthBox } from '../types';
 
 /** The head output a perfect detector would give for these targets. */

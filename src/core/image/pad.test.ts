@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../../cli/node-backend';
+import { useBackend } from '../testing';
 import { cropTo, lcmStride, padToMultiple, roundUpToMultiple } from './pad';
 
 beforeAll(() => useBackend('cpu'));

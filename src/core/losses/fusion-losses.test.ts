@@ -7,7 +7,7 @@ import {
 import {
   expectBackendsAgree, expectGradMatchesFD, expectNoLeak, input, uniform, type Input,
 } from './grad-check.test-helper';
-import { useBackend } from '../../cli/node-backend';
+import { useBackend } from '../testing';
 
 const t4 = (x: tf.Tensor) => x as tf.Tensor4D;
 

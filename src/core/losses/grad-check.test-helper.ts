@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { expect } from 'vitest';
-import { useBackend } from '../../cli/node-backend';
+import { useBackend } from '../testing';
 
 /** A plain input: data and shape; the tensor is created on the active backend. */
 export interface Input {

@@ -7,7 +7,7 @@ import { encodeBatch, disposeTargets, type DetectionTargetTensors } from '../det
 import {
   expectBackendsAgree, expectGradMatchesFD, expectNoLeak, input, uniform, type Input,
 } from './grad-check.test-helper';
-import { useBackend } from '../../cli/node-backend';
+import { useBackend } from '../testing';
 import type { GroundTruthBox } from '../types';
 
 async function read(x: tf.Tensor): Promise<number> {

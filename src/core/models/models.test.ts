@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../../cli/node-backend';
+import { useBackend } from '../testing';
 import { countConvMacs } from '../nn/conv';
 import { disposeParams, checkParams, type ModelDef } from './model-def';
 import {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../cli/node-backend';
+import { useBackend } from '../testing';
 import { formatModelSizeReport, modelSizeReport } from './report';
 
 describe('model size report', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../../cli/node-backend';
+import { useBackend } from '../testing';
 import { countDepthwiseMacs, depthwiseConv2d, depthwiseMacs, type DepthwiseActivation } from './depthwise';
 import { Rng } from './random';
 import { randn, relErr } from './nn-test-utils';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../../cli/node-backend';
+import { useBackend } from '../testing';
 import { Rng } from '../nn/random';
 import { MODELS, MODEL_NAMES, type ModelName } from '../models/registry';
 import { disposeParams } from '../models/model-def';

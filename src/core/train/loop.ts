@@ -95,10 +95,11 @@ export class Adam {
         const p = this.params[k];
         const m = this.#m.get(k)!;
         const v = this.#v.get(k)!;
-        m.assign(m.mul(this.beta1).add(g.mul(1 - this.beta1)));
-        v.assign(v.mul(this.beta2).add(g.square().mul(1 - this.beta2)));
-        const update = m.div(c1).div(v.div(c2).sqrt().add(this.eps)).mul(lr);
-        p.assign(p.sub(update));
+        // Functional ops only: the core does not rely on tfjs's chained-op augmentation.
+        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
+        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
+        const update = tf.mul(tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), this.eps)), lr);
+        p.assign(tf.sub(p, update));
       }
     });
   }
@@ -167,7 +168,7 @@ export async function* trainLoop(o: LoopOptions): AsyncGenerator<StepLog, void, 
 }
 
 async function allFinite(ts: tf.Tensor[]): Promise<boolean> {
-  const s = tf.tidy(() => tf.addN(ts.map((t) => t.sum())));
+  const s = tf.tidy(() => tf.addN(ts.map((t) => tf.sum(t))));
   const v = (await s.data())[0];
   s.dispose();
   return Number.isFinite(v);
@@ -176,10 +177,10 @@ async function allFinite(ts: tf.Tensor[]): Promise<boolean> {
 /** Scales gradients so their global L2 norm is at most `maxNorm`. Returns new tensors. */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Record<string, tf.Tensor> {
   return tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => g.square().sum())));
-    const scale = tf.minimum(tf.scalar(1), tf.scalar(maxNorm).div(norm.add(1e-12)));
+    const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+    const scale = tf.minimum(tf.scalar(1), tf.div(maxNorm, tf.add(norm, 1e-12)));
     const out: Record<string, tf.Tensor> = {};
-    for (const [k, g] of Object.entries(grads)) out[k] = g.mul(scale);
+    for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, scale);
     return out;
   });
 }

@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { readImage } from '../../cli/image-io';
-import { toMetricGrey } from '../metrics/fusion-metrics';
-import { decodeJpegAsLibjpeg } from './jpeg';
+import { readImage } from './image-io';
+import { toMetricGrey } from '../core/metrics/fusion-metrics';
+import { decodeJpegAsLibjpeg } from '../core/image/jpeg';
 
-const FIXTURES = fileURLToPath(new URL('../../../test-fixtures/golden/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../test-fixtures/golden/', import.meta.url));
 
 describe('decodeJpegAsLibjpeg', () => {
   it('reproduces the evaluator\'s (OpenCV/libjpeg-turbo) reading of 4:2:0 JPEGs pixel for pixel', async () => {

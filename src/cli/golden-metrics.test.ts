@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readImage } from '../../cli/image-io';
-import type { FusionMetrics, RawImage } from '../types';
-import { FUSION_METRIC_NAMES } from '../types';
-import golden from '../../../test-fixtures/golden/metrics.json';
+import { readImage } from './image-io';
+import type { FusionMetrics, RawImage } from '../core/types';
+import { FUSION_METRIC_NAMES } from '../core/types';
+import golden from '../../test-fixtures/golden/metrics.json';
 import {
   averageGradient, entropy, fusionMetrics, mutualInfoScore, mutualInformation, qabf, spatialFrequency,
   standardDeviation, structuralSimilarity, sumOfCorrelationsOfDifferences, toMetricGrey, vifPixel,
-} from './fusion-metrics';
-import { decodeJpegAsLibjpeg } from '../image/jpeg';
+} from '../core/metrics/fusion-metrics';
+import { decodeJpegAsLibjpeg } from '../core/image/jpeg';
 
-const FIXTURES = fileURLToPath(new URL('../../../test-fixtures/golden/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../test-fixtures/golden/', import.meta.url));
 
 /** `data/msrs/test/ir/00047N.png` -> `msrs-test_00047N_ir.png` (how the fixtures were named). */
 function fixtureName(sharedPath: string): string {
