@@ -16,12 +16,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runFinetune } from './finetune';
 import { DEFAULT_MODELS_DIR, runFuse } from './fuse';
-import { loadModelFolderInto } from './weights-fs';
-import { MODELS, type ModelName } from '../core/models/registry';
+import { loadModelFrom } from './weights-fs';
 import { disposeParams } from '../core/models/model-def';
 import { bootstrapIntervals, type Interval } from '../core/metrics/bootstrap';
 import { evaluationsFromJson, evaluationsToJson, scoreSet, type PairEvaluation } from '../core/metrics/evaluation';
-import { FUSION_METRIC_NAMES, type Params } from '../core/types';
+import { FUSION_METRIC_NAMES } from '../core/types';
 
 type FusionMetricName = (typeof FUSION_METRIC_NAMES)[number];
 import type { StrategyName } from '../core/strategies/types';
@@ -108,17 +107,6 @@ function deltas(arm: Evaluation[], base: Evaluation[], resamples: number): Recor
   return Object.fromEntries(KEYS.map((k, i) => [k, iv[i]])) as Record<Key, Interval>;
 }
 
-async function loadParams(dir: string, name: ModelName): Promise<Params> {
-  const p = MODELS[name].init(0);
-  try {
-    await loadModelFolderInto(path.join(dir, MODELS[name].name), p);
-  } catch (e) {
-    disposeParams(p);
-    throw e;
-  }
-  return p;
-}
-
 /** Runs the comparison; see the module comment. */
 export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
   const log = o.log ?? ((s: string) => console.log(s));
@@ -154,12 +142,12 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
   }
 
   // 2. Score the pretrained F and every fine-tuned F with the pretrained S.
-  const scoringS = await loadParams(modelsDir, 'segdet');
+  const scoringS = await loadModelFrom(modelsDir, 'segdet');
   const evaluate = async (name: string, fusionDir: string): Promise<Evaluation> => {
     const file = path.join(o.out, 'evaluations', `${name}.json`);
     if (existsSync(file)) return evaluationsFromJson(JSON.parse(await readFile(file, 'utf8')));
     log(`[compare] scoring ${name} on ${testDir} ...`);
-    const f = await loadParams(fusionDir, 'fusion');
+    const f = await loadModelFrom(fusionDir, 'fusion');
     try {
       const boxes = path.join(testDir, 'detection.json');
       const s = await runFuse({

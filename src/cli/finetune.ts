@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useBackend } from './node-backend';
 import { loadSplit } from './dataset';
-import { loadModelFolderInto, saveModelFolder } from './weights-fs';
+import { loadModelFrom, saveModelFolder } from './weights-fs';
 import { DEFAULT_MODELS_DIR, runFuse, type FuseSummary } from './fuse';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
@@ -110,18 +110,6 @@ function parseOptValue(v: string): number | string | boolean {
   return v.trim() !== '' && Number.isFinite(n) ? n : v;
 }
 
-/** Loads `<dir>/<name>` into a fresh parameter set. @throws naming the folder. */
-async function loadModel(dir: string, name: ModelName): Promise<Params> {
-  const params = MODELS[name].init(0);
-  try {
-    await loadModelFolderInto(path.join(dir, MODELS[name].name), params);
-  } catch (e) {
-    disposeParams(params);
-    throw e;
-  }
-  return params;
-}
-
 function evalRow(model: EvalRow['model'], s: FuseSummary): EvalRow {
   return {
     model,
@@ -184,7 +172,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
     for (const p of [...Object.values(loaded), scoringS, pretrainedF]) if (p) disposeParams(p);
   };
   try {
-    for (const name of needed) loaded[name] = await loadModel(modelsDir, name);
+    for (const name of needed) loaded[name] = await loadModelFrom(modelsDir, name);
     log(`models from ${modelsDir}: ${Object.keys(loaded).join(', ')}`);
 
     log(`loading ${trainDir} ...`);
@@ -253,9 +241,10 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
 
     if (!o.evaluate) return { logs, saved, evaluation: null };
 
-    // Evaluate pretrained and fine-tuned F with the same pretrained S (bdl moved a copy's heads).
-    pretrainedF = await loadModel(modelsDir, 'fusion');
-    scoringS = await loadModel(modelsDir, 'segdet');
+    // Evaluate pretrained and fine-tuned F with the same pretrained S: read again only when the
+    // strategy moved the copy it trained (bdl's heads).
+    pretrainedF = await loadModelFrom(modelsDir, 'fusion');
+    if (strategy.moves.includes('segdet')) scoringS = await loadModelFrom(modelsDir, 'segdet');
     const rows: EvalRow[] = [];
     for (const [which, fParams] of [['pretrained', pretrainedF], ['fine-tuned', loaded.fusion!]] as const) {
       log(`evaluating the ${which} F on ${testDir} ...`);
@@ -265,7 +254,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
         labels: existsSync(path.join(testDir, 'label')) ? path.join(testDir, 'label') : undefined,
         boxes: existsSync(boxes) ? boxes : undefined,
         out: path.join(o.out, 'eval', which === 'pretrained' ? 'pretrained' : 'finetuned'),
-        loaded: { fusion: fParams, segdet: scoringS }, backend: o.backend,
+        loaded: { fusion: fParams, segdet: scoringS ?? loaded.segdet! }, backend: o.backend,
         limit: o.evalLimit, maxSide: o.evalMaxSide,
         log: (line) => log(`  [${which}] ${line}`),
       });

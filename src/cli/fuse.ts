@@ -15,15 +15,13 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { useBackend } from './node-backend';
 import { readImage, writePng } from './image-io';
-import { loadModelFolderInto } from './weights-fs';
+import { loadModelFrom } from './weights-fs';
 import { createPipeline, type PipelineModels } from '../core/pipeline';
 import { pairFiles, type FilePair } from '../core/image/pairing';
 import { resizeLabels } from '../core/image/resize';
 import { fusionMetrics, toMetricGrey } from '../core/metrics/fusion-metrics';
 import { evaluatePair, type PairEvaluation } from '../core/metrics/evaluation';
 import { labelIndices } from '../core/image/label';
-import { fusion as fusionDef } from '../core/models/fusion';
-import { segdet as segdetDef } from '../core/models/segdet';
 import { disposeParams } from '../core/models/model-def';
 import type { FusionMetrics, GroundTruthBox, RawImage } from '../core/types';
 import { parseFuseArgs, type FuseOptions } from './fuse-args';
@@ -126,17 +124,13 @@ const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** 
 
 /** Loads F and S from `<dir>/fusion` and `<dir>/segdet`. @throws naming the folder and the problem. */
 export async function loadPipelineModels(dir: string): Promise<PipelineModels> {
-  const fusion = fusionDef.init(0);
-  const segdet = segdetDef.init(0);
+  const fusion = await loadModelFrom(dir, 'fusion');
   try {
-    await loadModelFolderInto(path.join(dir, fusionDef.name), fusion);
-    await loadModelFolderInto(path.join(dir, segdetDef.name), segdet);
+    return { fusion, segdet: await loadModelFrom(dir, 'segdet') };
   } catch (e) {
     disposeParams(fusion);
-    disposeParams(segdet);
     throw e;
   }
-  return { fusion, segdet };
 }
 
 /** Runs the whole command on parsed options. @throws on fatal problems (no folder, no weights). */

@@ -7,6 +7,8 @@ import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../core/types';
+import { MODELS, type ModelName } from '../core/models/registry';
+import { disposeParams } from '../core/models/model-def';
 import { WeightsError, encodeWeights, loadWeightsInto } from '../core/weights/io';
 
 /** What {@link saveModelFolder} writes besides the weights. */
@@ -108,4 +110,19 @@ export async function loadModelFolderInto(dir: string, params: Params): Promise<
     throw e;
   }
   return card;
+}
+
+/**
+ * Loads the model `name` from `<modelsDir>/<its folder>` into fresh parameters.
+ * @throws WeightsError naming the folder; nothing is left allocated then.
+ */
+export async function loadModelFrom(modelsDir: string, name: ModelName): Promise<Params> {
+  const params = MODELS[name].init(0);
+  try {
+    await loadModelFolderInto(path.join(modelsDir, MODELS[name].name), params);
+  } catch (e) {
+    disposeParams(params);
+    throw e;
+  }
+  return params;
 }

@@ -116,7 +116,7 @@ export class FinetuneSession {
     const { steps, batch, crop, seed } = this.config;
     const heldOutIdx = this.split.heldOut.length > 0 ? this.split.heldOut : this.split.train;
     const recent: number[] = [];
-    for (; this.#next <= steps; ) {
+    while (this.#next <= steps) {
       const step = this.#next;
       const rng = new Rng(deriveSeed(seed, step));
       const size = { batch, cropHeight: crop, cropWidth: crop };
