@@ -7,6 +7,7 @@ import type { TrainPair } from '../core/train/batch';
 import type { GroundTruthBox } from '../core/types';
 import { labelIndices } from '../core/image/label';
 import { readImage } from './image-io';
+import { Rng } from '../core/nn/random';
 
 /** detection.json as in shared/data/msrs/{train,test}. */
 export interface DetectionFile {
@@ -58,4 +59,34 @@ export async function loadSplit(
     opts.onProgress?.(i + 1, chosen.length);
   }
   return pairs;
+}
+
+/**
+ * Splits MSRS stems into training and validation stems by whole blocks of `blockSize`
+ * consecutive frames (day and night apart), as `shared/data` cut train from test: neighbouring
+ * frames are near-duplicates, so holding out single frames would leak. Seeded; about
+ * `fraction` of the stems are held out.
+ */
+export function holdOutBlocks(stems: readonly string[], fraction: number, seed: number, blockSize = 5): { train: string[]; validation: string[] } {
+  const blocks = new Map<string, string[]>();
+  for (const suffix of new Set(stems.map((s) => s.slice(-1)))) {
+    const own = stems.filter((s) => s.slice(-1) === suffix).sort();
+    own.forEach((s, i) => {
+      const key = `${suffix}${Math.floor(i / blockSize)}`;
+      blocks.set(key, [...(blocks.get(key) ?? []), s]);
+    });
+  }
+  const order = [...blocks.keys()].sort();
+  const r = new Rng(seed);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = r.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const validation: string[] = [];
+  for (const key of order) {
+    if (validation.length >= fraction * stems.length) break;
+    validation.push(...blocks.get(key)!);
+  }
+  const held = new Set(validation);
+  return { train: stems.filter((s) => !held.has(s)), validation: validation.sort() };
 }

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { useBackend } from './node-backend';
-import { loadSplit } from './dataset';
+import { holdOutBlocks, loadSplit } from './dataset';
 import { loadModelFolderInto, saveModelFolder } from './weights-fs';
 import { fusion } from '../core/models/fusion';
 import { SEGDET_PARTS, segdet, segdetParamNames, type SegDetPart } from '../core/models/segdet';
@@ -64,6 +64,8 @@ const { values: args } = parseArgs({
     'segdet-lr': { type: 'string', default: '1e-3' },
     'segdet-parts': { type: 'string', default: 'seg,det' },
     'segdet-from': { type: 'string' },
+    'segdet-backbone-lr-scale': { type: 'string', default: '1' },
+    'hold-out': { type: 'string', default: '0' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -74,6 +76,8 @@ if (args.help) {
   [--fusion-batch N] [--fusion-crop PX] [--segdet-batch N] [--segdet-crop PX] [--checkpoint-every N]
   [--segdet-parts seg,det]  (parts of S that move: ${SEGDET_PARTS.join(', ')}; the rest stay as imported)
   [--segdet-from DIR]  (start S from these weights instead of the COCO import, e.g. an earlier stage's)
+  [--segdet-backbone-lr-scale 0.1]  (the backbone's learning rate relative to --segdet-lr, when it moves)
+  [--hold-out 0.15]  (keep this fraction of the pairs out of training, in blocks of 5 frames; listed in the card)
   [--fusion-weights intensity=1,gradient=10,ssim=0.5]  (F's loss weights; defaults as shown)`);
   process.exit(0);
 }
@@ -111,6 +115,8 @@ interface StageRun {
   float16?: boolean;
   /** The parameters that move (default all of `params`); the rest stay frozen but are saved. */
   trainable?: Params;
+  /** Learning-rate multipliers by parameter name (default 1). */
+  lrScale?: Record<string, number>;
   steps: number;
   lr: number;
   loss: (step: number, rng: import('../core/nn/random').Rng) => StepLosses;
@@ -121,7 +127,7 @@ interface StageRun {
 async function runStage(r: StageRun): Promise<void> {
   const ckptDir = path.join(args.checkpoints!, r.stage);
   const moving = r.trainable ?? r.params;
-  const opt = new Adam(moving);
+  const opt = new Adam(moving, { lrScale: r.lrScale });
   let startStep = 0;
   if (args.resume && existsSync(path.join(ckptDir, 'state.json'))) {
     const state = JSON.parse(await readFile(path.join(ckptDir, 'state.json'), 'utf8'));
@@ -229,10 +235,17 @@ async function main(): Promise<void> {
   const trainDir = path.join(args.data!, 'msrs', 'train');
   if (!existsSync(path.join(trainDir, 'ir'))) throw new Error(`no training data at ${trainDir} (expected ir/, vi/, label/, detection.json)`);
   console.log(`loading ${trainDir} ...`);
-  const pairs = await loadSplit(trainDir, { limit: args.limit ? num('limit') : undefined });
-  console.log(`loaded ${pairs.length} pairs; backend ${tf.getBackend()}; seed ${seed}`);
+  const loaded = await loadSplit(trainDir, { limit: args.limit ? num('limit') : undefined });
+  // A validation split chosen before training, so recipe decisions need not look at msrs/test.
+  const split = holdOutBlocks(loaded.map((p) => p.stem), num('hold-out'), seed);
+  const kept = new Set(split.train);
+  const pairs = loaded.filter((p) => kept.has(p.stem));
+  console.log(`loaded ${loaded.length} pairs, training on ${pairs.length} (${split.validation.length} held out); backend ${tf.getBackend()}; seed ${seed}`);
   await mkdir(args.out!, { recursive: true });
-  const data = { source: trainDir, pairs: pairs.length, note: 'MSRS pairs from the official test split, see shared/data/README.md' };
+  const data = {
+    source: trainDir, pairs: pairs.length, note: 'MSRS pairs from the official test split, see shared/data/README.md',
+    ...(split.validation.length ? { heldOut: split.validation } : {}),
+  };
 
   for (const stage of stages) {
     if (stage === 'fusion') {
@@ -306,10 +319,12 @@ async function main(): Promise<void> {
       const parts = args['segdet-parts']!.split(',').map((x) => x.trim()) as SegDetPart[];
       for (const x of parts) if (!SEGDET_PARTS.includes(x)) throw new Error(`--segdet-parts: unknown part '${x}' (parts: ${SEGDET_PARTS.join(', ')})`);
       const trainable = Object.fromEntries(segdetParamNames(parts).map((n) => [n, params[n]]));
+      const backboneLrScale = num('segdet-backbone-lr-scale');
+      const lrScale = Object.fromEntries(segdetParamNames(['backbone']).map((n) => [n, backboneLrScale]));
       const w = { ...DEFAULT_SEGDET_WEIGHTS, classWeights: msrsClassWeights() };
       const maxSide = Math.min(...pairs.map((p) => Math.min(p.width, p.height)));
       await runStage({
-        stage, model: segdet, params, trainable, float16: true, steps: num('segdet-steps'), lr: num('segdet-lr'),
+        stage, model: segdet, params, trainable, lrScale, float16: true, steps: num('segdet-steps'), lr: num('segdet-lr'),
         card: {
           architecture: 'MobileNetV3 backbone + CenterNet decoder and head (person, bicycle, car) imported from a COCO-trained detector; new 9-class segmentation head on the decoder\'s 1/4 features and the stride-2 features',
           pretrained: centernetProvenance(pkg),
@@ -317,6 +332,7 @@ async function main(): Promise<void> {
           training: {
             startedFrom: startedFrom ?? 'the COCO import (segmentation head: seeded init)',
             parts: { moved: parts, frozen: SEGDET_PARTS.filter((x) => !parts.includes(x)) },
+            ...(parts.includes('backbone') ? { backboneLrScale } : {}),
             batch, crop, lossWeights: w,
             input: 'fused RGB: the trained F\'s Y with the visible Cb/Cr',
             augmentation: 'random crops at scale 0.75-1.5x, horizontal flips, infrared-only (15 %) and visible-only (15 %) inputs, luma gain ±25 % and offset ±0.08',

@@ -283,7 +283,7 @@ export class TrainGroup {
   }
 
   #adam(): Adam {
-    return new Adam(this.params, 0.9, 0.999, this.eps);
+    return new Adam(this.params, { eps: this.eps });
   }
 
   /** Clips `grads` to global norm `clipNorm` (0 = no clip) and applies one Adam step of `lr`. */

@@ -30,6 +30,19 @@ describe('trainLoop', () => {
     opt.dispose();
   });
 
+  it('moves a parameter with lrScale s by s times the step of an unscaled one', async () => {
+    // Adam's first step is lr·sign(g) for each parameter, so the ratio is exactly the scale.
+    const params = { head: tf.variable(tf.scalar(1)), backbone: tf.variable(tf.scalar(1)) };
+    const opt = new Adam(params, { lrScale: { backbone: 0.1 } });
+    const grads = { head: tf.scalar(2), backbone: tf.scalar(2) };
+    opt.apply(grads, 0.01);
+    const head = 1 - (await params.head.data())[0], backbone = 1 - (await params.backbone.data())[0];
+    expect(head).toBeCloseTo(0.01, 6);
+    expect(backbone).toBeCloseTo(0.001, 6);
+    tf.dispose(Object.values(grads));
+    opt.dispose();
+  });
+
   it('skips a step whose loss is NaN without moving parameters', async () => {
     const params = { w: tf.variable(tf.scalar(3)) };
     const opt = new Adam(params);

@@ -71,7 +71,20 @@ export class Adam {
   readonly #v = new Map<string, tf.Variable>();
   #t = 0;
 
-  constructor(readonly params: Params, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly eps = 1e-7) {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /**
+   * Multiplies the learning rate of the named parameters (default 1): a pretrained backbone
+   * moves more slowly than the heads fitted on top of it.
+   */
+  readonly lrScale: Record<string, number>;
+
+  constructor(readonly params: Params, o: { beta1?: number; beta2?: number; eps?: number; lrScale?: Record<string, number> } = {}) {
+    this.beta1 = o.beta1 ?? 0.9;
+    this.beta2 = o.beta2 ?? 0.999;
+    this.eps = o.eps ?? 1e-7;
+    this.lrScale = o.lrScale ?? {};
     // Variables survive tidy; the zerosLike temporaries they copy do not leak.
     tf.tidy(() => {
       for (const [k, p] of Object.entries(params)) {
@@ -98,7 +111,7 @@ export class Adam {
         // Functional ops only: the core does not rely on tfjs's chained-op augmentation.
         m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
         v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
-        const update = tf.mul(tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), this.eps)), lr);
+        const update = tf.mul(tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), this.eps)), lr * (this.lrScale[k] ?? 1));
         p.assign(tf.sub(p, update));
       }
     });
