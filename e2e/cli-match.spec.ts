@@ -114,7 +114,7 @@ test('the fused canvas of every sample matches the CLI on WASM', async ({ page }
     expect(d.identical, `${name}: ${describeDiff(d)}`).toBeGreaterThanOrEqual(MIN_IDENTICAL);
 
     if (appHasSegdet) {
-      const appDets = await appState<Detection[]>(page, `s.pairs['sample:${name}'].detections`);
+      const appDets = await appState<Detection[]>(page, `s.results['pretrained|sample:${name}'].detections`);
       const want = (cliDets.get(name) ?? []).filter((b) => b[5] >= BOX_MIN_SCORE);
       for (const b of want) {
         const match = appDets.find((a) => a[4] === b[4] && Math.abs(a[5] - b[5]) <= SCORE_TOL

@@ -22,7 +22,7 @@ interface PerfState {
 
 const PICK = `{ firstOverlayMs: s.engine.firstOverlayMs, warmupMs: s.engine.warmupMs, backend: s.engine.backend && s.engine.backend.name,
   reason: s.engine.backend && s.engine.backend.reason,
-  pairs: s.order.map((id) => { const p = s.pairs[id]; return { name: p.name, status: p.status,
+  pairs: s.order.map((id) => { const p = { ...s.results['pretrained|' + id], name: s.pairs[id].name }; return { name: p.name, status: p.status,
     pipeline: p.timings && p.timings.pipeline, decode: p.timings && p.timings.decode, w: p.size && p.size.width, h: p.size && p.size.height }; }) }`;
 
 function summarise(backend: Backend, st: PerfState, extra: Record<string, unknown>) {

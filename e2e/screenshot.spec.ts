@@ -27,9 +27,9 @@ const EVAL_PAIR = process.env.E2E_SCREENSHOT_EVAL ?? 'FLIR_06795'; // a street w
 async function shoot(page: Page, testInfo: TestInfo, id: string, name: string, file: string): Promise<void> {
   await selectPair(page, name, id.startsWith('sample:') ? 'sample' : 'user');
   await expect(page.getByTestId('seg-canvas')).toBeVisible();
-  await expect(page.locator('[data-testid=box-layer] .det-box').first()).toBeVisible();
+  await expect(page.getByTestId('box-layer')).toHaveAttribute('data-boxes', /^[1-9]/);
   // Metrics of the selected pair are in, so the panel is not half-filled.
-  await expect.poll(() => appState<string>(page, `s.pairs['${id}'].metricsStatus`), { timeout: 120_000 }).toBe('done');
+  await expect.poll(() => appState<string>(page, `s.results['pretrained|${id}'].scoresStatus`), { timeout: 120_000 }).toBe('done');
   await page.mouse.move(0, 0);
   mkdirSync(join(REPO, 'docs'), { recursive: true });
   const path = join(REPO, 'docs', file);
@@ -45,7 +45,7 @@ test('README pictures: an MSRS night pair and a RoadScene pair with their overla
   const st = await appState<{ source: string; segdet: boolean; threshold: number; dets: Record<string, Detection[]> }>(page,
     `{ source: s.settings.segSource, segdet: s.engine.models.some((m) => m.name === 'segdet' && m.loaded),
        threshold: s.settings.detThreshold,
-       dets: Object.fromEntries(s.order.map((id) => [s.pairs[id].name, s.pairs[id].detections])) }`);
+       dets: Object.fromEntries(s.order.map((id) => [s.pairs[id].name, s.results['pretrained|' + id].detections])) }`);
   expect(st.segdet, 'the pictures show the trained segmenter: models/segdet must exist').toBe(true);
   expect(st.source).toBe('pred');
 
@@ -70,6 +70,6 @@ test('README pictures: an MSRS night pair and a RoadScene pair with their overla
   await expect(pairRow(page, EVAL_PAIR, 'user')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   const id = await appState<string>(page, `s.order.find((id) => s.pairs[id].name === '${EVAL_PAIR}')`);
   await shoot(page, testInfo, id, EVAL_PAIR, 'screenshot-roadscene.png');
-  const dets = await appState<Detection[]>(page, `s.pairs['${id}'].detections`);
+  const dets = await appState<Detection[]>(page, `s.results['pretrained|${id}'].detections`);
   testInfo.annotations.push({ type: 'roadscene', description: `${EVAL_PAIR}: ${dets.filter((d) => d[5] >= st.threshold).length} boxes ≥ ${st.threshold}` });
 });

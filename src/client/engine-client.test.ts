@@ -31,11 +31,11 @@ describe('EngineClient', () => {
     const c = make();
     const w = FakeWorker.made[0];
     const progress: number[] = [];
-    const p = c.metrics('a', { onProgress: (x) => progress.push(x.done) });
+    const p = c.metrics('a', undefined, { onProgress: (x) => progress.push(x.done) });
     const id = w.last('metrics').id;
     w.reply({ id, type: 'progress', phase: 'metrics', done: 1, total: 2 });
-    w.reply({ id, type: 'result', kind: 'metrics', payload: { pairId: 'a', metrics: {} as never, ms: 1 } });
-    expect((await p).pairId).toBe('a');
+    w.reply({ id, type: 'result', kind: 'metrics', payload: { resultId: 'a', metrics: {} as never, ms: 1 } });
+    expect((await p).resultId).toBe('a');
     expect(progress).toEqual([1]);
     const q = c.metrics('b');
     w.reply({ id: w.last('metrics').id, type: 'error', error: { name: 'RangeError', message: 'bad pair' } });
@@ -46,7 +46,7 @@ describe('EngineClient', () => {
     const c = make();
     const w = FakeWorker.made[0];
     const ctrl = new AbortController();
-    const p = c.metrics('a', { signal: ctrl.signal });
+    const p = c.metrics('a', undefined, { signal: ctrl.signal });
     const id = w.last('metrics').id;
     ctrl.abort();
     expect(w.last('cancel').target).toBe(id);
@@ -62,10 +62,10 @@ describe('EngineClient', () => {
     c.onEvent((e) => events.push(e.event));
     const init = c.init('wasm', '/models', { width: 64, height: 64 });
     const w0 = FakeWorker.made[0];
-    w0.reply({ id: w0.last('init').id, type: 'ready', payload: ready });
+    w0.reply({ id: w0.last('init').id, type: 'result', kind: 'init', payload: ready });
     await init;
     const ctrl = new AbortController();
-    const stuck = c.metrics('a', { signal: ctrl.signal });
+    const stuck = c.metrics('a', undefined, { signal: ctrl.signal });
     const queued = c.train({} as never, [], 'a').result;
     ctrl.abort();
     const stuckErr = stuck.catch((e) => e);
@@ -81,7 +81,7 @@ describe('EngineClient', () => {
     // A fresh worker got the last init; its answer is announced as 'restarted'.
     const w1 = FakeWorker.made[1];
     expect(w1.last('init')).toMatchObject({ backend: 'wasm', modelBase: '/models' });
-    w1.reply({ id: w1.last('init').id, type: 'ready', payload: ready });
+    w1.reply({ id: w1.last('init').id, type: 'result', kind: 'init', payload: ready });
     await vi.runAllTimersAsync();
     expect(events).toEqual(['restarted']);
   });
@@ -91,7 +91,7 @@ describe('EngineClient', () => {
     const c = make(50);
     const w = FakeWorker.made[0];
     const ctrl = new AbortController();
-    const p = c.metrics('a', { signal: ctrl.signal }).catch((e) => e);
+    const p = c.metrics('a', undefined, { signal: ctrl.signal }).catch((e) => e);
     ctrl.abort();
     w.reply({ id: w.last('metrics').id, type: 'cancelled' });
     vi.advanceTimersByTime(200);

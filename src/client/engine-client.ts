@@ -7,10 +7,10 @@
  * the worker is terminated and restarted with the last `init`, squoosh-style.
  */
 import type {
-  BackendChoice, EventReply, FuseOptions, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultMap,
-  Size, TrainConfig, TrainPairSource, TrainPreviewReply, TrainProgressReply, TrainResult, WorkerReply, WorkerRequest,
+  AnyResultReply, BackendChoice, EventReply, FuseOptions, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultKind,
+  ResultMap, Size, TrainConfig, TrainPairSource, TrainPreviewReply, TrainProgressReply, TrainResult, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
-import { assertNever } from '../protocol/messages';
+import { assertNever, isReplyTo } from '../protocol/messages';
 
 /** Progress of a request: `done` of `total` in a phase. */
 export interface Progress {
@@ -54,7 +54,8 @@ export class WorkerRestartedError extends Error {
 }
 
 interface Pending {
-  resolve: (v: unknown) => void;
+  /** Resolves the call with the reply's payload (rejects a reply of another kind). */
+  settle: (reply: AnyResultReply) => void;
   reject: (e: unknown) => void;
   /** The caller aborted it (a restart then rejects it as aborted, not as restarted). */
   aborted: boolean;
@@ -64,7 +65,8 @@ interface Pending {
   cleanup: () => void;
 }
 
-type RequestBody<T extends WorkerRequest['type']> = Omit<Extract<WorkerRequest, { type: T }>, 'id'>;
+type Request<T extends WorkerRequest['type']> = Extract<WorkerRequest, { type: T }>;
+type RequestBody<T extends WorkerRequest['type']> = Omit<Request<T>, 'id'>;
 
 function abortError(): DOMException {
   return new DOMException('The operation was aborted.', 'AbortError');
@@ -122,13 +124,9 @@ export class EngineClient {
         if (p.onTrain) p.onTrain(msg);
         else if (msg.type === 'trainPreview') msg.fused.close();
         return;
-      case 'ready':
-        this.#settle(msg.id);
-        p.resolve(msg.payload);
-        return;
       case 'result':
         this.#settle(msg.id);
-        p.resolve(msg.payload);
+        p.settle(msg);
         return;
       case 'error': {
         this.#settle(msg.id);
@@ -153,8 +151,10 @@ export class EngineClient {
     this.#pending.delete(id);
   }
 
-  #call<T extends keyof ResultMap & WorkerRequest['type']>(
-    body: RequestBody<T>,
+  /** Sends the request `make(id)` builds and resolves with the payload of its answer. */
+  #call<T extends ResultKind & WorkerRequest['type']>(
+    kind: T,
+    make: (id: number) => Request<T>,
     opts: CallOptions & { onTrain?: Pending['onTrain']; onId?: (id: number) => void } = {},
   ): Promise<ResultMap[T]> {
     const { signal, onProgress, onTrain } = opts;
@@ -171,7 +171,10 @@ export class EngineClient {
         }, this.#cancelGraceMs);
       };
       const pending: Pending = {
-        resolve: resolve as (v: unknown) => void,
+        settle: (reply) => {
+          if (isReplyTo(reply, kind)) resolve(reply.payload);
+          else reject(new Error(`the worker answered a ${kind} request with a ${reply.kind} result`));
+        },
         reject,
         aborted: false,
         onProgress,
@@ -184,7 +187,7 @@ export class EngineClient {
       this.#pending.set(id, pending);
       opts.onId?.(id);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#worker.postMessage({ ...body, id } as unknown as WorkerRequest);
+      this.#worker.postMessage(make(id) satisfies WorkerRequest);
     });
   }
 
@@ -192,49 +195,40 @@ export class EngineClient {
   init(backend: BackendChoice, modelBase: string, warmup: Size, opts?: CallOptions): Promise<ReadyPayload> {
     const body: RequestBody<'init'> = { type: 'init', backend, modelBase, warmup };
     this.#lastInit = body;
-    return this.#call<'init'>(body, opts);
+    return this.#call('init', (id) => ({ ...body, id }), opts);
   }
 
   /** Switches backend (`auto` re-runs the automatic choice); models are rebuilt and warmed up. */
   setBackend(backend: BackendChoice, opts?: CallOptions): Promise<ReadyPayload> {
     if (this.#lastInit) this.#lastInit = { ...this.#lastInit, backend };
-    return this.#call<'setBackend'>({ type: 'setBackend', backend }, opts);
+    return this.#call('setBackend', (id) => ({ id, type: 'setBackend', backend }), opts);
   }
 
   /** Pairs file paths by stem (core `pairFiles`, run in the worker). */
   pair(paths: string[], opts?: CallOptions): Promise<ResultMap['pair']> {
-    return this.#call<'pair'>({ type: 'pair', paths }, opts);
-  }
-
-  /** Decodes, fuses, segments and detects one pair. */
-  fuse(pairId: string, ir: ImageSource, vi: ImageSource, label: ImageSource | undefined, options: FuseOptions, opts?: CallOptions): Promise<ResultMap['fuse']> {
-    return this.#call<'fuse'>({ type: 'fuse', pairId, ir, vi, ...(label ? { label } : {}), options }, opts);
-  }
-
-  /** Fusion metrics of a pair fused earlier. */
-  metrics(pairId: string, opts?: CallOptions): Promise<ResultMap['metrics']> {
-    return this.#call<'metrics'>({ type: 'metrics', pairId }, opts);
+    return this.#call('pair', (id) => ({ id, type: 'pair', paths }), opts);
   }
 
   /**
-   * Fuses a pair with a run's F weights (S stays the pretrained one). `key` names the run
-   * (the worker keeps a few runs' parameters built); `cacheId` keys the result for `metrics`.
+   * Decodes, fuses, segments and detects one pair, with the pretrained F or a run's
+   * (`fusionWeights`; S stays the pretrained one). `resultId` names the result in the worker's
+   * cache, for `metrics` and `weightMap` later.
    */
-  fuseWithRun(cacheId: string, ir: ImageSource, vi: ImageSource, label: ImageSource | undefined, options: FuseOptions,
-    run: { key: string; weights: ModelWeights }, opts?: CallOptions): Promise<ResultMap['fuse']> {
-    const fusionWeights = { key: run.key, modelJson: run.weights.modelJson, weightData: run.weights.weightData };
-    return this.#call<'fuse'>({ type: 'fuse', pairId: cacheId, ir, vi, ...(label ? { label } : {}), options, fusionWeights }, opts);
+  fuse(resultId: string, ir: ImageSource, vi: ImageSource, label: ImageSource | undefined, options: FuseOptions,
+    opts: CallOptions & { fusionWeights?: ModelWeights & { key: string } } = {}): Promise<ResultMap['fuse']> {
+    const { fusionWeights, ...call } = opts;
+    return this.#call('fuse', (id) => ({ id, type: 'fuse', resultId, ir, vi, ...(label ? { label } : {}), options, ...(fusionWeights ? { fusionWeights } : {}) }), call);
   }
 
-  /** Fusion metrics (+ mIoU, + mAP@0.5 against `boxes`) of a result fused earlier. */
-  metricsWithBoxes(pairId: string, boxes: [number, number, number, number, number][] | undefined, opts?: CallOptions): Promise<ResultMap['metrics']> {
-    return this.#call<'metrics'>({ type: 'metrics', pairId, ...(boxes ? { boxes } : {}) }, opts);
+  /** Fusion metrics (+ mIoU against the label, + mAP@0.5 against `boxes`) of a result fused earlier. */
+  metrics(resultId: string, boxes?: [number, number, number, number, number][], opts?: CallOptions): Promise<ResultMap['metrics']> {
+    return this.#call('metrics', (id) => ({ id, type: 'metrics', resultId, ...(boxes ? { boxes } : {}) }), opts);
   }
 
   /** Starts a fine-tune. Abort the signal to discard it; `control('stop')` ends it early with a result. */
   train(config: TrainConfig, pairs: TrainPairSource[], previewPairId: string, opts: TrainCallOptions = {}): TrainHandle {
     let id = -1;
-    const result = this.#call<'train'>({ type: 'train', config, pairs, previewPairId }, {
+    const result = this.#call('train', (i) => ({ id: i, type: 'train', config, pairs, previewPairId }), {
       signal: opts.signal,
       onId: (i) => { id = i; },
       onTrain: (msg) => {
@@ -259,22 +253,22 @@ export class EngineClient {
 
   /** The fine-tuning strategies with their default options. */
   strategies(opts?: CallOptions): Promise<ResultMap['strategies']> {
-    return this.#call<'strategies'>({ type: 'strategies' }, opts);
+    return this.#call('strategies', (id) => ({ id, type: 'strategies' }), opts);
   }
 
   /** Validates weights against a model's parameter names and shapes (rejects with the problems). */
   checkWeights(model: 'fusion' | 'discriminator' | 'segdet' | 'lossGenerator', weights: ModelWeights, opts?: CallOptions): Promise<ResultMap['checkWeights']> {
-    return this.#call<'checkWeights'>({ type: 'checkWeights', model, weights }, opts);
+    return this.#call('checkWeights', (id) => ({ id, type: 'checkWeights', model, weights }), opts);
   }
 
-  /** TDFusion's learned IR weight map on a pair fused earlier (values in [0,1], row-major). */
-  weightMap(pairId: string, weights: ModelWeights, opts?: CallOptions): Promise<ResultMap['weightMap']> {
-    return this.#call<'weightMap'>({ type: 'weightMap', pairId, weights }, opts);
+  /** TDFusion's learned IR weight map on the pair of a result fused earlier (values in [0,1], row-major). */
+  weightMap(resultId: string, weights: ModelWeights, opts?: CallOptions): Promise<ResultMap['weightMap']> {
+    return this.#call('weightMap', (id) => ({ id, type: 'weightMap', resultId, weights }), opts);
   }
 
   /** Test hook: simulate a lost GPU device. Resolves `{ ok: false }` when not on WebGPU. */
   debugLoseDevice(): Promise<ResultMap['debug']> {
-    return this.#call<'debug'>({ type: 'debug', action: 'lose-device' });
+    return this.#call('debug', (id) => ({ id, type: 'debug', action: 'lose-device' }));
   }
 
   /** Subscribes to worker events (device lost, re-initialised, restarted). @returns unsubscribe. */
@@ -298,7 +292,7 @@ export class EngineClient {
     this.#worker = this.#spawn();
     const init = this.#lastInit;
     if (!init) return;
-    this.#call<'init'>(init).then(
+    this.#call('init', (id) => ({ ...init, id })).then(
       (ready) => this.#emit({ id: null, type: 'event', event: 'restarted', message: `Worker restarted (${reason}); running on ${ready.backend.name}.`, ready }),
       (e: Error) => this.#emit({ id: null, type: 'event', event: 'reinit-failed', message: `Worker restart failed: ${e.message}` }),
     );

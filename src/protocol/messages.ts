@@ -92,7 +92,7 @@ export interface FuseOptions {
 
 /** Result of fusing one pair. Bitmaps are at the processed size (`width` × `height`). */
 export interface FuseResult {
-  pairId: string;
+  resultId: string;
   width: number;
   height: number;
   /** Sizes of the files as read, before any resizing. */
@@ -114,7 +114,7 @@ export interface FuseResult {
 
 /** Result of the `metrics` request: fusion metrics of a fused pair (DESIGN §5). */
 export interface MetricsResult {
-  pairId: string;
+  resultId: string;
   metrics: FusionMetrics;
   /** Mean IoU of the prediction against the pair's label, if it has one. */
   miou?: number;
@@ -173,23 +173,23 @@ export interface PairRequest {
 export interface FuseRequest {
   id: number;
   type: 'fuse';
-  pairId: string;
+  /** Names the result in the worker's cache (for `metrics` and `weightMap`); opaque to the worker. */
+  resultId: string;
   ir: ImageSource;
   vi: ImageSource;
   label?: ImageSource;
   options: FuseOptions;
   /**
-   * Fuse with these F weights (a fine-tuning run) instead of the pretrained F; S stays the
-   * pretrained one. Give such a request its own `pairId` (e.g. `pair|run`) so its cached
-   * result, used by `metrics`, does not replace the pretrained one.
+   * Fuse with these F weights (a fine-tuning run's; `key` names the run) instead of the
+   * pretrained F; S stays the pretrained one.
    */
   fusionWeights?: ModelWeights & { key: string };
 }
 export interface MetricsRequest {
   id: number;
   type: 'metrics';
-  /** A pair fused earlier by this worker (kept in a small cache). */
-  pairId: string;
+  /** A result fused earlier by this worker (kept in a small cache). */
+  resultId: string;
   /** Ground-truth boxes `[x1,y1,x2,y2,cls]` in processed pixels: adds mAP@0.5 of the detections. */
   boxes?: [number, number, number, number, number][];
 }
@@ -280,7 +280,8 @@ export interface CheckWeightsRequest {
 export interface WeightMapRequest {
   id: number;
   type: 'weightMap';
-  pairId: string;
+  /** A result fused earlier: its pair's IR and VI are the input. */
+  resultId: string;
   /** G's weights (a `td` run's `lossGenerator`). */
   weights: ModelWeights;
 }
@@ -349,18 +350,13 @@ export interface ResultMap {
   train: TrainResult;
   checkWeights: { ok: true; params: number };
   strategies: StrategyInfoData[];
-  weightMap: { pairId: string; width: number; height: number; wIr: Float32Array };
+  weightMap: { resultId: string; width: number; height: number; wIr: Float32Array };
 }
 export type ResultKind = keyof ResultMap;
 
 // ---------------------------------------------------------------------------------------
 // Replies (worker → page)
 
-export interface ReadyReply {
-  id: number;
-  type: 'ready';
-  payload: ReadyPayload;
-}
 export interface ProgressReply {
   id: number;
   type: 'progress';
@@ -370,11 +366,19 @@ export interface ProgressReply {
   /** Optional detail, e.g. the model being downloaded. */
   label?: string;
 }
-export interface ResultReply<K extends Exclude<ResultKind, 'init' | 'setBackend'> = Exclude<ResultKind, 'init' | 'setBackend'>> {
+/** The answer to a request of type `K` (`init` and `setBackend` answer when the worker is ready). */
+export interface ResultReply<K extends ResultKind> {
   id: number;
   type: 'result';
   kind: K;
   payload: ResultMap[K];
+}
+/** Any request's answer: a union over the kinds, so `kind` narrows `payload`. */
+export type AnyResultReply = { [K in ResultKind]: ResultReply<K> }[ResultKind];
+
+/** Whether a reply answers a request of type `kind` (and so carries its payload type). */
+export function isReplyTo<K extends ResultKind>(reply: AnyResultReply, kind: K): reply is ResultReply<K> & AnyResultReply {
+  return reply.kind === kind;
 }
 export interface ErrorReply {
   id: number;
@@ -421,7 +425,7 @@ export interface TrainPreviewReply {
 }
 
 export type WorkerReply =
-  | ReadyReply | ProgressReply | ResultReply | ErrorReply | CancelledReply | EventReply
+  | AnyResultReply | ProgressReply | ErrorReply | CancelledReply | EventReply
   | TrainProgressReply | TrainPreviewReply;
 
 /** Exhaustiveness check for `switch` on message types. */

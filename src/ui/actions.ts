@@ -4,8 +4,9 @@
  */
 import { getEngine, type ClientEvent } from '../client';
 import type { BackendChoice } from '../protocol/messages';
-import { dropPair, setInputs } from './cache';
+import { dropInputs, setInputs } from './cache';
 import { startScheduler } from './scheduler';
+import { PRETRAINED, resultKey } from './store/results';
 import { useStore, type GtBox, type PairState } from './store/store';
 
 interface SampleIndex {
@@ -16,10 +17,6 @@ interface DetectionFile {
 }
 
 let started = false;
-
-function newPair(p: Omit<PairState, 'status' | 'stale' | 'version' | 'detections' | 'notices' | 'metricsStatus'>): PairState {
-  return { ...p, status: 'queued', stale: false, version: 0, detections: [], notices: [], metricsStatus: 'none' };
-}
 
 /** Loads the bundled samples into the store (they fuse as soon as the engine is ready). */
 async function loadSamples(): Promise<void> {
@@ -41,11 +38,11 @@ async function loadSamples(): Promise<void> {
       thumbs: { ir: url(s.ir), vi: url(s.vi) },
       ownedUrls: [],
     });
-    pairs.push(newPair({
+    pairs.push({
       id, name: s.name, origin: 'sample', time: s.time,
       paths: { ir: `samples/${s.ir}`, vi: `samples/${s.vi}`, ...(s.label ? { label: `samples/${s.label}` } : {}) },
       gt: gt.get(s.name),
-    }));
+    });
   }
   useStore.getState().addPairs(pairs);
 }
@@ -158,10 +155,10 @@ export async function importFiles(files: PathedFile[]): Promise<void> {
       thumbs,
       ownedUrls: [thumbs.ir, thumbs.vi],
     });
-    pairs.push(newPair({
+    pairs.push({
       id, name: p.stem, origin: 'user',
       paths: { ir: ir.path, vi: vi.path, ...(label ? { label: label.path } : {}) },
-    }));
+    });
   }
   const st = useStore.getState();
   st.addUnmatched(res.unmatched, { files: files.length, pairs: pairs.length, unmatched: res.unmatched.length });
@@ -170,10 +167,10 @@ export async function importFiles(files: PathedFile[]): Promise<void> {
     `Imported ${files.length} file${files.length === 1 ? '' : 's'}: ${pairs.length} pair${pairs.length === 1 ? '' : 's'}, ${res.unmatched.length} left out.`);
 }
 
-/** Removes a pair (aborting its job) and frees its images. */
+/** Removes a pair (aborting its job; the scheduler frees its results' images). */
 export function removePair(id: string): void {
   useStore.getState().removePair(id);
-  dropPair(id);
+  dropInputs(id);
 }
 
 /** Removes all imported pairs and clears the report. */
@@ -181,10 +178,10 @@ export function clearImported(): void {
   const s = useStore.getState();
   const ids = s.order.filter((id) => s.pairs[id]?.origin === 'user');
   s.clearUserPairs();
-  for (const id of ids) dropPair(id);
+  for (const id of ids) dropInputs(id);
 }
 
-/** Retries a pair that failed. */
-export function retryPair(id: string): void {
-  useStore.getState().updatePair(id, { status: 'queued', error: undefined });
+/** Retries a result that failed (the pretrained one of a pair by default). */
+export function retryResult(pairId: string, runId = PRETRAINED): void {
+  useStore.getState().updateResult(resultKey(runId, pairId), { status: 'queued', error: undefined });
 }

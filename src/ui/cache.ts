@@ -1,9 +1,10 @@
 /**
- * Non-serialisable data keyed by pair id: the input sources (URLs or Blobs), thumbnail object
- * URLs, and the worker's results (ImageBitmaps, class maps). The store only holds ids and
- * a version number; components read from here.
+ * What the store cannot hold (not serialisable), under the store's keys: each pair's input
+ * sources and thumbnails (by pair id), each result's bitmaps and class maps (by result key,
+ * one cache for the pretrained model and every run, one eviction policy), run weights (also
+ * in IndexedDB), TDFusion weight maps and the training preview.
  */
-import type { FuseResult, ImageSource } from '../protocol/messages';
+import type { Detection, ImageSource, RunWeights } from '../protocol/messages';
 
 /** Where a pair's images come from. */
 export interface PairInputs {
@@ -16,71 +17,117 @@ export interface PairInputs {
   ownedUrls: string[];
 }
 
-/** The images of a fused pair, ready to draw. */
-export interface PairImages {
+/** A result's images, ready to draw. IR and VI as processed are kept for the pretrained run only. */
+export interface ResultImages {
+  pairId: string;
   width: number;
   height: number;
   fused: ImageBitmap;
-  ir: ImageBitmap;
-  vi: ImageBitmap;
+  ir?: ImageBitmap;
+  vi?: ImageBitmap;
   seg: Uint8Array | null;
   label: Uint8Array | null;
+  detections: Detection[];
+}
+
+export interface WeightMap {
+  width: number;
+  height: number;
+  wIr: Float32Array;
 }
 
 const inputs = new Map<string, PairInputs>();
 /** Most recently used last. */
-const images = new Map<string, PairImages>();
+const images = new Map<string, ResultImages>();
+const runWeights = new Map<string, RunWeights>();
+const weightMaps = new Map<string, WeightMap>();
+let preview: ImageBitmap | null = null;
 
-/** Results kept as bitmaps; older ones are dropped and re-fused when selected again. */
-export const MAX_CACHED_RESULTS = 16;
+/** Results kept as bitmaps; older ones are dropped and fused again when shown. */
+export const MAX_CACHED_RESULTS = 32;
 
-export function setInputs(id: string, v: PairInputs): void {
-  inputs.set(id, v);
+export function setInputs(pairId: string, v: PairInputs): void {
+  inputs.set(pairId, v);
 }
 
-export function getInputs(id: string): PairInputs | undefined {
-  return inputs.get(id);
+export function getInputs(pairId: string): PairInputs | undefined {
+  return inputs.get(pairId);
+}
+
+function close(im: ResultImages): void {
+  for (const b of [im.fused, im.ir, im.vi]) b?.close();
 }
 
 /**
- * Stores a result's images, closing the bitmaps of the previous one.
- * @returns ids whose images were evicted to stay within {@link MAX_CACHED_RESULTS}.
+ * Stores a result's images, closing those it replaces.
+ * @param keepPair results of this pair (the one on screen) are never evicted.
+ * @returns keys whose images were evicted to stay within {@link MAX_CACHED_RESULTS}.
  */
-export function setImages(id: string, r: FuseResult, keep: string | null = null): string[] {
-  const old = images.get(id);
-  images.delete(id);
-  images.set(id, {
-    width: r.width, height: r.height, fused: r.fused, ir: r.ir, vi: r.vi, seg: r.seg, label: r.label,
-  });
-  if (old) for (const b of [old.fused, old.ir, old.vi]) b.close();
+export function setResultImages(key: string, im: ResultImages, keepPair: string | null = null): string[] {
+  const old = images.get(key);
+  images.delete(key);
+  images.set(key, im);
+  if (old) close(old);
   const evicted: string[] = [];
-  for (const k of images.keys()) {
+  for (const [k, v] of images) {
     if (images.size <= MAX_CACHED_RESULTS) break;
-    if (k === id || k === keep) continue;
-    const im = images.get(k)!;
-    for (const b of [im.fused, im.ir, im.vi]) b.close();
+    if (k === key || v.pairId === keepPair) continue;
+    close(v);
     images.delete(k);
+    weightMaps.delete(k);
     evicted.push(k);
   }
   return evicted;
 }
 
-/** A pair's images (marks them recently used). */
-export function getImages(id: string): PairImages | undefined {
-  const im = images.get(id);
+/** A result's images (marks them recently used). */
+export function getResultImages(key: string): ResultImages | undefined {
+  const im = images.get(key);
   if (im) {
-    images.delete(id);
-    images.set(id, im);
+    images.delete(key);
+    images.set(key, im);
   }
   return im;
 }
 
-/** Forgets a pair: closes bitmaps and revokes object URLs. */
-export function dropPair(id: string): void {
-  const im = images.get(id);
-  if (im) for (const b of [im.fused, im.ir, im.vi]) b.close();
-  images.delete(id);
-  const inp = inputs.get(id);
+/** Drops results' images (closing their bitmaps) and weight maps. */
+export function dropResultImages(keys: Iterable<string>): void {
+  for (const k of keys) {
+    const im = images.get(k);
+    if (im) close(im);
+    images.delete(k);
+    weightMaps.delete(k);
+  }
+}
+
+/** Forgets a pair's inputs (revoking its object URLs); its results go with `dropResultImages`. */
+export function dropInputs(pairId: string): void {
+  const inp = inputs.get(pairId);
   if (inp) for (const u of inp.ownedUrls) URL.revokeObjectURL(u);
-  inputs.delete(id);
+  inputs.delete(pairId);
+}
+
+export function setRunWeights(runId: string, w: RunWeights): void {
+  runWeights.set(runId, w);
+}
+export function getRunWeights(runId: string): RunWeights | undefined {
+  return runWeights.get(runId);
+}
+export function dropRunWeights(runId: string): void {
+  runWeights.delete(runId);
+}
+
+export function setWeightMap(key: string, m: WeightMap): void {
+  weightMaps.set(key, m);
+}
+export function getWeightMap(key: string): WeightMap | undefined {
+  return weightMaps.get(key);
+}
+
+export function setPreview(b: ImageBitmap): void {
+  preview?.close();
+  preview = b;
+}
+export function getPreview(): ImageBitmap | null {
+  return preview;
 }

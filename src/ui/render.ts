@@ -1,9 +1,10 @@
 /**
- * Drawing helpers on the main thread: class-map colouring, detection box drawing, and PNG
- * export. All cheap (one pass over a class map, a few boxes).
+ * The one overlay painter of the page (the viewer's stages, the comparison's cells and the PNG
+ * downloads all draw through it): class-map colouring, detection and ground-truth boxes, and a
+ * fused image with both as the settings say. All cheap (one pass over a class map, a few boxes).
  */
 import type { Detection } from '../protocol/messages';
-import type { PairImages } from './cache';
+import type { ResultImages } from './cache';
 import type { GtBox, Settings, ViewName } from './store/store';
 
 /** Segmentation colours by MSRS class id (0 = unlabelled is never drawn). */
@@ -46,30 +47,42 @@ export function colourClassMap(classes: Uint8Array, width: number, height: numbe
   return out;
 }
 
-/** The bitmap of a view. */
-export function viewBitmap(im: PairImages, v: ViewName): ImageBitmap {
-  return v === 'ir' ? im.ir : v === 'vi' ? im.vi : im.fused;
+/** The bitmap of a view (IR and VI: of a pretrained result; a run's shows its fused image). */
+export function viewBitmap(im: ResultImages, v: ViewName): ImageBitmap {
+  return (v === 'ir' ? im.ir : v === 'vi' ? im.vi : undefined) ?? im.fused;
 }
 
-/** Scale of ground-truth boxes (given at the source size) to the processed size. */
-export function gtScale(source: { width: number; height: number } | undefined, size: { width: number; height: number }): [number, number] {
-  if (!source) return [1, 1];
-  return [size.width / source.width, size.height / source.height];
+/** The class map the settings show: the prediction or the ground-truth label. */
+export function shownClassMap(im: ResultImages, s: Settings): Uint8Array | null {
+  return s.segSource === 'label' ? im.label : im.seg;
 }
 
-function drawBoxes(
-  ctx: CanvasRenderingContext2D, dets: Detection[], gt: GtBox[] | undefined, classes: string[],
-  s: Settings, gs: [number, number], height: number,
+/** Ground-truth boxes of a pair, and their scale from the file's size to the result's. */
+export interface GroundTruth {
+  boxes?: GtBox[];
+  scale: [number, number];
+}
+
+/** A pair's ground-truth boxes (given at the file's size) for a result of `size`. */
+export function groundTruth(boxes: GtBox[] | undefined, source: { width: number; height: number } | undefined, size: { width: number; height: number }): GroundTruth {
+  return { boxes, scale: source ? [size.width / source.width, size.height / source.height] : [1, 1] };
+}
+
+/** Draws the detections above the threshold (and the ground truth, dashed) as the settings say. */
+export function drawBoxes(
+  ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D, dets: Detection[], gt: GroundTruth, classes: string[],
+  s: Settings, height: number,
 ): void {
+  const gs = gt.scale;
   const lw = Math.max(2, Math.round(height / 240));
   const font = Math.max(10, Math.round(height / 44));
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = 'top';
-  if (s.showGt && gt) {
+  if (s.showGt && gt.boxes) {
     ctx.setLineDash([lw * 3, lw * 2]);
     ctx.lineWidth = lw;
     ctx.strokeStyle = '#ffffff';
-    for (const [x1, y1, x2, y2] of gt) ctx.strokeRect(x1 * gs[0], y1 * gs[1], (x2 - x1) * gs[0], (y2 - y1) * gs[1]);
+    for (const [x1, y1, x2, y2] of gt.boxes) ctx.strokeRect(x1 * gs[0], y1 * gs[1], (x2 - x1) * gs[0], (y2 - y1) * gs[1]);
     ctx.setLineDash([]);
   }
   if (!s.showDet) return;
@@ -105,35 +118,29 @@ function canvasBlob(c: HTMLCanvasElement): Promise<Blob> {
   return new Promise((resolve, reject) => c.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'));
 }
 
-/** The fused image as PNG (exact pixels). */
-export async function fusedPng(im: PairImages): Promise<Blob> {
-  const c = document.createElement('canvas');
-  c.width = im.width;
-  c.height = im.height;
-  c.getContext('2d')!.drawImage(im.fused, 0, 0);
-  return canvasBlob(c);
-}
-
-/** The fused image with the overlays as currently shown (segmentation, boxes), as PNG. */
-export async function overlayPng(
-  im: PairImages, dets: Detection[], gt: GtBox[] | undefined, gs: [number, number],
-  classes: string[], s: Settings,
-): Promise<Blob> {
-  const c = document.createElement('canvas');
-  c.width = im.width;
-  c.height = im.height;
-  const ctx = c.getContext('2d')!;
+/** Paints a result's fused image with its overlays as the settings say, at the image's size. */
+export function paintResult(
+  ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D, im: ResultImages, gt: GroundTruth, classes: string[], s: Settings,
+): void {
   ctx.drawImage(im.fused, 0, 0);
-  const map = s.segSource === 'label' ? im.label : im.seg;
+  const map = shownClassMap(im, s);
   if (s.showSeg && map) {
-    const layer = document.createElement('canvas');
-    layer.width = im.width;
-    layer.height = im.height;
+    const layer = new OffscreenCanvas(im.width, im.height);
     layer.getContext('2d')!.putImageData(colourClassMap(map, im.width, im.height, s.segHidden), 0, 0);
     ctx.globalAlpha = s.segOpacity;
     ctx.drawImage(layer, 0, 0);
     ctx.globalAlpha = 1;
   }
-  drawBoxes(ctx, dets, gt, classes, s, gs, im.height);
+  drawBoxes(ctx, im.detections, gt, classes, s, im.height);
+}
+
+/** A result's fused image as PNG: exact pixels, or with the overlays as shown. */
+export async function resultPng(im: ResultImages, overlays: { gt: GroundTruth; classes: string[]; settings: Settings } | null): Promise<Blob> {
+  const c = document.createElement('canvas');
+  c.width = im.width;
+  c.height = im.height;
+  const ctx = c.getContext('2d')!;
+  if (overlays) paintResult(ctx, im, overlays.gt, overlays.classes, overlays.settings);
+  else ctx.drawImage(im.fused, 0, 0);
   return canvasBlob(c);
 }

@@ -1,27 +1,93 @@
 /**
- * Feeds the worker one job at a time from the store: fuse queued pairs (the selected one
- * first), then compute metrics for fused pairs (the selected one first). Removing a pair
- * aborts its running job.
+ * The one feed of the worker: every result in the store (the pretrained model's on each pair,
+ * and the runs' that the viewer or the comparison asked for), one job at a time. The selected
+ * pair goes first, then pairs in list order, then run results, then the scores of fused
+ * results. A result that leaves the store aborts its job and frees its images.
  */
 import { WorkerRestartedError, type EngineClient } from '../client';
-import { getInputs, setImages } from './cache';
-import { useStore, type AppState } from './store/store';
+import type { ModelWeights } from '../protocol/messages';
+import { dropResultImages, getInputs, setResultImages } from './cache';
+import { recordRunScores, weightsOf } from './runs';
+import { needsFusing, PRETRAINED, resultKey, type PairScores, type ResultState } from './store/results';
+import { useStore, type Store } from './store/store';
 
-type Task = { kind: 'fuse' | 'metrics'; id: string };
+type Task = { kind: 'fuse' | 'score'; key: string };
 
-function pickNext(s: AppState): Task | null {
-  const sel = s.selectedId ? s.pairs[s.selectedId] : undefined;
-  if (sel?.status === 'queued' || (sel?.status === 'done' && sel.evicted)) return { kind: 'fuse', id: sel.id };
-  const queued = s.order.find((id) => s.pairs[id]?.status === 'queued');
-  if (queued) return { kind: 'fuse', id: queued };
-  if (sel?.status === 'done' && sel.metricsStatus === 'none') return { kind: 'metrics', id: sel.id };
-  const m = s.order.find((id) => s.pairs[id]?.status === 'done' && s.pairs[id].metricsStatus === 'none');
-  return m ? { kind: 'metrics', id: m } : null;
+function pickNext(s: Store): Task | null {
+  const sel = s.selectedId;
+  const selKey = sel ? resultKey(PRETRAINED, sel) : '';
+  if (sel && (s.results[selKey]?.status === 'queued' || needsFusing(s.results[selKey]))) return { kind: 'fuse', key: selKey };
+  const queued = (pretrained: boolean) => {
+    const keys = s.order.map((id) => resultKey(PRETRAINED, id));
+    const pool = pretrained ? keys : Object.keys(s.results).filter((k) => s.results[k].runId !== PRETRAINED);
+    // The selected pair's run results before other pairs'.
+    return pool.find((k) => s.results[k]?.status === 'queued' && s.results[k].pairId === sel)
+      ?? pool.find((k) => s.results[k]?.status === 'queued');
+  };
+  const fuse = queued(true) ?? queued(false);
+  if (fuse) return { kind: 'fuse', key: fuse };
+  const unscored = (r: ResultState) => r.status === 'done' && !r.evicted && r.scoresStatus === 'none';
+  if (sel && s.results[selKey] && unscored(s.results[selKey])) return { kind: 'score', key: selKey };
+  const score = Object.keys(s.results).find((k) => unscored(s.results[k]));
+  return score ? { kind: 'score', key: score } : null;
 }
 
 /** Aborted, or cut short by a worker restart: the task did not fail and is tried again. */
-function isAbort(e: unknown): boolean {
-  return (e instanceof DOMException && e.name === 'AbortError') || e instanceof WorkerRestartedError;
+function isInterruption(e: unknown): boolean {
+  return (e instanceof DOMException && e.name === 'AbortError') || e instanceof WorkerRestartedError
+    || (e as Error).name === 'DeviceLostError' || useStore.getState().engine.status !== 'ready';
+}
+
+async function fuse(client: EngineClient, r: ResultState, key: string, signal: AbortSignal): Promise<void> {
+  const st = useStore.getState();
+  const inputs = getInputs(r.pairId);
+  if (!inputs) {
+    st.updateResult(key, { status: 'error', error: 'input files are gone' });
+    return;
+  }
+  let fusionWeights: (ModelWeights & { key: string }) | undefined;
+  if (r.runId !== PRETRAINED) {
+    const w = await weightsOf(r.runId);
+    if (!w?.fusion) {
+      st.updateResult(key, { status: 'error', error: 'the run has no fusion weights' });
+      return;
+    }
+    fusionWeights = { key: r.runId, ...w.fusion };
+  }
+  st.updateResult(key, { status: 'fusing' });
+  const out = await client.fuse(key, inputs.ir, inputs.vi, inputs.label, { maxSide: st.settings.maxSide }, { signal, fusionWeights });
+  if (!useStore.getState().results[key]) {
+    for (const b of [out.fused, out.ir, out.vi]) b.close();
+    return;
+  }
+  // Only the pretrained result is shown as IR and VI too.
+  const pretrained = r.runId === PRETRAINED;
+  if (!pretrained) for (const b of [out.ir, out.vi]) b.close();
+  const evicted = setResultImages(key, {
+    pairId: r.pairId, width: out.width, height: out.height, fused: out.fused, seg: out.seg, label: out.label, detections: out.detections,
+    ...(pretrained ? { ir: out.ir, vi: out.vi } : {}),
+  }, useStore.getState().selectedId);
+  const s = useStore.getState();
+  for (const k of evicted) s.updateResult(k, { evicted: true });
+  s.updateResult(key, {
+    status: 'done', stale: false, evicted: false, error: undefined, version: (s.results[key]?.version ?? 0) + 1,
+    size: { width: out.width, height: out.height }, source: out.source, detections: out.detections, notices: out.notices,
+    timings: out.timings, backend: out.backend, scoresStatus: 'none', scores: undefined,
+  });
+}
+
+async function score(client: EngineClient, r: ResultState, key: string, signal: AbortSignal): Promise<void> {
+  const st = useStore.getState();
+  const pair = st.pairs[r.pairId];
+  st.updateResult(key, { scoresStatus: 'pending' });
+  // Ground-truth boxes are given at the file's size; the result may be reduced.
+  const f = r.size && r.source ? r.size.width / (r.source.ir.width || r.size.width) : 1;
+  const boxes = pair?.gt?.map((b) => [b[0] * f, b[1] * f, b[2] * f, b[3] * f, b[4]] as [number, number, number, number, number]);
+  const m = await client.metrics(key, boxes, { signal });
+  const scores: PairScores = { metrics: m.metrics, ...(m.miou !== undefined ? { miou: m.miou } : {}), ...(m.map50 !== undefined ? { map50: m.map50 } : {}) };
+  const s = useStore.getState();
+  s.updateResult(key, { scoresStatus: 'done', scores, scoresMs: m.ms });
+  if (r.runId !== PRETRAINED && pair) recordRunScores(r.runId, pair.name, scores);
 }
 
 /** Starts feeding the worker. @returns a function that stops it (aborting the running job). */
@@ -30,54 +96,20 @@ export function startScheduler(client: EngineClient): () => void {
   let stopped = false;
 
   const run = async (task: Task, ctrl: AbortController): Promise<void> => {
-    const st = useStore.getState();
-    const pair = st.pairs[task.id];
-    if (task.kind === 'fuse') {
-      const inputs = getInputs(task.id);
-      if (!inputs) {
-        st.updatePair(task.id, { status: 'error', error: 'input files are gone' });
-        return;
-      }
-      st.updatePair(task.id, { status: 'fusing' });
-      try {
-        const r = await client.fuse(task.id, inputs.ir, inputs.vi, inputs.label, { maxSide: st.settings.maxSide }, { signal: ctrl.signal });
-        if (!useStore.getState().pairs[task.id]) {
-          for (const b of [r.fused, r.ir, r.vi]) b.close();
-          return;
-        }
-        const evicted = setImages(task.id, r, useStore.getState().selectedId);
-        for (const id of evicted) useStore.getState().updatePair(id, { evicted: true });
-        useStore.getState().updatePair(task.id, {
-          status: 'done', stale: false, error: undefined, evicted: false,
-          version: (useStore.getState().pairs[task.id]?.version ?? 0) + 1,
-          size: { width: r.width, height: r.height }, source: r.source,
-          detections: r.detections, notices: r.notices, timings: r.timings, backend: r.backend,
-          metricsStatus: 'none', metrics: undefined, miou: undefined,
-        });
-      } catch (e) {
-        const s = useStore.getState();
-        if (!s.pairs[task.id]) return;
-        if (isAbort(e) || s.engine.status !== 'ready' || (e as Error).name === 'DeviceLostError') {
-          // Interrupted (backend switch, restart): try again later.
-          s.updatePair(task.id, { status: 'queued' });
-        } else {
-          s.updatePair(task.id, { status: 'error', error: (e as Error).message });
-        }
-      }
-      return;
-    }
-    if (!pair) return;
-    st.updatePair(task.id, { metricsStatus: 'pending' });
+    const r = useStore.getState().results[task.key];
+    if (!r) return;
     try {
-      const m = await client.metrics(task.id, { signal: ctrl.signal });
-      useStore.getState().updatePair(task.id, { metricsStatus: 'done', metrics: m.metrics, miou: m.miou, metricsMs: m.ms });
+      await (task.kind === 'fuse' ? fuse : score)(client, r, task.key, ctrl.signal);
     } catch (e) {
       const s = useStore.getState();
-      if (!s.pairs[task.id]) return;
-      if (isAbort(e) || s.engine.status !== 'ready') s.updatePair(task.id, { metricsStatus: 'none' });
-      else {
-        s.updatePair(task.id, { metricsStatus: 'error' });
-        s.addLog('warn', `Metrics for ${pair.name}: ${(e as Error).message}`);
+      if (!s.results[task.key]) return;
+      if (task.kind === 'fuse') {
+        s.updateResult(task.key, isInterruption(e) ? { status: 'queued' } : { status: 'error', error: (e as Error).message });
+      } else if (isInterruption(e)) {
+        s.updateResult(task.key, { scoresStatus: 'none' });
+      } else {
+        s.updateResult(task.key, { scoresStatus: 'error' });
+        s.addLog('warn', `Metrics for ${s.pairs[r.pairId]?.name ?? r.pairId}: ${(e as Error).message}`);
       }
     }
   };
@@ -86,7 +118,7 @@ export function startScheduler(client: EngineClient): () => void {
     if (stopped) return;
     const s = useStore.getState();
     if (current) {
-      if (!s.pairs[current.id]) current.ctrl.abort();
+      if (!s.results[current.key]) current.ctrl.abort();
       return;
     }
     if (s.engine.status !== 'ready') return;
@@ -100,7 +132,11 @@ export function startScheduler(client: EngineClient): () => void {
     });
   };
 
-  const unsubscribe = useStore.subscribe(tick);
+  const unsubscribe = useStore.subscribe((s, prev) => {
+    // Results that left the store (pair or run removed, retried) free their images.
+    if (s.results !== prev.results) dropResultImages(Object.keys(prev.results).filter((k) => !s.results[k]));
+    tick();
+  });
   tick();
   return () => {
     stopped = true;

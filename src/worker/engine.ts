@@ -49,7 +49,8 @@ interface CachedPair {
   detections: Detection[];
 }
 
-const CACHE_SIZE = 8;
+/** Results kept for `metrics` and `weightMap`: the UI scores each result right after fusing it. */
+const CACHE_SIZE = 12;
 /** Fine-tuned F parameter sets kept built (by run key). */
 const RUN_PARAMS_CACHE = 4;
 
@@ -58,9 +59,8 @@ export class Engine {
   #missing: MissingModel[] = [];
   #downloaded = false;
   #pipeline: BuiltPipeline | null = null;
+  /** Recent results by the client's result id, for `metrics` and `weightMap` (most recent last). */
   #cache = new Map<string, CachedPair>();
-  /** Results of comparison fuses (ids with `|`: run or pretrained per pair), kept apart so they never evict the pairs'. */
-  #runCache = new Map<string, CachedPair>();
   #runParams = new Map<string, Params>();
 
   /** Class names shown by the UI (index = class id). */
@@ -129,9 +129,9 @@ export class Engine {
   }
 
   /** TDFusion's IR weight map `softmax(G(IR, Y_vis))[..., 0]` on a cached pair, values in [0,1]. */
-  async weightMap(pairId: string, w: ModelWeights): Promise<{ pairId: string; width: number; height: number; wIr: Float32Array }> {
-    const c = this.#cached(pairId);
-    if (!c) throw new Error(`pair ${pairId} is not in the worker's cache; fuse it again`);
+  async weightMap(resultId: string, w: ModelWeights): Promise<{ resultId: string; width: number; height: number; wIr: Float32Array }> {
+    const c = this.#cache.get(resultId);
+    if (!c) throw new Error(`result ${resultId} is not in the worker's cache; fuse it again`);
     const g = paramsFromWeights('lossGenerator', w);
     const { width, height } = c;
     const stride = MODELS.lossGenerator.stride;
@@ -145,7 +145,7 @@ export class Engine {
       });
       const wIr = new Float32Array((await t.data()) as Float32Array);
       t.dispose();
-      return { pairId, width, height, wIr };
+      return { resultId, width, height, wIr };
     } finally {
       disposeParams(g);
     }
@@ -255,13 +255,13 @@ export class Engine {
     check();
 
     const [fusedBmp, irOut, viOut] = await Promise.all([rawToBitmap(out.rgb), rawToBitmap(out.ir), rawToBitmap(out.vi)]);
-    this.#remember(req.pairId, { ir: out.ir, vi: out.vi, fusedY: out.fusedY, width: size.width, height: size.height, seg: out.seg, label, detections: out.detections });
+    this.#remember(req.resultId, { ir: out.ir, vi: out.vi, fusedY: out.fusedY, width: size.width, height: size.height, seg: out.seg, label, detections: out.detections });
     onProgress(3, 3, 'done');
 
     const seg = out.seg ? out.seg.slice() : null;
     const labelCopy = label ? label.slice() : null;
     const result: FuseResult = {
-      pairId: req.pairId,
+      resultId: req.resultId,
       width: size.width,
       height: size.height,
       source,
@@ -282,17 +282,17 @@ export class Engine {
   }
 
   /** Fusion metrics (and mIoU against the label) of a pair fused earlier. */
-  metrics(pairId: string, boxes?: [number, number, number, number, number][]): MetricsResult {
-    const c = this.#cached(pairId);
-    if (!c) throw new Error(`pair ${pairId} is not in the worker's cache; fuse it again`);
+  metrics(resultId: string, boxes?: [number, number, number, number, number][]): MetricsResult {
+    const c = this.#cache.get(resultId);
+    if (!c) throw new Error(`result ${resultId} is not in the worker's cache; fuse it again`);
     const t0 = performance.now();
     // The CLI's evaluation, on one pair: the same numbers as its metrics.csv and task metrics.
     const e = evaluatePair({
-      stem: pairId, ir: c.ir, vi: c.vi, fusedY: c.fusedY, width: c.width, height: c.height,
+      stem: resultId, ir: c.ir, vi: c.vi, fusedY: c.fusedY, width: c.width, height: c.height,
       seg: c.seg, label: c.label, detections: c.detections, boxes: boxes && c.seg ? boxes : null,
     });
     const s = scoreSet([e]);
-    const res: MetricsResult = { pairId, metrics: s.meanMetrics!, ms: 0 };
+    const res: MetricsResult = { resultId, metrics: s.meanMetrics!, ms: 0 };
     if (s.segmentation) res.miou = s.segmentation.mIoU;
     if (s.detection) res.map50 = s.detection.mAP50;
     res.ms = performance.now() - t0;
@@ -300,17 +300,9 @@ export class Engine {
   }
 
   #remember(id: string, entry: CachedPair): void {
-    const cache = id.includes('|') ? this.#runCache : this.#cache;
-    cache.delete(id);
-    cache.set(id, entry);
-    while (cache.size > CACHE_SIZE) {
-      const oldest = cache.keys().next().value as string;
-      cache.delete(oldest);
-    }
-  }
-
-  #cached(id: string): CachedPair | undefined {
-    return this.#cache.get(id) ?? this.#runCache.get(id);
+    this.#cache.delete(id);
+    this.#cache.set(id, entry);
+    while (this.#cache.size > CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
   }
 }
 

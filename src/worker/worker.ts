@@ -84,10 +84,10 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     case 'init':
       lastInit = job;
       choice = job.backend;
-      return [{ id: job.id, type: 'ready', payload: await bringUp(slot, isCancelled) }, []];
+      return [{ id: job.id, type: 'result', kind: 'init', payload: await bringUp(slot, isCancelled) }, []];
     case 'setBackend':
       choice = job.backend;
-      return [{ id: job.id, type: 'ready', payload: await bringUp(slot, isCancelled) }, []];
+      return [{ id: job.id, type: 'result', kind: 'setBackend', payload: await bringUp(slot, isCancelled) }, []];
     case 'reinit':
       try {
         const payload = await bringUp(slot, () => false);
@@ -118,7 +118,7 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     }
     case 'metrics':
       progressFor(slot, 'metrics')(0, 1);
-      return [{ id: job.id, type: 'result', kind: 'metrics', payload: engine.metrics(job.pairId, job.boxes) }, []];
+      return [{ id: job.id, type: 'result', kind: 'metrics', payload: engine.metrics(job.resultId, job.boxes) }, []];
     case 'train': {
       if (!backend) throw new Error('worker not initialised');
       const control: TrainControl = { paused: false, stop: false, isCancelled };
@@ -142,7 +142,7 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     case 'checkWeights':
       return [{ id: job.id, type: 'result', kind: 'checkWeights', payload: engine.checkWeights(job.model, job.weights) }, []];
     case 'weightMap': {
-      const payload = await engine.weightMap(job.pairId, job.weights);
+      const payload = await engine.weightMap(job.resultId, job.weights);
       return [{ id: job.id, type: 'result', kind: 'weightMap', payload }, [payload.wIr.buffer]];
     }
     default:

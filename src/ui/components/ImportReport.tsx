@@ -2,16 +2,19 @@
  * What happened to imported files: unmatched (from pairing), unreadable (failed to decode),
  * resized or reduced (notices). Good pairs carry on regardless.
  */
+import { PRETRAINED, resultKey } from '../store/results';
 import { useStore } from '../store/store';
 
 export function ImportReport() {
   const report = useStore((s) => s.report);
   const order = useStore((s) => s.order);
   const pairs = useStore((s) => s.pairs);
+  const results = useStore((s) => s.results);
   const clearReport = useStore((s) => s.clearReport);
-  const user = order.map((id) => pairs[id]).filter((p) => p && p.origin === 'user');
-  const unreadable = user.filter((p) => p.status === 'error');
-  const adjusted = user.flatMap((p) => p.notices
+  const user = order.map((id) => pairs[id]).filter((p) => p && p.origin === 'user')
+    .map((p) => ({ ...p, result: results[resultKey(PRETRAINED, p.id)] }));
+  const unreadable = user.filter((p) => p.result?.status === 'error');
+  const adjusted = user.flatMap((p) => (p.result?.notices ?? [])
     .filter((n) => n.code === 'resized' || n.code === 'downscaled' || n.code === 'label-size' || n.code === 'label-unreadable')
     .map((n) => ({ name: p.name, code: n.code, message: n.message })));
   if (!report.batches && !unreadable.length && !adjusted.length) return null;
@@ -37,7 +40,7 @@ export function ImportReport() {
       {unreadable.length > 0 && (
         <details open data-testid="report-unreadable">
           <summary>Unreadable ({unreadable.length})</summary>
-          <ul>{unreadable.map((p) => <li key={p.id}><b>{p.name}</b> — {p.error}</li>)}</ul>
+          <ul>{unreadable.map((p) => <li key={p.id}><b>{p.name}</b> — {p.result?.error}</li>)}</ul>
         </details>
       )}
       {adjusted.length > 0 && (

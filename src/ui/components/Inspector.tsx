@@ -5,7 +5,7 @@
 import type { BackendChoice, FusionMetrics } from '../../protocol/messages';
 import { switchBackend } from '../actions';
 import { DET_COLORS, rgbCss, SEG_COLORS } from '../render';
-import { useSelectedPair, useStore } from '../store/store';
+import { useResult, useSelectedPair, useStore } from '../store/store';
 
 const METRIC_INFO: { key: keyof FusionMetrics; title: string; digits: number }[] = [
   { key: 'EN', title: 'Entropy of the fused image (bits)', digits: 3 },
@@ -68,7 +68,7 @@ export function DetectionPanel() {
   const setSettings = useStore((s) => s.setSettings);
   const classes = useStore((s) => s.engine.classes.det);
   const pair = useSelectedPair();
-  const dets = pair?.detections ?? [];
+  const dets = useResult(pair?.id)?.detections ?? [];
   const shown = dets.filter((d) => d[5] >= settings.detThreshold);
   const counts = classes.map((_, c) => shown.filter((d) => d[4] === c).length);
   return (
@@ -97,24 +97,30 @@ export function DetectionPanel() {
 }
 
 export function MetricsPanel() {
-  const pair = useSelectedPair();
+  const r = useResult(useSelectedPair()?.id);
+  const scores = r?.scores;
   return (
     <div className="panel" aria-label="Fusion metrics" data-testid="metrics-panel">
       <div className="panel-head">
         <h2>Fusion metrics</h2>
-        <span className="muted">{pair?.metricsStatus === 'pending' ? 'computing…' : pair?.metricsMs ? `${pair.metricsMs.toFixed(0)} ms` : ''}</span>
+        <span className="muted">{r?.scoresStatus === 'pending' ? 'computing…' : r?.scoresMs ? `${r.scoresMs.toFixed(0)} ms` : ''}</span>
       </div>
       <table className="metrics">
         <tbody>
           {METRIC_INFO.map((m) => (
             <tr key={m.key} title={m.title}>
               <th>{m.key}</th>
-              <td className="num" data-metric={m.key}>{pair?.metrics ? pair.metrics[m.key].toFixed(m.digits) : '—'}</td>
+              <td className="num" data-metric={m.key}>{scores ? scores.metrics[m.key].toFixed(m.digits) : '—'}</td>
             </tr>
           ))}
-          {pair?.miou !== undefined && !Number.isNaN(pair.miou) && (
+          {scores?.miou !== undefined && !Number.isNaN(scores.miou) && (
             <tr title="Mean IoU of the predicted segmentation against the label (classes present in the label)">
-              <th>mIoU</th><td className="num">{(pair.miou * 100).toFixed(1)}%</td>
+              <th>mIoU</th><td className="num">{(scores.miou * 100).toFixed(1)}%</td>
+            </tr>
+          )}
+          {scores?.map50 !== undefined && !Number.isNaN(scores.map50) && (
+            <tr title="mAP@0.5 of the detections against the pair's ground-truth boxes">
+              <th>mAP@0.5</th><td className="num">{(scores.map50 * 100).toFixed(1)}%</td>
             </tr>
           )}
         </tbody>
@@ -125,12 +131,12 @@ export function MetricsPanel() {
 }
 
 export function NoticesPanel() {
-  const pair = useSelectedPair();
-  if (!pair?.notices.length) return null;
+  const notices = useResult(useSelectedPair()?.id)?.notices ?? [];
+  if (!notices.length) return null;
   return (
     <div className="panel notices" aria-label="Notices" data-testid="notices">
       <div className="panel-head"><h2>Notices</h2></div>
-      <ul>{pair.notices.map((n, i) => <li key={i} className={n.level} data-code={n.code}>{n.message}</li>)}</ul>
+      <ul>{notices.map((n, i) => <li key={i} className={n.level} data-code={n.code}>{n.message}</li>)}</ul>
     </div>
   );
 }

@@ -1,26 +1,28 @@
 /**
  * The list of pairs with IR/VI thumbnails, status and per-pair actions.
  */
-import { clearImported, removePair, retryPair } from '../actions';
+import { clearImported, removePair, retryResult } from '../actions';
 import { getInputs } from '../cache';
-import { useStore, type PairState } from '../store/store';
+import { newResult, PRETRAINED, resultKey, type ResultState } from '../store/results';
+import { useResult, useStore, type PairState } from '../store/store';
 
-const STATUS_LABEL: Record<PairState['status'], string> = {
+const STATUS_LABEL: Record<ResultState['status'], string> = {
   queued: 'queued', fusing: 'fusing…', done: 'fused', error: 'error',
 };
 
 function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
   const select = useStore((s) => s.select);
+  const r = useResult(p.id) ?? newResult(PRETRAINED, p.id);
   const thumbs = getInputs(p.id)?.thumbs;
-  const warn = p.notices.filter((n) => n.level === 'warn' && n.code !== 'no-weights');
-  const reduced = p.notices.find((n) => n.code === 'downscaled');
+  const warn = r.notices.filter((n) => n.level === 'warn' && n.code !== 'no-weights');
+  const reduced = r.notices.find((n) => n.code === 'downscaled');
   return (
     <li
-      className={`pair-row${selected ? ' selected' : ''} status-${p.status}`}
+      className={`pair-row${selected ? ' selected' : ''} status-${r.status}`}
       data-testid="pair-row"
       data-pair={p.name}
       data-origin={p.origin}
-      data-status={p.status}
+      data-status={r.status}
       aria-selected={selected}
       role="option"
       onClick={() => select(p.id)}
@@ -34,8 +36,8 @@ function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
           {p.name}
         </div>
         <div className="pair-sub">
-          <span className={`dot ${p.status}${p.stale ? ' stale' : ''}`} />
-          {p.status === 'error' ? <span className="err" title={p.error}>{p.error}</span> : STATUS_LABEL[p.status]}
+          <span className={`dot ${r.status}${r.stale ? ' stale' : ''}`} />
+          {r.status === 'error' ? <span className="err" title={r.error}>{r.error}</span> : STATUS_LABEL[r.status]}
           {p.origin === 'sample' && <span className="tag">{p.time ?? 'sample'}</span>}
           {p.paths.label && <span className="tag" title="Has a ground-truth label">label</span>}
           {warn.length > 0 && <span className="tag warn" title={warn.map((n) => n.message).join('\n')}>{warn[0].code === 'resized' ? 'resized' : 'notice'}</span>}
@@ -43,9 +45,9 @@ function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
         </div>
       </div>
       <div className="row-actions">
-        {p.status === 'error' && (
+        {r.status === 'error' && (
           <button type="button" className="icon" title="Retry" aria-label={`Retry ${p.name}`}
-            onClick={(e) => { e.stopPropagation(); retryPair(p.id); }}>↻</button>
+            onClick={(e) => { e.stopPropagation(); retryResult(p.id); }}>↻</button>
         )}
         {p.origin === 'user' && (
           <button type="button" className="icon" title="Remove" aria-label={`Remove ${p.name}`}
@@ -59,8 +61,9 @@ function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
 export function PairList() {
   const order = useStore((s) => s.order);
   const pairs = useStore((s) => s.pairs);
+  const results = useStore((s) => s.results);
   const selectedId = useStore((s) => s.selectedId);
-  const done = order.filter((id) => pairs[id]?.status === 'done').length;
+  const done = order.filter((id) => results[resultKey(PRETRAINED, id)]?.status === 'done').length;
   const hasUser = order.some((id) => pairs[id]?.origin === 'user');
   return (
     <div className="panel pair-panel">

@@ -1,34 +1,38 @@
 /**
- * One image viewport: a base image, optionally a second image revealed by a swipe divider,
- * and the overlays (segmentation, boxes). Zoom/pan come from `view-sync` and are written to
- * the DOM directly; the swipe position is a CSS variable. Neither goes through React.
+ * The one image viewport of the page: a left image, optionally a right image revealed by a
+ * swipe divider, and the overlays (segmentation, boxes) of a result. The viewer and the run
+ * comparison both use it. Zoom/pan come from `view-sync` (shared by every stage) and are
+ * written to the DOM directly; the swipe position is a CSS variable. Neither goes through React.
  */
 import { useEffect, useLayoutEffect, useRef } from 'react';
-import type { Detection } from '../../protocol/messages';
-import type { PairImages } from '../cache';
-import { colourClassMap, DET_COLORS, gtScale, viewBitmap } from '../render';
-import type { GtBox, Settings, ViewName } from '../store/store';
+import type { ResultImages } from '../cache';
+import { colourClassMap, drawBoxes, shownClassMap, type GroundTruth } from '../render';
+import type { Settings } from '../store/store';
 import { fitView, getView, panBy, subscribeView, transformFor, zoomAt } from '../view-sync';
 
-const VIEW_LABEL: Record<ViewName, string> = { ir: 'Infrared', vi: 'Visible', fused: 'Fused' };
+/** An image a stage shows, with its caption and test id. */
+export interface StageImage {
+  bitmap: ImageBitmap;
+  label: string;
+  testId: string;
+  /** Bumps when the bitmap is replaced. */
+  version: number;
+}
 
 export interface StageProps {
-  images: PairImages;
-  /** Bumps when the pair's result changes. */
+  /** The result whose size sets the stage and whose overlays are drawn. */
+  images: ResultImages;
+  /** Bumps when the result changes. */
   version: number;
-  base: ViewName;
+  left: StageImage;
   /** Swipe mode: this image shows right of the divider. */
-  compare?: ViewName;
+  right?: StageImage;
   overlays: boolean;
-  detections: Detection[];
-  gt?: GtBox[];
-  source?: { width: number; height: number };
+  gt: GroundTruth;
   classes: { seg: string[]; det: string[] };
   settings: Settings;
+  testId: string;
   onFirstDraw?: () => void;
-  /** Shown instead of `base` / `compare` (e.g. a fine-tuning run's fused image, same size). */
-  baseOverride?: { bitmap: ImageBitmap; label: string; version: number };
-  compareOverride?: { bitmap: ImageBitmap; label: string; version: number };
 }
 
 function drawBitmap(c: HTMLCanvasElement | null, bmp: ImageBitmap, w: number, h: number): void {
@@ -42,25 +46,27 @@ function drawBitmap(c: HTMLCanvasElement | null, bmp: ImageBitmap, w: number, h:
 }
 
 export function Stage(props: StageProps) {
-  const { images, version, base, compare, overlays, detections, gt, source, classes, settings, onFirstDraw, baseOverride, compareOverride } = props;
+  const { images, version, left, right, overlays, gt, classes, settings, testId, onFirstDraw } = props;
   const { width: iw, height: ih } = images;
   const viewport = useRef<HTMLDivElement>(null);
   const worlds = useRef<(HTMLDivElement | null)[]>([]);
   const baseCanvas = useRef<HTMLCanvasElement>(null);
   const compareCanvas = useRef<HTMLCanvasElement>(null);
   const segCanvas = useRef<HTMLCanvasElement>(null);
+  const boxCanvas = useRef<HTMLCanvasElement>(null);
   const readout = useRef<HTMLDivElement>(null);
   const size = useRef({ w: 1, h: 1 });
 
   // Images.
   useLayoutEffect(() => {
-    drawBitmap(baseCanvas.current, baseOverride?.bitmap ?? viewBitmap(images, base), iw, ih);
-    if (compare) drawBitmap(compareCanvas.current, compareOverride?.bitmap ?? viewBitmap(images, compare), iw, ih);
+    drawBitmap(baseCanvas.current, left.bitmap, iw, ih);
+    if (right) drawBitmap(compareCanvas.current, right.bitmap, iw, ih);
     onFirstDraw?.();
-  }, [images, version, base, compare, iw, ih, onFirstDraw, baseOverride?.bitmap, baseOverride?.version, compareOverride?.bitmap, compareOverride?.version]);
+  }, [version, iw, ih, onFirstDraw, left.bitmap, left.version, right?.bitmap, right?.version]);
 
-  // Segmentation layer (recoloured only when the map or the hidden classes change).
-  const map = settings.segSource === 'label' ? images.label : images.seg;
+  // Segmentation layer (recoloured only when the map or the hidden classes change; the
+  // opacity slider is CSS).
+  const map = shownClassMap(images, settings);
   const hiddenKey = settings.segHidden.join(',');
   useLayoutEffect(() => {
     const c = segCanvas.current;
@@ -70,6 +76,19 @@ export function Stage(props: StageProps) {
     c.getContext('2d')?.putImageData(colourClassMap(map, iw, ih, settings.segHidden), 0, 0);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [map, iw, ih, hiddenKey, version]);
+
+  // Boxes.
+  const { showDet, showGt, detThreshold } = settings;
+  useLayoutEffect(() => {
+    const c = boxCanvas.current;
+    const ctx = c?.getContext('2d');
+    if (!c || !ctx) return;
+    if (c.width !== iw) c.width = iw;
+    if (c.height !== ih) c.height = ih;
+    ctx.clearRect(0, 0, iw, ih);
+    drawBoxes(ctx, images.detections, gt, classes.det, settings, ih);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [images, version, gt, classes.det, showDet, showGt, detThreshold, iw, ih, overlays]);
 
   // Zoom/pan: apply the shared transform to every world layer.
   useEffect(() => {
@@ -133,7 +152,7 @@ export function Stage(props: StageProps) {
       const py = Math.floor((y - ty) / s);
       if (readout.current) {
         if (px >= 0 && py >= 0 && px < iw && py < ih) {
-          const m = settings.segSource === 'label' ? images.label : images.seg;
+          const m = shownClassMap(images, settings);
           const cls = m ? classes.seg[m[py * iw + px]] ?? '' : '';
           readout.current.textContent = `x ${px}  y ${py}${cls ? `  ·  ${cls}` : ''}  ·  ${(s * 100).toFixed(0)}%`;
         } else readout.current.textContent = `${(s * 100).toFixed(0)}%`;
@@ -159,23 +178,19 @@ export function Stage(props: StageProps) {
       vp.removeEventListener('pointercancel', onUp);
       vp.removeEventListener('dblclick', onDbl);
     };
-  }, [iw, ih, images, classes, settings.segSource]);
+  }, [iw, ih, images, classes, settings]);
 
   const worldStyle = { width: iw, height: ih };
-  const gs = gtScale(source, images);
-  const lw = Math.max(2, Math.round(ih / 240));
-  const font = Math.max(10, Math.round(ih / 44));
-  const shownDets = settings.showDet ? detections.filter((d) => d[5] >= settings.detThreshold) : [];
 
   return (
-    <div className="stage" ref={viewport} data-testid={`stage-${base}${compare ? `-${compare}` : ''}`}>
+    <div className="stage" ref={viewport} data-testid={testId}>
       <div className="world" ref={(el) => { worlds.current[0] = el; }} style={worldStyle}>
-        <canvas ref={baseCanvas} className="layer" data-testid={`${base}-canvas`} data-view={base} />
+        <canvas ref={baseCanvas} className="layer" data-testid={left.testId} />
       </div>
-      {compare && (
+      {right && (
         <div className="swipe-clip">
           <div className="world" ref={(el) => { worlds.current[1] = el; }} style={worldStyle}>
-            <canvas ref={compareCanvas} className="layer" data-testid={`${compare}-canvas-compare`} data-view={compare} />
+            <canvas ref={compareCanvas} className="layer" data-testid={right.testId} />
           </div>
         </div>
       )}
@@ -189,33 +204,18 @@ export function Stage(props: StageProps) {
               style={{ opacity: settings.showSeg ? settings.segOpacity : 0 }}
             />
           )}
-          <svg className="layer box-layer" viewBox={`0 0 ${iw} ${ih}`} width={iw} height={ih} data-testid="box-layer">
-            {settings.showGt && gt?.map(([x1, y1, x2, y2], i) => (
-              <rect key={`gt${i}`} className="gt-box" x={x1 * gs[0]} y={y1 * gs[1]} width={(x2 - x1) * gs[0]} height={(y2 - y1) * gs[1]} strokeWidth={lw} strokeDasharray={`${lw * 3} ${lw * 2}`} />
-            ))}
-            {shownDets.map(([x1, y1, x2, y2, c, score], i) => {
-              const col = DET_COLORS[c] ?? '#fff';
-              const text = `${classes.det[c] ?? c} ${score.toFixed(2)}`;
-              const ty = y1 - font - 4 >= 0 ? y1 - font - 4 : y1;
-              return (
-                <g key={i} className="det-box">
-                  <rect x={x1} y={y1} width={x2 - x1} height={y2 - y1} stroke={col} strokeWidth={lw} fill="none" />
-                  <rect x={x1 - lw / 2} y={ty} width={text.length * font * 0.58 + 8} height={font + 4} fill={col} />
-                  <text x={x1 + 4 - lw / 2} y={ty + font * 0.9} fontSize={font} fontWeight={600} fill="#111">{text}</text>
-                </g>
-              );
-            })}
-          </svg>
+          <canvas ref={boxCanvas} className="layer box-layer" data-testid="box-layer"
+            data-boxes={images.detections.filter((d) => showDet && d[5] >= detThreshold).length} />
         </div>
       )}
-      {compare ? (
+      {right ? (
         <>
-          <div className="stage-caption left">{baseOverride?.label ?? VIEW_LABEL[base]}</div>
-          <div className="stage-caption right">{compareOverride?.label ?? VIEW_LABEL[compare]}</div>
+          <div className="stage-caption left">{left.label}</div>
+          <div className="stage-caption right">{right.label}</div>
           <div className="swipe-line"><div className="swipe-handle" title="Drag to compare" aria-label="Swipe divider" role="separator" /></div>
         </>
       ) : (
-        <div className="stage-caption left">{VIEW_LABEL[base]}</div>
+        <div className="stage-caption left">{left.label}</div>
       )}
       <div className="readout" ref={readout} />
     </div>

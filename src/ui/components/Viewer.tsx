@@ -3,20 +3,30 @@
  * selected pair. All views share zoom/pan.
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { getImages } from '../cache';
-import { fusedPng, gtScale, overlayPng, saveBlob } from '../render';
-import { useSelectedPair, useStore, type ViewMode, type ViewName } from '../store/store';
+import { getResultImages, type ResultImages } from '../cache';
+import { groundTruth, resultPng, saveBlob, viewBitmap } from '../render';
+import { needsFusing, PRETRAINED, resultKey } from '../store/results';
+import { useResult, useSelectedPair, useStore, type ViewMode, type ViewName } from '../store/store';
 import { fitView, setZoom, zoomAt } from '../view-sync';
-import { Stage } from './Stage';
-import { ensureResult } from '../lab-actions';
-import { getRunImages } from '../run-cache';
-import { resultKey, useLab, type RunResultState } from '../store/lab';
+import { Stage, type StageImage } from './Stage';
 
-/** A fine-tuning run's fused image of the pair for the swipe view, once it is fused. */
-function runOverride(runId: string, pairId: string | undefined, res: RunResultState | undefined, name: string | undefined, w: number, h: number) {
-  if (!runId || !pairId || res?.status !== 'done') return undefined;
-  const im = getRunImages(resultKey(runId, pairId));
-  return im && im.width === w && im.height === h ? { bitmap: im.fused, label: `Run: ${name ?? runId}`, version: res.version } : undefined;
+const VIEW_LABEL: Record<ViewName, string> = { ir: 'Infrared', vi: 'Visible', fused: 'Fused' };
+
+/** A view of the pretrained result as a stage image. */
+function viewImage(im: ResultImages, v: ViewName, version: number, side = ''): StageImage {
+  return { bitmap: viewBitmap(im, v), label: VIEW_LABEL[v], testId: `${v}-canvas${side}`, version };
+}
+
+/** A run's fused image of the pair for the swipe view, once it is fused (and of the same size). */
+function useRunImage(runId: string, pairId: string | undefined, name: string | undefined, w: number, h: number): StageImage | undefined {
+  const res = useResult(runId ? pairId : undefined, runId);
+  const requestResult = useStore((s) => s.requestResult);
+  useEffect(() => {
+    if (runId && pairId && needsFusing(res)) requestResult(runId, pairId);
+  }, [runId, pairId, res, requestResult]);
+  if (!runId || !pairId || res?.status !== 'done' || res.evicted) return undefined;
+  const im = getResultImages(resultKey(runId, pairId));
+  return im && im.width === w && im.height === h ? { bitmap: im.fused, label: `Run: ${name ?? runId}`, testId: `run-canvas-${runId}`, version: res.version } : undefined;
 }
 
 const VIEWS: { value: ViewName; label: string }[] = [
@@ -59,25 +69,19 @@ export function Viewer() {
   const setSettings = useStore((s) => s.setSettings);
   const classes = useStore((s) => s.engine.classes);
   const engineStatus = useStore((s) => s.engine.status);
-  const images = pair && pair.version > 0 ? getImages(pair.id) : undefined;
+  const result = useResult(pair?.id);
+  const images = pair && result && result.version > 0 ? getResultImages(resultKey(PRETRAINED, pair.id)) : undefined;
   const [busy, setBusy] = useState<string | null>(null);
   const iw = images?.width ?? 0;
   const ih = images?.height ?? 0;
-  const runs = useLab((s) => s.runs);
-  const runOrder = useLab((s) => s.runOrder);
-  const runA = useLab((s) => s.viewerRunA);
-  const runB = useLab((s) => s.viewerRunB);
-  const setLab = useLab((s) => s.set);
-  const resA = useLab((s) => (pair && runA ? s.results[resultKey(runA, pair.id)] : undefined));
-  const resB = useLab((s) => (pair && runB ? s.results[resultKey(runB, pair.id)] : undefined));
+  const runs = useStore((s) => s.runs);
+  const runOrder = useStore((s) => s.runOrder);
   const swiping = settings.viewMode === 'swipe';
-  useEffect(() => {
-    if (!pair || !swiping || pair.status !== 'done') return;
-    if (runA && !resA) void ensureResult(runA, pair.id);
-    if (runB && !resB) void ensureResult(runB, pair.id);
-  }, [pair, swiping, runA, runB, resA, resB]);
-  const ovA = swiping ? runOverride(runA, pair?.id, resA, runs[runA]?.name, iw, ih) : undefined;
-  const ovB = swiping ? runOverride(runB, pair?.id, resB, runs[runB]?.name, iw, ih) : undefined;
+  const runA = useStore((s) => (swiping ? s.viewerRunA : ''));
+  const runB = useStore((s) => (swiping ? s.viewerRunB : ''));
+  const setLab = useStore((s) => s.setLab);
+  const runImageA = useRunImage(runA, pair?.id, runs[runA]?.name, iw, ih);
+  const runImageB = useRunImage(runB, pair?.id, runs[runB]?.name, iw, ih);
 
   useEffect(() => {
     if (iw && ih) fitView(iw, ih);
@@ -97,13 +101,12 @@ export function Viewer() {
     if (el && iw) setZoom(1, el.clientWidth, el.clientHeight, iw, ih);
   };
 
+  const gt = groundTruth(pair?.gt, result?.source?.ir, images ?? { width: 1, height: 1 });
   const download = async (kind: 'fused' | 'overlay') => {
     if (!pair || !images) return;
     setBusy(kind);
     try {
-      const blob = kind === 'fused'
-        ? await fusedPng(images)
-        : await overlayPng(images, pair.detections, pair.gt, gtScale(pair.source?.ir, images), classes.det, settings);
+      const blob = await resultPng(images, kind === 'fused' ? null : { gt, classes: classes.det, settings });
       saveBlob(blob, `${pair.name}_${kind}.png`);
     } finally {
       setBusy(null);
@@ -114,27 +117,28 @@ export function Viewer() {
   if (!pair) {
     body = <div className="viewer-empty">No pair selected. Drop IR/VI images or folders on the left.</div>;
   } else if (!images) {
-    const msg = pair.status === 'error'
-      ? <>Could not fuse <b>{pair.name}</b>: {pair.error}</>
+    const failed = result?.status === 'error';
+    const msg = failed
+      ? <>Could not fuse <b>{pair.name}</b>: {result.error}</>
       : engineStatus === 'ready' ? <>Fusing <b>{pair.name}</b>…</> : <>Waiting for the models…</>;
-    body = <div className={`viewer-empty${pair.status === 'error' ? ' error' : ''}`}>{msg}</div>;
+    body = <div className={`viewer-empty${failed ? ' error' : ''}`}>{msg}</div>;
   } else {
-    const common = {
-      images, version: pair.version, detections: pair.detections, gt: pair.gt,
-      source: pair.source?.ir, classes, settings,
-    };
+    const version = result?.version ?? 0;
+    const common = { images, version, gt, classes, settings };
+    const view = (v: ViewName, side = '') => viewImage(images, v, version, side);
     if (settings.viewMode === 'overlay') {
-      body = <Stage {...common} base={settings.base} overlays onFirstDraw={onFirstDraw} />;
+      body = <Stage {...common} testId={`stage-${settings.base}`} left={view(settings.base)} overlays onFirstDraw={onFirstDraw} />;
     } else if (settings.viewMode === 'swipe') {
       // Overlays belong to the pretrained result: off while a run is shown.
-      body = <Stage {...common} base={settings.swipeA} compare={settings.swipeB} baseOverride={ovA} compareOverride={ovB}
+      body = <Stage {...common} testId={`stage-${settings.swipeA}-${settings.swipeB}`}
+        left={runImageA ?? view(settings.swipeA)} right={runImageB ?? view(settings.swipeB, '-compare')}
         overlays={!runA && !runB && (settings.swipeA === 'fused' || settings.swipeB === 'fused')} onFirstDraw={onFirstDraw} />;
     } else {
       body = (
         <div className="grid3">
-          <Stage {...common} base="ir" overlays={false} />
-          <Stage {...common} base="vi" overlays={false} />
-          <Stage {...common} base="fused" overlays onFirstDraw={onFirstDraw} />
+          <Stage {...common} testId="stage-ir" left={view('ir')} overlays={false} />
+          <Stage {...common} testId="stage-vi" left={view('vi')} overlays={false} />
+          <Stage {...common} testId="stage-fused" left={view('fused')} overlays onFirstDraw={onFirstDraw} />
         </div>
       );
     }
@@ -186,9 +190,9 @@ export function Viewer() {
       {pair && (
         <div className="viewer-status">
           <span className="pair-title">{pair.name}</span>
-          {pair.size && <span>{pair.size.width}×{pair.size.height}</span>}
-          {pair.timings && <span title="Decode / pipeline / total">inference {pair.timings.pipeline.toFixed(0)} ms on {pair.backend}</span>}
-          {pair.stale && <span className="tag warn">re-fusing on new backend…</span>}
+          {result?.size && <span>{result.size.width}×{result.size.height}</span>}
+          {result?.timings && <span title="Decode / pipeline / total">inference {result.timings.pipeline.toFixed(0)} ms on {result.backend}</span>}
+          {result?.stale && <span className="tag warn">re-fusing on new backend…</span>}
           <span className="spacer" />
           <span className="muted">wheel: zoom · drag: pan · double-click: fit</span>
         </div>

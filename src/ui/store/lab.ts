@@ -1,10 +1,11 @@
 /**
- * Fine-tuning state (zustand, serialisable values only): the training form, the fine-tune in
- * progress, the runs (records mirrored from IndexedDB, no weights) and the comparison.
- * Weights and bitmaps live in `../run-cache.ts` / IndexedDB.
+ * The store's fine-tuning slice (serialisable values only): the training form, the fine-tune
+ * in progress, the runs (records mirrored from IndexedDB, no weights) and what is compared.
+ * Run results are in the results slice; weights and bitmaps in `../cache.ts` / IndexedDB.
  */
-import { create } from 'zustand';
-import type { FusionMetrics, LabelSource, LossPoint, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
+import type { StateCreator } from 'zustand';
+import type { LabelSource, LossPoint, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
+import { PRETRAINED, type PairScores, type ResultsSlice } from './results';
 
 export type { LossPoint };
 
@@ -38,13 +39,6 @@ export interface TrainingState {
   lastRunId?: string;
 }
 
-/** Scores of a run (or the pretrained F) on one pair. */
-export interface PairScores {
-  metrics: FusionMetrics;
-  miou?: number;
-  map50?: number;
-}
-
 /** A fine-tune kept in IndexedDB. */
 export interface RunRecord {
   id: string;
@@ -72,22 +66,7 @@ export interface RunRecord {
   scores: Record<string, PairScores>;
 }
 
-/** A run's (or the pretrained F's: runId `pretrained`) result on a pair. */
-export interface RunResultState {
-  status: 'pending' | 'done' | 'error';
-  version: number;
-  error?: string;
-  scores?: PairScores;
-}
-
-/** Key of a run's result on a pair. */
-export function resultKey(runId: string, pairId: string): string {
-  return `${runId}|${pairId}`;
-}
-
-export const PRETRAINED = 'pretrained';
-
-export interface LabState {
+export interface LabSlice {
   open: boolean;
   tab: 'train' | 'compare';
   strategies: StrategyInfoData[];
@@ -100,26 +79,26 @@ export interface LabState {
   compareIds: string[];
   swipeA: string;
   swipeB: string;
-  results: Record<string, RunResultState>;
   /** Runs shown instead of the left / right image of the viewer's swipe view ('' = none). */
   viewerRunA: string;
   viewerRunB: string;
 
-  set(patch: Partial<Pick<LabState, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded' | 'viewerRunA' | 'viewerRunB'>>): void;
+  setLab(patch: Partial<Pick<LabSlice, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded' | 'viewerRunA' | 'viewerRunB'>>): void;
   setForm(patch: Partial<TrainForm>): void;
   setOption(strategy: StrategyName, key: string, value: OptionValue): void;
   setTraining(patch: Partial<TrainingState>): void;
   addLosses(points: LossPoint[]): void;
   putRun(run: RunRecord): void;
+  /** Forgets a run and its results. */
   removeRun(id: string): void;
-  setResult(key: string, patch: Partial<RunResultState>): void;
 }
 
 export const idleTraining: TrainingState = {
   status: 'idle', step: 0, total: 0, etaS: NaN, history: [], notes: [], labelSources: {}, previewVersion: 0, queued: 0,
 };
 
-export const useLab = create<LabState>()((set) => ({
+/** Removing a run removes its results, hence the results slice in its view of the store. */
+export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSlice> = (set) => ({
   open: false,
   tab: 'train',
   strategies: [],
@@ -134,11 +113,10 @@ export const useLab = create<LabState>()((set) => ({
   compareIds: [],
   swipeA: PRETRAINED,
   swipeB: '',
-  results: {},
   viewerRunA: '',
   viewerRunB: '',
 
-  set: (patch) => set(patch),
+  setLab: (patch) => set(patch),
   setForm: (patch) => set((s) => ({ form: { ...s.form, ...patch } })),
   setOption: (strategy, key, value) => set((s) => ({
     form: { ...s.form, options: { ...s.form.options, [strategy]: { ...s.form.options[strategy], [key]: value } } },
@@ -151,7 +129,7 @@ export const useLab = create<LabState>()((set) => ({
   })),
   removeRun: (id) => set((s) => {
     const { [id]: _gone, ...runs } = s.runs;
-    const results = Object.fromEntries(Object.entries(s.results).filter(([k]) => !k.startsWith(`${id}|`)));
+    const results = Object.fromEntries(Object.entries(s.results).filter(([, r]) => r.runId !== id));
     return {
       runs, results,
       runOrder: s.runOrder.filter((x) => x !== id),
@@ -162,7 +140,4 @@ export const useLab = create<LabState>()((set) => ({
       viewerRunB: s.viewerRunB === id ? '' : s.viewerRunB,
     };
   }),
-  setResult: (key, patch) => set((s) => ({
-    results: { ...s.results, [key]: { ...(s.results[key] ?? { status: 'pending', version: 0 }), ...patch } },
-  })),
-}));
+});

@@ -1,22 +1,22 @@
 /**
- * App state (zustand): serialisable values only — numbers, strings, plain arrays and objects.
- * Bitmaps, masks, Blobs and object URLs live in `../cache.ts`, keyed by pair id.
- * Updates copy, never mutate.
+ * The app's one store (zustand), in slices: this file's (engine, pairs, settings, import
+ * report, log), the results of every run on every pair (`results.ts`) and fine-tuning
+ * (`lab.ts`). Serialisable values only; bitmaps, masks, Blobs and object URLs live in
+ * `../cache.ts` under the same keys. Updates copy, never mutate.
  */
-import { create } from 'zustand';
-import type {
-  BackendChoice, BackendInfo, BackendName, Detection, FusionMetrics, ModelStatus, Notice, Size,
-} from '../../protocol/messages';
+import { create, type StateCreator } from 'zustand';
+import type { BackendChoice, BackendInfo, ModelStatus } from '../../protocol/messages';
 import type { Progress } from '../../client';
+import { createLabSlice, type LabSlice } from './lab';
+import { createResultsSlice, newResult, PRETRAINED, resultKey, type ResultState, type ResultsSlice } from './results';
 
 /** A ground-truth box: x1, y1, x2, y2, class index (detection classes). */
 export type GtBox = [number, number, number, number, number];
 
-export type PairStatus = 'queued' | 'fusing' | 'done' | 'error';
 export type ViewName = 'ir' | 'vi' | 'fused';
 export type ViewMode = 'overlay' | 'swipe' | 'grid';
 
-/** One IR/VI pair in the list. */
+/** One IR/VI pair in the list (its results are in `results`, run `pretrained` and others). */
 export interface PairState {
   id: string;
   name: string;
@@ -25,26 +25,8 @@ export interface PairState {
   time?: 'day' | 'night';
   /** Paths as given (for the report and tooltips). */
   paths: { ir: string; vi: string; label?: string };
-  status: PairStatus;
-  /** Result shown is from an earlier backend and a new one is on its way. */
-  stale: boolean;
-  error?: string;
-  /** Bumped when a new result is put in the cache (components redraw on change). */
-  version: number;
-  /** The result's images were dropped from the cache (re-fused when selected). */
-  evicted?: boolean;
-  size?: Size;
-  source?: { ir: Size; vi: Size; label?: Size };
-  detections: Detection[];
   /** Ground-truth boxes (bundled samples), in pixels of the original image. */
   gt?: GtBox[];
-  notices: Notice[];
-  timings?: { decode: number; pipeline: number; total: number };
-  backend?: BackendName;
-  metricsStatus: 'none' | 'pending' | 'done' | 'error';
-  metrics?: FusionMetrics;
-  miou?: number;
-  metricsMs?: number;
 }
 
 export interface EngineState {
@@ -93,7 +75,7 @@ export interface ImportReport {
   lastBatch?: { files: number; pairs: number; unmatched: number };
 }
 
-export interface AppState {
+export interface AppSlice {
   engine: EngineState;
   pairs: Record<string, PairState>;
   order: string[];
@@ -104,7 +86,6 @@ export interface AppState {
 
   setEngine(patch: Partial<EngineState>): void;
   addPairs(pairs: PairState[], select?: boolean): void;
-  updatePair(id: string, patch: Partial<PairState>): void;
   removePair(id: string): void;
   clearUserPairs(): void;
   select(id: string | null): void;
@@ -113,9 +94,9 @@ export interface AppState {
   addUnmatched(items: { path: string; reason: string }[], batch: ImportReport['lastBatch']): void;
   clearReport(): void;
   addLog(level: LogEntry['level'], message: string): void;
-  /** Marks every fused pair for re-fusing (after a backend change), keeping shown results. */
-  requeueAll(): void;
 }
+
+export type Store = AppSlice & ResultsSlice & LabSlice;
 
 function initialBackendChoice(): BackendChoice {
   const q = new URLSearchParams(globalThis.location?.search ?? '').get('backend');
@@ -138,7 +119,12 @@ export const defaultSettings: Settings = {
   maxSide: 2048,
 };
 
-export const useStore = create<AppState>()((set) => ({
+/** The results whose pair is still there. */
+function resultsOfPairs(results: Record<string, ResultState>, pairs: Record<string, PairState>): Record<string, ResultState> {
+  return Object.fromEntries(Object.entries(results).filter(([, r]) => pairs[r.pairId]));
+}
+
+const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
   engine: { status: 'starting', progress: null, backend: null, models: [], classes: { seg: [], det: [] } },
   pairs: {},
   order: [],
@@ -153,21 +139,23 @@ export const useStore = create<AppState>()((set) => ({
     for (const p of pairs) next[p.id] = p;
     const order = [...s.order, ...pairs.map((p) => p.id).filter((id) => !s.pairs[id])];
     const selectedId = select && pairs.length ? pairs[0].id : s.selectedId ?? pairs[0]?.id ?? null;
-    return { pairs: next, order, selectedId };
+    // Every pair is fused by the pretrained models as soon as it arrives.
+    const results = { ...s.results };
+    for (const p of pairs) results[resultKey(PRETRAINED, p.id)] = newResult(PRETRAINED, p.id);
+    return { pairs: next, order, selectedId, results };
   }),
-  updatePair: (id, patch) => set((s) => (s.pairs[id] ? { pairs: { ...s.pairs, [id]: { ...s.pairs[id], ...patch } } } : {})),
   removePair: (id) => set((s) => {
     const { [id]: _gone, ...rest } = s.pairs;
     const order = s.order.filter((x) => x !== id);
     const i = s.order.indexOf(id);
     const selectedId = s.selectedId === id ? order[Math.min(i, order.length - 1)] ?? null : s.selectedId;
-    return { pairs: rest, order, selectedId };
+    return { pairs: rest, order, selectedId, results: resultsOfPairs(s.results, rest) };
   }),
   clearUserPairs: () => set((s) => {
     const order = s.order.filter((id) => s.pairs[id]?.origin === 'sample');
     const pairs = Object.fromEntries(order.map((id) => [id, s.pairs[id]]));
     const selectedId = s.selectedId && pairs[s.selectedId] ? s.selectedId : order[0] ?? null;
-    return { pairs, order, selectedId, report: { unmatched: [], batches: 0 } };
+    return { pairs, order, selectedId, results: resultsOfPairs(s.results, pairs), report: { unmatched: [], batches: 0 } };
   }),
   select: (id) => set({ selectedId: id }),
   setSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
@@ -182,18 +170,20 @@ export const useStore = create<AppState>()((set) => ({
   })),
   clearReport: () => set({ report: { unmatched: [], batches: 0 } }),
   addLog: (level, message) => set((s) => ({ log: [...s.log.slice(-49), { time: Date.now(), level, message }] })),
-  requeueAll: () => set((s) => {
-    const pairs: Record<string, PairState> = {};
-    for (const [id, p] of Object.entries(s.pairs)) {
-      pairs[id] = p.status === 'done' || p.status === 'fusing'
-        ? { ...p, status: 'queued', stale: true, metricsStatus: 'none' }
-        : p;
-    }
-    return { pairs };
-  }),
+});
+
+export const useStore = create<Store>()((...a) => ({
+  ...createAppSlice(...a),
+  ...createResultsSlice(...a),
+  ...createLabSlice(...a),
 }));
 
 /** The selected pair, or null. */
 export function useSelectedPair(): PairState | null {
   return useStore((s) => (s.selectedId ? s.pairs[s.selectedId] ?? null : null));
+}
+
+/** A run's result on a pair (the pretrained one by default), or undefined. */
+export function useResult(pairId: string | undefined, runId: string = PRETRAINED): ResultState | undefined {
+  return useStore((s) => (pairId ? s.results[resultKey(runId, pairId)] : undefined));
 }

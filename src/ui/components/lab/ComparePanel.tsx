@@ -6,67 +6,57 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { FusionMetrics } from '../../../protocol/messages';
-import {
-  deleteRun, duplicateRun, ensureResult, exportMetrics, exportRunWeights, importRunWeights, loadWeightMap,
-  metricsRows, renameRun, retryResult,
-} from '../../lab-actions';
-import { colourClassMap, DET_COLORS } from '../../render';
-import { getRunImages, getWeightMap } from '../../run-cache';
-import { PRETRAINED, resultKey, useLab, type RunRecord } from '../../store/lab';
-import { useSelectedPair, useStore } from '../../store/store';
+import { retryResult } from '../../actions';
+import { getResultImages, getWeightMap } from '../../cache';
+import { groundTruth, paintResult } from '../../render';
+import { exportMetrics, exportRunWeights, importRunWeights, metricsRows } from '../../run-io';
+import { deleteRun, duplicateRun, loadWeightMap, renameRun } from '../../runs';
+import type { RunRecord } from '../../store/lab';
+import { needsFusing, PRETRAINED, resultKey } from '../../store/results';
+import { useResult, useSelectedPair, useStore, type PairState } from '../../store/store';
+import { Stage } from '../Stage';
 
 const METRICS: (keyof FusionMetrics)[] = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'];
 
-function drawResult(c: HTMLCanvasElement | null, key: string, overlays: { seg: number; det: number } | null): void {
-  const im = getRunImages(key);
-  if (!c || !im) return;
-  c.width = im.width;
-  c.height = im.height;
-  const ctx = c.getContext('2d');
-  if (!ctx) return;
-  ctx.drawImage(im.fused, 0, 0);
-  if (!overlays) return;
-  if (im.seg && overlays.seg > 0) {
-    const layer = new OffscreenCanvas(im.width, im.height);
-    layer.getContext('2d')!.putImageData(colourClassMap(im.seg, im.width, im.height, []), 0, 0);
-    ctx.globalAlpha = overlays.seg;
-    ctx.drawImage(layer, 0, 0);
-    ctx.globalAlpha = 1;
-  }
-  ctx.lineWidth = Math.max(2, im.width / 320);
-  for (const d of im.detections) {
-    if (d[5] < overlays.det) continue;
-    ctx.strokeStyle = DET_COLORS[d[4]] ?? '#fff';
-    ctx.strokeRect(d[0], d[1], d[2] - d[0], d[3] - d[1]);
-  }
+/** A run's result on a pair, asked for when it is not there (or was evicted). */
+function useRequestedResult(runId: string, pairId: string) {
+  const res = useResult(pairId, runId);
+  const requestResult = useStore((s) => s.requestResult);
+  useEffect(() => {
+    if (needsFusing(res)) requestResult(runId, pairId);
+  }, [res, runId, pairId, requestResult]);
+  return res?.status === 'done' && !res.evicted ? { ...res, images: getResultImages(resultKey(runId, pairId)) } : res;
 }
 
-function ResultCanvas({ runId, pairId, overlays, testId }: { runId: string; pairId: string; overlays: boolean; testId: string }) {
-  const key = resultKey(runId, pairId);
-  const res = useLab((s) => s.results[key]);
+function ResultCanvas({ runId, pair }: { runId: string; pair: PairState }) {
+  const res = useRequestedResult(runId, pair.id);
   const settings = useStore((s) => s.settings);
+  const classes = useStore((s) => s.engine.classes.det);
   const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    if (!res) void ensureResult(runId, pairId);
-  }, [res, runId, pairId]);
+  const im = res && 'images' in res ? res.images : undefined;
   useLayoutEffect(() => {
-    if (res?.status === 'done') drawResult(ref.current, key, overlays ? { seg: settings.showSeg ? settings.segOpacity : 0, det: settings.showDet ? settings.detThreshold : 2 } : null);
-  }, [res?.status, res?.version, key, overlays, settings.showSeg, settings.segOpacity, settings.showDet, settings.detThreshold]);
+    const c = ref.current;
+    if (!c || !im) return;
+    c.width = im.width;
+    c.height = im.height;
+    const ctx = c.getContext('2d');
+    if (ctx) paintResult(ctx, im, groundTruth(undefined, undefined, im), classes, { ...settings, segSource: 'pred', showGt: false });
+  }, [im, res?.version, settings, classes]);
   if (res?.status === 'error') {
-    return <div className="cell-msg error">{res.error} <button type="button" onClick={() => retryResult(runId, pairId)}>retry</button></div>;
+    return <div className="cell-msg error">{res.error} <button type="button" onClick={() => retryResult(pair.id, runId)}>retry</button></div>;
   }
   return (
     <>
-      {res?.status !== 'done' && <div className="cell-msg">fusing…</div>}
-      <canvas ref={ref} data-testid={testId} data-run={runId} data-ready={res?.status === 'done' ? 'true' : 'false'}
-        style={res?.status === 'done' ? undefined : { display: 'none' }} />
+      {!im && <div className="cell-msg">fusing…</div>}
+      <canvas ref={ref} data-testid="run-canvas" data-run={runId} data-ready={im ? 'true' : 'false'}
+        style={im ? undefined : { display: 'none' }} />
     </>
   );
 }
 
 function HeatMap({ runId, pairId }: { runId: string; pairId: string }) {
   const key = resultKey(runId, pairId);
-  const res = useLab((s) => s.results[key]);
+  const res = useResult(pairId, runId);
   const ref = useRef<HTMLCanvasElement>(null);
   const [state, setState] = useState<'loading' | 'done' | string>('loading');
   useEffect(() => {
@@ -101,29 +91,22 @@ function HeatMap({ runId, pairId }: { runId: string; pairId: string }) {
   );
 }
 
-function Swipe({ a, b, pairId }: { a: string; b: string; pairId: string }) {
-  const ra = useLab((s) => s.results[resultKey(a, pairId)]);
-  const rb = useLab((s) => s.results[resultKey(b, pairId)]);
-  const left = useRef<HTMLCanvasElement>(null);
-  const right = useRef<HTMLCanvasElement>(null);
-  const wrap = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!ra) void ensureResult(a, pairId);
-    if (!rb) void ensureResult(b, pairId);
-  }, [ra, rb, a, b, pairId]);
-  useLayoutEffect(() => {
-    if (ra?.status === 'done') drawResult(left.current, resultKey(a, pairId), null);
-    if (rb?.status === 'done') drawResult(right.current, resultKey(b, pairId), null);
-  }, [ra?.status, ra?.version, rb?.status, rb?.version, a, b, pairId]);
+/** Two results of a pair in the page's one swipe stage (zoom linked with the viewer's). */
+function Swipe({ a, b, pair, names }: { a: string; b: string; pair: PairState; names: Record<string, string> }) {
+  const ra = useRequestedResult(a, pair.id);
+  const rb = useRequestedResult(b, pair.id);
+  const settings = useStore((s) => s.settings);
+  const classes = useStore((s) => s.engine.classes);
+  const ia = ra && 'images' in ra ? ra.images : undefined;
+  const ib = rb && 'images' in rb ? rb.images : undefined;
   return (
-    <div className="run-swipe" ref={wrap} data-testid="run-swipe" style={{ ['--split' as string]: '50%' }}>
-      <div className="swipe-layers">
-        <canvas ref={left} data-testid="swipe-left" />
-        <canvas ref={right} data-testid="swipe-right" className="swipe-top" />
-        <div className="swipe-line" />
-      </div>
-      <input type="range" min={0} max={100} defaultValue={50} aria-label="Swipe position"
-        onInput={(e) => wrap.current?.style.setProperty('--split', `${(e.target as HTMLInputElement).value}%`)} />
+    <div className="run-swipe" data-testid="run-swipe">
+      {ia && ib && ia.width === ib.width && ia.height === ib.height ? (
+        <Stage images={ia} version={(ra?.version ?? 0) * 1000 + (rb?.version ?? 0)} overlays={false} gt={groundTruth(undefined, undefined, ia)}
+          classes={classes} settings={settings} testId="run-swipe-stage"
+          left={{ bitmap: ia.fused, label: names[a] ?? a, testId: 'swipe-left', version: ra?.version ?? 0 }}
+          right={{ bitmap: ib.fused, label: names[b] ?? b, testId: 'swipe-right', version: rb?.version ?? 0 }} />
+      ) : <div className="cell-msg">fusing…</div>}
     </div>
   );
 }
@@ -133,8 +116,8 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
   const [name, setName] = useState(run.name);
   const [err, setErr] = useState<string | null>(null);
   const toggle = () => {
-    const l = useLab.getState();
-    l.set({ compareIds: compared ? l.compareIds.filter((x) => x !== run.id) : [...l.compareIds, run.id] });
+    const l = useStore.getState();
+    l.setLab({ compareIds: compared ? l.compareIds.filter((x) => x !== run.id) : [...l.compareIds, run.id] });
   };
   const last = run.history.at(-1);
   return (
@@ -160,8 +143,8 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
 }
 
 function MetricsTable({ pairId }: { pairId: string }) {
-  useLab((s) => s.results);
-  useLab((s) => s.compareIds);
+  useStore((s) => s.results);
+  useStore((s) => s.compareIds);
   const rows = metricsRows(pairId);
   const cols: { key: string; get: (r: (typeof rows)[number]) => number | undefined; fmt: (v: number) => string }[] = [
     ...METRICS.map((k) => ({ key: k as string, get: (r: (typeof rows)[number]) => r.scores?.metrics[k], fmt: (v: number) => v.toFixed(3) })),
@@ -194,12 +177,12 @@ function MetricsTable({ pairId }: { pairId: string }) {
 }
 
 export function ComparePanel() {
-  const runs = useLab((s) => s.runs);
-  const runOrder = useLab((s) => s.runOrder);
-  const compareIds = useLab((s) => s.compareIds);
-  const swipeA = useLab((s) => s.swipeA);
-  const swipeB = useLab((s) => s.swipeB);
-  const set = useLab((s) => s.set);
+  const runs = useStore((s) => s.runs);
+  const runOrder = useStore((s) => s.runOrder);
+  const compareIds = useStore((s) => s.compareIds);
+  const swipeA = useStore((s) => s.swipeA);
+  const swipeB = useStore((s) => s.swipeB);
+  const set = useStore((s) => s.setLab);
   const pair = useSelectedPair();
   const [importMsg, setImportMsg] = useState<string | null>(null);
   const compared = compareIds.filter((id) => runs[id]);
@@ -211,7 +194,7 @@ export function ComparePanel() {
     e.target.value = '';
     try {
       const id = await importRunWeights(files);
-      setImportMsg(`Imported as "${useLab.getState().runs[id]?.name}".`);
+      setImportMsg(`Imported as "${useStore.getState().runs[id]?.name}".`);
     } catch (err) {
       setImportMsg(`Import failed: ${(err as Error).message}`);
     }
@@ -242,7 +225,7 @@ export function ComparePanel() {
           <div className="run-grid" data-testid="run-grid">
             {[PRETRAINED, ...compared].map((id) => (
               <figure key={id} className="run-cell" data-testid="run-cell" data-run={id}>
-                <ResultCanvas runId={id} pairId={pair.id} overlays testId="run-canvas" />
+                <ResultCanvas runId={id} pair={pair} />
                 <figcaption>{id === PRETRAINED ? 'pretrained F' : runs[id].name}</figcaption>
                 {id !== PRETRAINED && runs[id].strategy === 'td' && runs[id].models.includes('lossGenerator') && <HeatMap runId={id} pairId={pair.id} />}
               </figure>
@@ -259,7 +242,7 @@ export function ComparePanel() {
               {choices.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
             </select>
           </div>
-          {b && <Swipe a={swipeA} b={b} pairId={pair.id} />}
+          {b && <Swipe a={swipeA} b={b} pair={pair} names={Object.fromEntries(choices.map((c) => [c.id, c.name]))} />}
         </div>
       ) : <div className="muted">Select a pair to compare runs on it.</div>}
     </div>

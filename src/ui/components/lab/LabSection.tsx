@@ -3,20 +3,20 @@
  * panel of the chosen tab.
  */
 import { useEffect } from 'react';
-import { startLab } from '../../lab-actions';
-import { useLab } from '../../store/lab';
+import { startLab } from '../../runs';
+import { useStore } from '../../store/store';
 import { ComparePanel } from './ComparePanel';
 import { TrainPanel } from './TrainPanel';
 import './lab.css';
 
 export function LabSection() {
-  const open = useLab((s) => s.open);
-  const tab = useLab((s) => s.tab);
-  const set = useLab((s) => s.set);
-  const status = useLab((s) => s.training.status);
-  const step = useLab((s) => s.training.step);
-  const total = useLab((s) => s.training.total);
-  const nRuns = useLab((s) => s.runOrder.length);
+  const open = useStore((s) => s.open);
+  const tab = useStore((s) => s.tab);
+  const set = useStore((s) => s.setLab);
+  const status = useStore((s) => s.training.status);
+  const step = useStore((s) => s.training.step);
+  const total = useStore((s) => s.training.total);
+  const nRuns = useStore((s) => s.runOrder.length);
   useEffect(() => {
     startLab();
   }, []);

@@ -5,12 +5,11 @@
  */
 import { useLayoutEffect, useRef, useState } from 'react';
 import type { StrategyName } from '../../../protocol/messages';
-import {
-  deleteRun, discardTraining, pauseTraining, resumeTraining, runSweep, startTraining, stopTraining,
-} from '../../lab-actions';
-import { getPreview } from '../../run-cache';
-import { useLab, type OptionValue } from '../../store/lab';
+import { getPreview } from '../../cache';
+import { deleteRun } from '../../runs';
+import type { OptionValue } from '../../store/lab';
 import { useStore } from '../../store/store';
+import { discardTraining, pauseTraining, resumeTraining, runSweep, startTraining, stopTraining } from '../../training';
 import { LossChart } from './LossChart';
 import { parseRatios } from '../../sweep';
 
@@ -84,13 +83,13 @@ function Preview({ version }: { version: number }) {
 }
 
 export function TrainPanel() {
-  const strategies = useLab((s) => s.strategies);
-  const form = useLab((s) => s.form);
-  const training = useLab((s) => s.training);
-  const lastRun = useLab((s) => (s.training.lastRunId ? s.runs[s.training.lastRunId] : undefined));
-  const setLab = useLab((s) => s.set);
-  const setForm = useLab((s) => s.setForm);
-  const setOption = useLab((s) => s.setOption);
+  const strategies = useStore((s) => s.strategies);
+  const form = useStore((s) => s.form);
+  const training = useStore((s) => s.training);
+  const lastRun = useStore((s) => (s.training.lastRunId ? s.runs[s.training.lastRunId] : undefined));
+  const setLab = useStore((s) => s.setLab);
+  const setForm = useStore((s) => s.setForm);
+  const setOption = useStore((s) => s.setOption);
   const pairs = useStore((s) => s.pairs);
   const order = useStore((s) => s.order);
   const engineReady = useStore((s) => s.engine.status === 'ready');

@@ -1,0 +1,137 @@
+/**
+ * Runs in and out of the page: weights exported in the TensorFlow.js format and imported back
+ * as a new run, and a pair's comparison table as CSV or JSON.
+ */
+import { getEngine } from '../client';
+import type { ModelWeights, RunWeights } from '../protocol/messages';
+import { saveBlob } from './render';
+import { newRunId, saveRun, weightsOf } from './runs';
+import type { RunRecord } from './store/lab';
+import { PRETRAINED, resultKey, type PairScores } from './store/results';
+import { useStore } from './store/store';
+
+function fileBase(r: RunRecord): string {
+  return r.name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || r.id;
+}
+
+/**
+ * Downloads a run's weights in the TensorFlow.js weights format, one pair of files per model
+ * it holds (F always; D, S, G when the strategy moved them): `<run>.<model>.model.json` (its
+ * manifest points at the shard's file name) + `<run>.<model>.weights.bin`. The run's settings
+ * ride along in `userDefinedMetadata.run`.
+ */
+export async function exportRunWeights(id: string): Promise<void> {
+  const r = useStore.getState().runs[id];
+  const w = await weightsOf(id);
+  if (!r || !w?.fusion) throw new Error('the run has no fusion weights');
+  const models = (['fusion', 'lossGenerator', 'discriminator', 'segdet'] as const).filter((m) => w[m]);
+  for (const model of models) {
+    const mw = w[model]!;
+    const base = `${fileBase(r)}.${model}`;
+    const json = structuredClone(mw.modelJson) as { weightsManifest: { paths: string[] }[]; userDefinedMetadata?: Record<string, unknown> };
+    json.weightsManifest.forEach((g, i) => { g.paths = [i === 0 ? `${base}.weights.bin` : g.paths[0]]; });
+    const { history: _h, scores: _s, ...meta } = r;
+    json.userDefinedMetadata = { ...(json.userDefinedMetadata ?? {}), model, run: meta };
+    saveBlob(new Blob([JSON.stringify(json, null, 1)], { type: 'application/json' }), `${base}.model.json`);
+    await new Promise((res) => setTimeout(res, 300));
+    saveBlob(new Blob([mw.weightData], { type: 'application/octet-stream' }), `${base}.weights.bin`);
+    await new Promise((res) => setTimeout(res, 300));
+  }
+}
+
+const MODEL_KEYS = ['fusion', 'discriminator', 'segdet', 'lossGenerator'] as const;
+type ModelKey = (typeof MODEL_KEYS)[number];
+
+/**
+ * Loads exported weights back as a new run: one or more `model.json` files with their `.bin`
+ * shards (matched by the manifest's shard name, or the only pair given). F is required; G,
+ * D, S are kept when present. The worker checks each against the model's parameter names and
+ * shapes first. @throws naming what is wrong.
+ */
+export async function importRunWeights(files: File[]): Promise<string> {
+  const jsons = files.filter((f) => /\.json$/i.test(f.name));
+  const bins = files.filter((f) => /\.bin$/i.test(f.name));
+  if (jsons.length === 0 || bins.length === 0) throw new Error('choose a model.json and its .bin weights file together');
+  const weights: RunWeights = {};
+  let meta: Partial<RunRecord> = {};
+  let fusionFile = jsons[0].name;
+  for (const jf of jsons) {
+    let modelJson: Record<string, unknown>;
+    try {
+      modelJson = JSON.parse(await jf.text()) as Record<string, unknown>;
+    } catch {
+      throw new Error(`${jf.name} is not JSON`);
+    }
+    const udm = (modelJson.userDefinedMetadata ?? {}) as { model?: string; run?: Partial<RunRecord> };
+    const named = MODEL_KEYS.find((m) => jf.name.includes(`.${m}.`));
+    const model: ModelKey = MODEL_KEYS.find((m) => m === udm.model) ?? named ?? 'fusion';
+    const shard = (modelJson.weightsManifest as { paths?: string[] }[] | undefined)?.[0]?.paths?.[0];
+    const bin = bins.find((b) => b.name === shard) ?? (jsons.length === 1 && bins.length === 1 ? bins[0] : undefined);
+    if (!bin) throw new Error(`no weights file ${shard ?? ''} for ${jf.name}`);
+    const mw: ModelWeights = { modelJson, weightData: await bin.arrayBuffer() };
+    try {
+      await getEngine().checkWeights(model, mw);
+    } catch (e) {
+      throw new Error(`${jf.name} does not fit the ${model} model: ${(e as Error).message}`);
+    }
+    weights[model] = mw;
+    if (model === 'fusion') {
+      meta = udm.run ?? {};
+      fusionFile = jf.name;
+    }
+  }
+  if (!weights.fusion) throw new Error('no fusion (F) weights among the files');
+  const run: RunRecord = {
+    id: newRunId(), name: `${meta.name ?? fusionFile.replace(/\.model\.json$|\.json$/i, '')} (imported)`,
+    strategy: meta.strategy ?? 'fixed', options: meta.options ?? {}, seed: meta.seed ?? 0, steps: meta.steps ?? 0,
+    batch: meta.batch ?? 0, crop: meta.crop ?? 0, lr: meta.lr ?? 0, history: [],
+    notes: [`Imported from ${files.map((f) => f.name).join(', ')}.`],
+    labelSources: {}, pairNames: meta.pairNames ?? [], models: Object.keys(weights), createdAt: Date.now(), seconds: 0,
+    backend: meta.backend ?? '', stopped: meta.stopped ?? false, origin: 'imported', scores: {},
+  };
+  await saveRun(run, weights);
+  const l = useStore.getState();
+  l.setLab({ compareIds: [...l.compareIds, run.id] });
+  return run.id;
+}
+
+const METRIC_KEYS = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'] as const;
+
+/** The comparison table of a pair as rows (pretrained first, then the compared runs). */
+export function metricsRows(pairId: string): { id: string; name: string; strategy: string; scores?: PairScores }[] {
+  const l = useStore.getState();
+  const rows = [{ id: PRETRAINED, name: 'pretrained F', strategy: '-', scores: l.results[resultKey(PRETRAINED, pairId)]?.scores }];
+  for (const id of l.compareIds) {
+    const r = l.runs[id];
+    if (r) rows.push({ id, name: r.name, strategy: r.strategy, scores: l.results[resultKey(id, pairId)]?.scores });
+  }
+  return rows;
+}
+
+/** Downloads the comparison of a pair as CSV or JSON. */
+export function exportMetrics(pairId: string, format: 'csv' | 'json'): void {
+  const pair = useStore.getState().pairs[pairId];
+  if (!pair) return;
+  const rows = metricsRows(pairId);
+  const name = `metrics_${pair.name}`;
+  if (format === 'json') {
+    const l = useStore.getState();
+    const out = {
+      pair: pair.name,
+      rows: rows.map((r) => ({
+        run: r.name, id: r.id, strategy: r.strategy, ...(r.scores?.metrics ?? {}), mIoU: r.scores?.miou ?? null, mAP50: r.scores?.map50 ?? null,
+        options: l.runs[r.id]?.options, seed: l.runs[r.id]?.seed, steps: l.runs[r.id]?.steps,
+      })),
+    };
+    saveBlob(new Blob([JSON.stringify(out, null, 2)], { type: 'application/json' }), `${name}.json`);
+    return;
+  }
+  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const lines = [['run', 'strategy', ...METRIC_KEYS, 'mIoU', 'mAP50'].join(',')];
+  for (const r of rows) {
+    const m = r.scores?.metrics;
+    lines.push([q(r.name), r.strategy, ...METRIC_KEYS.map((k) => (m ? String(m[k]) : '')),
+      r.scores?.miou !== undefined ? String(r.scores.miou) : '', r.scores?.map50 !== undefined ? String(r.scores.map50) : ''].join(','));
+  }
+  saveBlob(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }), `${name}.csv`);
+}

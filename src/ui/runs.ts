@@ -1,0 +1,104 @@
+/**
+ * Runs kept: loading them from IndexedDB at start, saving, renaming, deleting, duplicating
+ * into the training form, their weights (memory, then IndexedDB), their scores per pair and
+ * TDFusion's weight maps. Components and the training / run I/O modules call these.
+ */
+import { getEngine } from '../client';
+import type { RunWeights } from '../protocol/messages';
+import { getRunWeights, setRunWeights, dropRunWeights, setWeightMap } from './cache';
+import * as db from './runs-db';
+import type { RunRecord } from './store/lab';
+import { resultKey, type PairScores } from './store/results';
+import { useStore } from './store/store';
+
+let labStarted = false;
+
+/** Loads the strategy list and the stored runs (once). */
+export function startLab(): void {
+  if (labStarted) return;
+  labStarted = true;
+  getEngine().strategies().then((list) => useStore.getState().setLab({ strategies: list }),
+    (e: Error) => useStore.getState().addLog('error', `Strategies: ${e.message}`));
+  db.listRuns().then((runs) => {
+    const s = useStore.getState();
+    for (const r of runs) s.putRun(r);
+    s.setLab({ runsLoaded: true, compareIds: runs.slice(-4).map((r) => r.id) });
+  }, (e: Error) => {
+    useStore.getState().setLab({ runsLoaded: true });
+    useStore.getState().addLog('error', `Stored runs could not be read: ${e.message}`);
+  });
+}
+
+export function newRunId(): string {
+  return `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** Keeps a run: in the store and memory at once, in IndexedDB when it can (else for this session). */
+export async function saveRun(run: RunRecord, weights: RunWeights): Promise<void> {
+  setRunWeights(run.id, weights);
+  useStore.getState().putRun(run);
+  try {
+    await db.putRun(run, weights);
+  } catch (e) {
+    useStore.getState().addLog('warn', `Run "${run.name}" kept for this session only: ${(e as Error).message}`);
+  }
+}
+
+export async function renameRun(id: string, name: string): Promise<void> {
+  const r = useStore.getState().runs[id];
+  if (!r || !name.trim()) return;
+  const next = { ...r, name: name.trim() };
+  useStore.getState().putRun(next);
+  await db.updateRun(next);
+}
+
+export async function deleteRun(id: string): Promise<void> {
+  useStore.getState().removeRun(id);
+  dropRunWeights(id);
+  await db.deleteRun(id);
+}
+
+/** Remembers a run's scores on a pair with the run (shown again after a reload). */
+export function recordRunScores(runId: string, pairName: string, scores: PairScores): void {
+  const s = useStore.getState();
+  const run = s.runs[runId];
+  if (!run) return;
+  const next = { ...run, scores: { ...run.scores, [pairName]: scores } };
+  s.putRun(next);
+  void db.updateRun(next).catch(() => undefined);
+}
+
+/** Prefills the training form with a run's settings (change the weights, then start). */
+export function duplicateRun(id: string): void {
+  const s = useStore.getState();
+  const r = s.runs[id];
+  if (!r) return;
+  const { lr: _lr, totalSteps: _t, ...stored } = r.options;
+  // A run from an older version may carry options the strategy no longer has: keep the rest.
+  const known = s.strategies.find((x) => x.name === r.strategy)?.defaultOptions;
+  const options = known ? Object.fromEntries(Object.entries(stored).filter(([k]) => k in known)) : stored;
+  s.setForm({
+    strategy: r.strategy, options: { ...s.form.options, [r.strategy]: options }, steps: r.steps || s.form.steps,
+    batch: r.batch, crop: r.crop, lr: r.lr, seed: r.seed, name: `${r.name} (copy)`,
+  });
+  s.setLab({ tab: 'train', open: true });
+}
+
+/** A run's weights, from memory or IndexedDB. */
+export async function weightsOf(id: string): Promise<RunWeights | undefined> {
+  let w = getRunWeights(id);
+  if (!w) {
+    w = await db.getWeights(id);
+    if (w) setRunWeights(id, w);
+  }
+  return w;
+}
+
+/** TDFusion's learned IR weight map of a `td` run on a pair (needs the run's result on that pair first). */
+export async function loadWeightMap(runId: string, pairId: string): Promise<void> {
+  const w = await weightsOf(runId);
+  if (!w?.lossGenerator) throw new Error('this run has no loss-generator weights');
+  const key = resultKey(runId, pairId);
+  const m = await getEngine().weightMap(key, w.lossGenerator);
+  setWeightMap(key, m);
+}

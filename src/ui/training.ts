@@ -1,0 +1,147 @@
+/**
+ * Fine-tuning from the UI: start one with the form's settings (kept as a run when it ends),
+ * pause / resume / stop / discard it, and sweeps of `fixed` weightings run one after another.
+ */
+import { getEngine, type TrainHandle } from '../client';
+import type { TrainConfig, TrainPairSource } from '../protocol/messages';
+import { getInputs, setPreview } from './cache';
+import { newRunId, saveRun } from './runs';
+import { idleTraining, type RunRecord } from './store/lab';
+import { useStore, type PairState } from './store/store';
+
+let current: { handle: TrainHandle; ctrl: AbortController } | null = null;
+let sweepAbort = false;
+
+function boxesOf(p: PairState): TrainPairSource['boxes'] {
+  return p.gt?.map((b) => [b[0], b[1], b[2], b[3], b[4]] as [number, number, number, number, number]);
+}
+
+function sourceOf(p: PairState, previewOnly = false): TrainPairSource | null {
+  const inp = getInputs(p.id);
+  if (!inp) return null;
+  return {
+    pairId: p.id, name: p.name, ir: inp.ir, vi: inp.vi, ...(inp.label ? { label: inp.label } : {}),
+    ...(p.gt ? { boxes: boxesOf(p) } : {}), ...(previewOnly ? { previewOnly } : {}),
+  };
+}
+
+function defaultName(strategy: string, options: Record<string, unknown>): string {
+  const n = Object.keys(useStore.getState().runs).length + 1;
+  if (strategy === 'fixed') return `#${n} fixed int ${String(options.intensity ?? 1)} : grad ${String(options.gradient ?? 10)}`;
+  return `#${n} ${strategy}`;
+}
+
+/** Options of the form's strategy: defaults with the user's edits. */
+export function formOptions(): Record<string, number | string | boolean> {
+  const { form, strategies } = useStore.getState();
+  const info = strategies.find((s) => s.name === form.strategy);
+  return { ...(info?.defaultOptions ?? {}), ...form.options[form.strategy] };
+}
+
+/**
+ * Runs one fine-tune with the form's settings (plus `override` options) and keeps the result
+ * as a run. Resolves with the run id, or null when discarded or failed.
+ */
+export async function startTraining(override: Record<string, number | string | boolean> = {}, name?: string): Promise<string | null> {
+  const st = useStore.getState();
+  if (current) return null;
+  const { form } = st;
+  const options = { ...form.options[form.strategy], ...override };
+  delete (options as Record<string, unknown>).lr;
+  delete (options as Record<string, unknown>).totalSteps;
+  const config: TrainConfig = {
+    strategy: form.strategy, options, steps: form.steps, batch: form.batch, crop: form.crop, lr: form.lr,
+    seed: form.seed, previewEvery: form.previewEvery,
+  };
+  const ids = form.pairIds.length ? form.pairIds.filter((id) => st.pairs[id]) : st.order;
+  const sources = ids.map((id) => sourceOf(st.pairs[id])).filter((s): s is TrainPairSource => s !== null);
+  const previewId = st.selectedId ?? ids[0];
+  if (previewId && !ids.includes(previewId) && st.pairs[previewId]) {
+    const s = sourceOf(st.pairs[previewId], true);
+    if (s) sources.push(s);
+  }
+  if (!sources.some((s) => !s.previewOnly)) {
+    st.setTraining({ ...idleTraining, error: 'No pairs to train on.' });
+    return null;
+  }
+  const runName = name ?? (form.name.trim() || defaultName(form.strategy, { ...formOptions(), ...override }));
+  st.setTraining({ ...idleTraining, error: undefined, lastRunId: undefined, status: 'preparing', total: form.steps, previewPairId: previewId, queued: st.training.queued });
+  const ctrl = new AbortController();
+  const handle = getEngine().train(config, sources, previewId ?? '', {
+    signal: ctrl.signal,
+    onTrainProgress: (p) => {
+      const l = useStore.getState();
+      if (p.losses.length) l.addLosses(p.losses);
+      const status = l.training.status === 'stopping' ? 'stopping' : p.state;
+      l.setTraining({
+        status, step: p.step, total: p.total, etaS: p.etaS,
+        ...(p.note ? { notes: [...l.training.notes, p.note] } : {}),
+        ...(p.labelSources ? { labelSources: p.labelSources } : {}),
+      });
+    },
+    onPreview: (p) => {
+      setPreview(p.fused);
+      const l = useStore.getState();
+      l.setTraining({ previewVersion: l.training.previewVersion + 1, previewPairId: p.pairId });
+    },
+  });
+  current = { handle, ctrl };
+  try {
+    const r = await handle.result;
+    useStore.getState().setTraining({ status: 'saving' });
+    const run: RunRecord = {
+      id: newRunId(), name: runName, strategy: config.strategy, options: r.options, seed: config.seed, steps: r.steps,
+      batch: config.batch, crop: config.crop, lr: config.lr, history: r.history, notes: r.notes,
+      labelSources: r.labelSources, pairNames: sources.filter((s) => !s.previewOnly).map((s) => s.name),
+      models: Object.keys(r.weights), createdAt: Date.now(), seconds: r.seconds, backend: r.backend, stopped: r.stopped,
+      origin: 'trained', scores: {},
+    };
+    await saveRun(run, r.weights);
+    const l = useStore.getState();
+    l.setTraining({ status: 'idle', notes: r.notes, lastRunId: run.id });
+    l.setLab({ compareIds: [...l.compareIds.filter((x) => x !== run.id), run.id], swipeB: run.id });
+    useStore.getState().addLog('info', `Fine-tune "${run.name}" done: ${r.steps} steps in ${r.seconds.toFixed(1)} s.`);
+    return run.id;
+  } catch (e) {
+    const aborted = e instanceof DOMException && e.name === 'AbortError';
+    useStore.getState().setTraining({ status: 'idle', ...(aborted ? {} : { error: (e as Error).message }) });
+    if (!aborted) useStore.getState().addLog('error', `Fine-tune failed: ${(e as Error).message}`);
+    return null;
+  } finally {
+    current = null;
+  }
+}
+
+export function pauseTraining(): void {
+  current?.handle.control('pause');
+}
+export function resumeTraining(): void {
+  current?.handle.control('resume');
+}
+/** Ends the fine-tune early; its result so far becomes a run. */
+export function stopTraining(): void {
+  if (!current) return;
+  sweepAbort = true;
+  useStore.getState().setTraining({ status: 'stopping', queued: 0 });
+  current.handle.control('stop');
+}
+/** Abandons the fine-tune: nothing is kept. */
+export function discardTraining(): void {
+  sweepAbort = true;
+  useStore.getState().setTraining({ queued: 0 });
+  current?.ctrl.abort();
+}
+
+/** Queues one `fixed` run per intensity:gradient ratio, one after another. */
+export async function runSweep(ratios: [number, number][]): Promise<void> {
+  if (current) return;
+  sweepAbort = false;
+  useStore.getState().setForm({ strategy: 'fixed' });
+  for (let i = 0; i < ratios.length; i++) {
+    if (sweepAbort) break;
+    const [a, b] = ratios[i];
+    useStore.getState().setTraining({ queued: ratios.length - i - 1 });
+    await startTraining({ intensity: a, gradient: b }, `sweep int ${a} : grad ${b}`);
+  }
+  useStore.getState().setTraining({ queued: 0 });
+}
