@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { numberOption, readCommandLine } from './args';
 import { runFinetune } from './finetune';
 import { DEFAULT_MODELS_DIR, runFuse } from './fuse';
 import { loadModelFrom } from './weights-fs';
@@ -314,42 +314,28 @@ export const COMPARE_USAGE = `usage: npm run finetune -- --compare [--arms ${ARM
 
 /** Parses `--compare` arguments; returns null (after printing why) when unusable. */
 export function parseCompareArgs(argv: string[], defaults: { heldOut: number }): CompareOptions | null {
-  try {
-    const v = parseArgs({
-      args: argv.filter((a) => a !== '--compare'),
-      options: {
-        arms: { type: 'string', default: ARM_NAMES.join(',') }, seeds: { type: 'string', default: '1,2' },
-        steps: { type: 'string', default: '500' }, batch: { type: 'string', default: '4' }, crop: { type: 'string', default: '128' },
-        lr: { type: 'string' },
-        out: { type: 'string', default: path.join('runs', 'compare') }, data: { type: 'string', default: '../shared/data' },
-        models: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, 'held-out': { type: 'string' },
-        limit: { type: 'string' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
-        resamples: { type: 'string', default: '1000' }, backend: { type: 'string', default: 'wasm' },
-      },
-      strict: true,
-    }).values;
-    const int = (s: string | undefined, name: string, min = 1): number | undefined => {
-      if (s === undefined) return undefined;
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${s}`);
-      return n;
-    };
-    const arms = v.arms!.split(',').map((a) => a.trim());
-    for (const a of arms) if (!(a in ARMS)) throw new Error(`--arms: unknown arm '${a}' (arms: ${ARM_NAMES.join(', ')})`);
-    const seeds = v.seeds!.split(',').map((s) => int(s.trim(), 'seeds', 0)!);
+  return readCommandLine(argv.filter((a) => a !== '--compare'), {
+    arms: { type: 'string', default: ARM_NAMES.join(',') }, seeds: { type: 'string', default: '1,2' },
+    steps: { type: 'string', default: '500' }, batch: { type: 'string', default: '4' }, crop: { type: 'string', default: '128' },
+    lr: { type: 'string' },
+    out: { type: 'string', default: path.join('runs', 'compare') }, data: { type: 'string', default: '../shared/data' },
+    models: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, 'held-out': { type: 'string' },
+    limit: { type: 'string' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
+    resamples: { type: 'string', default: '1000' }, backend: { type: 'string', default: 'wasm' },
+  }, COMPARE_USAGE, (v) => {
+    const int = (x: string | undefined, name: string, min = 1) => numberOption(x, name, { int: true, min });
+    const arms = v.arms.split(',').map((a) => a.trim());
+    const known = (a: string): a is ArmName => a in ARMS;
+    for (const a of arms) if (!known(a)) throw new Error(`--arms: unknown arm '${a}' (arms: ${ARM_NAMES.join(', ')})`);
+    const seeds = v.seeds.split(',').map((x) => int(x.trim(), 'seeds', 0)!);
     if (v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
-    const lr = v.lr === undefined ? undefined : Number(v.lr);
-    if (lr !== undefined && !(lr > 0)) throw new Error(`--lr must be a positive number, got ${v.lr}`);
-    const heldOut = v['held-out'] === undefined ? defaults.heldOut : Number(v['held-out']);
-    if (!(heldOut >= 0 && heldOut < 1)) throw new Error(`--held-out must be in [0, 1), got ${v['held-out']}`);
+    const heldOut = numberOption(v['held-out'], 'held-out', { min: 0 }) ?? defaults.heldOut;
+    if (heldOut >= 1) throw new Error(`--held-out must be below 1, got ${heldOut}`);
     return {
-      data: v.data!, train: v.train, test: v.test, models: v.models, out: v.out!, arms: arms as ArmName[], seeds,
-      steps: int(v.steps, 'steps')!, batch: int(v.batch, 'batch')!, crop: int(v.crop, 'crop', 32)!, lr, backend: v.backend,
+      data: v.data, train: v.train, test: v.test, models: v.models, out: v.out, arms: arms.filter(known), seeds,
+      steps: int(v.steps, 'steps')!, batch: int(v.batch, 'batch')!, crop: int(v.crop, 'crop', 32)!, lr: numberOption(v.lr, 'lr'), backend: v.backend,
       heldOut, limit: int(v.limit, 'limit'), evalLimit: int(v['eval-limit'], 'eval-limit'),
       evalMaxSide: int(v['eval-max-side'], 'eval-max-side', 32), resamples: int(v.resamples, 'resamples'),
     };
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${COMPARE_USAGE}`);
-    return null;
-  }
+  });
 }

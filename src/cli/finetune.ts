@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { numberOption, readCommandLine } from './args';
 import { useBackend } from './node-backend';
 import { loadSplit } from './dataset';
 import { loadModelFrom, saveModelFolder } from './weights-fs';
@@ -272,50 +272,22 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
 
 /** Parses the command line; returns null (after printing why) when it is unusable. */
 export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      options: {
-        strategy: { type: 'string' }, data: { type: 'string', default: '../shared/data' },
-        train: { type: 'string' }, test: { type: 'string' }, models: { type: 'string' }, out: { type: 'string' },
-        steps: { type: 'string', default: '200' }, batch: { type: 'string', default: '4' }, crop: { type: 'string', default: '128' },
-        lr: { type: 'string' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'wasm' },
-        limit: { type: 'string' }, 'held-out': { type: 'string', default: String(HELD_OUT_FRACTION) },
-        opt: { type: 'string', multiple: true, default: [] },
-        'no-eval': { type: 'boolean' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return null;
-  }
-  if (v.help) {
-    console.log(USAGE);
-    return null;
-  }
-  if (!v.strategy || !isStrategyName(v.strategy)) {
-    console.error(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}${v.strategy ? `, got ${v.strategy}` : ''}\n${USAGE}`);
-    return null;
-  }
-  if (v.backend !== 'wasm' && v.backend !== 'cpu') {
-    console.error(`--backend must be wasm or cpu, got ${v.backend}`);
-    return null;
-  }
-  try {
-    const num = (s: string | undefined, name: string, opts: { int?: boolean; min?: number } = {}): number | undefined => {
-      if (s === undefined) return undefined;
-      const n = Number(s);
-      const min = opts.min ?? Number.MIN_VALUE;
-      if (!Number.isFinite(n) || n < min || (opts.int && !Number.isInteger(n))) {
-        throw new Error(`--${name} must be a${opts.int ? 'n integer' : ' number'} ≥ ${opts.min ?? '> 0'}, got ${s}`);
-      }
-      return n;
-    };
+  return readCommandLine(argv, {
+    strategy: { type: 'string' }, data: { type: 'string', default: '../shared/data' },
+    train: { type: 'string' }, test: { type: 'string' }, models: { type: 'string' }, out: { type: 'string' },
+    steps: { type: 'string', default: '200' }, batch: { type: 'string', default: '4' }, crop: { type: 'string', default: '128' },
+    lr: { type: 'string' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'wasm' },
+    limit: { type: 'string' }, 'held-out': { type: 'string', default: String(HELD_OUT_FRACTION) },
+    opt: { type: 'string', multiple: true, default: [] },
+    'no-eval': { type: 'boolean' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
+  }, USAGE, (v) => {
+    if (!v.strategy || !isStrategyName(v.strategy)) {
+      throw new Error(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}${v.strategy ? `, got ${v.strategy}` : ''}\n${USAGE}`);
+    }
+    if (v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
+    const num = numberOption;
     const strategyOptions: Record<string, number | string | boolean> = {};
-    for (const kv of v.opt as string[]) {
+    for (const kv of v.opt) {
       const eq = kv.indexOf('=');
       if (eq <= 0) throw new Error(`--opt needs name=value, got '${kv}'`);
       strategyOptions[kv.slice(0, eq)] = parseOptValue(kv.slice(eq + 1));
@@ -324,7 +296,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
     if (heldOut >= 1) throw new Error(`--held-out must be below 1, got ${heldOut}`);
     const seed = num(v.seed, 'seed', { int: true, min: 0 })!;
     return {
-      strategy: v.strategy, data: v.data!, train: v.train, test: v.test, models: v.models,
+      strategy: v.strategy, data: v.data, train: v.train, test: v.test, models: v.models,
       out: v.out ?? path.join('runs', `${v.strategy}-seed${seed}`),
       steps: num(v.steps, 'steps', { int: true, min: 1 })!, batch: num(v.batch, 'batch', { int: true, min: 1 })!,
       crop: num(v.crop, 'crop', { int: true, min: 32 })!, lr: num(v.lr, 'lr'), seed,
@@ -332,8 +304,5 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
       evaluate: !v['no-eval'], evalLimit: num(v['eval-limit'], 'eval-limit', { int: true, min: 1 }),
       evalMaxSide: num(v['eval-max-side'], 'eval-max-side', { int: true, min: 32 }),
     };
-  } catch (e) {
-    console.error((e as Error).message);
-    return null;
-  }
+  });
 }

@@ -1,5 +1,5 @@
 /** The `fuse` command line: its options and their parsing. */
-import { parseArgs } from 'node:util';
+import { numberOption, readCommandLine } from './args';
 import type { PipelineModels } from '../core/pipeline';
 
 /** Options of {@link runFuse} (the parsed command line). */
@@ -38,54 +38,22 @@ const USAGE = `usage: npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR]
 
 /** Parses the command line; returns null (after printing why) when it is unusable. */
 export function parseFuseArgs(argv: string[]): FuseOptions | null {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      options: {
-        ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' },
-        labels: { type: 'string' }, boxes: { type: 'string' }, models: { type: 'string' },
-        backend: { type: 'string' }, 'max-side': { type: 'string' }, 'score-threshold': { type: 'string' },
-        'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return null;
-  }
-  if (v.help) {
-    console.log(USAGE);
-    return null;
-  }
-  if (!v.ir || !v.vi || !v.out) {
-    console.error(`--ir, --vi and --out are required\n${USAGE}`);
-    return null;
-  }
-  if (v.backend && v.backend !== 'wasm' && v.backend !== 'cpu') {
-    console.error(`--backend must be wasm or cpu, got ${v.backend}`);
-    return null;
-  }
-  const num = (s: string | undefined, name: string): number | undefined => {
-    if (s === undefined) return undefined;
-    const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${s}`);
-    return n;
-  };
-  try {
+  return readCommandLine(argv, {
+    ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' },
+    labels: { type: 'string' }, boxes: { type: 'string' }, models: { type: 'string' },
+    backend: { type: 'string' }, 'max-side': { type: 'string' }, 'score-threshold': { type: 'string' },
+    'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
+  }, USAGE, (v) => {
+    if (!v.ir || !v.vi || !v.out) throw new Error(`--ir, --vi and --out are required\n${USAGE}`);
+    if (v.backend !== undefined && v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
     return {
       ir: v.ir, vi: v.vi, out: v.out, labels: v.labels, boxes: v.boxes, models: v.models,
-      backend: v.backend as 'wasm' | 'cpu' | undefined,
-      maxSide: num(v['max-side'], 'max-side'),
-      scoreThreshold: num(v['score-threshold'], 'score-threshold'),
+      backend: v.backend,
+      maxSide: numberOption(v['max-side'], 'max-side'),
+      scoreThreshold: numberOption(v['score-threshold'], 'score-threshold'),
       metrics: !v['no-metrics'],
       baselines: v.baselines,
       updateCards: v['update-cards'],
     };
-  } catch (e) {
-    console.error((e as Error).message);
-    return null;
-  }
+  });
 }
-
