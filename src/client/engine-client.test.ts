@@ -40,6 +40,10 @@ describe('EngineClient', () => {
     const q = c.metrics('b');
     w.reply({ id: w.last('metrics').id, type: 'error', error: { name: 'RangeError', message: 'bad pair' } });
     await expect(q).rejects.toMatchObject({ name: 'RangeError', message: 'bad pair' });
+    // A reply of another kind than the request is refused, not passed on as the wrong type.
+    const r = c.metrics('c');
+    w.reply({ id: w.last('metrics').id, type: 'result', kind: 'strategies', payload: [] });
+    await expect(r).rejects.toThrow('the worker answered a metrics request with a strategies result');
   });
 
   it('abort posts cancel; the promise rejects as aborted when the worker says cancelled', async () => {

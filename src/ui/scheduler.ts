@@ -13,7 +13,8 @@ import { useStore, type Store } from './store/store';
 
 type Task = { kind: 'fuse' | 'score'; key: string };
 
-function pickNext(s: Store): Task | null {
+/** The next job: exported for its test. */
+export function pickNext(s: Store): Task | null {
   const sel = s.selectedId;
   const selKey = sel ? resultKey(PRETRAINED, sel) : '';
   if (sel && (s.results[selKey]?.status === 'queued' || needsFusing(s.results[selKey]))) return { kind: 'fuse', key: selKey };

@@ -1,0 +1,90 @@
+/**
+ * The one scheduler over the store's results, with a stand-in client: which result goes first,
+ * that each is fused then scored once, that a run's result uses the run's weights, and that a
+ * result leaving the store frees its images.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { EngineClient } from '../client';
+import { getResultImages, setInputs, setRunWeights } from './cache';
+import { pickNext, startScheduler } from './scheduler';
+import { PRETRAINED, resultKey } from './store/results';
+import { useStore, type PairState } from './store/store';
+
+const pair = (id: string): PairState => ({ id, name: id, origin: 'user', paths: { ir: `${id}_ir.png`, vi: `${id}_vi.png` } });
+const bitmap = () => ({ closed: false, close() { this.closed = true; } }) as unknown as ImageBitmap;
+
+function fakeClient() {
+  const calls: { kind: string; id: string; run?: string }[] = [];
+  const client = {
+    fuse: async (resultId: string, _ir: unknown, _vi: unknown, _label: unknown, _o: unknown, opts: { fusionWeights?: { key: string } }) => {
+      calls.push({ kind: 'fuse', id: resultId, run: opts.fusionWeights?.key });
+      return {
+        resultId, width: 4, height: 2, source: { ir: { width: 8, height: 4 }, vi: { width: 8, height: 4 } },
+        fused: bitmap(), ir: bitmap(), vi: bitmap(), seg: null, label: null, detections: [], notices: [],
+        timings: { decode: 1, pipeline: 1, total: 2 }, backend: 'wasm',
+      };
+    },
+    metrics: async (resultId: string) => {
+      calls.push({ kind: 'score', id: resultId });
+      return { resultId, metrics: { EN: 1 }, ms: 1 };
+    },
+  };
+  return { calls, client: client as unknown as EngineClient };
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+beforeEach(() => {
+  useStore.setState({ pairs: {}, order: [], selectedId: null, results: {}, runs: {}, runOrder: [] });
+  useStore.getState().setEngine({ status: 'ready' });
+});
+
+describe('scheduler', () => {
+  it('fuses the selected pair first, then pairs in order, then run results, then scores (selected first)', () => {
+    const s = useStore.getState();
+    s.addPairs([pair('a'), pair('b')]);
+    s.select('b');
+    s.requestResult('run1', 'a');
+    const next = () => pickNext(useStore.getState());
+    const done = (key: string) => useStore.getState().updateResult(key, { status: 'done' });
+    expect(next()).toEqual({ kind: 'fuse', key: resultKey(PRETRAINED, 'b') });
+    done(resultKey(PRETRAINED, 'b'));
+    expect(next()).toEqual({ kind: 'fuse', key: resultKey(PRETRAINED, 'a') });
+    done(resultKey(PRETRAINED, 'a'));
+    expect(next()).toEqual({ kind: 'fuse', key: resultKey('run1', 'a') });
+    done(resultKey('run1', 'a'));
+    expect(next()).toEqual({ kind: 'score', key: resultKey(PRETRAINED, 'b') });
+    // An evicted result of the selected pair is fused again before anything else.
+    useStore.getState().updateResult(resultKey(PRETRAINED, 'b'), { evicted: true });
+    expect(next()).toEqual({ kind: 'fuse', key: resultKey(PRETRAINED, 'b') });
+  });
+
+  it('fuses and scores every result once; a run result uses its weights; a removed pair frees its images', async () => {
+    const { calls, client } = fakeClient();
+    for (const id of ['a', 'b']) setInputs(id, { ir: { kind: 'url', url: `${id}.png`, name: id }, vi: { kind: 'url', url: `${id}.png`, name: id }, thumbs: { ir: '', vi: '' }, ownedUrls: [] });
+    setRunWeights('run1', { fusion: { modelJson: {}, weightData: new ArrayBuffer(0) } });
+    const stop = startScheduler(client);
+    const s = useStore.getState();
+    s.addPairs([pair('a'), pair('b')]);
+    s.requestResult('run1', 'b');
+    await settle();
+    const fuses = calls.filter((c) => c.kind === 'fuse');
+    expect(fuses.map((c) => c.id)).toEqual([resultKey(PRETRAINED, 'a'), resultKey(PRETRAINED, 'b'), resultKey('run1', 'b')]);
+    expect(fuses.map((c) => c.run)).toEqual([undefined, undefined, 'run1']);
+    expect(calls.filter((c) => c.kind === 'score')).toHaveLength(3);
+    const results = useStore.getState().results;
+    expect(Object.values(results).map((r) => [r.status, r.scoresStatus])).toEqual([['done', 'done'], ['done', 'done'], ['done', 'done']]);
+    // A run's result keeps its fused image only; the pretrained one keeps IR and VI as well.
+    expect(getResultImages(resultKey('run1', 'b'))?.ir).toBeUndefined();
+    const im = getResultImages(resultKey(PRETRAINED, 'b'))!;
+    expect(im.ir).toBeDefined();
+    useStore.getState().removePair('b');
+    await settle();
+    expect(getResultImages(resultKey(PRETRAINED, 'b'))).toBeUndefined();
+    expect(getResultImages(resultKey('run1', 'b'))).toBeUndefined();
+    expect((im.fused as unknown as { closed: boolean }).closed).toBe(true);
+    stop();
+  });
+});
