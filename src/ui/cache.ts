@@ -39,8 +39,10 @@ export interface WeightMap {
 const inputs = new Map<string, PairInputs>();
 /** Most recently used last. */
 const images = new Map<string, ResultImages>();
-const runWeights = new Map<string, RunWeights>();
-const weightMaps = new Map<string, WeightMap>();
+/** Run weights by run id (IndexedDB holds them too; `runs.ts` reads through). */
+export const runWeights = new Map<string, RunWeights>();
+/** TDFusion weight maps by result key (dropped with the result's images). */
+export const weightMaps = new Map<string, WeightMap>();
 let preview: ImageBitmap | null = null;
 
 /** Results kept as bitmaps; older ones are dropped and fused again when shown. */
@@ -105,23 +107,6 @@ export function dropInputs(pairId: string): void {
   const inp = inputs.get(pairId);
   if (inp) for (const u of inp.ownedUrls) URL.revokeObjectURL(u);
   inputs.delete(pairId);
-}
-
-export function setRunWeights(runId: string, w: RunWeights): void {
-  runWeights.set(runId, w);
-}
-export function getRunWeights(runId: string): RunWeights | undefined {
-  return runWeights.get(runId);
-}
-export function dropRunWeights(runId: string): void {
-  runWeights.delete(runId);
-}
-
-export function setWeightMap(key: string, m: WeightMap): void {
-  weightMaps.set(key, m);
-}
-export function getWeightMap(key: string): WeightMap | undefined {
-  return weightMaps.get(key);
 }
 
 export function setPreview(b: ImageBitmap): void {

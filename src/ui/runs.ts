@@ -5,7 +5,7 @@
  */
 import { getEngine } from '../client';
 import type { RunWeights } from '../protocol/messages';
-import { getRunWeights, setRunWeights, dropRunWeights, setWeightMap } from './cache';
+import { runWeights, weightMaps } from './cache';
 import * as db from './runs-db';
 import type { RunRecord } from './store/lab';
 import { resultKey, type PairScores } from './store/results';
@@ -35,7 +35,7 @@ export function newRunId(): string {
 
 /** Keeps a run: in the store and memory at once, in IndexedDB when it can (else for this session). */
 export async function saveRun(run: RunRecord, weights: RunWeights): Promise<void> {
-  setRunWeights(run.id, weights);
+  runWeights.set(run.id, weights);
   useStore.getState().putRun(run);
   try {
     await db.putRun(run, weights);
@@ -54,7 +54,7 @@ export async function renameRun(id: string, name: string): Promise<void> {
 
 export async function deleteRun(id: string): Promise<void> {
   useStore.getState().removeRun(id);
-  dropRunWeights(id);
+  runWeights.delete(id);
   await db.deleteRun(id);
 }
 
@@ -86,10 +86,10 @@ export function duplicateRun(id: string): void {
 
 /** A run's weights, from memory or IndexedDB. */
 export async function weightsOf(id: string): Promise<RunWeights | undefined> {
-  let w = getRunWeights(id);
+  let w = runWeights.get(id);
   if (!w) {
     w = await db.getWeights(id);
-    if (w) setRunWeights(id, w);
+    if (w) runWeights.set(id, w);
   }
   return w;
 }
@@ -100,5 +100,5 @@ export async function loadWeightMap(runId: string, pairId: string): Promise<void
   if (!w?.lossGenerator) throw new Error('this run has no loss-generator weights');
   const key = resultKey(runId, pairId);
   const m = await getEngine().weightMap(key, w.lossGenerator);
-  setWeightMap(key, m);
+  weightMaps.set(key, m);
 }

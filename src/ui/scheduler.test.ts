@@ -5,13 +5,16 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EngineClient } from '../client';
-import { getResultImages, setInputs, setRunWeights } from './cache';
+import { getResultImages, runWeights, setInputs } from './cache';
 import { pickNext, startScheduler } from './scheduler';
 import { PRETRAINED, resultKey } from './store/results';
 import { useStore, type PairState } from './store/store';
 
 const pair = (id: string): PairState => ({ id, name: id, origin: 'user', paths: { ir: `${id}_ir.png`, vi: `${id}_vi.png` } });
-const bitmap = () => ({ closed: false, close() { this.closed = true; } }) as unknown as ImageBitmap;
+const bitmap = () => {
+  const b = { closed: false, close: () => { b.closed = true; } };
+  return b as unknown as ImageBitmap;
+};
 
 function fakeClient() {
   const calls: { kind: string; id: string; run?: string }[] = [];
@@ -64,7 +67,7 @@ describe('scheduler', () => {
   it('fuses and scores every result once; a run result uses its weights; a removed pair frees its images', async () => {
     const { calls, client } = fakeClient();
     for (const id of ['a', 'b']) setInputs(id, { ir: { kind: 'url', url: `${id}.png`, name: id }, vi: { kind: 'url', url: `${id}.png`, name: id }, thumbs: { ir: '', vi: '' }, ownedUrls: [] });
-    setRunWeights('run1', { fusion: { modelJson: {}, weightData: new ArrayBuffer(0) } });
+    runWeights.set('run1', { fusion: { modelJson: {}, weightData: new ArrayBuffer(0) } });
     const stop = startScheduler(client);
     const s = useStore.getState();
     s.addPairs([pair('a'), pair('b')]);

@@ -7,7 +7,7 @@
 import { useEffect, useLayoutEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { FusionMetrics } from '../../../protocol/messages';
 import { retryResult } from '../../actions';
-import { getResultImages, getWeightMap } from '../../cache';
+import { getResultImages, weightMaps } from '../../cache';
 import { groundTruth, paintResult } from '../../render';
 import { exportMetrics, exportRunWeights, importRunWeights, metricsRows } from '../../run-io';
 import { deleteRun, duplicateRun, loadWeightMap, renameRun } from '../../runs';
@@ -67,7 +67,7 @@ function HeatMap({ runId, pairId }: { runId: string; pairId: string }) {
     return () => { live = false; };
   }, [res?.status, res?.version, runId, pairId]);
   useLayoutEffect(() => {
-    const m = getWeightMap(key);
+    const m = weightMaps.get(key);
     const c = ref.current;
     if (state !== 'done' || !m || !c) return;
     c.width = m.width;
