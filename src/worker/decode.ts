@@ -89,14 +89,6 @@ export async function decodeBitmap(src: ImageSource): Promise<ImageBitmap> {
   }
 }
 
-/** Size after capping the longest side at `maxSide` (aspect kept, at least 1 px). */
-export function cappedSize(size: Size, maxSide: number): Size {
-  const longest = Math.max(size.width, size.height);
-  if (longest <= maxSide) return { ...size };
-  const s = maxSide / longest;
-  return { width: Math.max(1, Math.round(size.width * s)), height: Math.max(1, Math.round(size.height * s)) };
-}
-
 /**
  * Draws a bitmap at `size` and reads RGBA pixels.
  * @param smooth bilinear/high-quality resampling (images) or nearest (label maps).

@@ -49,16 +49,6 @@ export function specsMacs(specs: readonly ConvSpec[], h: number, w: number): num
   return total;
 }
 
-/** Parameter names and shapes the layers own, in table order. */
-export function specsParamShapes(specs: readonly ConvSpec[]): { name: string; shape: number[] }[] {
-  const out: { name: string; shape: number[] }[] = [];
-  for (const s of specs) {
-    out.push({ name: `${s.name}/kernel`, shape: [s.k, s.k, s.cin, s.cout] });
-    if (s.bias !== false) out.push({ name: `${s.name}/bias`, shape: [s.cout] });
-  }
-  return out;
-}
-
 /**
  * Creates the layers' parameters as new variables. Each layer draws from its own stream
  * derived from `seed` and its name, so adding a layer does not change the others' init.

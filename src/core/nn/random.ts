@@ -111,8 +111,3 @@ export class Rng {
     return items[this.int(items.length)];
   }
 }
-
-/** Shorthand for `new Rng(seed)`. */
-export function rng(seed: number): Rng {
-  return new Rng(seed);
-}
