@@ -14,7 +14,7 @@ import { countParams, disposeParams } from '../core/models/model-def';
 import { DET_CLASSES, SEG_CLASSES } from '../core/types';
 import { resizeLabels } from '../core/image/resize';
 import { labelIndices } from '../core/image/label';
-import { evaluatePair, scoreSet } from '../core/metrics/evaluation';
+import { evaluatePair, scoreSet, type PairEvaluationInput } from '../core/metrics/evaluation';
 import type {
   BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, ModelWeights, Notice, Size,
 } from '../protocol/messages';
@@ -38,16 +38,8 @@ export class CancelledError extends Error {
   override name = 'CancelledError';
 }
 
-interface CachedPair {
-  ir: RawImage;
-  vi: RawImage;
-  fusedY: Uint8Array;
-  width: number;
-  height: number;
-  seg: Uint8Array | null;
-  label: Uint8Array | null;
-  detections: Detection[];
-}
+/** A fused result as the evaluation reads it (processed IR/VI, fused Y, maps, detections). */
+type CachedPair = Omit<PairEvaluationInput, 'stem' | 'boxes' | 'metrics'>;
 
 /** Results kept for `metrics` and `weightMap`: the UI scores each result right after fusing it. */
 const CACHE_SIZE = 12;
@@ -157,7 +149,7 @@ export class Engine {
   }
 
   /**
-   * Runs the pipeline on a synthetic pair `warmups` times so shaders compile and WASM/WebGPU
+   * Runs the pipeline once on a synthetic pair so shaders compile and WASM/WebGPU
    * allocate before the first real pair. @returns wall time of the passes, ms.
    */
   async warmup(size: Size, onProgress: ProgressFn, isCancelled: () => boolean): Promise<number> {
@@ -174,13 +166,10 @@ export class Engine {
       vi.data[i * 3 + 1] = (v * 3) & 255;
       vi.data[i * 3 + 2] = v >> 1;
     }
-    const passes = 1;
-    onProgress(0, passes, 'shader warm-up');
-    for (let k = 0; k < passes; k++) {
-      if (isCancelled()) throw new CancelledError('cancelled');
-      await p.run(ir, vi, 2048);
-      onProgress(k + 1, passes, 'shader warm-up');
-    }
+    onProgress(0, 1, 'shader warm-up');
+    if (isCancelled()) throw new CancelledError('cancelled');
+    await p.run(ir, vi, 2048);
+    onProgress(1, 1, 'shader warm-up');
     return performance.now() - t0;
   }
 
@@ -287,10 +276,7 @@ export class Engine {
     if (!c) throw new Error(`result ${resultId} is not in the worker's cache; fuse it again`);
     const t0 = performance.now();
     // The CLI's evaluation, on one pair: the same numbers as its metrics.csv and task metrics.
-    const e = evaluatePair({
-      stem: resultId, ir: c.ir, vi: c.vi, fusedY: c.fusedY, width: c.width, height: c.height,
-      seg: c.seg, label: c.label, detections: c.detections, boxes: boxes && c.seg ? boxes : null,
-    });
+    const e = evaluatePair({ ...c, stem: resultId, boxes: boxes && c.seg ? boxes : null });
     const s = scoreSet([e]);
     const res: MetricsResult = { resultId, metrics: s.meanMetrics!, ms: 0 };
     if (s.segmentation) res.miou = s.segmentation.mIoU;

@@ -6,6 +6,7 @@ import type { BackendChoice, FusionMetrics } from '../../protocol/messages';
 import { switchBackend } from '../actions';
 import { DET_COLORS, rgbCss, SEG_COLORS } from '../render';
 import { useResult, useSelectedPair, useStore } from '../store/store';
+import { Segmented } from './Segmented';
 
 const METRIC_INFO: { key: keyof FusionMetrics; title: string; digits: number }[] = [
   { key: 'EN', title: 'Entropy of the fused image (bits)', digits: 3 },
@@ -36,10 +37,10 @@ export function SegmentationPanel() {
       </div>
       <div className="row">
         <span className="row-label">Source</span>
-        <div className="segmented small" role="radiogroup" aria-label="Overlay source">
-          <button type="button" role="radio" aria-checked={settings.segSource === 'pred'} className={settings.segSource === 'pred' ? 'on' : ''} disabled={!hasPred} title={hasPred ? 'Segmenter output on the fused image' : 'No segmenter weights loaded'} onClick={() => setSettings({ segSource: 'pred' })}>Prediction</button>
-          <button type="button" role="radio" aria-checked={settings.segSource === 'label'} className={settings.segSource === 'label' ? 'on' : ''} disabled={!hasLabel} title={hasLabel ? 'Ground-truth label' : 'This pair has no label'} onClick={() => setSettings({ segSource: 'label' })}>Label</button>
-        </div>
+        <Segmented small label="Overlay source" value={settings.segSource} onChange={(v) => setSettings({ segSource: v })} options={[
+          { value: 'pred', label: 'Prediction', disabled: !hasPred, title: hasPred ? 'Segmenter output on the fused image' : 'No segmenter weights loaded' },
+          { value: 'label', label: 'Label', disabled: !hasLabel, title: hasLabel ? 'Ground-truth label' : 'This pair has no label' },
+        ]} />
       </div>
       {!hasPred && segModel && <div className="fine">No segmenter weights loaded ({segModel.note}).</div>}
       <label className="row">

@@ -8,6 +8,7 @@ import { groundTruth, resultPng, saveBlob, viewBitmap } from '../render';
 import { needsFusing, PRETRAINED, resultKey } from '../store/results';
 import { useResult, useSelectedPair, useStore, type ViewMode, type ViewName } from '../store/store';
 import { fitView, setZoom, zoomAt } from '../view-sync';
+import { Segmented } from './Segmented';
 import { Stage, type StageImage } from './Stage';
 
 const VIEW_LABEL: Record<ViewName, string> = { ir: 'Infrared', vi: 'Visible', fused: 'Fused' };
@@ -39,21 +40,6 @@ const MODES: { value: ViewMode; label: string; title: string }[] = [
   { value: 'swipe', label: 'Swipe', title: 'Two images with a draggable divider' },
   { value: 'grid', label: 'Side by side', title: 'IR, VI and fused side by side, zoom synced' },
 ];
-
-function Segmented<T extends string>({ value, options, onChange, label }: {
-  value: T; options: { value: T; label: string; title?: string }[]; onChange: (v: T) => void; label: string;
-}) {
-  return (
-    <div className="segmented" role="radiogroup" aria-label={label}>
-      {options.map((o) => (
-        <button key={o.value} type="button" role="radio" aria-checked={value === o.value}
-          className={value === o.value ? 'on' : ''} title={o.title} onClick={() => onChange(o.value)}>
-          {o.label}
-        </button>
-      ))}
-    </div>
-  );
-}
 
 function markFirstOverlay(): void {
   const s = useStore.getState();
