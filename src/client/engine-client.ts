@@ -29,9 +29,9 @@ export interface CallOptions {
 /** Options of {@link EngineClient.train}. */
 export interface TrainCallOptions {
   signal?: AbortSignal;
-  onTrainProgress?: (p: Omit<TrainProgressReply, 'id' | 'type'>) => void;
+  onTrainProgress?: (p: TrainProgressReply) => void;
   /** The preview bitmap belongs to the callee (close it when replaced). */
-  onPreview?: (p: Omit<TrainPreviewReply, 'id' | 'type'>) => void;
+  onPreview?: (p: TrainPreviewReply) => void;
 }
 
 /** A running fine-tune: its result, and pause / resume / stop (abort the signal to discard it). */
@@ -232,15 +232,9 @@ export class EngineClient {
       signal: opts.signal,
       onId: (i) => { id = i; },
       onTrain: (msg) => {
-        if (msg.type === 'trainProgress') {
-          const { id: _i, type: _t, ...rest } = msg;
-          opts.onTrainProgress?.(rest);
-        } else if (opts.onPreview) {
-          const { id: _i, type: _t, ...rest } = msg;
-          opts.onPreview(rest);
-        } else {
-          msg.fused.close();
-        }
+        if (msg.type === 'trainProgress') opts.onTrainProgress?.(msg);
+        else if (opts.onPreview) opts.onPreview(msg);
+        else msg.fused.close();
       },
     });
     return {

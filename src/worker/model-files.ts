@@ -3,6 +3,7 @@
  * byte-level progress. The bytes are kept so the models can be rebuilt after a backend switch
  * or a lost GPU device without downloading again.
  */
+import { concatBytes } from '../core/weights/io';
 
 /** The parts of a tfjs `model.json` we read. */
 export interface ModelJson {
@@ -58,21 +59,13 @@ async function readInto(res: Response, onBytes: (n: number) => void): Promise<Ui
   }
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
-  let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
-    total += value.byteLength;
     onBytes(value.byteLength);
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /**

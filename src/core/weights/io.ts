@@ -157,13 +157,7 @@ export async function encodeWeights(
     }
   }
   if (problems.length) throw new WeightsError(problems);
-  const total = chunks.reduce((a, c) => a + c.byteLength, 0);
-  const bytes = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    bytes.set(c, off);
-    off += c.byteLength;
-  }
+  const bytes = concatBytes(chunks);
   const modelJson: WeightsModelJson = {
     format: WEIGHTS_FORMAT,
     generatedBy: `TensorFlow.js tfjs-core v${tf.version_core}`,
@@ -380,4 +374,15 @@ export function loadWeightsInto(params: Params, modelJson: unknown, shards: Arra
   } finally {
     for (const t of Object.values(tensors)) t.dispose();
   }
+}
+
+/** The chunks one after another in one array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(chunks.reduce((a, c) => a + c.byteLength, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
 }
