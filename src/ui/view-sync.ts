@@ -70,11 +70,8 @@ export function zoomAt(factor: number, px: number, py: number, vw: number, vh: n
 
 /** Pans by a screen-pixel delta. */
 export function panBy(dx: number, dy: number, vw: number, vh: number, iw: number, ih: number): void {
-  const { s } = transformFor(state, vw, vh, iw, ih);
-  const cur = transformFor(state, vw, vh, iw, ih);
-  const cx = (vw / 2 - cur.tx) / s - dx / s;
-  const cy = (vh / 2 - cur.ty) / s - dy / s;
-  setView({ zoom: s, cx, cy });
+  const { s, tx, ty } = transformFor(state, vw, vh, iw, ih);
+  setView({ zoom: s, cx: (vw / 2 - tx - dx) / s, cy: (vh / 2 - ty - dy) / s });
 }
 
 /** Sets an absolute zoom (e.g. 1:1) around the current centre. */

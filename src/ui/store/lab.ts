@@ -39,17 +39,10 @@ export interface TrainingState {
   lastRunId?: string;
 }
 
-/** A fine-tune kept in IndexedDB. */
-export interface RunRecord {
+/** A fine-tune kept in IndexedDB: its settings, what came of it, and its scores. */
+export interface RunRecord extends Omit<TrainConfig, 'previewEvery'> {
   id: string;
   name: string;
-  strategy: StrategyName;
-  options: Record<string, OptionValue>;
-  seed: number;
-  steps: number;
-  batch: number;
-  crop: number;
-  lr: number;
   history: LossPoint[];
   notes: string[];
   labelSources: Record<string, LabelSource>;

@@ -22,14 +22,16 @@ function fmtEta(s: number): string {
   return m > 0 ? `${m}m ${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.max(0, Math.round(s))}s`;
 }
 
-function NumberField({ label, value, onChange, step = 'any', min = 0, testId }: {
-  label: string; value: number; onChange: (v: number) => void; step?: string; min?: number; testId?: string;
+/** A number input that passes on only numbers within [min, max] (the strategy would refuse others at start). */
+function NumberField({ label, aria = label, value, onChange, step = 'any', min = 0, max, testId }: {
+  label: string; aria?: string; value: number; onChange: (v: number) => void; step?: string; min?: number; max?: number; testId?: string;
 }) {
   return (
     <label className="field">
       <span>{label}</span>
-      <input type="number" value={Number.isFinite(value) ? value : ''} step={step} min={min} aria-label={label} data-testid={testId}
-        onChange={(e) => { const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v)) onChange(v); }} />
+      <input type="number" value={Number.isFinite(value) ? value : ''} step={step} min={min} max={max} aria-label={aria} data-testid={testId}
+        title={max !== undefined ? `${min} to ${max}` : undefined}
+        onChange={(e) => { const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v) && v >= min && v <= (max ?? Infinity)) onChange(v); }} />
     </label>
   );
 }
@@ -55,18 +57,7 @@ function OptionField({ name, value, choices, bounds, onChange }: {
       </label>
     );
   }
-  return (
-    <label className="field">
-      <span>{name}</span>
-      <input type="number" step="any" min={bounds?.[0] ?? 0} max={bounds?.[1]} value={value} aria-label={`option ${name}`}
-        title={bounds ? `${bounds[0]} to ${bounds[1]}` : undefined}
-        onChange={(e) => {
-          const v = Number(e.target.value);
-          // Out-of-range values are not taken (the strategy would refuse them at start).
-          if (e.target.value !== '' && Number.isFinite(v) && v >= (bounds?.[0] ?? 0) && v <= (bounds?.[1] ?? Infinity)) onChange(v);
-        }} />
-    </label>
-  );
+  return <NumberField label={name} aria={`option ${name}`} value={value} min={bounds?.[0] ?? 0} max={bounds?.[1]} onChange={onChange} />;
 }
 
 function Preview({ version }: { version: number }) {
