@@ -164,20 +164,15 @@ export function Stage(props: StageProps) {
       vp.classList.remove('panning', 'splitting');
     };
     const onDbl = () => fitView(iw, ih);
-    vp.addEventListener('wheel', onWheel, { passive: false });
-    vp.addEventListener('pointerdown', onDown);
-    vp.addEventListener('pointermove', onMove);
-    vp.addEventListener('pointerup', onUp);
-    vp.addEventListener('pointercancel', onUp);
-    vp.addEventListener('dblclick', onDbl);
-    return () => {
-      vp.removeEventListener('wheel', onWheel);
-      vp.removeEventListener('pointerdown', onDown);
-      vp.removeEventListener('pointermove', onMove);
-      vp.removeEventListener('pointerup', onUp);
-      vp.removeEventListener('pointercancel', onUp);
-      vp.removeEventListener('dblclick', onDbl);
-    };
+    const listening = new AbortController();
+    const { signal } = listening;
+    vp.addEventListener('wheel', onWheel, { passive: false, signal });
+    vp.addEventListener('pointerdown', onDown, { signal });
+    vp.addEventListener('pointermove', onMove, { signal });
+    vp.addEventListener('pointerup', onUp, { signal });
+    vp.addEventListener('pointercancel', onUp, { signal });
+    vp.addEventListener('dblclick', onDbl, { signal });
+    return () => listening.abort();
   }, [iw, ih, images, classes, settings]);
 
   const worldStyle = { width: iw, height: ih };
