@@ -18,22 +18,21 @@ import { Stage } from '../Stage';
 
 const METRICS: (keyof FusionMetrics)[] = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'];
 
-/** A run's result on a pair, asked for when it is not there (or was evicted). */
+/** A run's result on a pair, asked for when it is not there (or was evicted), and its images once fused. */
 function useRequestedResult(runId: string, pairId: string) {
   const res = useResult(pairId, runId);
   const requestResult = useStore((s) => s.requestResult);
   useEffect(() => {
     if (needsFusing(res)) requestResult(runId, pairId);
   }, [res, runId, pairId, requestResult]);
-  return res?.status === 'done' && !res.evicted ? { ...res, images: getResultImages(resultKey(runId, pairId)) } : res;
+  return { res, im: res?.status === 'done' && !res.evicted ? getResultImages(resultKey(runId, pairId)) : undefined };
 }
 
 function ResultCanvas({ runId, pair }: { runId: string; pair: PairState }) {
-  const res = useRequestedResult(runId, pair.id);
+  const { res, im } = useRequestedResult(runId, pair.id);
   const settings = useStore((s) => s.settings);
   const classes = useStore((s) => s.engine.classes.det);
   const ref = useRef<HTMLCanvasElement>(null);
-  const im = res && 'images' in res ? res.images : undefined;
   useLayoutEffect(() => {
     const c = ref.current;
     if (!c || !im) return;
@@ -93,12 +92,10 @@ function HeatMap({ runId, pairId }: { runId: string; pairId: string }) {
 
 /** Two results of a pair in the page's one swipe stage (zoom linked with the viewer's). */
 function Swipe({ a, b, pair, names }: { a: string; b: string; pair: PairState; names: Record<string, string> }) {
-  const ra = useRequestedResult(a, pair.id);
-  const rb = useRequestedResult(b, pair.id);
+  const { res: ra, im: ia } = useRequestedResult(a, pair.id);
+  const { res: rb, im: ib } = useRequestedResult(b, pair.id);
   const settings = useStore((s) => s.settings);
   const classes = useStore((s) => s.engine.classes);
-  const ia = ra && 'images' in ra ? ra.images : undefined;
-  const ib = rb && 'images' in rb ? rb.images : undefined;
   return (
     <div className="run-swipe" data-testid="run-swipe">
       {ia && ib && ia.width === ib.width && ia.height === ib.height ? (
