@@ -114,16 +114,12 @@ export function MetricsPanel() {
               <td className="num" data-metric={m.key}>{scores ? scores.metrics[m.key].toFixed(m.digits) : '—'}</td>
             </tr>
           ))}
-          {scores?.miou !== undefined && !Number.isNaN(scores.miou) && (
-            <tr title="Mean IoU of the predicted segmentation against the label (classes present in the label)">
-              <th>mIoU</th><td className="num">{(scores.miou * 100).toFixed(1)}%</td>
-            </tr>
-          )}
-          {scores?.map50 !== undefined && !Number.isNaN(scores.map50) && (
-            <tr title="mAP@0.5 of the detections against the pair's ground-truth boxes">
-              <th>mAP@0.5</th><td className="num">{(scores.map50 * 100).toFixed(1)}%</td>
-            </tr>
-          )}
+          {([
+            ['mIoU', scores?.miou, 'Mean IoU of the predicted segmentation against the label (classes present in the label)'],
+            ['mAP@0.5', scores?.map50, 'mAP@0.5 of the detections against the pair\'s ground-truth boxes'],
+          ] as const).map(([name, v, title]) => v !== undefined && !Number.isNaN(v) && (
+            <tr key={name} title={title}><th>{name}</th><td className="num" data-metric={name}>{(v * 100).toFixed(1)}%</td></tr>
+          ))}
         </tbody>
       </table>
       <div className="fine">CDDFuse evaluator conventions (grey BT.601, 0–255); computed in the worker.</div>
