@@ -124,6 +124,13 @@ test('the fused canvas of every sample matches the CLI on WASM', async ({ page }
       testInfo.annotations.push({ type: `boxes ${name}`, description: `${want.length} CLI boxes ≥ ${BOX_MIN_SCORE} all found in the app` });
     }
   }
+  // The "⤓ Fused" download is the shown image, pixel for pixel.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '⤓ Fused' }).click()]);
+  const file = testInfo.outputPath(download.suggestedFilename());
+  await download.saveAs(file);
+  expect(download.suggestedFilename()).toBe(`${SAMPLE_NAMES.at(-1)}_fused.png`);
+  const saved = diffRgba(readPngRgba(file), await canvasPixels(page, 'fused-canvas'));
+  expect(saved.maxAbs, describeDiff(saved)).toBe(0);
   await keepScreenshot(page, testInfo, 'cli-match-last-sample');
   expect(errors, errors.join('\n')).toEqual([]);
 });

@@ -114,10 +114,6 @@ export function saveBlob(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function canvasBlob(c: HTMLCanvasElement): Promise<Blob> {
-  return new Promise((resolve, reject) => c.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'));
-}
-
 /** Paints a result's fused image with its overlays as the settings say, at the image's size. */
 export function paintResult(
   ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D, im: ResultImages, gt: GroundTruth, classes: string[], s: Settings,
@@ -135,12 +131,10 @@ export function paintResult(
 }
 
 /** A result's fused image as PNG: exact pixels, or with the overlays as shown. */
-export async function resultPng(im: ResultImages, overlays: { gt: GroundTruth; classes: string[]; settings: Settings } | null): Promise<Blob> {
-  const c = document.createElement('canvas');
-  c.width = im.width;
-  c.height = im.height;
+export function resultPng(im: ResultImages, overlays: { gt: GroundTruth; classes: string[]; settings: Settings } | null): Promise<Blob> {
+  const c = new OffscreenCanvas(im.width, im.height);
   const ctx = c.getContext('2d')!;
   if (overlays) paintResult(ctx, im, overlays.gt, overlays.classes, overlays.settings);
   else ctx.drawImage(im.fused, 0, 0);
-  return canvasBlob(c);
+  return c.convertToBlob({ type: 'image/png' });
 }
