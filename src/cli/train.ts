@@ -66,6 +66,7 @@ const { values: args } = parseArgs({
     'segdet-from': { type: 'string' },
     'segdet-backbone-lr-scale': { type: 'string', default: '1' },
     'hold-out': { type: 'string', default: '0' },
+    'hold-out-seed': { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -77,7 +78,7 @@ if (args.help) {
   [--segdet-parts seg,det]  (parts of S that move: ${SEGDET_PARTS.join(', ')}; the rest stay as imported)
   [--segdet-from DIR]  (start S from these weights instead of the COCO import, e.g. an earlier stage's)
   [--segdet-backbone-lr-scale 0.1]  (the backbone's learning rate relative to --segdet-lr, when it moves)
-  [--hold-out 0.15]  (keep this fraction of the pairs out of training, in blocks of 5 frames; listed in the card)
+  [--hold-out 0.15] [--hold-out-seed 1]  (keep this fraction of the pairs out of training, in blocks of 5 frames; listed in the card)
   [--fusion-weights intensity=1,gradient=10,ssim=0.5]  (F's loss weights; defaults as shown)`);
   process.exit(0);
 }
@@ -237,7 +238,8 @@ async function main(): Promise<void> {
   console.log(`loading ${trainDir} ...`);
   const loaded = await loadSplit(trainDir, { limit: args.limit ? num('limit') : undefined });
   // A validation split chosen before training, so recipe decisions need not look at msrs/test.
-  const split = holdOutBlocks(loaded.map((p) => p.stem), num('hold-out'), seed);
+  // Its own seed, so that later phases with other training seeds keep the same split.
+  const split = holdOutBlocks(loaded.map((p) => p.stem), num('hold-out'), num('hold-out-seed'));
   const kept = new Set(split.train);
   const pairs = loaded.filter((p) => kept.has(p.stem));
   console.log(`loaded ${loaded.length} pairs, training on ${pairs.length} (${split.validation.length} held out); backend ${tf.getBackend()}; seed ${seed}`);
