@@ -34,7 +34,7 @@ describe('EngineClient', () => {
     const p = c.metrics('a', undefined, { onProgress: (x) => progress.push(x.done) });
     const id = w.last('metrics').id;
     w.reply({ id, type: 'progress', phase: 'metrics', done: 1, total: 2 });
-    w.reply({ id, type: 'result', kind: 'metrics', payload: { resultId: 'a', metrics: {} as never, ms: 1 } });
+    w.reply({ id, type: 'result', kind: 'metrics', payload: { resultId: 'a', metrics: {} as never, evaluation: {} as never, ms: 1 } });
     expect((await p).resultId).toBe('a');
     expect(progress).toEqual([1]);
     const q = c.metrics('b');

@@ -7,7 +7,7 @@
  * the worker is terminated and restarted with the last `init`, squoosh-style.
  */
 import type {
-  AnyResultReply, BackendChoice, EventReply, FuseOptions, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultKind,
+  AnyResultReply, BackendChoice, PairEvaluation, EventReply, FuseOptions, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultKind,
   ResultMap, Size, TrainConfig, TrainPairSource, TrainPreviewReply, TrainProgressReply, TrainResult, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
 import { assertNever, isReplyTo } from '../protocol/messages';
@@ -253,6 +253,11 @@ export class EngineClient {
   /** Validates weights against a model's parameter names and shapes (rejects with the problems). */
   checkWeights(model: 'fusion' | 'discriminator' | 'segdet' | 'lossGenerator', weights: ModelWeights, opts?: CallOptions): Promise<ResultMap['checkWeights']> {
     return this.#call('checkWeights', (id) => ({ id, type: 'checkWeights', model, weights }), opts);
+  }
+
+  /** Set-level scores of a run's evaluated pairs, each with a 95 % bootstrap interval over the pairs. */
+  setScores(evaluations: PairEvaluation[], resamples: number, opts?: CallOptions): Promise<ResultMap['setScores']> {
+    return this.#call('setScores', (id) => ({ id, type: 'setScores', evaluations, resamples }), opts);
   }
 
   /** TDFusion's learned IR weight map on the pair of a result fused earlier (values in [0,1], row-major). */

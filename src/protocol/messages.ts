@@ -1,7 +1,7 @@
 /**
  * Messages between the page (src/client) and the compute worker (src/worker).
  *
- * Types only (plus the `assertNever` guard). One discriminated union each way: requests `{ id, type }`, replies
+ * Types only (plus the `assertNever` and `isReplyTo` guards). One discriminated union each way: requests `{ id, type }`, replies
  * `{ id, type }` with the id of the request they answer (`id: null` for events the worker
  * raises on its own, such as a lost GPU device). Only plain data crosses: numbers, strings,
  * plain objects, typed arrays, Blobs and ImageBitmaps (the latter two by structured clone or
@@ -10,8 +10,10 @@
 import type { Detection, FusionMetrics } from '../core/types';
 import type { StrategyName } from '../core/strategies/types';
 import type { PipelineNotice } from '../core/pipeline';
+import type { PairEvaluation, SetScoreName } from '../core/metrics/evaluation';
+import type { Interval } from '../core/metrics/bootstrap';
 
-export type { Detection, FusionMetrics, StrategyName };
+export type { Detection, FusionMetrics, Interval, PairEvaluation, SetScoreName, StrategyName };
 
 /** A TensorFlow.js backend the worker can run on. */
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
@@ -120,6 +122,8 @@ export interface MetricsResult {
   miou?: number;
   /** mAP@0.5 of the detections against `boxes` of the request, when given (and S is loaded). */
   map50?: number;
+  /** The pair's share of a set's scores (for `setScores` over many results later). */
+  evaluation: PairEvaluation;
   ms: number;
 }
 
@@ -292,6 +296,15 @@ export interface StrategiesRequest {
   type: 'strategies';
 }
 
+/** Set-level scores of pairs evaluated earlier (one run on a set), each with a bootstrap interval. */
+export interface SetScoresRequest {
+  id: number;
+  type: 'setScores';
+  evaluations: PairEvaluation[];
+  /** Bootstrap resamples over the pairs (95 % percentile intervals). */
+  resamples: number;
+}
+
 /** A strategy as the UI shows it (core `strategyInfo` plus the choices of string options). */
 export interface StrategyInfoData {
   name: StrategyName;
@@ -337,7 +350,8 @@ export interface TrainResult {
 
 export type WorkerRequest =
   | InitRequest | SetBackendRequest | PairRequest | FuseRequest | MetricsRequest | DebugRequest
-  | CancelRequest | TrainRequest | TrainControlRequest | CheckWeightsRequest | WeightMapRequest | StrategiesRequest;
+  | CancelRequest | TrainRequest | TrainControlRequest | CheckWeightsRequest | WeightMapRequest | StrategiesRequest
+  | SetScoresRequest;
 
 /** What each request type resolves to. */
 export interface ResultMap {
@@ -351,6 +365,7 @@ export interface ResultMap {
   checkWeights: { ok: true; params: number };
   strategies: StrategyInfoData[];
   weightMap: { resultId: string; width: number; height: number; wIr: Float32Array };
+  setScores: Record<SetScoreName, Interval>;
 }
 export type ResultKind = keyof ResultMap;
 

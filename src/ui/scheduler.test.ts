@@ -29,7 +29,7 @@ function fakeClient() {
     },
     metrics: async (resultId: string) => {
       calls.push({ kind: 'score', id: resultId });
-      return { resultId, metrics: { EN: 1 }, ms: 1 };
+      return { resultId, metrics: { EN: 1 }, evaluation: { stem: resultId, metrics: null, confusion: null, detection: null }, ms: 1 };
     },
   };
   return { calls, client: client as unknown as EngineClient };
@@ -64,7 +64,7 @@ describe('scheduler', () => {
     expect(next()).toEqual({ kind: 'fuse', key: resultKey(PRETRAINED, 'b') });
   });
 
-  it('fuses and scores every result once; a run result uses its weights; a removed pair frees its images', async () => {
+  it('fuses then scores every result once; a run result uses its weights; a removed pair frees its images', async () => {
     const { calls, client } = fakeClient();
     for (const id of ['a', 'b']) setInputs(id, { ir: { kind: 'url', url: `${id}.png`, name: id }, vi: { kind: 'url', url: `${id}.png`, name: id }, thumbs: { ir: '', vi: '' }, ownedUrls: [] });
     runWeights.set('run1', { fusion: { modelJson: {}, weightData: new ArrayBuffer(0) } });
@@ -76,7 +76,9 @@ describe('scheduler', () => {
     const fuses = calls.filter((c) => c.kind === 'fuse');
     expect(fuses.map((c) => c.id)).toEqual([resultKey(PRETRAINED, 'a'), resultKey(PRETRAINED, 'b'), resultKey('run1', 'b')]);
     expect(fuses.map((c) => c.run)).toEqual([undefined, undefined, 'run1']);
-    expect(calls.filter((c) => c.kind === 'score')).toHaveLength(3);
+    // Each result is scored right after it is fused (the worker keeps only a few to score).
+    expect(calls.map((c) => c.kind)).toEqual(['fuse', 'score', 'fuse', 'score', 'fuse', 'score']);
+    expect(calls.filter((c) => c.kind === 'score').map((c) => c.id)).toEqual(fuses.map((c) => c.id));
     const results = useStore.getState().results;
     expect(Object.values(results).map((r) => [r.status, r.scoresStatus])).toEqual([['done', 'done'], ['done', 'done'], ['done', 'done']]);
     // A run's result keeps its fused image only; the pretrained one keeps IR and VI as well.

@@ -1,8 +1,9 @@
 /**
  * The one feed of the worker: every result in the store (the pretrained model's on each pair,
- * and the runs' that the viewer or the comparison asked for), one job at a time. The selected
- * pair goes first, then pairs in list order, then run results, then the scores of fused
- * results. A result that leaves the store aborts its job and frees its images.
+ * and the runs' that the viewer or the comparison asked for), one job at a time, each fused
+ * and then scored at once (the worker keeps only a few results to score). The selected pair
+ * goes first, then pairs in list order, then run results. A result that leaves the store
+ * aborts its job and frees its images.
  */
 import { WorkerRestartedError, type EngineClient } from '../client';
 import type { ModelWeights } from '../protocol/messages';
@@ -87,7 +88,7 @@ async function score(client: EngineClient, r: ResultState, key: string, signal: 
   const m = await client.metrics(key, boxes, { signal });
   const scores: PairScores = { metrics: m.metrics, ...(m.miou !== undefined ? { miou: m.miou } : {}), ...(m.map50 !== undefined ? { map50: m.map50 } : {}) };
   const s = useStore.getState();
-  s.updateResult(key, { scoresStatus: 'done', scores, scoresMs: m.ms });
+  s.updateResult(key, { scoresStatus: 'done', scores, evaluation: m.evaluation, scoresMs: m.ms });
   if (r.runId !== PRETRAINED && pair) recordRunScores(r.runId, pair.name, scores);
 }
 
@@ -99,14 +100,24 @@ export function startScheduler(client: EngineClient): () => void {
   const run = async (task: Task, ctrl: AbortController): Promise<void> => {
     const r = useStore.getState().results[task.key];
     if (!r) return;
+    if (task.kind === 'fuse') {
+      try {
+        await fuse(client, r, task.key, ctrl.signal);
+      } catch (e) {
+        const s = useStore.getState();
+        if (s.results[task.key]) s.updateResult(task.key, isInterruption(e) ? { status: 'queued' } : { status: 'error', error: (e as Error).message });
+        return;
+      }
+    }
+    // Scored right after fusing: the worker keeps only a few results to score.
+    const fused = useStore.getState().results[task.key];
+    if (fused?.status !== 'done' || fused.scoresStatus !== 'none') return;
     try {
-      await (task.kind === 'fuse' ? fuse : score)(client, r, task.key, ctrl.signal);
+      await score(client, fused, task.key, ctrl.signal);
     } catch (e) {
       const s = useStore.getState();
       if (!s.results[task.key]) return;
-      if (task.kind === 'fuse') {
-        s.updateResult(task.key, isInterruption(e) ? { status: 'queued' } : { status: 'error', error: (e as Error).message });
-      } else if (isInterruption(e)) {
+      if (isInterruption(e)) {
         s.updateResult(task.key, { scoresStatus: 'none' });
       } else {
         s.updateResult(task.key, { scoresStatus: 'error' });

@@ -278,7 +278,7 @@ export class Engine {
     // The CLI's evaluation, on one pair: the same numbers as its metrics.csv and task metrics.
     const e = evaluatePair({ ...c, stem: resultId, boxes: boxes && c.seg ? boxes : null });
     const s = scoreSet([e]);
-    const res: MetricsResult = { resultId, metrics: s.meanMetrics!, ms: 0 };
+    const res: MetricsResult = { resultId, metrics: s.meanMetrics!, evaluation: e, ms: 0 };
     if (s.segmentation) res.miou = s.segmentation.mIoU;
     if (s.detection) res.map50 = s.detection.mAP50;
     res.ms = performance.now() - t0;

@@ -7,6 +7,7 @@
  * messages a second (first and last always sent).
  */
 import { pairFiles } from '../core/image/pairing';
+import { setScoreIntervals } from '../core/metrics/evaluation';
 import type {
   BackendChoice, BackendInfo, InitRequest, ProgressPhase, ReadyPayload, Size, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
@@ -139,6 +140,8 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     }
     case 'strategies':
       return [{ id: job.id, type: 'result', kind: 'strategies', payload: strategyList() }, []];
+    case 'setScores':
+      return [{ id: job.id, type: 'result', kind: 'setScores', payload: setScoreIntervals(job.evaluations, { resamples: job.resamples }) }, []];
     case 'checkWeights':
       return [{ id: job.id, type: 'result', kind: 'checkWeights', payload: engine.checkWeights(job.model, job.weights) }, []];
     case 'weightMap': {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePair, evaluationsFromJson, evaluationsToJson, scoreSet } from './evaluation';
+import { evaluatePair, evaluationsFromJson, evaluationsToJson, scoreSet, setScoreIntervals, setScoreValues } from './evaluation';
 import { labelIndices, LabelError } from '../image/label';
 import type { RawImage } from '../types';
 
 const W = 64, H = 64;
 const grey = (f: (i: number) => number): RawImage => ({ width: W, height: H, channels: 1, data: Uint8Array.from({ length: W * H }, (_, i) => f(i)) });
 
-function pair(stem: string, segShift: number, withBoxes: boolean) {
+function pair(stem: string, segShift: number, withBoxes: boolean, wrongCols = 1) {
   const label = Uint8Array.from({ length: W * H }, (_, i) => (i % W < 32 ? 0 : 2));
-  const seg = Uint8Array.from(label, (v, i) => (i % W === 32 + segShift ? 0 : v));
+  const seg = Uint8Array.from(label, (v, i) => (i % W >= 32 + segShift && i % W < 32 + segShift + wrongCols ? 0 : v));
   return evaluatePair({
     stem, ir: grey((i) => (i * 7) % 256), vi: grey((i) => (i * 13) % 256), fusedY: grey((i) => (i * 10) % 256).data as Uint8Array,
     width: W, height: H, seg, label, detections: [[32, 0, 64, 64, 0, 0.9]], boxes: withBoxes ? [[32, 0, 64, 64, 0]] : null,
@@ -30,6 +30,22 @@ describe('evaluation of fused pairs', () => {
     // A resample that picks a twice scores like a alone (ratios of sums).
     expect(scoreSet([a, b], [0, 0]).segmentation!.mIoU).toBeCloseTo(scoreSet([a]).segmentation!.mIoU, 12);
     expect(scoreSet([a, b], [1]).detection).toBeNull();
+  });
+
+  it('gives every set-level score with a bootstrap interval around it', () => {
+    const evals = [pair('a', 0, true), pair('b', 1, false, 4), pair('c', 3, false, 9)];
+    const iv = setScoreIntervals(evals, { resamples: 200, seed: 3 });
+    const v = setScoreValues(scoreSet(evals));
+    expect(Object.keys(iv)).toEqual(['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM', 'mIoU', 'mAP50']);
+    for (const [name, x] of Object.entries(iv)) {
+      expect(x.value, name).toBe(v[name as keyof typeof v]);
+      expect(x.lo, name).toBeLessThanOrEqual(x.value);
+      expect(x.hi, name).toBeGreaterThanOrEqual(x.value);
+    }
+    // The pairs differ in segmentation, so its interval has width; mAP is there only when a draw holds a.
+    expect(iv.mIoU.hi - iv.mIoU.lo).toBeGreaterThan(0);
+    expect(iv.mAP50.value).toBe(1);
+    expect(setScoreIntervals([pair('b', 1, false)]).mAP50.value).toBeNaN();
   });
 
   it('round-trips through JSON', () => {

@@ -8,6 +8,7 @@
 import { FUSION_METRIC_NAMES, DET_CLASSES, NUM_SEG_CLASSES, SEG_CLASSES } from '../types';
 import type { Detection, FusionMetrics, GroundTruthBox, RawImage } from '../types';
 import { fusionMetrics, toMetricGrey } from './fusion-metrics';
+import { bootstrapIntervals, type Interval } from './bootstrap';
 import { accumulateConfusion, createConfusionMatrix, meanAveragePrecision, segmentationScores, type ConfusionMatrix } from './task-metrics';
 
 /** One pair's share of an evaluation. */
@@ -93,4 +94,29 @@ export function evaluationsFromJson(x: unknown): PairEvaluation[] {
   return (x as (Omit<PairEvaluation, 'confusion'> & { confusion: { numClasses: number; counts: number[] } | null })[]).map((p) => ({
     ...p, confusion: p.confusion ? { numClasses: p.confusion.numClasses, counts: Float64Array.from(p.confusion.counts) } : null,
   }));
+}
+
+/** The set-level scores a comparison reports: the nine fusion metrics, mIoU and mAP@0.5. */
+export const SET_SCORE_NAMES = [...FUSION_METRIC_NAMES, 'mIoU', 'mAP50'] as const;
+export type SetScoreName = (typeof SET_SCORE_NAMES)[number];
+
+/** The {@link SET_SCORE_NAMES} of a set's scores (NaN where the set has no labels or boxes). */
+export function setScoreValues(s: SetScores): Record<SetScoreName, number> {
+  const m = s.meanMetrics;
+  return {
+    ...Object.fromEntries(FUSION_METRIC_NAMES.map((n) => [n, m ? m[n] : NaN])) as Record<(typeof FUSION_METRIC_NAMES)[number], number>,
+    mIoU: s.segmentation?.mIoU ?? NaN, mAP50: s.detection?.mAP50 ?? NaN,
+  };
+}
+
+/**
+ * Each set-level score of `evals` with its percentile bootstrap interval over the pairs
+ * (NaN bounds where the set has no labels or boxes).
+ */
+export function setScoreIntervals(evals: readonly PairEvaluation[], o: { resamples?: number; seed?: number } = {}): Record<SetScoreName, Interval> {
+  const iv = bootstrapIntervals(evals.length, (idx) => {
+    const v = setScoreValues(scoreSet(evals, idx));
+    return SET_SCORE_NAMES.map((n) => v[n]);
+  }, o);
+  return Object.fromEntries(SET_SCORE_NAMES.map((n, k) => [n, iv[k]])) as Record<SetScoreName, Interval>;
 }

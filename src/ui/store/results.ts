@@ -4,7 +4,7 @@
  * detections, scores); the bitmaps and class maps are in `../cache.ts` under the same key.
  */
 import type { StateCreator } from 'zustand';
-import type { BackendName, Detection, FusionMetrics, Notice, Size } from '../../protocol/messages';
+import type { BackendName, Detection, FusionMetrics, Notice, PairEvaluation, Size } from '../../protocol/messages';
 
 /** The run id of the pretrained models (every pair has a result of it). */
 export const PRETRAINED = 'pretrained';
@@ -40,6 +40,8 @@ export interface ResultState {
   backend?: BackendName;
   scoresStatus: 'none' | 'pending' | 'done' | 'error';
   scores?: PairScores;
+  /** The pair's share of set-level scores (kept when the images are evicted). */
+  evaluation?: PairEvaluation;
   scoresMs?: number;
 }
 
