@@ -53,6 +53,8 @@ interface CliRun {
   out: string;
   withSegdet: boolean;
   log: string[];
+  /** The CLI's set-level scores: mean fusion metrics (its metrics.csv means) and mIoU. */
+  means: Record<string, number>;
 }
 let cli: CliRun | null = null;
 
@@ -71,11 +73,13 @@ test.beforeAll(async () => {
     const withSegdet = existsSync(join(SERVED_MODELS, segdetDef.name, 'model.json'));
     if (withSegdet) await loadModelFolderInto(join(SERVED_MODELS, segdetDef.name), segdet);
     const summary = await runFuse({
-      ir: join(SAMPLES, 'ir'), vi: join(SAMPLES, 'vi'), out, loaded: { fusion, segdet },
-      backend: 'wasm', metrics: false, log: (s) => log.push(s),
+      ir: join(SAMPLES, 'ir'), vi: join(SAMPLES, 'vi'), labels: join(SAMPLES, 'label'), out, loaded: { fusion, segdet },
+      backend: 'wasm', metrics: true, log: (s) => log.push(s),
     });
     expect(summary.processed.sort()).toEqual([...SAMPLE_NAMES].sort());
-    cli = { out, withSegdet, log };
+    const means: Record<string, number> = { ...summary.meanMetrics };
+    if (withSegdet && summary.task?.segmentation) means.mIoU = summary.task.segmentation.mIoU;
+    cli = { out, withSegdet, log, means };
   } finally {
     disposeParams(fusion);
     disposeParams(segdet);
@@ -124,6 +128,18 @@ test('the fused canvas of every sample matches the CLI on WASM', async ({ page }
       testInfo.annotations.push({ type: `boxes ${name}`, description: `${want.length} CLI boxes ≥ ${BOX_MIN_SCORE} all found in the app` });
     }
   }
+  // The set-level table over the samples: the pretrained row equals the CLI's means.
+  await page.getByRole('tab', { name: /^Runs & compare/ }).click();
+  await page.getByLabel('Pair set').selectOption('all');
+  await page.getByRole('button', { name: /^Score 1 runs × 4 pairs/ }).click();
+  const row = page.locator('[data-testid=set-table] tr[data-run=pretrained]');
+  await expect(row).toBeVisible({ timeout: 60_000 });
+  for (const [metric, want] of Object.entries(run.means)) {
+    const got = Number(await row.locator(`td[data-metric=${metric}]`).getAttribute('data-value'));
+    expect(Math.abs(got - want) / Math.abs(want), `${metric}: app ${got}, CLI ${want}`).toBeLessThanOrEqual(1e-6);
+  }
+  testInfo.annotations.push({ type: 'set-level means (app = CLI)', description: Object.keys(run.means).join(', ') });
+
   // The "⤓ Fused" download is the shown image, pixel for pixel.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '⤓ Fused' }).click()]);
   const file = testInfo.outputPath(download.suggestedFilename());

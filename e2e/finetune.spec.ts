@@ -151,6 +151,28 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     const lines = readFileSync(csvPath, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('run,strategy,EN,SD,SF,AG,MI,SCD,VIF,Qabf,SSIM,mIoU,mAP50');
     expect(lines).toHaveLength(6);
+
+    // The same runs over the set of pairs, with intervals, exported for a paper.
+    await page.getByLabel('Pair set').selectOption('all');
+    await page.getByRole('button', { name: /^Score 5 runs × 4 pairs/ }).click();
+    const setTable = page.getByTestId('set-table');
+    await expect(setTable.locator('tbody tr')).toHaveCount(5, { timeout: 120_000 });
+    await expect(setTable.locator('td[data-best=true]').first()).toBeVisible();
+    const [tex] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '⤓ Set LaTeX' }).click()]);
+    expect(tex.suggestedFilename()).toBe('set_all_4pairs_5runs.tex');
+    const texPath = testInfo.outputPath(tex.suggestedFilename());
+    await tex.saveAs(texPath);
+    const latex = readFileSync(texPath, 'utf8');
+    expect(latex).toMatch(/\\begin\{tabular\}\{lr+\}/);
+    expect(latex).toContain('\\textbf{');
+    expect(latex.split('\n').filter((l) => l.endsWith('\\\\'))).toHaveLength(6); // header + 5 runs
+    const [setCsv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '⤓ Set CSV' }).click()]);
+    const setCsvPath = testInfo.outputPath(setCsv.suggestedFilename());
+    await setCsv.saveAs(setCsvPath);
+    const setLines = readFileSync(setCsvPath, 'utf8').trim().split('\n');
+    expect(setLines).toHaveLength(6);
+    expect(setLines[0]).toMatch(/^run,strategy,pairs,EN,EN_lo,EN_hi,/);
+    expect(setLines.slice(1).every((l) => l.split(',')[2] === '4')).toBe(true);
   });
 
   await test.step('export then import gives the same fused output', async () => {

@@ -15,6 +15,7 @@ import type { RunRecord } from '../../store/lab';
 import { needsFusing, PRETRAINED, resultKey } from '../../store/results';
 import { useResult, useSelectedPair, useStore, type PairState } from '../../store/store';
 import { Stage } from '../Stage';
+import { SetPanel } from './SetPanel';
 
 const METRICS: (keyof FusionMetrics)[] = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'];
 
@@ -210,6 +211,9 @@ export function ComparePanel() {
         {runOrder.length === 0 && <div className="muted">No runs yet: fine-tune in the first tab.</div>}
         <ul>{runOrder.map((id) => runs[id] && <RunRow key={id} run={runs[id]} compared={compareIds.includes(id)} />)}</ul>
       </div>
+      <div className="compare-right">
+      <SetPanel runIds={[PRETRAINED, ...compared]}
+        names={{ [PRETRAINED]: { name: 'pretrained F', strategy: '-' }, ...Object.fromEntries(compared.map((id) => [id, { name: runs[id].name, strategy: runs[id].strategy }])) }} />
       {pair ? (
         <div className="compare-body">
           <div className="panel-head">
@@ -242,6 +246,7 @@ export function ComparePanel() {
           {b && <Swipe a={swipeA} b={b} pair={pair} names={Object.fromEntries(choices.map((c) => [c.id, c.name]))} />}
         </div>
       ) : <div className="muted">Select a pair to compare runs on it.</div>}
+      </div>
     </div>
   );
 }
