@@ -221,6 +221,28 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     await expect(page.locator('[data-testid=run-row][data-strategy=td]')).toHaveCount(2);
     await expect(page.getByTestId('weight-map')).toHaveCount(2, { timeout: 60_000 });
 
+    // A run as one file (settings, loss history, weights of F and G); imported back, it fuses
+    // pixel for pixel as the original and shows its weight map and last loss.
+    downloads.length = 0;
+    const tdRow = page.locator('[data-testid=run-row][data-strategy=td]').first();
+    const tdId = (await tdRow.getAttribute('data-run'))!;
+    await tdRow.getByRole('button', { name: 'Export run' }).click();
+    await expect.poll(() => downloads.length, { timeout: 10_000 }).toBe(1);
+    expect(downloads[0].suggestedFilename()).toMatch(/\.fprun$/);
+    const runFile = testInfo.outputPath(downloads[0].suggestedFilename());
+    await downloads[0].saveAs(runFile);
+    await page.getByTestId('run-import-input').setInputFiles([runFile]);
+    await expect(page.getByTestId('run-row')).toHaveCount(9);
+    const fromFile = page.locator('[data-testid=run-row]').last();
+    await expect(fromFile).toHaveAttribute('data-strategy', 'td');
+    await expect(fromFile).toContainText(/loss \d/);
+    const fromFileId = (await fromFile.getAttribute('data-run'))!;
+    await expect(page.getByTestId('weight-map')).toHaveCount(3, { timeout: 60_000 });
+    await expect(page.locator(`[data-testid=run-canvas][data-run="${fromFileId}"][data-ready=true]`)).toHaveCount(1, { timeout: 60_000 });
+    const t0 = await pixels(page, `[data-testid=run-canvas][data-run="${tdId}"]`);
+    const t1 = await pixels(page, `[data-testid=run-canvas][data-run="${fromFileId}"]`);
+    expect(t1.data.every((v, i) => v === t0.data[i]), 'the .fprun copy fuses as the original').toBe(true);
+
     // The swipe view compares the run with the pretrained F.
     await page.getByLabel('Swipe left').selectOption('pretrained');
     await page.getByLabel('Swipe right').selectOption(importedId);

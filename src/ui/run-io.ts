@@ -1,17 +1,71 @@
 /**
- * Runs in and out of the page: weights exported in the TensorFlow.js format and imported back
- * as a new run, and a pair's comparison table as CSV or JSON.
+ * Runs in and out of the page: a run as one file (`.fprun`: settings, history, scores and the
+ * weights of every model it moved) or its weights in the TensorFlow.js format, both imported
+ * back as a new run; and a pair's comparison table as CSV or JSON.
  */
 import { getEngine } from '../client';
 import type { ModelWeights, RunWeights } from '../protocol/messages';
 import { saveBlob } from './render';
 import { newRunId, saveRun, weightsOf } from './runs';
+import { decodeRunFile, encodeRunFile, RUN_FILE_EXTENSION } from './run-file';
 import type { RunRecord } from './store/lab';
 import { PRETRAINED, resultKey, type PairScores } from './store/results';
 import { useStore } from './store/store';
 
 function fileBase(r: RunRecord): string {
   return r.name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || r.id;
+}
+
+/** Downloads a run as one file: `<run>.fprun`. */
+export async function exportRun(id: string): Promise<void> {
+  const r = useStore.getState().runs[id];
+  const w = await weightsOf(id);
+  if (!r || !w?.fusion) throw new Error('the run has no fusion weights');
+  saveBlob(new Blob([encodeRunFile(r, w)], { type: 'application/octet-stream' }), `${fileBase(r)}${RUN_FILE_EXTENSION}`);
+}
+
+/** Checks each model's weights against its parameter names and shapes (in the worker). @throws naming the file and model. */
+async function checkModels(weights: RunWeights, file: string): Promise<void> {
+  for (const [model, mw] of Object.entries(weights) as [ModelKey, ModelWeights][]) {
+    try {
+      await getEngine().checkWeights(model, mw);
+    } catch (e) {
+      throw new Error(`${file} does not fit the ${model} model: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Keeps imported weights as a new run, compared from now on. */
+async function addImportedRun(run: RunRecord, weights: RunWeights): Promise<string> {
+  await saveRun(run, weights);
+  const l = useStore.getState();
+  l.setLab({ compareIds: [...l.compareIds, run.id] });
+  return run.id;
+}
+
+/**
+ * Loads runs back: `.fprun` files (each a run), or exported TensorFlow.js weights (see
+ * {@link importRunWeights}). @returns the id of the last run added. @throws naming what is wrong.
+ */
+export async function importRuns(files: File[]): Promise<string> {
+  const runFiles = files.filter((f) => f.name.toLowerCase().endsWith(RUN_FILE_EXTENSION));
+  if (!runFiles.length) return importRunWeights(files);
+  let last = '';
+  for (const f of runFiles) {
+    let decoded;
+    try {
+      decoded = decodeRunFile(new Uint8Array(await f.arrayBuffer()));
+    } catch (e) {
+      throw new Error(`${f.name}: ${(e as Error).message}`);
+    }
+    await checkModels(decoded.weights, f.name);
+    const { run } = decoded;
+    last = await addImportedRun({
+      ...run, id: newRunId(), name: `${run.name} (imported)`, origin: 'imported', models: Object.keys(decoded.weights),
+      notes: [...(run.notes ?? []), `Imported from ${f.name}.`], scores: run.scores ?? {}, history: run.history ?? [],
+    }, decoded.weights);
+  }
+  return last;
 }
 
 /**
@@ -69,11 +123,7 @@ export async function importRunWeights(files: File[]): Promise<string> {
     const bin = bins.find((b) => b.name === shard) ?? (jsons.length === 1 && bins.length === 1 ? bins[0] : undefined);
     if (!bin) throw new Error(`no weights file ${shard ?? ''} for ${jf.name}`);
     const mw: ModelWeights = { modelJson, weightData: await bin.arrayBuffer() };
-    try {
-      await getEngine().checkWeights(model, mw);
-    } catch (e) {
-      throw new Error(`${jf.name} does not fit the ${model} model: ${(e as Error).message}`);
-    }
+    await checkModels({ [model]: mw }, jf.name);
     weights[model] = mw;
     if (model === 'fusion') {
       meta = udm.run ?? {};
@@ -89,10 +139,7 @@ export async function importRunWeights(files: File[]): Promise<string> {
     labelSources: {}, pairNames: meta.pairNames ?? [], models: Object.keys(weights), createdAt: Date.now(), seconds: 0,
     backend: meta.backend ?? '', stopped: meta.stopped ?? false, origin: 'imported', scores: {},
   };
-  await saveRun(run, weights);
-  const l = useStore.getState();
-  l.setLab({ compareIds: [...l.compareIds, run.id] });
-  return run.id;
+  return addImportedRun(run, weights);
 }
 
 const METRIC_KEYS = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'] as const;

@@ -9,7 +9,7 @@ import type { FusionMetrics } from '../../../protocol/messages';
 import { retryResult } from '../../actions';
 import { getResultImages, weightMaps } from '../../cache';
 import { groundTruth, paintResult } from '../../render';
-import { exportMetrics, exportRunWeights, importRunWeights, metricsRows } from '../../run-io';
+import { exportMetrics, exportRun, exportRunWeights, importRuns, metricsRows } from '../../run-io';
 import { deleteRun, duplicateRun, loadWeightMap, renameRun } from '../../runs';
 import type { RunRecord } from '../../store/lab';
 import { needsFusing, PRETRAINED, resultKey } from '../../store/results';
@@ -133,6 +133,7 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
       <span className="spacer" />
       <button type="button" onClick={() => { setName(run.name); setEditing(!editing); }}>Rename</button>
       <button type="button" onClick={() => duplicateRun(run.id)} title="Prefill the fine-tune panel with this run's settings">Duplicate</button>
+      <button type="button" onClick={() => exportRun(run.id).catch((e: Error) => setErr(e.message))} title="Download the run as one file (.fprun): settings, loss history, scores and weights">Export run</button>
       <button type="button" onClick={() => exportRunWeights(run.id).catch((e: Error) => setErr(e.message))} title="Download the weights (tfjs format): model.json + weights.bin per model the run holds">Export weights</button>
       <button type="button" onClick={() => void deleteRun(run.id)} aria-label={`delete ${run.name}`}>Delete</button>
       {err && <span className="error-text">{err}</span>}
@@ -191,7 +192,7 @@ export function ComparePanel() {
     const files = [...(e.target.files ?? [])];
     e.target.value = '';
     try {
-      const id = await importRunWeights(files);
+      const id = await importRuns(files);
       setImportMsg(`Imported as "${useStore.getState().runs[id]?.name}".`);
     } catch (err) {
       setImportMsg(`Import failed: ${(err as Error).message}`);
@@ -203,8 +204,8 @@ export function ComparePanel() {
       <div className="runs-list">
         <div className="panel-head">
           <h2>Runs ({runOrder.length})</h2>
-          <label className="button-like">Import weights…
-            <input type="file" multiple accept=".json,.bin" data-testid="run-import-input" onChange={(e) => void onImport(e)} hidden />
+          <label className="button-like" title="A run file (.fprun), or exported weights (model.json + weights.bin per model)">Import runs…
+            <input type="file" multiple accept=".fprun,.json,.bin" data-testid="run-import-input" onChange={(e) => void onImport(e)} hidden />
           </label>
         </div>
         {importMsg && <div className="fine" data-testid="import-message">{importMsg}</div>}
