@@ -173,6 +173,22 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     expect(setLines).toHaveLength(6);
     expect(setLines[0]).toMatch(/^run,strategy,pairs,EN,EN_lo,EN_hi,/);
     expect(setLines.slice(1).every((l) => l.split(',')[2] === '4')).toBe(true);
+
+    // The trade-off plot: one point per run; clicking a point selects that run for the swipe.
+    const plot = page.getByTestId('tradeoff-plot');
+    await expect(plot).toHaveAttribute('data-points', /run/);
+    const pts = JSON.parse((await plot.getAttribute('data-points'))!) as { run: string; x: number; y: number }[];
+    expect(pts).toHaveLength(5);
+    const target = pts.find((p) => p.run !== 'pretrained' && !pts.some((q) => q !== p && Math.hypot(q.x - p.x, q.y - p.y) < 16))
+      ?? pts.find((p) => p.run !== 'pretrained')!;
+    await plot.locator('.u-over').scrollIntoViewIfNeeded();
+    const over = (await plot.locator('.u-over').boundingBox())!;
+    await page.mouse.click(over.x + target.x, over.y + target.y);
+    await expect(page.getByLabel('Swipe right')).toHaveValue(target.run);
+    await expect(page.locator(`[data-testid=set-table] tr[data-run="${target.run}"]`)).toHaveAttribute('data-selected', 'true');
+    const [png] = await Promise.all([page.waitForEvent('download'), plot.getByRole('button', { name: '⤓ Plot PNG' }).click()]);
+    expect(png.suggestedFilename()).toBe('set_all_4pairs_mIoU_vs_VIF.png');
+    await keepScreenshot(page, testInfo, 'set-compare');
   });
 
   await test.step('export then import gives the same fused output', async () => {

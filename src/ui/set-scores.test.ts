@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Interval, SetScoreName } from '../protocol/messages';
-import { bestPerColumn, cancelSet, pairsOf, requestSet, SET_COLUMNS, setProgress, setTableCsv, setTableLatex, type SetRow } from './set-scores';
+import { bestPerColumn, cancelSet, pairsOf, paretoFront, requestSet, SET_COLUMNS, setProgress, setTableCsv, setTableLatex, type SetRow } from './set-scores';
 import { newResult, PRETRAINED, resultKey, type ResultState } from './store/results';
 import type { PairState } from './store/store';
 
@@ -56,5 +56,12 @@ describe('set of pairs', () => {
     expect(csv[0].split(',').slice(0, 6)).toEqual(['run', 'strategy', 'pairs', 'EN', 'EN_lo', 'EN_hi']);
     expect(csv[1].split(',').slice(0, 6)).toEqual(['run_1', 'fixed', '3', '0.5', '0.4', '0.6']);
     expect(csv).toHaveLength(3);
+  });
+
+  it('draws the Pareto front through the points nothing beats on both axes', () => {
+    const p = (runId: string, x: number, y: number) => ({ runId, x, y });
+    const pts = [p('a', 1, 5), p('b', 2, 4), p('c', 1.5, 3), p('d', 3, 1), p('e', 2, 4), p('f', 0.5, 5)];
+    // c is beaten by b; f by a (same y, larger x); b and e tie and both stay.
+    expect(paretoFront(pts).map((q) => q.runId)).toEqual(['a', 'b', 'e', 'd']);
   });
 });

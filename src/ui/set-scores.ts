@@ -134,3 +134,19 @@ export function exportSetTable(rows: readonly SetRow[], set: { subset: PairSubse
   const type = format === 'csv' ? 'text/csv' : format === 'tex' ? 'application/x-tex' : 'application/json';
   saveBlob(new Blob([text], { type }), `${base}.${format}`);
 }
+
+/** A run as a point of the trade-off plot. */
+export interface TradeoffPoint {
+  runId: string;
+  x: number;
+  y: number;
+}
+
+/**
+ * The points no other point beats on both axes (higher is better on each), by increasing x:
+ * the Pareto front of the trade-off plot.
+ */
+export function paretoFront<P extends TradeoffPoint>(points: readonly P[]): P[] {
+  const front = points.filter((p) => !points.some((q) => q !== p && q.x >= p.x && q.y >= p.y && (q.x > p.x || q.y > p.y)));
+  return front.sort((a, b) => a.x - b.x);
+}

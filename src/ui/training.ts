@@ -42,7 +42,7 @@ export function formOptions(): Record<string, number | string | boolean> {
  * Runs one fine-tune with the form's settings (plus `override` options) and keeps the result
  * as a run. Resolves with the run id, or null when discarded or failed.
  */
-export async function startTraining(override: Record<string, number | string | boolean> = {}, name?: string): Promise<string | null> {
+export async function startTraining(override: Record<string, number | string | boolean> = {}, name?: string, group?: string): Promise<string | null> {
   const st = useStore.getState();
   if (current) return null;
   const { form } = st;
@@ -94,7 +94,7 @@ export async function startTraining(override: Record<string, number | string | b
       batch: config.batch, crop: config.crop, lr: config.lr, history: r.history, notes: r.notes,
       labelSources: r.labelSources, pairNames: sources.filter((s) => !s.previewOnly).map((s) => s.name),
       models: Object.keys(r.weights), createdAt: Date.now(), seconds: r.seconds, backend: r.backend, stopped: r.stopped,
-      origin: 'trained', scores: {},
+      origin: 'trained', scores: {}, ...(group ? { group } : {}),
     };
     await saveRun(run, r.weights);
     const l = useStore.getState();
@@ -137,11 +137,12 @@ export async function runSweep(ratios: [number, number][]): Promise<void> {
   if (current) return;
   sweepAbort = false;
   useStore.getState().setForm({ strategy: 'fixed' });
+  const group = `sweep-${Date.now().toString(36)}`;
   for (let i = 0; i < ratios.length; i++) {
     if (sweepAbort) break;
     const [a, b] = ratios[i];
     useStore.getState().setTraining({ queued: ratios.length - i - 1 });
-    await startTraining({ intensity: a, gradient: b }, `sweep int ${a} : grad ${b}`);
+    await startTraining({ intensity: a, gradient: b }, `sweep int ${a} : grad ${b}`, group);
   }
   useStore.getState().setTraining({ queued: 0 });
 }

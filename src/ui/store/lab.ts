@@ -55,6 +55,8 @@ export interface RunRecord extends Omit<TrainConfig, 'previewEvery'> {
   backend: string;
   stopped: boolean;
   origin: 'trained' | 'imported';
+  /** Runs of one sweep share it (the trade-off plot draws them as one line). */
+  group?: string;
   /** Scores by pair name. */
   scores: Record<string, PairScores>;
 }

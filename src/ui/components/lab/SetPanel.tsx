@@ -9,8 +9,9 @@ import {
   bestPerColumn, cancelSet, exportSetTable, formatScore, PAIR_SUBSETS, pairsOf, requestSet, SET_COLUMNS, setProgress,
   type PairSubset, type SetRow,
 } from '../../set-scores';
-import { resultKey } from '../../store/results';
+import { PRETRAINED, resultKey } from '../../store/results';
 import { useStore } from '../../store/store';
+import { TradeoffPlot } from './TradeoffPlot';
 
 /** Bootstrap resamples of the intervals (the worker draws them). */
 const RESAMPLES = 500;
@@ -55,6 +56,10 @@ export function SetPanel({ runIds, names }: { runIds: string[]; names: Record<st
   }, [started, complete, runKey, pairIds]);
 
   const best = rows ? bestPerColumn(rows) : {};
+  const runs = useStore((s) => s.runs);
+  const selected = useStore((s) => s.swipeB);
+  // A run picked in the plot is the one the swipe view below compares.
+  const select = (runId: string) => useStore.getState().setLab(runId === PRETRAINED ? { swipeA: PRETRAINED } : { swipeB: runId });
   return (
     <div className="set-panel" data-testid="set-panel">
       <div className="panel-head">
@@ -80,7 +85,8 @@ export function SetPanel({ runIds, names }: { runIds: string[]; names: Record<st
           <thead><tr><th>run ({pairIds.length} pairs)</th>{SET_COLUMNS.map((c) => <th key={c}>{c}</th>)}</tr></thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.runId} data-run={r.runId}>
+              <tr key={r.runId} data-run={r.runId} data-selected={r.runId === selected ? 'true' : undefined} className={r.runId === selected ? 'selected' : undefined}
+                onClick={() => select(r.runId)}>
                 <th>{r.name}</th>
                 {SET_COLUMNS.map((c) => {
                   const x = r.scores[c];
@@ -98,6 +104,7 @@ export function SetPanel({ runIds, names }: { runIds: string[]; names: Record<st
           </tbody>
         </table>
       )}
+      {rows && <TradeoffPlot rows={rows} runs={runs} selected={selected} onSelect={select} fileBase={`set_${subset}_${pairIds.length}pairs`} />}
     </div>
   );
 }
