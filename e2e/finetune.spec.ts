@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SAMPLES, cropPng } from './fixtures';
 import { appState, keepScreenshot, logBrowserErrors, openApp, SAMPLE_NAMES, waitForFused, waitForReady } from './helpers';
+import { readPngRgba } from './pixels';
 
 /** Sets the training form: steps, batch, crop (and preview every step). */
 async function setRun(page: Page, o: { steps: number; batch: number; crop: number }): Promise<void> {
@@ -189,6 +190,43 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     const [png] = await Promise.all([page.waitForEvent('download'), plot.getByRole('button', { name: '⤓ Plot PNG' }).click()]);
     expect(png.suggestedFilename()).toBe('set_all_4pairs_mIoU_vs_VIF.png');
     await keepScreenshot(page, testInfo, 'set-compare');
+
+    // One zoom for every tile: a wheel over one tile moves the others the same way.
+    const worlds = page.locator('[data-testid=run-grid] [data-testid=run-stage] .world:first-child');
+    await expect(worlds).toHaveCount(5);
+    const before = await worlds.nth(1).evaluate((el) => (el as HTMLElement).style.transform);
+    const tile = page.locator('[data-testid=run-grid] [data-testid=run-stage]').first();
+    await tile.scrollIntoViewIfNeeded();
+    const tb = (await tile.boundingBox())!;
+    await page.mouse.move(tb.x + tb.width / 2, tb.y + tb.height / 2);
+    await page.mouse.wheel(0, -400);
+    await expect.poll(() => worlds.nth(1).evaluate((el) => (el as HTMLElement).style.transform)).not.toBe(before);
+    const transforms = await worlds.evaluateAll((els) => els.map((el) => (el as HTMLElement).style.transform));
+    expect(new Set(transforms).size, transforms.join(' | ')).toBe(1);
+
+    // A paper figure: IR, VI and the five results side by side with an inset, at full resolution.
+    await page.getByRole('button', { name: 'Inset from view' }).click();
+    await expect(page.getByTestId('run-grid')).toHaveAttribute('data-inset', 'true');
+    const [grid] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '⤓ Grid PNG' }).click()]);
+    expect(grid.suggestedFilename()).toBe('grid_00233D_5runs_inset.png');
+    const gridPath = testInfo.outputPath(grid.suggestedFilename());
+    await grid.saveAs(gridPath);
+    const figure = readPngRgba(gridPath);
+    expect(figure.width).toBe(7 * 640 + 6 * 8);
+    expect(figure.height).toBeGreaterThan(480);
+    // The inset's red frame is drawn (pure red pixels exist; the samples have next to none).
+    let red = 0;
+    for (let i = 0; i < figure.rgba.length; i += 4) if (figure.rgba[i] > 250 && figure.rgba[i + 1] < 40 && figure.rgba[i + 2] < 40) red++;
+    expect(red).toBeGreaterThan(1000);
+
+    // The difference between a run and the pretrained F, with its colour bar.
+    await page.getByLabel('Difference A').selectOption(target.run);
+    await page.getByLabel('Difference B').selectOption('pretrained');
+    await expect(page.getByTestId('diff-view')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('diff-view').getByTestId('colour-bar')).toBeVisible();
+    expect(Number(await page.getByTestId('diff-view').getAttribute('data-max'))).toBeGreaterThanOrEqual(0);
+    await page.getByLabel('Difference A').selectOption('ir');
+    await expect.poll(async () => Number(await page.getByTestId('diff-view').getAttribute('data-max'))).toBeGreaterThan(10);
   });
 
   await test.step('export then import gives the same fused output', async () => {

@@ -138,3 +138,97 @@ export function resultPng(im: ResultImages, overlays: { gt: GroundTruth; classes
   else ctx.drawImage(im.fused, 0, 0);
   return c.convertToBlob({ type: 'image/png' });
 }
+
+/** A region of an image, in its pixels. */
+export interface Region {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/**
+ * A paper-style inset: the region outlined in red, and magnified (2×, at most 45 % of the
+ * image's width) in the bottom-right corner with a red frame.
+ */
+export function paintInset(ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D, source: CanvasImageSource, r: Region, width: number, height: number): void {
+  const lw = Math.max(2, Math.round(height / 200));
+  const scale = Math.min(2, (0.45 * width) / r.w, (0.45 * height) / r.h);
+  const iw = r.w * scale, ih = r.h * scale;
+  const ix = width - iw - lw, iy = height - ih - lw;
+  ctx.save();
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(source, r.x, r.y, r.w, r.h, ix, iy, iw, ih);
+  ctx.strokeStyle = '#ff1a1a';
+  ctx.lineWidth = lw;
+  ctx.strokeRect(r.x, r.y, r.w, r.h);
+  ctx.strokeRect(ix, iy, iw, ih);
+  ctx.restore();
+}
+
+/** The colour scale of difference maps: black → red → yellow → white over [0, 1]. */
+export function heatColour(t: number): [number, number, number] {
+  const v = Math.min(1, Math.max(0, t)) * 3;
+  return [255 * Math.min(1, v), 255 * Math.min(1, Math.max(0, v - 1)), 255 * Math.min(1, Math.max(0, v - 2))];
+}
+export const HEAT_GRADIENT_CSS = 'linear-gradient(to right, #000, #f00, #ff0, #fff)';
+
+/** The pixels of a bitmap (RGBA). */
+export function bitmapPixels(b: ImageBitmap): Uint8ClampedArray {
+  const c = new OffscreenCanvas(b.width, b.height);
+  const ctx = c.getContext('2d')!;
+  ctx.drawImage(b, 0, 0);
+  return ctx.getImageData(0, 0, b.width, b.height).data;
+}
+
+/**
+ * |A − B| of two images of one size, on BT.601 luma in 8-bit levels, coloured on
+ * {@link heatColour} from 0 to the largest difference. @returns the map and that largest difference.
+ */
+export function differenceMap(a: ImageBitmap, b: ImageBitmap): { image: ImageData; max: number } {
+  const pa = bitmapPixels(a), pb = bitmapPixels(b);
+  const n = a.width * a.height;
+  const d = new Float32Array(n);
+  let max = 0;
+  for (let i = 0, o = 0; i < n; i++, o += 4) {
+    const ya = 0.299 * pa[o] + 0.587 * pa[o + 1] + 0.114 * pa[o + 2];
+    const yb = 0.299 * pb[o] + 0.587 * pb[o + 1] + 0.114 * pb[o + 2];
+    d[i] = Math.abs(ya - yb);
+    if (d[i] > max) max = d[i];
+  }
+  const image = new ImageData(a.width, a.height);
+  for (let i = 0, o = 0; i < n; i++, o += 4) {
+    const [r, g, bl] = heatColour(max > 0 ? d[i] / max : 0);
+    image.data[o] = r;
+    image.data[o + 1] = g;
+    image.data[o + 2] = bl;
+    image.data[o + 3] = 255;
+  }
+  return { image, max };
+}
+
+/**
+ * Tiles side by side at full resolution, each with its caption under it and the inset when
+ * one is set: the comparison grid as one figure.
+ */
+export function gridPng(tiles: { bitmap: ImageBitmap; label: string }[], inset: Region | null): Promise<Blob> {
+  const w = tiles[0].bitmap.width, h = tiles[0].bitmap.height, gap = 8, band = Math.max(20, Math.round(h / 20));
+  const c = new OffscreenCanvas(tiles.length * w + (tiles.length - 1) * gap, h + band);
+  const ctx = c.getContext('2d')!;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, c.width, c.height);
+  ctx.font = `${Math.round(band * 0.7)}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  tiles.forEach((t, i) => {
+    const x = i * (w + gap);
+    ctx.save();
+    ctx.translate(x, 0);
+    ctx.drawImage(t.bitmap, 0, 0, w, h);
+    if (inset) paintInset(ctx, t.bitmap, inset, w, h);
+    ctx.restore();
+    ctx.fillStyle = '#111';
+    ctx.fillText(t.label, x + w / 2, h + band / 2, w - 4);
+  });
+  return c.convertToBlob({ type: 'image/png' });
+}

@@ -17,6 +17,8 @@ export interface StageImage {
   testId: string;
   /** Bumps when the bitmap is replaced. */
   version: number;
+  /** More `data-*` attributes of its canvas (what the browser tests read). */
+  data?: Record<`data-${string}`, string>;
 }
 
 export interface StageProps {
@@ -33,6 +35,8 @@ export interface StageProps {
   settings: Settings;
   testId: string;
   onFirstDraw?: () => void;
+  /** Drawn over the boxes, in image pixels (e.g. an inset). */
+  paintExtra?: (ctx: CanvasRenderingContext2D) => void;
 }
 
 function drawBitmap(c: HTMLCanvasElement | null, bmp: ImageBitmap, w: number, h: number): void {
@@ -46,7 +50,7 @@ function drawBitmap(c: HTMLCanvasElement | null, bmp: ImageBitmap, w: number, h:
 }
 
 export function Stage(props: StageProps) {
-  const { images, version, left, right, overlays, gt, classes, settings, testId, onFirstDraw } = props;
+  const { images, version, left, right, overlays, gt, classes, settings, testId, onFirstDraw, paintExtra } = props;
   const { width: iw, height: ih } = images;
   const viewport = useRef<HTMLDivElement>(null);
   const worlds = useRef<(HTMLDivElement | null)[]>([]);
@@ -87,8 +91,9 @@ export function Stage(props: StageProps) {
     if (c.height !== ih) c.height = ih;
     ctx.clearRect(0, 0, iw, ih);
     drawBoxes(ctx, images.detections, gt, classes.det, settings, ih);
+    paintExtra?.(ctx);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [images, version, gt, classes.det, showDet, showGt, detThreshold, iw, ih, overlays]);
+  }, [images, version, gt, classes.det, showDet, showGt, detThreshold, iw, ih, overlays, paintExtra]);
 
   // Zoom/pan: apply the shared transform to every world layer.
   useEffect(() => {
@@ -180,7 +185,7 @@ export function Stage(props: StageProps) {
   return (
     <div className="stage" ref={viewport} data-testid={testId}>
       <div className="world" ref={(el) => { worlds.current[0] = el; }} style={worldStyle}>
-        <canvas ref={baseCanvas} className="layer" data-testid={left.testId} />
+        <canvas ref={baseCanvas} className="layer" data-testid={left.testId} {...left.data} />
       </div>
       {right && (
         <div className="swipe-clip">

@@ -4,11 +4,12 @@
  * of them (or the pretrained F), the metrics table with the best value per column marked, and
  * TDFusion's learned weight map for `td` runs.
  */
-import { useEffect, useLayoutEffect, useRef, useState, type ChangeEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ChangeEvent } from 'react';
 import type { FusionMetrics } from '../../../protocol/messages';
 import { retryResult } from '../../actions';
 import { getResultImages, weightMaps } from '../../cache';
-import { groundTruth, paintResult } from '../../render';
+import { differenceMap, gridPng, groundTruth, HEAT_GRADIENT_CSS, paintInset, saveBlob, type Region } from '../../render';
+import { getView } from '../../view-sync';
 import { exportMetrics, exportRun, exportRunWeights, importRuns, metricsRows } from '../../run-io';
 import { deleteRun, duplicateRun, loadWeightMap, renameRun } from '../../runs';
 import type { RunRecord } from '../../store/lab';
@@ -29,28 +30,24 @@ function useRequestedResult(runId: string, pairId: string) {
   return { res, im: res?.status === 'done' && !res.evicted ? getResultImages(resultKey(runId, pairId)) : undefined };
 }
 
-function ResultCanvas({ runId, pair }: { runId: string; pair: PairState }) {
+/** A run's result on the pair as a tile: one Stage, so zoom and pan are linked with every other. */
+function ResultTile({ runId, pair, label, inset }: { runId: string; pair: PairState; label: string; inset: Region | null }) {
   const { res, im } = useRequestedResult(runId, pair.id);
   const settings = useStore((s) => s.settings);
-  const classes = useStore((s) => s.engine.classes.det);
-  const ref = useRef<HTMLCanvasElement>(null);
-  useLayoutEffect(() => {
-    const c = ref.current;
-    if (!c || !im) return;
-    c.width = im.width;
-    c.height = im.height;
-    const ctx = c.getContext('2d');
-    if (ctx) paintResult(ctx, im, groundTruth(undefined, undefined, im), classes, { ...settings, segSource: 'pred', showGt: false });
-  }, [im, res?.version, settings, classes]);
+  const classes = useStore((s) => s.engine.classes);
+  const paintExtra = useCallback((ctx: CanvasRenderingContext2D) => {
+    if (inset && im) paintInset(ctx, im.fused, inset, im.width, im.height);
+  }, [inset, im]);
   if (res?.status === 'error') {
     return <div className="cell-msg error">{res.error} <button type="button" onClick={() => retryResult(pair.id, runId)}>retry</button></div>;
   }
+  if (!im) return <><div className="cell-msg">fusing…</div><canvas data-testid="run-canvas" data-run={runId} data-ready="false" hidden /></>;
   return (
-    <>
-      {!im && <div className="cell-msg">fusing…</div>}
-      <canvas ref={ref} data-testid="run-canvas" data-run={runId} data-ready={im ? 'true' : 'false'}
-        style={im ? undefined : { display: 'none' }} />
-    </>
+    <div className="tile">
+      <Stage images={im} version={res?.version ?? 0} overlays gt={groundTruth(undefined, undefined, im)} classes={classes}
+        settings={{ ...settings, segSource: 'pred', showGt: false }} testId="run-stage" paintExtra={paintExtra}
+        left={{ bitmap: im.fused, label, testId: 'run-canvas', version: res?.version ?? 0, data: { 'data-run': runId, 'data-ready': 'true' } }} />
+    </div>
   );
 }
 
@@ -86,7 +83,9 @@ function HeatMap({ runId, pairId }: { runId: string; pairId: string }) {
   return (
     <div className="heat">
       <canvas ref={ref} data-testid="weight-map" data-run={runId} />
-      <div className="fine">{state === 'done' ? 'Learned w_ir: red = IR weighted, blue = visible weighted' : state === 'loading' ? 'weight map…' : state}</div>
+      {state === 'done'
+        ? <ColourBar gradient="linear-gradient(to right, #00f, #fff, #f00)" ticks={['0 (visible)', '0.5', '1 (infrared)']} label="Learned w_ir: the weight of the infrared image per pixel" />
+        : <div className="fine">{state === 'loading' ? 'weight map…' : state}</div>}
     </div>
   );
 }
@@ -105,6 +104,59 @@ function Swipe({ a, b, pair, names }: { a: string; b: string; pair: PairState; n
           left={{ bitmap: ia.fused, label: names[a] ?? a, testId: 'swipe-left', version: ra?.version ?? 0 }}
           right={{ bitmap: ib.fused, label: names[b] ?? b, testId: 'swipe-right', version: rb?.version ?? 0 }} />
       ) : <div className="cell-msg">fusing…</div>}
+    </div>
+  );
+}
+
+/** An image a difference can be taken of: a source of the pair (IR, VI) or a run's fused image. */
+type DiffSide = 'ir' | 'vi' | string;
+
+function sideBitmap(side: DiffSide, pairId: string): ImageBitmap | undefined {
+  const pre = getResultImages(resultKey(PRETRAINED, pairId));
+  if (side === 'ir' || side === 'vi') return pre?.[side];
+  return getResultImages(resultKey(side, pairId))?.fused;
+}
+
+/** |A − B| between two runs, or a run and a source, with its colour bar. */
+function DiffView({ a, b, pair, names }: { a: DiffSide; b: DiffSide; pair: PairState; names: Record<string, string> }) {
+  const ra = useRequestedResult(a === 'ir' || a === 'vi' ? PRETRAINED : a, pair.id);
+  const rb = useRequestedResult(b === 'ir' || b === 'vi' ? PRETRAINED : b, pair.id);
+  const settings = useStore((s) => s.settings);
+  const classes = useStore((s) => s.engine.classes);
+  const [diff, setDiff] = useState<{ bitmap: ImageBitmap; max: number; key: string } | null>(null);
+  const key = `${a}|${b}|${ra.res?.version}|${rb.res?.version}`;
+  useEffect(() => {
+    const ia = ra.im && sideBitmap(a, pair.id), ib = rb.im && sideBitmap(b, pair.id);
+    if (!ia || !ib || ia.width !== ib.width || ia.height !== ib.height) return;
+    let live = true;
+    const { image, max } = differenceMap(ia, ib);
+    void createImageBitmap(image).then((bitmap) => {
+      if (live) setDiff((old) => { old?.bitmap.close(); return { bitmap, max, key }; });
+      else bitmap.close();
+    });
+    return () => { live = false; };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, Boolean(ra.im), Boolean(rb.im)]);
+  const im = ra.im;
+  if (!diff || !im) return <div className="cell-msg">difference…</div>;
+  return (
+    <div className="diff-view" data-testid="diff-view" data-max={diff.max.toFixed(3)}>
+      <div className="tile">
+        <Stage images={im} version={0} overlays={false} gt={groundTruth(undefined, undefined, im)} classes={classes} settings={settings}
+          testId="diff-stage" left={{ bitmap: diff.bitmap, label: `|${names[a] ?? a} − ${names[b] ?? b}|`, testId: 'diff-canvas', version: diff.max }} />
+      </div>
+      <ColourBar gradient={HEAT_GRADIENT_CSS} ticks={['0', (diff.max / 2).toFixed(1), `${diff.max.toFixed(1)} levels`]} label="|ΔY| (8-bit luma levels)" />
+    </div>
+  );
+}
+
+/** A colour bar with its ticks under it. */
+function ColourBar({ gradient, ticks, label }: { gradient: string; ticks: string[]; label: string }) {
+  return (
+    <div className="colour-bar" data-testid="colour-bar" aria-label={label}>
+      <div className="bar" style={{ background: gradient }} />
+      <div className="ticks">{ticks.map((t) => <span key={t}>{t}</span>)}</div>
+      <div className="fine">{label}</div>
     </div>
   );
 }
@@ -175,6 +227,29 @@ function MetricsTable({ pairId }: { pairId: string }) {
   );
 }
 
+/** An inset region: a quarter of the image each way, around the centre of the shared view. */
+function insetFromView(pairId: string): Region | null {
+  const im = getResultImages(resultKey(PRETRAINED, pairId));
+  if (!im) return null;
+  const v = getView();
+  const w = Math.round(im.width / 4), h = Math.round(im.height / 4);
+  const cx = v.zoom === null ? im.width / 2 : v.cx, cy = v.zoom === null ? im.height / 2 : v.cy;
+  return { x: Math.round(Math.min(Math.max(cx - w / 2, 0), im.width - w)), y: Math.round(Math.min(Math.max(cy - h / 2, 0), im.height - h)), w, h };
+}
+
+/** Downloads IR, VI and the runs' fused images side by side (with the inset) as one PNG. */
+async function exportGrid(pair: PairState, runIds: string[], names: Record<string, string>, inset: Region | null): Promise<void> {
+  const pre = getResultImages(resultKey(PRETRAINED, pair.id));
+  const tiles = [
+    ...(pre?.ir && pre.vi ? [{ bitmap: pre.ir, label: 'infrared' }, { bitmap: pre.vi, label: 'visible' }] : []),
+    ...runIds.flatMap((id) => {
+      const im = getResultImages(resultKey(id, pair.id));
+      return im ? [{ bitmap: im.fused, label: names[id] ?? id }] : [];
+    }),
+  ];
+  if (tiles.length) saveBlob(await gridPng(tiles, inset), `grid_${pair.name}_${runIds.length}runs${inset ? '_inset' : ''}.png`);
+}
+
 export function ComparePanel() {
   const runs = useStore((s) => s.runs);
   const runOrder = useStore((s) => s.runOrder);
@@ -187,6 +262,11 @@ export function ComparePanel() {
   const compared = compareIds.filter((id) => runs[id]);
   const b = swipeB && runs[swipeB] ? swipeB : compared.at(-1) ?? '';
   const choices = [{ id: PRETRAINED, name: 'pretrained F' }, ...runOrder.filter((id) => runs[id]).map((id) => ({ id, name: runs[id].name }))];
+  const names: Record<string, string> = { ir: 'infrared', vi: 'visible', ...Object.fromEntries(choices.map((c) => [c.id, c.name])) };
+  const diffChoices = [{ id: 'ir', name: 'infrared' }, { id: 'vi', name: 'visible' }, ...choices];
+  const [inset, setInset] = useState<Region | null>(null);
+  const [diffA, setDiffA] = useState('');
+  const [diffB, setDiffB] = useState(PRETRAINED);
 
   const onImport = async (e: ChangeEvent<HTMLInputElement>) => {
     const files = [...(e.target.files ?? [])];
@@ -224,15 +304,32 @@ export function ComparePanel() {
             <button type="button" onClick={() => exportMetrics(pair.id, 'json')}>⤓ Metrics JSON</button>
           </div>
           <MetricsTable pairId={pair.id} />
-          <div className="run-grid" data-testid="run-grid">
+          <div className="grid-tools">
+            <span className="muted">Zoom and pan are shared by every tile (wheel, drag; double-click: fit).</span>
+            <button type="button" onClick={() => setInset(insetFromView(pair.id))} title="Outline the centre of the current view and magnify it in a corner of every tile">Inset from view</button>
+            {inset && <button type="button" onClick={() => setInset(null)}>No inset</button>}
+            <button type="button" onClick={() => void exportGrid(pair, [PRETRAINED, ...compared], names, inset)} title="IR, VI and the compared runs side by side at full resolution, with the inset">⤓ Grid PNG</button>
+          </div>
+          <div className="run-grid" data-testid="run-grid" data-inset={inset ? 'true' : undefined}>
             {[PRETRAINED, ...compared].map((id) => (
               <figure key={id} className="run-cell" data-testid="run-cell" data-run={id}>
-                <ResultCanvas runId={id} pair={pair} />
-                <figcaption>{id === PRETRAINED ? 'pretrained F' : runs[id].name}</figcaption>
+                <ResultTile runId={id} pair={pair} label={names[id]} inset={inset} />
                 {id !== PRETRAINED && runs[id].strategy === 'td' && runs[id].models.includes('lossGenerator') && <HeatMap runId={id} pairId={pair.id} />}
               </figure>
             ))}
           </div>
+          <div className="run-swipe-pick">
+            <span>Difference</span>
+            <select value={diffA} aria-label="Difference A" onChange={(e) => setDiffA(e.target.value)}>
+              <option value="">—</option>
+              {diffChoices.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+            </select>
+            <span className="muted">−</span>
+            <select value={diffB} aria-label="Difference B" onChange={(e) => setDiffB(e.target.value)}>
+              {diffChoices.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+            </select>
+          </div>
+          {diffA && <DiffView a={diffA} b={diffB} pair={pair} names={names} />}
           <div className="run-swipe-pick">
             <span>Swipe</span>
             <select value={swipeA} aria-label="Swipe left" onChange={(e) => set({ swipeA: e.target.value })}>
@@ -244,7 +341,7 @@ export function ComparePanel() {
               {choices.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
             </select>
           </div>
-          {b && <Swipe a={swipeA} b={b} pair={pair} names={Object.fromEntries(choices.map((c) => [c.id, c.name]))} />}
+          {b && <Swipe a={swipeA} b={b} pair={pair} names={names} />}
         </div>
       ) : <div className="muted">Select a pair to compare runs on it.</div>}
       </div>
