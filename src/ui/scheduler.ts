@@ -70,7 +70,7 @@ async function fuse(client: EngineClient, r: ResultState, key: string, signal: A
     ...(pretrained ? { ir: out.ir, vi: out.vi } : {}),
   }, useStore.getState().selectedId);
   const s = useStore.getState();
-  for (const k of evicted) s.updateResult(k, { evicted: true });
+  if (evicted.length) s.updateResults(evicted, { evicted: true });
   s.updateResult(key, {
     status: 'done', stale: false, evicted: false, error: undefined, version: (s.results[key]?.version ?? 0) + 1,
     size: { width: out.width, height: out.height }, source: out.source, detections: out.detections, notices: out.notices,

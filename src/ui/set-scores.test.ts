@@ -34,7 +34,7 @@ describe('set of pairs', () => {
       [resultKey('r1', 'a')]: newResult('r1', 'a'),
     };
     const asked: string[] = [];
-    requestSet({ results, requestResult: (r, p) => asked.push(resultKey(r, p)) }, [PRETRAINED, 'r1'], ['a', 'b']);
+    requestSet({ results, requestResults: (keys) => asked.push(...keys.map((k) => resultKey(k.runId, k.pairId))) }, [PRETRAINED, 'r1'], ['a', 'b']);
     // The scored result is not fused again though its images were evicted.
     expect(asked).toEqual([resultKey(PRETRAINED, 'b'), resultKey('r1', 'a'), resultKey('r1', 'b')]);
     expect(setProgress({ results }, [PRETRAINED, 'r1'], ['a', 'b'])).toEqual({ scored: 1, failed: 1, total: 4 });

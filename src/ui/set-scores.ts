@@ -46,13 +46,12 @@ export function setProgress(s: Pick<Store, 'results'>, runIds: readonly string[]
 }
 
 /** Asks for every result of the set that has no scores yet (a scored, evicted result is not fused again). */
-export function requestSet(s: Pick<Store, 'results' | 'requestResult'>, runIds: readonly string[], pairIds: readonly string[]): void {
-  for (const run of runIds) {
-    for (const pair of pairIds) {
-      const r = s.results[resultKey(run, pair)];
-      if (!(r?.scoresStatus === 'done' && r.evaluation)) s.requestResult(run, pair);
-    }
-  }
+export function requestSet(s: Pick<Store, 'results' | 'requestResults'>, runIds: readonly string[], pairIds: readonly string[]): void {
+  s.requestResults(runIds.flatMap((runId) => pairIds.map((pairId) => ({ runId, pairId })))
+    .filter(({ runId, pairId }) => {
+      const r = s.results[resultKey(runId, pairId)];
+      return !(r?.scoresStatus === 'done' && r.evaluation);
+    }));
 }
 
 /** Stops a set: its run results still waiting leave the store (the running one is aborted). */

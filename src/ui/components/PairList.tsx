@@ -1,6 +1,7 @@
 /**
  * The list of pairs with IR/VI thumbnails, status and per-pair actions.
  */
+import { memo } from 'react';
 import { clearImported, removePair, retryResult } from '../actions';
 import { getInputs } from '../cache';
 import { newResult, PRETRAINED, resultKey, type ResultState } from '../store/results';
@@ -10,7 +11,8 @@ const STATUS_LABEL: Record<ResultState['status'], string> = {
   queued: 'queued', fusing: 'fusing…', done: 'fused', error: 'error',
 };
 
-function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
+/** A row re-renders only when its pair, its selection or its result changes (lists grow long). */
+const PairRow = memo(function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
   const select = useStore((s) => s.select);
   const r = useResult(p.id) ?? newResult(PRETRAINED, p.id);
   const thumbs = getInputs(p.id)?.thumbs;
@@ -56,14 +58,13 @@ function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
       </div>
     </li>
   );
-}
+});
 
 export function PairList() {
   const order = useStore((s) => s.order);
   const pairs = useStore((s) => s.pairs);
-  const results = useStore((s) => s.results);
   const selectedId = useStore((s) => s.selectedId);
-  const done = order.filter((id) => results[resultKey(PRETRAINED, id)]?.status === 'done').length;
+  const done = useStore((s) => s.order.filter((id) => s.results[resultKey(PRETRAINED, id)]?.status === 'done').length);
   const hasUser = order.some((id) => pairs[id]?.origin === 'user');
   return (
     <div className="panel pair-panel">

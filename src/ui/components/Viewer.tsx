@@ -2,7 +2,7 @@
  * The image area: a toolbar (view mode, swipe sides, zoom, downloads) and the view(s) of the
  * selected pair. All views share zoom/pan.
  */
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { getResultImages, type ResultImages } from '../cache';
 import { groundTruth, resultPng, saveBlob, viewBitmap } from '../render';
 import { needsFusing, PRETRAINED, resultKey } from '../store/results';
@@ -87,7 +87,8 @@ export function Viewer() {
     if (el && iw) setZoom(1, el.clientWidth, el.clientHeight, iw, ih);
   };
 
-  const gt = groundTruth(pair?.gt, result?.source?.ir, images ?? { width: 1, height: 1 });
+  // Stable unless the pair or its result changes: a Stage redraws its boxes when it changes.
+  const gt = useMemo(() => groundTruth(pair?.gt, result?.source?.ir, { width: iw || 1, height: ih || 1 }), [pair?.gt, result?.source, iw, ih]);
   const download = async (kind: 'fused' | 'overlay') => {
     if (!pair || !images) return;
     setBusy(kind);

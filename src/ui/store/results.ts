@@ -49,7 +49,11 @@ export interface ResultsSlice {
   results: Record<string, ResultState>;
   /** Asks for a result: queued for the scheduler unless it is there or on its way. */
   requestResult(runId: string, pairId: string): void;
+  /** {@link requestResult} for many, in one update. */
+  requestResults(keys: readonly { runId: string; pairId: string }[]): void;
   updateResult(key: string, patch: Partial<ResultState>): void;
+  /** The same patch to many results, in one update. */
+  updateResults(keys: readonly string[], patch: Partial<ResultState>): void;
   /** Forgets results (e.g. a failed one, to try again). */
   dropResults(keys: string[]): void;
   /** Marks every shown result for re-fusing (after a backend change), keeping it on screen. */
@@ -67,15 +71,24 @@ export function needsFusing(r: ResultState | undefined): boolean {
   return !r || (r.status === 'done' && r.evicted);
 }
 
-export const createResultsSlice: StateCreator<ResultsSlice, [], [], ResultsSlice> = (set) => ({
+export const createResultsSlice: StateCreator<ResultsSlice, [], [], ResultsSlice> = (set, get) => ({
   results: {},
-  requestResult: (runId, pairId) => set((s) => {
-    const key = resultKey(runId, pairId);
-    const r = s.results[key];
-    if (r && !needsFusing(r)) return {};
-    return { results: { ...s.results, [key]: r ? { ...r, status: 'queued' } : newResult(runId, pairId) } };
+  requestResult: (runId, pairId) => get().requestResults([{ runId, pairId }]),
+  requestResults: (wanted) => set((s) => {
+    const results = { ...s.results };
+    for (const { runId, pairId } of wanted) {
+      const key = resultKey(runId, pairId);
+      const r = results[key];
+      if (!r || needsFusing(r)) results[key] = r ? { ...r, status: 'queued' } : newResult(runId, pairId);
+    }
+    return { results };
   }),
   updateResult: (key, patch) => set((s) => (s.results[key] ? { results: { ...s.results, [key]: { ...s.results[key], ...patch } } } : {})),
+  updateResults: (keys, patch) => set((s) => {
+    const results = { ...s.results };
+    for (const k of keys) if (results[k]) results[k] = { ...results[k], ...patch };
+    return { results };
+  }),
   dropResults: (keys) => set((s) => ({ results: Object.fromEntries(Object.entries(s.results).filter(([k]) => !keys.includes(k))) })),
   requeueAll: () => set((s) => ({
     results: Object.fromEntries(Object.entries(s.results).map(([k, r]) => [k,

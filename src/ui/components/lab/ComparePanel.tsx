@@ -4,7 +4,7 @@
  * of them (or the pretrained F), the metrics table with the best value per column marked, and
  * TDFusion's learned weight map for `td` runs.
  */
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ChangeEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
 import type { FusionMetrics } from '../../../protocol/messages';
 import { retryResult } from '../../actions';
 import { getResultImages, weightMaps } from '../../cache';
@@ -17,6 +17,9 @@ import { needsFusing, PRETRAINED, resultKey } from '../../store/results';
 import { useResult, useSelectedPair, useStore, type PairState } from '../../store/store';
 import { Stage } from '../Stage';
 import { SetPanel } from './SetPanel';
+
+/** Ground truth of stages without overlays. */
+const NO_GT = { scale: [1, 1] as [number, number] };
 
 const METRICS: (keyof FusionMetrics)[] = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'];
 
@@ -38,14 +41,18 @@ function ResultTile({ runId, pair, label, inset }: { runId: string; pair: PairSt
   const paintExtra = useCallback((ctx: CanvasRenderingContext2D) => {
     if (inset && im) paintInset(ctx, im.fused, inset, im.width, im.height);
   }, [inset, im]);
+  // Stable props: a Stage redraws its canvases when they change, and every redrawn canvas is
+  // copied to the compositor again (tens of ms for a grid on a software renderer).
+  const gt = useMemo(() => (im ? groundTruth(undefined, undefined, im) : undefined), [im]);
+  const tileSettings = useMemo(() => ({ ...settings, segSource: 'pred' as const, showGt: false }), [settings]);
   if (res?.status === 'error') {
     return <div className="cell-msg error">{res.error} <button type="button" onClick={() => retryResult(pair.id, runId)}>retry</button></div>;
   }
-  if (!im) return <><div className="cell-msg">fusing…</div><canvas data-testid="run-canvas" data-run={runId} data-ready="false" hidden /></>;
+  if (!im || !gt) return <><div className="cell-msg">fusing…</div><canvas data-testid="run-canvas" data-run={runId} data-ready="false" hidden /></>;
   return (
     <div className="tile">
-      <Stage images={im} version={res?.version ?? 0} overlays gt={groundTruth(undefined, undefined, im)} classes={classes}
-        settings={{ ...settings, segSource: 'pred', showGt: false }} testId="run-stage" paintExtra={paintExtra}
+      <Stage images={im} version={res?.version ?? 0} overlays gt={gt} classes={classes}
+        settings={tileSettings} testId="run-stage" paintExtra={paintExtra}
         left={{ bitmap: im.fused, label, testId: 'run-canvas', version: res?.version ?? 0, data: { 'data-run': runId, 'data-ready': 'true' } }} />
     </div>
   );
@@ -99,7 +106,7 @@ function Swipe({ a, b, pair, names }: { a: string; b: string; pair: PairState; n
   return (
     <div className="run-swipe" data-testid="run-swipe">
       {ia && ib && ia.width === ib.width && ia.height === ib.height ? (
-        <Stage images={ia} version={(ra?.version ?? 0) * 1000 + (rb?.version ?? 0)} overlays={false} gt={groundTruth(undefined, undefined, ia)}
+        <Stage images={ia} version={(ra?.version ?? 0) * 1000 + (rb?.version ?? 0)} overlays={false} gt={NO_GT}
           classes={classes} settings={settings} testId="run-swipe-stage"
           left={{ bitmap: ia.fused, label: names[a] ?? a, testId: 'swipe-left', version: ra?.version ?? 0 }}
           right={{ bitmap: ib.fused, label: names[b] ?? b, testId: 'swipe-right', version: rb?.version ?? 0 }} />
@@ -142,7 +149,7 @@ function DiffView({ a, b, pair, names }: { a: DiffSide; b: DiffSide; pair: PairS
   return (
     <div className="diff-view" data-testid="diff-view" data-max={diff.max.toFixed(3)}>
       <div className="tile">
-        <Stage images={im} version={0} overlays={false} gt={groundTruth(undefined, undefined, im)} classes={classes} settings={settings}
+        <Stage images={im} version={0} overlays={false} gt={NO_GT} classes={classes} settings={settings}
           testId="diff-stage" left={{ bitmap: diff.bitmap, label: `|${names[a] ?? a} − ${names[b] ?? b}|`, testId: 'diff-canvas', version: diff.max }} />
       </div>
       <ColourBar gradient={HEAT_GRADIENT_CSS} ticks={['0', (diff.max / 2).toFixed(1), `${diff.max.toFixed(1)} levels`]} label="|ΔY| (8-bit luma levels)" />
