@@ -189,6 +189,16 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     await expect(page.locator(`[data-testid=set-table] tr[data-run="${target.run}"]`)).toHaveAttribute('data-selected', 'true');
     const [png] = await Promise.all([page.waitForEvent('download'), plot.getByRole('button', { name: '⤓ Plot PNG' }).click()]);
     expect(png.suggestedFilename()).toBe('set_all_4pairs_mIoU_vs_VIF.png');
+    const pngPath = testInfo.outputPath(png.suggestedFilename());
+    await png.saveAs(pngPath);
+    expect(readPngRgba(pngPath).width).toBeGreaterThan(200);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '⤓ Set JSON' }).click()]);
+    const jsonPath = testInfo.outputPath(json.suggestedFilename());
+    await json.saveAs(jsonPath);
+    const setJson = JSON.parse(readFileSync(jsonPath, 'utf8')) as { pairs: number; rows: { runId: string; scores: Record<string, { value: number; lo: number; hi: number }> }[] };
+    expect(setJson.pairs).toBe(4);
+    expect(setJson.rows.map((r) => r.runId)).toContain(target.run);
+    for (const r of setJson.rows) expect(r.scores.VIF.lo).toBeLessThanOrEqual(r.scores.VIF.value);
     await keepScreenshot(page, testInfo, 'set-compare');
 
     // One zoom for every tile: a wheel over one tile moves the others the same way.

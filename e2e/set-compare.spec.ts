@@ -35,10 +35,24 @@ test('4 runs on 20 pairs: set scores stay off the main thread and fuse each pair
   // The selected pair's grid first (its first paint of five stages is not the set's work).
   await expect(page.locator('[data-testid=run-canvas][data-ready=true]')).toHaveCount(5, { timeout: 120_000 });
   await page.waitForTimeout(500);
+  // Cancel stops the set: nothing of it stays queued; what was scored is kept.
+  await page.getByRole('button', { name: /^Score 5 runs × 20 pairs/ }).click();
+  // (The pretrained results of the 20 pairs are scored already.)
+  await expect.poll(async () => Number(await page.getByTestId('set-progress').getAttribute('value')), { timeout: 60_000 }).toBeGreaterThan(21);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('button', { name: /^Score 5 runs × 20 pairs/ })).toBeVisible();
+  await expect.poll(() => appState<number>(page, "Object.values(s.results).filter((r) => r.status === 'queued' || r.status === 'fusing').length")).toBe(0);
+
   await page.evaluate(() => performance.mark('set-start'));
   const t0 = Date.now();
   await page.getByRole('button', { name: /^Score 5 runs × 20 pairs/ }).click();
-  await expect(page.getByTestId('set-table').locator('tbody tr')).toHaveCount(5, { timeout: 600_000 });
+  try {
+    await expect(page.getByTestId('set-table').locator('tbody tr')).toHaveCount(5, { timeout: 600_000 });
+  } catch (e) {
+    const unscored = await appState<unknown[]>(page, "Object.values(s.results).filter((r) => r.scoresStatus !== 'done')"
+      + '.map((r) => ({ run: r.runId, pair: r.pairId, status: r.status, scores: r.scoresStatus, evicted: r.evicted, error: r.error }))');
+    throw new Error(`${(e as Error).message}\nnot scored: ${JSON.stringify(unscored)}`);
+  }
   const seconds = (Date.now() - t0) / 1000;
 
   const tasks = await longTasks(page, 'set-start');

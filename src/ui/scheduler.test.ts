@@ -45,20 +45,27 @@ beforeEach(() => {
 });
 
 describe('scheduler', () => {
-  it('fuses the selected pair first, then pairs in order, then run results, then scores (selected first)', () => {
+  it('fuses the selected pair first, scores what is fused before fusing more, then pairs in order, then run results', () => {
     const s = useStore.getState();
     s.addPairs([pair('a'), pair('b')]);
     s.select('b');
     s.requestResult('run1', 'a');
     const next = () => pickNext(useStore.getState());
     const done = (key: string) => useStore.getState().updateResult(key, { status: 'done' });
+    const scored = (key: string) => useStore.getState().updateResult(key, { scoresStatus: 'done' });
     expect(next()).toEqual({ kind: 'fuse', key: resultKey(PRETRAINED, 'b') });
     done(resultKey(PRETRAINED, 'b'));
+    expect(next()).toEqual({ kind: 'score', key: resultKey(PRETRAINED, 'b') });
+    scored(resultKey(PRETRAINED, 'b'));
     expect(next()).toEqual({ kind: 'fuse', key: resultKey(PRETRAINED, 'a') });
     done(resultKey(PRETRAINED, 'a'));
+    scored(resultKey(PRETRAINED, 'a'));
     expect(next()).toEqual({ kind: 'fuse', key: resultKey('run1', 'a') });
-    done(resultKey('run1', 'a'));
-    expect(next()).toEqual({ kind: 'score', key: resultKey(PRETRAINED, 'b') });
+    // Evicted before it was scored: fused again (its scores are not there to keep).
+    useStore.getState().updateResult(resultKey('run1', 'a'), { status: 'done', evicted: true });
+    expect(next()).toEqual({ kind: 'fuse', key: resultKey('run1', 'a') });
+    scored(resultKey('run1', 'a'));
+    expect(next()).toBeNull();
     // An evicted result of the selected pair is fused again before anything else.
     useStore.getState().updateResult(resultKey(PRETRAINED, 'b'), { evicted: true });
     expect(next()).toEqual({ kind: 'fuse', key: resultKey(PRETRAINED, 'b') });

@@ -14,24 +14,27 @@ import { useStore, type Store } from './store/store';
 
 type Task = { kind: 'fuse' | 'score'; key: string };
 
-/** The next job: exported for its test. */
+/**
+ * The next job: exported for its test. A fused result still to score comes first (the worker
+ * keeps only a few fused results, and the page may evict its images); a result whose images
+ * were evicted before it was scored is fused again.
+ */
 export function pickNext(s: Store): Task | null {
   const sel = s.selectedId;
   const selKey = sel ? resultKey(PRETRAINED, sel) : '';
   if (sel && (s.results[selKey]?.status === 'queued' || needsFusing(s.results[selKey]))) return { kind: 'fuse', key: selKey };
+  const unscored = (r: ResultState) => r.status === 'done' && !r.evicted && r.scoresStatus === 'none';
+  const score = Object.keys(s.results).find((k) => unscored(s.results[k]));
+  if (score) return { kind: 'score', key: score };
+  const waiting = (r: ResultState | undefined) => r?.status === 'queued' || (r?.status === 'done' && r.evicted && r.scoresStatus === 'none');
   const queued = (pretrained: boolean) => {
     const keys = s.order.map((id) => resultKey(PRETRAINED, id));
     const pool = pretrained ? keys : Object.keys(s.results).filter((k) => s.results[k].runId !== PRETRAINED);
     // The selected pair's run results before other pairs'.
-    return pool.find((k) => s.results[k]?.status === 'queued' && s.results[k].pairId === sel)
-      ?? pool.find((k) => s.results[k]?.status === 'queued');
+    return pool.find((k) => waiting(s.results[k]) && s.results[k].pairId === sel) ?? pool.find((k) => waiting(s.results[k]));
   };
   const fuse = queued(true) ?? queued(false);
-  if (fuse) return { kind: 'fuse', key: fuse };
-  const unscored = (r: ResultState) => r.status === 'done' && !r.evicted && r.scoresStatus === 'none';
-  if (sel && s.results[selKey] && unscored(s.results[selKey])) return { kind: 'score', key: selKey };
-  const score = Object.keys(s.results).find((k) => unscored(s.results[k]));
-  return score ? { kind: 'score', key: score } : null;
+  return fuse ? { kind: 'fuse', key: fuse } : null;
 }
 
 /** Aborted, or cut short by a worker restart: the task did not fail and is tried again. */
@@ -109,9 +112,10 @@ export function startScheduler(client: EngineClient): () => void {
         return;
       }
     }
-    // Scored right after fusing: the worker keeps only a few results to score.
+    // Scored right after fusing: the worker keeps only a few results to score. (A job aborted
+    // as it ended leaves its result unscored: the next pick scores it.)
     const fused = useStore.getState().results[task.key];
-    if (fused?.status !== 'done' || fused.scoresStatus !== 'none') return;
+    if (ctrl.signal.aborted || fused?.status !== 'done' || fused.scoresStatus !== 'none') return;
     try {
       await score(client, fused, task.key, ctrl.signal);
     } catch (e) {
