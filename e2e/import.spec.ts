@@ -60,3 +60,16 @@ test('files dropped on the drop zone pair by name affix', async ({ page }) => {
   const st = await canvasStats(page, 'fused-canvas');
   expect([st.width, st.height]).toEqual([96, 64]);
 });
+
+test('a pair too small to mean anything is refused, saying why', async ({ page }) => {
+  await openApp(page, 'wasm');
+  await waitForReady(page);
+  await dropFiles(page, [
+    { name: 'dot_ir.png', bytes: checkerPng(1, 1, 1) },
+    { name: 'dot_vi.png', bytes: checkerPng(1, 1, 3) },
+  ]);
+  const row = pairRow(page, 'dot', 'user');
+  await expect(row).toHaveAttribute('data-status', 'error', { timeout: 60_000 });
+  await expect(row).toContainText('too small to fuse (at least 16 px on each side)');
+  await expect(page.getByTestId('report-unreadable')).toContainText('the infrared image is 1x1');
+});

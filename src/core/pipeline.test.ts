@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from './testing';
-import { createPipeline, type PipelineDefs } from './pipeline';
+import { createPipeline, PairRefusedError, type PipelineDefs } from './pipeline';
 import type { RawImage } from './types';
 
 beforeAll(() => useBackend('cpu'));
@@ -61,8 +61,8 @@ describe('pipeline', () => {
   });
 
   it('treats R=G=B images as grey and gives a grey fused RGB for a grey VI', async () => {
-    const ir = image(16, 8, 3, (x) => x * 10);
-    const vi = image(16, 8, 1, (x, y) => y * 20);
+    const ir = image(16, 16, 3, (x) => x * 10);
+    const vi = image(16, 16, 1, (x, y) => y * 20);
     const r = await p.run(ir, vi, { tasks: false });
     expect(r.seg.length).toBe(0);
     expect(r.detections).toEqual([]);
@@ -86,6 +86,11 @@ describe('pipeline', () => {
     expect(r.fusedY.every((v) => v === 100)).toBe(true);
     const odd = await p.run(ir, image(50, 50, 1, () => 0), { tasks: false });
     expect(odd.notices[0].message).toMatch(/aspect ratios differ/);
+  });
+
+  it('refuses a pair too small to mean anything, saying why', async () => {
+    await expect(p.run(image(1, 1, 1, () => 9), image(1, 1, 3, () => 9))).rejects.toThrow('the infrared image is 1x1: too small to fuse (at least 16 px on each side)');
+    await expect(p.run(image(64, 48, 1, () => 9), image(64, 15, 3, () => 9))).rejects.toThrow(PairRefusedError);
   });
 
   it('rejects malformed images with a clear message', async () => {

@@ -70,10 +70,27 @@ export interface PipelineNotice {
 }
 
 /**
+ * Pairs with a side below this are refused: the metrics' 11-px windows and the networks' fields
+ * of view say nothing about a smaller image (a 1×1 pair would otherwise be "fused", with metrics).
+ */
+export const MIN_PAIR_SIDE = 16;
+
+/** A pair refused before fusing, with the reason. */
+export class PairRefusedError extends Error {
+  override name = 'PairRefusedError';
+}
+
+/**
  * Brings a pair to one grid: the visible image resized to the infrared size, both reduced to
  * `maxSide`, with a notice for each change (also used by the worker's no-weights baseline).
+ * @throws PairRefusedError for an image below {@link MIN_PAIR_SIDE} on a side.
  */
 export function prepareInputs(irIn: RawImage, viIn: RawImage, maxSide: number): { ir: RawImage; vi: RawImage; scale: number; notices: PipelineNotice[] } {
+  for (const [what, im] of [['infrared', irIn], ['visible', viIn]] as const) {
+    if (Math.min(im.width, im.height) < MIN_PAIR_SIDE) {
+      throw new PairRefusedError(`the ${what} image is ${im.width}x${im.height}: too small to fuse (at least ${MIN_PAIR_SIDE} px on each side)`);
+    }
+  }
   const notices: PipelineNotice[] = [];
   let ir = irIn;
   let vi = viIn;
