@@ -8,6 +8,9 @@
  *   copied into the build output, so `vite preview` serves it too.
  * - `.wasm` files are served as `application/wasm` (dev: Vite does it; preview: sirv does it;
  *   the middleware below makes sure for `models/` too).
+ * - The privacy promise (nothing leaves the origin) is enforced by a Content-Security-Policy:
+ *   a `<meta>` in the built page (so any static server keeps it) and a header from `vite
+ *   preview` (`npm start`). The dev server goes without (Vite's HMR client is inline).
  */
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
@@ -25,6 +28,32 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
+
+/**
+ * No other origin, for anything. WASM needs 'wasm-unsafe-eval' to compile; the threaded WASM
+ * backend starts its pthreads from blob: workers; images and downloads use blob: URLs.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval' blob:",
+  "worker-src 'self' blob:",
+  "connect-src 'self' blob: data:",
+  "img-src 'self' blob: data:",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+/** Puts the policy into the built page. */
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'fusion-playground:csp',
+    apply: 'build',
+    transformIndexHtml: (html) => html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}" />`),
+  };
+}
 
 const MIME: Record<string, string> = {
   '.json': 'application/json',
@@ -116,9 +145,9 @@ function wasmThreadsFix(): Plugin {
 
 export default defineConfig({
   base: './',
-  plugins: [react(), serveModels(), wasmThreadsFix()],
+  plugins: [react(), serveModels(), wasmThreadsFix(), contentSecurityPolicy()],
   server: { headers: ISOLATION_HEADERS, port: 5173 },
-  preview: { headers: ISOLATION_HEADERS, port: 4173 },
+  preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY }, port: 4173 },
   worker: { format: 'es', plugins: () => [wasmThreadsFix()] },
   build: {
     target: 'es2022',

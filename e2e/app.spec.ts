@@ -79,3 +79,24 @@ test('auto ranks a software WebGPU adapter below WASM and says why', async ({ pa
   }
   await keepScreenshot(page, testInfo, 'auto-backend');
 });
+
+test('the page may not reach another origin: the Content-Security-Policy blocks it', async ({ page }) => {
+  const response = await page.goto('./?backend=wasm');
+  expect(response?.headers()['content-security-policy']).toContain("connect-src 'self'");
+  await waitForReady(page);
+  const outcome = await page.evaluate(async () => {
+    const violations: string[] = [];
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.effectiveDirective} ${e.blockedURI}`));
+    const fetched = await fetch('https://example.com/collect').then(() => 'sent', (e: Error) => `failed: ${e.message}`);
+    const img = document.createElement('img');
+    img.src = 'https://example.com/pixel.png';
+    document.body.appendChild(img);
+    await new Promise((r) => setTimeout(r, 300));
+    img.remove();
+    return { fetched, violations };
+  });
+  expect(outcome.fetched).toMatch(/^failed/);
+  // The policy, not a missing network, stopped both: each is reported as a violation.
+  expect(outcome.violations).toContain('connect-src https://example.com/collect');
+  expect(outcome.violations).toContain('img-src https://example.com/pixel.png');
+});
