@@ -82,3 +82,10 @@ export function makeImportFolder(): ImportFolder {
     mismatched: 'sizes', large: 'large',
   };
 }
+
+/** A grey PNG of one value (a constant image). */
+export function flatPng(width: number, height: number, value: number): Buffer {
+  const png = new PNG({ width, height, colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  png.data = Buffer.alloc(width * height, value);
+  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+}

@@ -3,8 +3,8 @@
  * broken image, the size mismatch and the reduction of a large pair are all reported.
  */
 import { expect, test } from '@playwright/test';
-import { rmSync } from 'node:fs';
-import { checkerPng, makeImportFolder } from './fixtures';
+import { readFileSync, rmSync } from 'node:fs';
+import { checkerPng, flatPng, makeImportFolder } from './fixtures';
 import {
   canvasStats, dropFiles, keepScreenshot, logBrowserErrors, openApp, pairRow, pickFolder, SAMPLE_NAMES,
   selectPair, waitForFused, waitForReady,
@@ -72,4 +72,23 @@ test('a pair too small to mean anything is refused, saying why', async ({ page }
   await expect(row).toHaveAttribute('data-status', 'error', { timeout: 60_000 });
   await expect(row).toContainText('too small to fuse (at least 16 px on each side)');
   await expect(page.getByTestId('report-unreadable')).toContainText('the infrared image is 1x1');
+});
+
+test('an undefined metric says why (SCD of a constant infrared image), in the panel and the CSV', async ({ page }, testInfo) => {
+  await openApp(page, 'wasm');
+  await waitForReady(page);
+  await dropFiles(page, [
+    { name: 'flat_ir.png', bytes: flatPng(96, 64, 100) },
+    { name: 'flat_vi.png', bytes: checkerPng(96, 64, 3) },
+  ]);
+  await expect(pairRow(page, 'flat', 'user')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await selectPair(page, 'flat', 'user');
+  await expect(page.locator('[data-testid=metrics-panel] td[data-metric=SCD]')).toHaveText('— constant infrared image', { timeout: 60_000 });
+  await expect(page.locator('[data-testid=metrics-panel] td[data-metric=EN]')).toHaveText(/^\d/);
+  await page.getByRole('tab', { name: /^Runs & compare/ }).click();
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '⤓ Metrics CSV' }).click()]);
+  const file = testInfo.outputPath(csv.suggestedFilename());
+  await csv.saveAs(file);
+  const [head, row] = readFileSync(file, 'utf8').trim().split('\n');
+  expect(row.split(',')[head.split(',').indexOf('SCD')]).toBe('n/a (constant infrared image)');
 });

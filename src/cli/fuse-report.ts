@@ -5,6 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scoreSet, type PairEvaluation } from '../core/metrics/evaluation';
+import { metricCell } from '../core/metrics/fusion-metrics';
 import { DET_CLASSES, FUSION_METRIC_NAMES, SEG_CLASSES, type FusionMetrics } from '../core/types';
 
 
@@ -84,12 +85,13 @@ export async function writeReports(
 ): Promise<Pick<FuseSummary, 'meanMetrics' | 'baselines' | 'task'>> {
   const scores = scoreSet(perPair);
   const meanMetrics = scores.meanMetrics;
-  const metricRows = perPair.flatMap((e) => (e.metrics ? [{ stem: e.stem, m: e.metrics }] : []));
+  const metricRows = perPair.flatMap((e) => (e.metrics ? [{ stem: e.stem, m: e.metrics, why: e.undefinedMetrics ?? {} }] : []));
   if (what.metrics) {
     const lines = [['stem', ...FUSION_METRIC_NAMES].join(',')];
-    for (const { stem, m } of metricRows) lines.push([stem, ...FUSION_METRIC_NAMES.map((n) => fmt(m[n]))].join(','));
+    for (const { stem, m, why } of metricRows) lines.push([stem, ...FUSION_METRIC_NAMES.map((n) => metricCell(m[n], why[n], fmt))].join(','));
     if (meanMetrics) {
-      lines.push(['mean', ...FUSION_METRIC_NAMES.map((n) => fmt(meanMetrics[n]))].join(','));
+      const undefinedOn = (n: (typeof FUSION_METRIC_NAMES)[number]) => `undefined on ${metricRows.filter((r) => r.why[n]).length} pairs`;
+      lines.push(['mean', ...FUSION_METRIC_NAMES.map((n) => metricCell(meanMetrics[n], undefinedOn(n), fmt))].join(','));
       log(`mean over ${metricRows.length}: ${FUSION_METRIC_NAMES.map((n) => `${n} ${meanMetrics[n].toFixed(4)}`).join('  ')}`);
     }
     await writeFile(path.join(out, 'metrics.csv'), lines.join('\n') + '\n');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from './node-backend';
-import { readImage } from './image-io';
+import { readImage, writePng } from './image-io';
 import { saveModelFolder } from './weights-fs';
 import { baselineFusions, main, runFuse } from './fuse';
 import { toMetricGrey } from '../core/metrics/fusion-metrics';
@@ -36,6 +36,22 @@ beforeAll(async () => {
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 describe('fuse CLI', () => {
+  it('writes an undefined metric as n/a with its reason, in metrics.csv and the log', async () => {
+    const dir = path.join(tmp, 'flat');
+    for (const k of ['ir', 'vi']) await mkdir(path.join(dir, k), { recursive: true });
+    const w = 64, h = 48;
+    await writePng(path.join(dir, 'ir', 'flat.png'), { width: w, height: h, channels: 1, data: new Uint8Array(w * h).fill(100) });
+    await writePng(path.join(dir, 'vi', 'flat.png'), { width: w, height: h, channels: 1, data: Uint8Array.from({ length: w * h }, (_, i) => (i * 37) % 251) });
+    const lines: string[] = [];
+    const out = path.join(tmp, 'flat-out');
+    await runFuse({ ir: path.join(dir, 'ir'), vi: path.join(dir, 'vi'), out, models: path.join(tmp, 'models'), backend: 'wasm', log: (l) => lines.push(l) });
+    const csv = (await readFile(path.join(out, 'metrics.csv'), 'utf8')).trim().split('\n');
+    const scd = csv[0].split(',').indexOf('SCD');
+    expect(csv[1].split(',')[scd]).toBe('n/a (constant infrared image)');
+    expect(csv[2].split(',')[scd]).toBe('n/a (undefined on 1 pairs)');
+    expect(lines.some((l) => l.includes('SCD n/a (constant infrared image)'))).toBe(true);
+  });
+
   it('fuses the fixture pairs, writes every output, scores tasks, and skips a broken file', async () => {
     const lines: string[] = [];
     const out = path.join(tmp, 'out');

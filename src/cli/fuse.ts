@@ -221,7 +221,8 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
             baselineRows.max.push(fusionMetrics(gi, gv, b.max, w, h));
             baselineRows.mean.push(fusionMetrics(gi, gv, b.mean, w, h));
           }
-          metricText = `  EN ${m.EN.toFixed(2)} SD ${m.SD.toFixed(1)} VIF ${m.VIF.toFixed(3)} Qabf ${m.Qabf.toFixed(3)} SSIM ${m.SSIM.toFixed(3)}`;
+          metricText = `  EN ${m.EN.toFixed(2)} SD ${m.SD.toFixed(1)} VIF ${m.VIF.toFixed(3)} Qabf ${m.Qabf.toFixed(3)} SSIM ${m.SSIM.toFixed(3)}` +
+            Object.entries(evaluation.undefinedMetrics ?? {}).map(([n, why]) => `  ${n} n/a (${why})`).join('');
         }
         processed.push(p.stem);
         perPair.push(evaluation);

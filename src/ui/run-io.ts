@@ -167,6 +167,7 @@ export function exportMetrics(pairId: string, format: 'csv' | 'json'): void {
       pair: pair.name,
       rows: rows.map((r) => ({
         run: r.name, id: r.id, strategy: r.strategy, ...(r.scores?.metrics ?? {}), mIoU: r.scores?.miou ?? null, mAP50: r.scores?.map50 ?? null,
+        ...(r.scores?.undefinedMetrics ? { undefined: r.scores.undefinedMetrics } : {}),
         options: l.runs[r.id]?.options, seed: l.runs[r.id]?.seed, steps: l.runs[r.id]?.steps,
       })),
     };
@@ -177,7 +178,7 @@ export function exportMetrics(pairId: string, format: 'csv' | 'json'): void {
   const lines = [['run', 'strategy', ...METRIC_KEYS, 'mIoU', 'mAP50'].join(',')];
   for (const r of rows) {
     const m = r.scores?.metrics;
-    lines.push([q(r.name), r.strategy, ...METRIC_KEYS.map((k) => (m ? String(m[k]) : '')),
+    lines.push([q(r.name), r.strategy, ...METRIC_KEYS.map((k) => (!m ? '' : Number.isFinite(m[k]) ? String(m[k]) : q(`n/a (${r.scores?.undefinedMetrics?.[k] ?? 'undefined'})`))),
       r.scores?.miou !== undefined ? String(r.scores.miou) : '', r.scores?.map50 !== undefined ? String(r.scores.map50) : ''].join(','));
   }
   saveBlob(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }), `${name}.csv`);

@@ -89,7 +89,10 @@ async function score(client: EngineClient, r: ResultState, key: string, signal: 
   const f = r.size && r.source ? r.size.width / (r.source.ir.width || r.size.width) : 1;
   const boxes = pair?.gt?.map((b) => [b[0] * f, b[1] * f, b[2] * f, b[3] * f, b[4]] as [number, number, number, number, number]);
   const m = await client.metrics(key, boxes, { signal });
-  const scores: PairScores = { metrics: m.metrics, ...(m.miou !== undefined ? { miou: m.miou } : {}), ...(m.map50 !== undefined ? { map50: m.map50 } : {}) };
+  const scores: PairScores = {
+    metrics: m.metrics, ...(m.evaluation.undefinedMetrics ? { undefinedMetrics: m.evaluation.undefinedMetrics } : {}),
+    ...(m.miou !== undefined ? { miou: m.miou } : {}), ...(m.map50 !== undefined ? { map50: m.map50 } : {}),
+  };
   const s = useStore.getState();
   s.updateResult(key, { scoresStatus: 'done', scores, evaluation: m.evaluation, scoresMs: m.ms });
   if (r.runId !== PRETRAINED && pair) recordRunScores(r.runId, pair.name, scores);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePair, evaluationsFromJson, evaluationsToJson, scoreSet, setScoreIntervals, setScoreValues } from './evaluation';
 import { labelIndices, LabelError } from '../image/label';
+import { metricCell } from './fusion-metrics';
 import type { RawImage } from '../types';
 
 const W = 64, H = 64;
@@ -46,6 +47,18 @@ describe('evaluation of fused pairs', () => {
     expect(iv.mIoU.hi - iv.mIoU.lo).toBeGreaterThan(0);
     expect(iv.mAP50.value).toBe(1);
     expect(setScoreIntervals([pair('b', 1, false)]).mAP50.value).toBeNaN();
+  });
+
+  it('says why a metric is undefined (SCD of a constant infrared image)', () => {
+    const e = evaluatePair({
+      stem: 'flat', ir: grey(() => 100), vi: grey((i) => (i * 13) % 256), fusedY: grey((i) => (i * 10) % 256).data as Uint8Array,
+      width: W, height: H, seg: null, label: null, detections: [], boxes: null,
+    });
+    expect(e.metrics!.SCD).toBeNaN();
+    expect(e.undefinedMetrics).toEqual({ SCD: 'constant infrared image' });
+    expect(metricCell(e.metrics!.SCD, e.undefinedMetrics!.SCD)).toBe('n/a (constant infrared image)');
+    expect(metricCell(1.5, undefined)).toBe('1.5');
+    expect(pair('a', 0, true).undefinedMetrics).toBeUndefined();
   });
 
   it('round-trips through JSON', () => {

@@ -7,7 +7,7 @@
  */
 import { FUSION_METRIC_NAMES, DET_CLASSES, NUM_SEG_CLASSES, SEG_CLASSES } from '../types';
 import type { Detection, FusionMetrics, GroundTruthBox, RawImage } from '../types';
-import { fusionMetrics, toMetricGrey } from './fusion-metrics';
+import { fusionMetrics, toMetricGrey, undefinedMetricReasons } from './fusion-metrics';
 import { bootstrapIntervals, type Interval } from './bootstrap';
 import { accumulateConfusion, createConfusionMatrix, meanAveragePrecision, segmentationScores, type ConfusionMatrix } from './task-metrics';
 
@@ -16,6 +16,8 @@ export interface PairEvaluation {
   stem: string;
   /** Null when metrics were not asked for. */
   metrics: FusionMetrics | null;
+  /** Why each undefined metric is undefined (only when one is). */
+  undefinedMetrics?: Partial<Record<keyof FusionMetrics, string>>;
   /** With a label. */
   confusion: ConfusionMatrix | null;
   /** With boxes (boxes in the evaluated image's pixels). */
@@ -42,11 +44,17 @@ export interface PairEvaluationInput {
 /** Evaluates one fused pair (the same inputs as the reference evaluator: processed IR/VI, fused Y as grey). */
 export function evaluatePair(i: PairEvaluationInput): PairEvaluation {
   const { width: w, height: h } = i;
-  const metrics = i.metrics === false ? null
-    : fusionMetrics(toMetricGrey(i.ir), toMetricGrey(i.vi), toMetricGrey({ width: w, height: h, channels: 1, data: i.fusedY }), w, h);
+  let metrics: FusionMetrics | null = null;
+  let undefinedMetrics: PairEvaluation['undefinedMetrics'];
+  if (i.metrics !== false) {
+    const ir = toMetricGrey(i.ir), vi = toMetricGrey(i.vi), fused = toMetricGrey({ width: w, height: h, channels: 1, data: i.fusedY });
+    metrics = fusionMetrics(ir, vi, fused, w, h);
+    const why = undefinedMetricReasons(metrics, ir, vi, fused);
+    if (Object.keys(why).length) undefinedMetrics = why;
+  }
   const confusion = i.seg && i.label ? accumulateConfusion(createConfusionMatrix(NUM_SEG_CLASSES), i.seg, i.label) : null;
   const detection = i.boxes ? { predictions: i.detections, truth: i.boxes } : null;
-  return { stem: i.stem, metrics, confusion, detection };
+  return { stem: i.stem, metrics, confusion, detection, ...(undefinedMetrics ? { undefinedMetrics } : {}) };
 }
 
 /** Scores of a set of evaluated pairs. */

@@ -552,3 +552,30 @@ export function fusionMetrics(ir: Float64Array, vi: Float64Array, fused: Float64
     SSIM: ssim(ir, vi, fused, width, height),
   };
 }
+
+/**
+ * Why each undefined (non-finite) metric of a pair is undefined, in the words the app's panel,
+ * its exports and the CLI all show. SCD correlates an image with a difference: it is undefined
+ * when either is constant.
+ */
+export function undefinedMetricReasons(m: FusionMetrics, ir: Float64Array, vi: Float64Array, fused: Float64Array): Partial<Record<keyof FusionMetrics, string>> {
+  const out: Partial<Record<keyof FusionMetrics, string>> = {};
+  for (const name of Object.keys(m) as (keyof FusionMetrics)[]) {
+    if (Number.isFinite(m[name])) continue;
+    let reason = 'undefined for this pair';
+    if (name === 'SCD') {
+      const constant = (f: (i: number) => number) => { const a = new Float64Array(fused.length); for (let i = 0; i < a.length; i++) a[i] = f(i); return standardDeviation(a) === 0; };
+      if (constant((i) => ir[i])) reason = 'constant infrared image';
+      else if (constant((i) => vi[i])) reason = 'constant visible image';
+      else if (constant((i) => fused[i] - vi[i])) reason = 'fused image = visible + a constant';
+      else if (constant((i) => fused[i] - ir[i])) reason = 'fused image = infrared + a constant';
+    }
+    out[name] = reason;
+  }
+  return out;
+}
+
+/** A metric as the exports and the CLI write it: the number, or `n/a (why)` when it is undefined. */
+export function metricCell(v: number, reason: string | undefined, format: (v: number) => string = String): string {
+  return Number.isFinite(v) ? format(v) : `n/a (${reason ?? 'undefined'})`;
+}

@@ -111,7 +111,7 @@ export function MetricsPanel() {
           {METRIC_INFO.map((m) => (
             <tr key={m.key} title={m.title}>
               <th>{m.key}</th>
-              <td className="num" data-metric={m.key}>{scores ? scores.metrics[m.key].toFixed(m.digits) : '—'}</td>
+              <td className="num" data-metric={m.key}>{!scores ? '—' : Number.isFinite(scores.metrics[m.key]) ? scores.metrics[m.key].toFixed(m.digits) : `— ${scores.undefinedMetrics?.[m.key] ?? 'undefined'}`}</td>
             </tr>
           ))}
           {([
