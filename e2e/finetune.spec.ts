@@ -398,6 +398,46 @@ test('a diverging fine-tune skips the bad step, restores the last good parameter
   await expect(page.getByTestId('train-notes')).toContainText(/non-finite .*step skipped, parameters restored/);
 });
 
+test('storage full: a run the browser cannot store stays for the session, says so and exports; stored runs are untouched', async ({ page }, testInfo) => {
+  test.setTimeout(300_000);
+  // Fake a full disk for run weights once the page sets the flag (a real one aborts the same transaction).
+  await page.addInitScript(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if ((window as unknown as { __storageFull?: boolean }).__storageFull && this.name === 'weights') {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      }
+      return put.apply(this, args);
+    };
+  });
+  await stubSamples(page, true);
+  await openApp(page, 'wasm');
+  await waitForReady(page);
+  await waitForFused(page, 1);
+  await openTab(page, /^Fine-tune/);
+  await setRun(page, { steps: 1, batch: 1, crop: 64 });
+  await fineTune(page, 'fixed', 120_000);
+  await page.evaluate(() => { (window as unknown as { __storageFull?: boolean }).__storageFull = true; });
+  await fineTune(page, 'fixed', 120_000);
+  await openTab(page, /^Runs & compare/);
+  await expect(page.getByTestId('run-unsaved')).toHaveCount(1);
+  await expect(page.getByTestId('storage-use')).toContainText(/stored .* MB of .* MB/);
+  const logs = await appState<string[]>(page, "s.log.map((l) => l.message)");
+  expect(logs.some((m) => /kept for this session only: the browser's storage is full/.test(m))).toBe(true);
+  // The run can still leave as a file.
+  const unsaved = page.locator('[data-testid=run-row]').filter({ has: page.getByTestId('run-unsaved') });
+  const [file] = await Promise.all([page.waitForEvent('download'), unsaved.getByRole('button', { name: 'Export run' }).click()]);
+  expect(file.suggestedFilename()).toMatch(/\.fprun$/);
+  await file.saveAs(testInfo.outputPath(file.suggestedFilename()));
+  // After a reload only the stored run is there, whole.
+  await page.reload();
+  await waitForReady(page);
+  await openTab(page, /^Runs & compare/);
+  await expect(page.getByTestId('run-row')).toHaveCount(1);
+  await expect(page.getByTestId('run-unsaved')).toHaveCount(0);
+  await expect(page.locator('[data-testid=run-canvas][data-ready=true]')).toHaveCount(2, { timeout: 60_000 });
+});
+
 test('a tiny fine-tune completes on WebGPU', async ({ page }, testInfo) => {
   test.setTimeout(600_000);
   await stubSamples(page, true);

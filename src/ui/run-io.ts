@@ -59,7 +59,7 @@ export async function importRuns(files: File[]): Promise<string> {
       throw new Error(`${f.name}: ${(e as Error).message}`);
     }
     await checkModels(decoded.weights, f.name);
-    const { run } = decoded;
+    const { unsaved: _unsaved, ...run } = decoded.run;
     last = await addImportedRun({
       ...run, id: newRunId(), name: `${run.name} (imported)`, origin: 'imported', models: Object.keys(decoded.weights),
       notes: [...(run.notes ?? []), `Imported from ${f.name}.`], scores: run.scores ?? {}, history: run.history ?? [],

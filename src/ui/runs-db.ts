@@ -53,9 +53,23 @@ export async function listRuns(): Promise<RunRecord[]> {
 export async function putRun(run: RunRecord, weights: RunWeights): Promise<void> {
   const db = await open();
   const tx = db.transaction([RUNS, WEIGHTS], 'readwrite');
-  tx.objectStore(RUNS).put(run);
-  tx.objectStore(WEIGHTS).put(weights, run.id);
-  await done(tx);
+  const finished = done(tx);
+  try {
+    tx.objectStore(RUNS).put(run);
+    tx.objectStore(WEIGHTS).put(weights, run.id);
+  } catch (e) {
+    // All or nothing: a record without its weights would come back broken after a reload.
+    tx.abort();
+    finished.catch(() => undefined);
+    throw e;
+  }
+  await finished;
+}
+
+/** Bytes this origin stores and may store (the browser's estimate), when it says. */
+export async function storageEstimate(): Promise<{ usage: number; quota: number } | null> {
+  const e = await navigator.storage?.estimate?.().catch(() => undefined);
+  return e?.usage !== undefined && e.quota !== undefined ? { usage: e.usage, quota: e.quota } : null;
 }
 
 /** Replaces a run record (rename, metrics); weights untouched. */

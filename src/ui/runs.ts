@@ -40,8 +40,16 @@ export async function saveRun(run: RunRecord, weights: RunWeights): Promise<void
   try {
     await db.putRun(run, weights);
   } catch (e) {
-    useStore.getState().addLog('warn', `Run "${run.name}" kept for this session only: ${(e as Error).message}`);
+    const full = (e as Error).name === 'QuotaExceededError';
+    useStore.getState().putRun({ ...run, unsaved: true });
+    useStore.getState().addLog('warn', `Run "${run.name}" is kept for this session only${full ? ': the browser\'s storage is full' : ''} (${(e as Error).message}). `
+      + 'Export it (Runs & compare → Export run) to keep it; deleting older runs frees space.');
   }
+}
+
+/** Writes a changed run record, unless the run lives in memory only (a record without weights would be broken). */
+function storeRecord(run: RunRecord): Promise<void> {
+  return run.unsaved ? Promise.resolve() : db.updateRun(run);
 }
 
 export async function renameRun(id: string, name: string): Promise<void> {
@@ -49,7 +57,7 @@ export async function renameRun(id: string, name: string): Promise<void> {
   if (!r || !name.trim()) return;
   const next = { ...r, name: name.trim() };
   useStore.getState().putRun(next);
-  await db.updateRun(next);
+  await storeRecord(next);
 }
 
 export async function deleteRun(id: string): Promise<void> {
@@ -65,7 +73,7 @@ export function recordRunScores(runId: string, pairName: string, scores: PairSco
   if (!run) return;
   const next = { ...run, scores: { ...run.scores, [pairName]: scores } };
   s.putRun(next);
-  void db.updateRun(next).catch(() => undefined);
+  void storeRecord(next).catch(() => undefined);
 }
 
 /** Prefills the training form with a run's settings (change the weights, then start). */

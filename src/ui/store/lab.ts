@@ -57,6 +57,8 @@ export interface RunRecord extends Omit<TrainConfig, 'previewEvery'> {
   origin: 'trained' | 'imported';
   /** Runs of one sweep share it (the trade-off plot draws them as one line). */
   group?: string;
+  /** Kept in memory only: the browser refused to store it (e.g. storage full). */
+  unsaved?: true;
   /** Scores by pair name. */
   scores: Record<string, PairScores>;
 }

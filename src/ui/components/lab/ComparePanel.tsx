@@ -12,6 +12,7 @@ import { differenceMap, gridPng, groundTruth, HEAT_GRADIENT_CSS, paintInset, sav
 import { getView } from '../../view-sync';
 import { exportMetrics, exportRun, exportRunWeights, importRuns, metricsRows } from '../../run-io';
 import { deleteRun, duplicateRun, loadWeightMap, renameRun } from '../../runs';
+import { storageEstimate } from '../../runs-db';
 import type { RunRecord } from '../../store/lab';
 import { needsFusing, PRETRAINED, resultKey } from '../../store/results';
 import { useResult, useSelectedPair, useStore, type PairState } from '../../store/store';
@@ -188,6 +189,7 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
       ) : (
         <span className="run-name" title={run.notes.join('\n')}>{run.name}</span>
       )}
+      {run.unsaved && <span className="tag warn" data-testid="run-unsaved" title="The browser refused to store it (storage full?): it goes with this tab. Export run keeps it as a file.">not stored</span>}
       <span className="muted">{run.strategy} · {run.steps} steps{run.origin === 'imported' ? ' · imported' : ''}{last && Number.isFinite(last.total) ? ` · loss ${last.total.toPrecision(3)}` : ''}</span>
       <span className="spacer" />
       <button type="button" onClick={() => { setName(run.name); setEditing(!editing); }}>Rename</button>
@@ -257,6 +259,19 @@ async function exportGrid(pair: PairState, runIds: string[], names: Record<strin
   if (tiles.length) saveBlob(await gridPng(tiles, inset), `grid_${pair.name}_${runIds.length}runs${inset ? '_inset' : ''}.png`);
 }
 
+/** How much this page stores (the browser's estimate): runs are most of it. */
+function StorageUse({ runCount }: { runCount: number }) {
+  const [use, setUse] = useState<{ usage: number; quota: number } | null>(null);
+  useEffect(() => {
+    let live = true;
+    void storageEstimate().then((e) => live && setUse(e));
+    return () => { live = false; };
+  }, [runCount]);
+  if (!use) return null;
+  const mb = (b: number) => (b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : 0);
+  return <span className="muted" data-testid="storage-use" title="Delete runs to free space">stored {mb(use.usage)} MB of {mb(use.quota)} MB</span>;
+}
+
 export function ComparePanel() {
   const runs = useStore((s) => s.runs);
   const runOrder = useStore((s) => s.runOrder);
@@ -291,6 +306,7 @@ export function ComparePanel() {
       <div className="runs-list">
         <div className="panel-head">
           <h2>Runs ({runOrder.length})</h2>
+          <StorageUse runCount={runOrder.length} />
           <label className="button-like" title="A run file (.fprun), or exported weights (model.json + weights.bin per model)">Import runs…
             <input type="file" multiple accept=".fprun,.json,.bin" data-testid="run-import-input" onChange={(e) => void onImport(e)} hidden />
           </label>
