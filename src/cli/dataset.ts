@@ -76,12 +76,7 @@ export function holdOutBlocks(stems: readonly string[], fraction: number, seed: 
       blocks.set(key, [...(blocks.get(key) ?? []), s]);
     });
   }
-  const order = [...blocks.keys()].sort();
-  const r = new Rng(seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = r.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = new Rng(seed).shuffle([...blocks.keys()].sort());
   const validation: string[] = [];
   for (const key of order) {
     if (validation.length >= fraction * stems.length) break;

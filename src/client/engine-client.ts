@@ -7,7 +7,7 @@
  * the worker is terminated and restarted with the last `init`, squoosh-style.
  */
 import type {
-  AnyResultReply, BackendChoice, PairEvaluation, EventReply, FuseOptions, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultKind,
+  AnyResultReply, BackendChoice, PairEvaluation, RunModel, EventReply, FuseOptions, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultKind,
   ResultMap, Size, TrainConfig, TrainPairSource, TrainPreviewReply, TrainProgressReply, TrainResult, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
 import { assertNever, isReplyTo } from '../protocol/messages';
@@ -251,7 +251,7 @@ export class EngineClient {
   }
 
   /** Validates weights against a model's parameter names and shapes (rejects with the problems). */
-  checkWeights(model: 'fusion' | 'discriminator' | 'segdet' | 'lossGenerator', weights: ModelWeights, opts?: CallOptions): Promise<ResultMap['checkWeights']> {
+  checkWeights(model: RunModel, weights: ModelWeights, opts?: CallOptions): Promise<ResultMap['checkWeights']> {
     return this.#call('checkWeights', (id) => ({ id, type: 'checkWeights', model, weights }), opts);
   }
 

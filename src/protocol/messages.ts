@@ -1,7 +1,7 @@
 /**
  * Messages between the page (src/client) and the compute worker (src/worker).
  *
- * Types only (plus the `assertNever` and `isReplyTo` guards). One discriminated union each way: requests `{ id, type }`, replies
+ * Types only (plus the `assertNever` and `isReplyTo` guards, and the two name lists both sides share). One discriminated union each way: requests `{ id, type }`, replies
  * `{ id, type }` with the id of the request they answer (`id: null` for events the worker
  * raises on its own, such as a lost GPU device). Only plain data crosses: numbers, strings,
  * plain objects, typed arrays, Blobs and ImageBitmaps (the latter two by structured clone or
@@ -14,6 +14,8 @@ import type { PairEvaluation, SetScoreName } from '../core/metrics/evaluation';
 import type { Interval } from '../core/metrics/bootstrap';
 
 export type { Detection, FusionMetrics, Interval, PairEvaluation, SetScoreName, StrategyName };
+/** The nine fusion metrics, in the order every table and export uses. */
+export { FUSION_METRIC_NAMES } from '../core/types';
 
 /** A TensorFlow.js backend the worker can run on. */
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
@@ -224,7 +226,10 @@ export interface ModelWeights {
 }
 
 /** Weights of a run, by model name (`fusion` always; others when the strategy moved them). */
-export type RunWeights = Partial<Record<'fusion' | 'discriminator' | 'segdet' | 'lossGenerator', ModelWeights>>;
+/** The models a run may hold weights of (F always; D, S, G when its strategy moved them). */
+export const RUN_MODELS = ['fusion', 'discriminator', 'segdet', 'lossGenerator'] as const;
+export type RunModel = (typeof RUN_MODELS)[number];
+export type RunWeights = Partial<Record<RunModel, ModelWeights>>;
 
 /** Settings of one fine-tune (every loss weight is in `options`). */
 export interface TrainConfig {
@@ -276,7 +281,7 @@ export interface TrainControlRequest {
 export interface CheckWeightsRequest {
   id: number;
   type: 'checkWeights';
-  model: 'fusion' | 'discriminator' | 'segdet' | 'lossGenerator';
+  model: RunModel;
   weights: ModelWeights;
 }
 

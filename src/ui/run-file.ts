@@ -5,21 +5,19 @@
  * (UTF-8 JSON: the run record and, per model, its `model.json` and where its bytes are), then
  * the weight bytes one model after another.
  */
-import type { ModelWeights, RunWeights } from '../protocol/messages';
+import { RUN_MODELS, type ModelWeights, type RunModel, type RunWeights } from '../protocol/messages';
 import type { RunRecord } from './store/lab';
 
 export const RUN_FILE_EXTENSION = '.fprun';
 const MAGIC = 'FPRUN1\n';
 const FORMAT = 'fusion-playground-run';
 
-const MODEL_NAMES = ['fusion', 'discriminator', 'segdet', 'lossGenerator'] as const;
-type ModelName = (typeof MODEL_NAMES)[number];
 
 interface Header {
   format: typeof FORMAT;
   version: 1;
   run: RunRecord;
-  models: Partial<Record<ModelName, { modelJson: Record<string, unknown>; offset: number; length: number }>>;
+  models: Partial<Record<RunModel, { modelJson: Record<string, unknown>; offset: number; length: number }>>;
 }
 
 /** Why a file is not a run file (or a damaged one). */
@@ -32,7 +30,7 @@ export function encodeRunFile(run: RunRecord, weights: RunWeights): Uint8Array<A
   const models: Header['models'] = {};
   const parts: Uint8Array[] = [];
   let offset = 0;
-  for (const name of MODEL_NAMES) {
+  for (const name of RUN_MODELS) {
     const w = weights[name];
     if (!w) continue;
     const bytes = new Uint8Array(w.weightData);
@@ -78,10 +76,10 @@ export function decodeRunFile(bytes: Uint8Array): { run: RunRecord; weights: Run
   const body = bytes.subarray(start + headerLength);
   const weights: RunWeights = {};
   for (const [name, m] of Object.entries(header.models)) {
-    if (!MODEL_NAMES.includes(name as ModelName)) throw new RunFileError(`unknown model ${name}`);
+    if (!RUN_MODELS.includes(name as RunModel)) throw new RunFileError(`unknown model ${name}`);
     if (!(m.offset >= 0 && m.length >= 0 && m.offset + m.length <= body.byteLength)) throw new RunFileError(`the weights of ${name} are cut short`);
     const w: ModelWeights = { modelJson: m.modelJson, weightData: body.slice(m.offset, m.offset + m.length).buffer };
-    weights[name as ModelName] = w;
+    weights[name as RunModel] = w;
   }
   if (!weights.fusion) throw new RunFileError('it holds no fusion (F) weights');
   return { run: header.run, weights };

@@ -4,7 +4,7 @@
  * back as a new run; and a pair's comparison table as CSV or JSON.
  */
 import { getEngine } from '../client';
-import type { ModelWeights, RunWeights } from '../protocol/messages';
+import { FUSION_METRIC_NAMES, RUN_MODELS, type ModelWeights, type RunModel, type RunWeights } from '../protocol/messages';
 import { saveBlob } from './render';
 import { newRunId, saveRun, weightsOf } from './runs';
 import { decodeRunFile, encodeRunFile, RUN_FILE_EXTENSION } from './run-file';
@@ -26,7 +26,7 @@ export async function exportRun(id: string): Promise<void> {
 
 /** Checks each model's weights against its parameter names and shapes (in the worker). @throws naming the file and model. */
 async function checkModels(weights: RunWeights, file: string): Promise<void> {
-  for (const [model, mw] of Object.entries(weights) as [ModelKey, ModelWeights][]) {
+  for (const [model, mw] of Object.entries(weights) as [RunModel, ModelWeights][]) {
     try {
       await getEngine().checkWeights(model, mw);
     } catch (e) {
@@ -78,7 +78,7 @@ export async function exportRunWeights(id: string): Promise<void> {
   const r = useStore.getState().runs[id];
   const w = await weightsOf(id);
   if (!r || !w?.fusion) throw new Error('the run has no fusion weights');
-  const models = (['fusion', 'lossGenerator', 'discriminator', 'segdet'] as const).filter((m) => w[m]);
+  const models = RUN_MODELS.filter((m) => w[m]);
   for (const model of models) {
     const mw = w[model]!;
     const base = `${fileBase(r)}.${model}`;
@@ -93,8 +93,6 @@ export async function exportRunWeights(id: string): Promise<void> {
   }
 }
 
-const MODEL_KEYS = ['fusion', 'discriminator', 'segdet', 'lossGenerator'] as const;
-type ModelKey = (typeof MODEL_KEYS)[number];
 
 /**
  * Loads exported weights back as a new run: one or more `model.json` files with their `.bin`
@@ -117,8 +115,8 @@ export async function importRunWeights(files: File[]): Promise<string> {
       throw new Error(`${jf.name} is not JSON`);
     }
     const udm = (modelJson.userDefinedMetadata ?? {}) as { model?: string; run?: Partial<RunRecord> };
-    const named = MODEL_KEYS.find((m) => jf.name.includes(`.${m}.`));
-    const model: ModelKey = MODEL_KEYS.find((m) => m === udm.model) ?? named ?? 'fusion';
+    const named = RUN_MODELS.find((m) => jf.name.includes(`.${m}.`));
+    const model: RunModel = RUN_MODELS.find((m) => m === udm.model) ?? named ?? 'fusion';
     const shard = (modelJson.weightsManifest as { paths?: string[] }[] | undefined)?.[0]?.paths?.[0];
     const bin = bins.find((b) => b.name === shard) ?? (jsons.length === 1 && bins.length === 1 ? bins[0] : undefined);
     if (!bin) throw new Error(`no weights file ${shard ?? ''} for ${jf.name}`);
@@ -142,7 +140,6 @@ export async function importRunWeights(files: File[]): Promise<string> {
   return addImportedRun(run, weights);
 }
 
-const METRIC_KEYS = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'] as const;
 
 /** The comparison table of a pair as rows (pretrained first, then the compared runs). */
 export function metricsRows(pairId: string): { id: string; name: string; strategy: string; scores?: PairScores }[] {
@@ -175,10 +172,10 @@ export function exportMetrics(pairId: string, format: 'csv' | 'json'): void {
     return;
   }
   const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = [['run', 'strategy', ...METRIC_KEYS, 'mIoU', 'mAP50'].join(',')];
+  const lines = [['run', 'strategy', ...FUSION_METRIC_NAMES, 'mIoU', 'mAP50'].join(',')];
   for (const r of rows) {
     const m = r.scores?.metrics;
-    lines.push([q(r.name), r.strategy, ...METRIC_KEYS.map((k) => (!m ? '' : Number.isFinite(m[k]) ? String(m[k]) : q(`n/a (${r.scores?.undefinedMetrics?.[k] ?? 'undefined'})`))),
+    lines.push([q(r.name), r.strategy, ...FUSION_METRIC_NAMES.map((k) => (!m ? '' : Number.isFinite(m[k]) ? String(m[k]) : q(`n/a (${r.scores?.undefinedMetrics?.[k] ?? 'undefined'})`))),
       r.scores?.miou !== undefined ? String(r.scores.miou) : '', r.scores?.map50 !== undefined ? String(r.scores.map50) : ''].join(','));
   }
   saveBlob(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }), `${name}.csv`);

@@ -4,13 +4,13 @@
  * metrics, mIoU and mAP@0.5 over the set with 95 % bootstrap intervals (computed in the worker),
  * and the table as CSV, JSON or a LaTeX `tabular` with the best value per column in bold.
  */
-import type { Interval, SetScoreName } from '../protocol/messages';
+import { FUSION_METRIC_NAMES, type Interval, type SetScoreName } from '../protocol/messages';
 import { saveBlob } from './render';
 import { PRETRAINED, resultKey } from './store/results';
 import type { Store } from './store/store';
 
 /** The columns of a set table; every one is higher-is-better. */
-export const SET_COLUMNS: readonly SetScoreName[] = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM', 'mIoU', 'mAP50'];
+export const SET_COLUMNS: readonly SetScoreName[] = [...FUSION_METRIC_NAMES, 'mIoU', 'mAP50'];
 
 export type PairSubset = 'all' | 'day' | 'night' | 'labelled' | 'imported';
 export const PAIR_SUBSETS: { value: PairSubset; label: string }[] = [

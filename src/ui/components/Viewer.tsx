@@ -5,9 +5,10 @@
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { getResultImages, type ResultImages } from '../cache';
 import { groundTruth, resultPng, saveBlob, viewBitmap } from '../render';
-import { needsFusing, PRETRAINED, resultKey } from '../store/results';
+import { PRETRAINED, resultKey } from '../store/results';
 import { useResult, useSelectedPair, useStore, type ViewMode, type ViewName } from '../store/store';
 import { fitView, setZoom, zoomAt } from '../view-sync';
+import { useRequestedResult } from '../use-requested-result';
 import { Segmented } from './Segmented';
 import { Stage, type StageImage } from './Stage';
 
@@ -20,14 +21,8 @@ function viewImage(im: ResultImages, v: ViewName, version: number, side = ''): S
 
 /** A run's fused image of the pair for the swipe view, once it is fused (and of the same size). */
 function useRunImage(runId: string, pairId: string | undefined, name: string | undefined, w: number, h: number): StageImage | undefined {
-  const res = useResult(runId ? pairId : undefined, runId);
-  const requestResult = useStore((s) => s.requestResult);
-  useEffect(() => {
-    if (runId && pairId && needsFusing(res)) requestResult(runId, pairId);
-  }, [runId, pairId, res, requestResult]);
-  if (!runId || !pairId || res?.status !== 'done' || res.evicted) return undefined;
-  const im = getResultImages(resultKey(runId, pairId));
-  return im && im.width === w && im.height === h ? { bitmap: im.fused, label: `Run: ${name ?? runId}`, testId: `run-canvas-${runId}`, version: res.version } : undefined;
+  const { res, im } = useRequestedResult(runId, pairId);
+  return im && res && im.width === w && im.height === h ? { bitmap: im.fused, label: `Run: ${name ?? runId}`, testId: `run-canvas-${runId}`, version: res.version } : undefined;
 }
 
 const VIEWS: { value: ViewName; label: string }[] = [

@@ -5,7 +5,7 @@
  * TDFusion's learned weight map for `td` runs.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
-import type { FusionMetrics } from '../../../protocol/messages';
+import { FUSION_METRIC_NAMES } from '../../../protocol/messages';
 import { retryResult } from '../../actions';
 import { getResultImages, weightMaps } from '../../cache';
 import { differenceMap, gridPng, groundTruth, HEAT_GRADIENT_CSS, paintInset, saveBlob, type Region } from '../../render';
@@ -14,25 +14,15 @@ import { exportMetrics, exportRun, exportRunWeights, importRuns, metricsRows } f
 import { deleteRun, duplicateRun, loadWeightMap, renameRun } from '../../runs';
 import { storageEstimate } from '../../runs-db';
 import type { RunRecord } from '../../store/lab';
-import { needsFusing, PRETRAINED, resultKey } from '../../store/results';
+import { PRETRAINED, resultKey } from '../../store/results';
 import { useResult, useSelectedPair, useStore, type PairState } from '../../store/store';
+import { useRequestedResult } from '../../use-requested-result';
 import { Stage } from '../Stage';
 import { SetPanel } from './SetPanel';
 
 /** Ground truth of stages without overlays. */
 const NO_GT = { scale: [1, 1] as [number, number] };
 
-const METRICS: (keyof FusionMetrics)[] = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'];
-
-/** A run's result on a pair, asked for when it is not there (or was evicted), and its images once fused. */
-function useRequestedResult(runId: string, pairId: string) {
-  const res = useResult(pairId, runId);
-  const requestResult = useStore((s) => s.requestResult);
-  useEffect(() => {
-    if (needsFusing(res)) requestResult(runId, pairId);
-  }, [res, runId, pairId, requestResult]);
-  return { res, im: res?.status === 'done' && !res.evicted ? getResultImages(resultKey(runId, pairId)) : undefined };
-}
 
 /** A run's result on the pair as a tile: one Stage, so zoom and pan are linked with every other. */
 function ResultTile({ runId, pair, label, inset }: { runId: string; pair: PairState; label: string; inset: Region | null }) {
@@ -207,7 +197,7 @@ function MetricsTable({ pairId }: { pairId: string }) {
   useStore((s) => s.compareIds);
   const rows = metricsRows(pairId);
   const cols: { key: string; get: (r: (typeof rows)[number]) => number | undefined; fmt: (v: number) => string }[] = [
-    ...METRICS.map((k) => ({ key: k as string, get: (r: (typeof rows)[number]) => r.scores?.metrics[k], fmt: (v: number) => v.toFixed(3) })),
+    ...FUSION_METRIC_NAMES.map((k) => ({ key: k as string, get: (r: (typeof rows)[number]) => r.scores?.metrics[k], fmt: (v: number) => v.toFixed(3) })),
     { key: 'mIoU', get: (r) => r.scores?.miou, fmt: (v) => `${(100 * v).toFixed(1)}%` },
     { key: 'mAP50', get: (r) => r.scores?.map50, fmt: (v) => `${(100 * v).toFixed(1)}%` },
   ];
