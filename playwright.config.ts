@@ -46,6 +46,9 @@ export default defineConfig({
     viewport: { width: 1440, height: 900 },
     screenshot: 'on',
     trace: 'retain-on-failure',
+    // The service worker (offline use) would serve precached files past page.route stubs: only
+    // the offline spec lets it run.
+    serviceWorkers: 'block',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: CHROMIUM_ARGS,

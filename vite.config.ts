@@ -11,9 +11,14 @@
  * - The privacy promise (nothing leaves the origin) is enforced by a Content-Security-Policy:
  *   a `<meta>` in the built page (so any static server keeps it) and a header from `vite
  *   preview` (`npm start`). The dev server goes without (Vite's HMR client is inline).
+ * - Offline once loaded: a service worker (vite-plugin-pwa, Workbox `generateSW`) precaches the
+ *   built app, its WASM files, the weights and the samples, each under a content hash, so new
+ *   weights replace the cached ones when the new version is taken (the page offers a reload);
+ *   the web app manifest makes it installable. Build only.
  */
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { createReadStream, existsSync, mkdirSync, readdirSync, statSync, copyFileSync } from 'node:fs';
 import { join, resolve, extname, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,10 +118,16 @@ function serveModels(): Plugin {
         createReadStream(file).pipe(res);
       });
     },
-    closeBundle() {
-      if (!isBuild) return;
-      const n = copyModels(outDir);
-      this.info?.(`copied ${n} model file(s) into ${outDir}/models`);
+    // Before the service worker is generated (a sequential hook after this one), so that the
+    // weights are in its precache.
+    closeBundle: {
+      sequential: true,
+      order: 'pre',
+      handler() {
+        if (!isBuild) return;
+        const n = copyModels(outDir);
+        this.info?.(`copied ${n} model file(s) into ${outDir}/models`);
+      },
     },
   };
 }
@@ -143,9 +154,39 @@ function wasmThreadsFix(): Plugin {
   };
 }
 
+/** The service worker and the web app manifest (see the header). */
+function offline(): Plugin[] {
+  return VitePWA({
+    registerType: 'prompt',
+    // Registered by the app (src/ui/offline.ts), which says when it is ready offline or updated.
+    injectRegister: null,
+    manifest: {
+      name: 'Fusion Playground',
+      short_name: 'Fusion',
+      description: 'Infrared-visible image fusion with segmentation and detection, running locally in the browser.',
+      start_url: './',
+      scope: './',
+      display: 'standalone',
+      background_color: '#f4f1ec',
+      theme_color: '#2b2f36',
+      icons: [
+        { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+        { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any maskable' },
+      ],
+    },
+    workbox: {
+      globPatterns: ['**/*.{html,js,css,wasm,json,bin,png,jpg,webmanifest}'],
+      // The worker chunk (tfjs and its backends) is over 2 MB, S's weights 4 MB.
+      maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+      cleanupOutdatedCaches: true,
+      navigateFallback: 'index.html',
+    },
+  });
+}
+
 export default defineConfig({
   base: './',
-  plugins: [react(), serveModels(), wasmThreadsFix(), contentSecurityPolicy()],
+  plugins: [react(), serveModels(), wasmThreadsFix(), contentSecurityPolicy(), offline()],
   server: { headers: ISOLATION_HEADERS, port: 5173 },
   preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY }, port: 4173 },
   worker: { format: 'es', plugins: () => [wasmThreadsFix()] },

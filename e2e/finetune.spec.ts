@@ -13,8 +13,8 @@
 import { expect, test, type Download, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SAMPLES, cropPng } from './fixtures';
-import { appState, keepScreenshot, logBrowserErrors, openApp, SAMPLE_NAMES, waitForFused, waitForReady } from './helpers';
+import { SAMPLES, stubSamples } from './fixtures';
+import { appState, dropFiles, keepScreenshot, logBrowserErrors, openApp, SAMPLE_NAMES, waitForFused, waitForReady } from './helpers';
 import { readPngRgba } from './pixels';
 
 /** Sets the training form: steps, batch, crop (and preview every step). */
@@ -329,27 +329,6 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
 // ---------------------------------------------------------------------------------------------
 // WebGPU (software adapter here): one small stub pair so that every pass stays short.
 
-const CROP = { sample: '00233D', x: 310, y: 220, size: 64 };
-
-
-/** A one-pair sample index: the 64×64 crop, with or without its label. */
-function stubIndex(withLabel: boolean): string {
-  const url = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
-  return JSON.stringify({
-    pairs: [{
-      name: `${CROP.sample}-crop${CROP.size}`,
-      ir: url(cropPng(join(SAMPLES, 'ir', `${CROP.sample}.png`), 1, CROP)),
-      vi: url(cropPng(join(SAMPLES, 'vi', `${CROP.sample}.png`), 3, CROP)),
-      ...(withLabel ? { label: url(cropPng(join(SAMPLES, 'label', `${CROP.sample}.png`), 1, CROP)) } : {}),
-    }],
-  });
-}
-
-async function stubSamples(page: Page, withLabel: boolean): Promise<void> {
-  const index = stubIndex(withLabel);
-  await page.route('**/samples/index.json', (r) => r.fulfill({ contentType: 'application/json', body: index }));
-  await page.route('**/samples/detection.json', (r) => r.fulfill({ contentType: 'application/json', body: '{"images":[]}' }));
-}
 
 test('an unlabelled pair trains on pseudo-labels from the segmenter, or says why it cannot', async ({ page }, testInfo) => {
   test.setTimeout(300_000);
@@ -450,4 +429,51 @@ test('a tiny fine-tune completes on WebGPU', async ({ page }, testInfo) => {
   await fineTune(page, 'fixed', 500_000);
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '2');
   await keepScreenshot(page, testInfo, 'webgpu-finetune');
+});
+
+test('a GPU device lost mid-fuse and mid-fine-tune: said, re-initialised, the pair fused again, the run kept with its steps', async ({ page }, testInfo) => {
+  test.setTimeout(600_000);
+  await stubSamples(page, true);
+  await openApp(page, 'webgpu');
+  const backend = await waitForReady(page, 300_000);
+  test.skip(backend !== 'webgpu', `no WebGPU adapter in this browser (running on ${backend})`);
+  await waitForFused(page, 1, 300_000);
+  const loseDevice = () => page.evaluate(() => (window as unknown as { __fusionPlayground: { client: { debugLoseDevice(): Promise<{ ok: boolean }> } } })
+    .__fusionPlayground.client.debugLoseDevice());
+  const lostCount = () => appState<number>(page, "s.log.filter((l) => /GPU device lost/.test(l.message)).length");
+
+  // Mid-fuse: a full-size pair is fusing when the device goes.
+  const name = SAMPLE_NAMES[0];
+  await dropFiles(page, (['ir', 'vi'] as const).map((m) => ({ name: `${name}_${m}.png`, bytes: readFileSync(join(SAMPLES, m, `${name}.png`)) })));
+  const row = page.locator(`[data-testid=pair-row][data-pair="${name}"]`);
+  await expect(row).toHaveAttribute('data-status', 'fusing', { timeout: 120_000 });
+  expect((await loseDevice()).ok).toBe(true);
+  await expect.poll(lostCount, { timeout: 30_000 }).toBe(1);
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu', { timeout: 300_000 });
+  await expect(row).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  await expect(page.locator('[data-testid=pair-row][data-status=done]')).toHaveCount(2, { timeout: 300_000 });
+
+  // Mid-fine-tune: the run stops with the steps of its last checkpoint (taken after step 1).
+  await openTab(page, /^Fine-tune/);
+  await setRun(page, { steps: 500, batch: 1, crop: 32 });
+  await page.getByLabel('Preview every', { exact: true }).fill('1000');
+  await page.getByLabel('Strategy', { exact: true }).selectOption('fixed');
+  await page.getByRole('button', { name: 'Start fine-tune' }).click();
+  await expect.poll(async () => Number(await page.getByTestId('train-progress').getAttribute('data-step')), { timeout: 300_000 }).toBeGreaterThanOrEqual(2);
+  expect((await loseDevice()).ok).toBe(true);
+  await expect(page.getByTestId('train-progress')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
+  await expect(page.getByTestId('train-error')).toHaveCount(0);
+  expect(await runCount(page)).toBe(1);
+  await expect(page.getByTestId('train-notes')).toContainText(/GPU device lost .*: the run keeps the \d+ step\(s\) taken before its last checkpoint/);
+  const run = await appState<{ steps: number; stopped: boolean; models: string[] }>(page, 'Object.values(s.runs)[0]');
+  expect(run.stopped).toBe(true);
+  expect(run.steps).toBeGreaterThanOrEqual(1);
+  expect(run.steps).toBeLessThan(500);
+  expect(run.models).toContain('fusion');
+  expect(await lostCount()).toBe(2);
+  // The kept weights fuse on the re-initialised device.
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu', { timeout: 300_000 });
+  await openTab(page, /^Runs & compare/);
+  await expect(page.locator('[data-testid=run-canvas][data-ready=true]')).toHaveCount(2, { timeout: 300_000 });
+  await keepScreenshot(page, testInfo, 'device-lost');
 });

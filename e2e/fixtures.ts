@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
+import type { Page } from '@playwright/test';
 
 export const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 export const SAMPLES = join(REPO, 'public', 'samples');
@@ -88,4 +89,28 @@ export function flatPng(width: number, height: number, value: number): Buffer {
   const png = new PNG({ width, height, colorType: 0, inputColorType: 0, inputHasAlpha: false });
   png.data = Buffer.alloc(width * height, value);
   return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+}
+
+/** A 64×64 window of a bundled sample. */
+const CROP = { sample: '00233D', x: 310, y: 220, size: 64 };
+
+
+/** A one-pair sample index: the 64×64 crop, with or without its label. */
+function stubIndex(withLabel: boolean): string {
+  const url = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
+  return JSON.stringify({
+    pairs: [{
+      name: `${CROP.sample}-crop${CROP.size}`,
+      ir: url(cropPng(join(SAMPLES, 'ir', `${CROP.sample}.png`), 1, CROP)),
+      vi: url(cropPng(join(SAMPLES, 'vi', `${CROP.sample}.png`), 3, CROP)),
+      ...(withLabel ? { label: url(cropPng(join(SAMPLES, 'label', `${CROP.sample}.png`), 1, CROP)) } : {}),
+    }],
+  });
+}
+
+/** Replaces the bundled samples with the one small pair of {@link stubIndex} (fast on any backend). */
+export async function stubSamples(page: Page, withLabel: boolean): Promise<void> {
+  const index = stubIndex(withLabel);
+  await page.route('**/samples/index.json', (r) => r.fulfill({ contentType: 'application/json', body: index }));
+  await page.route('**/samples/detection.json', (r) => r.fulfill({ contentType: 'application/json', body: '{"images":[]}' }));
 }

@@ -74,6 +74,35 @@ test('a pair too small to mean anything is refused, saying why', async ({ page }
   await expect(page.getByTestId('report-unreadable')).toContainText('the infrared image is 1x1');
 });
 
+test('a pair whose aspect ratios differ is held until the person chooses stretch or crop, and its tag says which', async ({ page }) => {
+  await openApp(page, 'wasm');
+  await waitForReady(page);
+  await dropFiles(page, [
+    { name: 'tall_ir.png', bytes: checkerPng(96, 64, 1) },
+    { name: 'tall_vi.png', bytes: checkerPng(64, 96, 3) },
+    { name: 'lean_ir.png', bytes: checkerPng(96, 64, 1) },
+    { name: 'lean_vi.png', bytes: checkerPng(64, 96, 3) },
+  ]);
+  for (const name of ['tall', 'lean']) {
+    await expect(pairRow(page, name, 'user')).toHaveAttribute('data-status', 'held', { timeout: 60_000 });
+    await expect(pairRow(page, name, 'user')).toContainText('aspect ratios differ');
+  }
+  await expect(page.getByTestId('report-held')).toContainText('infrared 96x64 (1.50), visible 64x96 (0.67)');
+  await selectPair(page, 'tall', 'user');
+  await expect(page.locator('.viewer-body')).toContainText('held unfused');
+  await page.locator('.viewer-body').getByRole('button', { name: 'Centre-crop tall' }).click();
+  await expect(pairRow(page, 'tall', 'user')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(pairRow(page, 'tall', 'user').getByTestId('aspect-tag')).toHaveText('cropped');
+  const st = await canvasStats(page, 'fused-canvas');
+  expect([st.width, st.height]).toEqual([96, 64]);
+  // The other pair stays held until its own choice.
+  await expect(pairRow(page, 'lean', 'user')).toHaveAttribute('data-status', 'held');
+  await pairRow(page, 'lean', 'user').getByRole('button', { name: 'Fuse lean anyway (stretch)' }).click();
+  await expect(pairRow(page, 'lean', 'user')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(pairRow(page, 'lean', 'user').getByTestId('aspect-tag')).toHaveText('stretched');
+  await expect(page.getByTestId('report-held')).toHaveCount(0);
+});
+
 test('an undefined metric says why (SCD of a constant infrared image), in the panel and the CSV', async ({ page }, testInfo) => {
   await openApp(page, 'wasm');
   await waitForReady(page);

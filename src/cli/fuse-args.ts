@@ -1,6 +1,6 @@
 /** The `fuse` command line: its options and their parsing. */
 import { numberOption, readCommandLine } from './args';
-import type { PipelineModels } from '../core/pipeline';
+import type { AspectPolicy, PipelineModels } from '../core/pipeline';
 
 /** Options of {@link runFuse} (the parsed command line). */
 export interface FuseOptions {
@@ -20,6 +20,8 @@ export interface FuseOptions {
   limit?: number;
   backend?: 'wasm' | 'cpu';
   maxSide?: number;
+  /** A pair whose aspect ratios differ is refused (default, reported as skipped), stretched or centre-cropped. */
+  aspect?: AspectPolicy;
   /** Minimum detection score written (default 0.05, as used for mAP). */
   scoreThreshold?: number;
   /** Skip the nine fusion metrics (they cost ~0.5 s per 640x480 pair). */
@@ -33,7 +35,7 @@ export interface FuseOptions {
 }
 
 const USAGE = `usage: npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE]
-       [--models DIR] [--backend wasm|cpu] [--max-side N] [--score-threshold S] [--no-metrics]
+       [--models DIR] [--backend wasm|cpu] [--max-side N] [--aspect refuse|stretch|crop] [--score-threshold S] [--no-metrics]
        [--baselines] (also score pixel max/mean fusion)  [--update-cards] (write the evaluation into the model cards)`;
 
 /** Parses the command line; returns null (after printing why) when it is unusable. */
@@ -41,15 +43,17 @@ export function parseFuseArgs(argv: string[]): FuseOptions | null {
   return readCommandLine(argv, {
     ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' },
     labels: { type: 'string' }, boxes: { type: 'string' }, models: { type: 'string' },
-    backend: { type: 'string' }, 'max-side': { type: 'string' }, 'score-threshold': { type: 'string' },
+    backend: { type: 'string' }, 'max-side': { type: 'string' }, aspect: { type: 'string' }, 'score-threshold': { type: 'string' },
     'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
   }, USAGE, (v) => {
     if (!v.ir || !v.vi || !v.out) throw new Error(`--ir, --vi and --out are required\n${USAGE}`);
     if (v.backend !== undefined && v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
+    if (v.aspect !== undefined && !['refuse', 'stretch', 'crop'].includes(v.aspect)) throw new Error(`--aspect must be refuse, stretch or crop, got ${v.aspect}`);
     return {
       ir: v.ir, vi: v.vi, out: v.out, labels: v.labels, boxes: v.boxes, models: v.models,
       backend: v.backend,
       maxSide: numberOption(v['max-side'], 'max-side'),
+      aspect: v.aspect as AspectPolicy | undefined,
       scoreThreshold: numberOption(v['score-threshold'], 'score-threshold'),
       metrics: !v['no-metrics'],
       baselines: v.baselines,

@@ -245,6 +245,11 @@ export class EngineClient {
     };
   }
 
+  /** Tensors alive in the worker and its cache sizes (a long session's memory check). */
+  memory(opts?: CallOptions): Promise<ResultMap['memory']> {
+    return this.#call('memory', (id) => ({ id, type: 'memory' }), opts);
+  }
+
   /** The fine-tuning strategies with their default options. */
   strategies(opts?: CallOptions): Promise<ResultMap['strategies']> {
     return this.#call('strategies', (id) => ({ id, type: 'strategies' }), opts);

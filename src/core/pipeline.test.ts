@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from './testing';
-import { createPipeline, PairRefusedError, type PipelineDefs } from './pipeline';
+import { aspectsDiffer, AspectMismatchError, createPipeline, PairRefusedError, type PipelineDefs } from './pipeline';
+import { centreCropToAspect } from './image/resize';
 import type { RawImage } from './types';
 
 beforeAll(() => useBackend('cpu'));
@@ -84,8 +85,32 @@ describe('pipeline', () => {
       { level: 'info', code: 'downscaled', message: '120x80 is above 60 px: processed at 60x40' },
     ]);
     expect(r.fusedY.every((v) => v === 100)).toBe(true);
-    const odd = await p.run(ir, image(50, 50, 1, () => 0), { tasks: false });
-    expect(odd.notices[0].message).toMatch(/aspect ratios differ/);
+  });
+
+  it('holds a pair whose aspect ratios differ until told to stretch or centre-crop it', async () => {
+    const ir = image(64, 48, 1, () => 100);
+    // Portrait visible image: a bright band in the middle rows, dark above and below.
+    const vi = image(48, 64, 1, (_x, y) => (y >= 14 && y < 50 ? 200 : 0));
+    await expect(p.run(ir, vi, { tasks: false })).rejects.toThrow(AspectMismatchError);
+    await expect(p.run(ir, vi, { tasks: false })).rejects.toThrow('aspect ratios differ: infrared 64x48 (1.33), visible 48x64 (0.75); stretched, the pair would be misaligned');
+    const stretched = await p.run(ir, vi, { tasks: false, aspect: 'stretch' });
+    expect(stretched.notices[0]).toMatchObject({ code: 'resized', message: expect.stringMatching(/stretched to the infrared size 64x48, as chosen/) });
+    // Stretched, the dark rows stay; cropped to 4:3 about the centre (48x36, rows 14..49) they go.
+    expect(Math.min(...stretched.vi.data)).toBe(0);
+    const cropped = await p.run(ir, vi, { tasks: false, aspect: 'crop' });
+    expect(cropped.notices[0]).toEqual({ level: 'warn', code: 'cropped', message: 'visible image 48x64 centre-cropped to 48x36 (the infrared aspect) and resized to 64x48, as chosen' });
+    expect([cropped.vi.width, cropped.vi.height]).toEqual([64, 48]);
+    expect(Math.min(...cropped.vi.data)).toBe(200);
+    // Within 1 % the aspect is the same: resized without asking.
+    expect((await p.run(ir, image(97, 73, 1, () => 0), { tasks: false })).notices[0].code).toBe('resized');
+  });
+
+  it('centre-crops to an aspect, keeping the middle', () => {
+    const im = image(6, 2, 1, (x) => x);
+    expect(centreCropToAspect(im, 1)).toEqual({ width: 2, height: 2, channels: 1, data: new Uint8ClampedArray([2, 3, 2, 3]) });
+    expect(centreCropToAspect(im, 3)).toBe(im);
+    expect(aspectsDiffer({ width: 640, height: 480 }, { width: 645, height: 480 })).toBe(false);
+    expect(aspectsDiffer({ width: 640, height: 480 }, { width: 480, height: 640 })).toBe(true);
   });
 
   it('refuses a pair too small to mean anything, saying why', async () => {

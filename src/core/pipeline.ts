@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Detection, Params, RawImage } from './types';
 import { isGreyLike, imageToY, mergeYCbCr, planeToGrey8, splitYCbCr } from './image/color';
 import { cropTo, lcmStride, padToMultiple, type PadMode } from './image/pad';
-import { DEFAULT_MAX_SIDE, fitMaxSide, resizeImage } from './image/resize';
+import { centreCropToAspect, DEFAULT_MAX_SIDE, fitMaxSide, resizeImage } from './image/resize';
 import { fusedRgb, planesToTensor } from './image/tensor';
 import { decodeDetections } from './detect/centernet';
 import { fusion as fusionModel } from './models/fusion';
@@ -60,12 +60,14 @@ export interface PipelineRunOptions {
   maxDetections?: number;
   /** Padding mode for the stride (default reflect). */
   padMode?: PadMode;
+  /** What to do when the two images' aspect ratios differ (default `refuse`). */
+  aspect?: AspectPolicy;
 }
 
 /** A note on how an input was adapted. */
 export interface PipelineNotice {
   level: 'info' | 'warn';
-  code: 'resized' | 'downscaled' | 'ir-colour';
+  code: 'resized' | 'cropped' | 'downscaled' | 'ir-colour';
   message: string;
 }
 
@@ -81,11 +83,59 @@ export class PairRefusedError extends Error {
 }
 
 /**
- * Brings a pair to one grid: the visible image resized to the infrared size, both reduced to
- * `maxSide`, with a notice for each change (also used by the worker's no-weights baseline).
- * @throws PairRefusedError for an image below {@link MIN_PAIR_SIDE} on a side.
+ * A pair whose aspect ratios differ (by over 1 %): one image would be stretched onto the other,
+ * and whatever is fused from that is misaligned. Held until someone chooses an
+ * {@link AspectPolicy}.
  */
-export function prepareInputs(irIn: RawImage, viIn: RawImage, maxSide: number): { ir: RawImage; vi: RawImage; scale: number; notices: PipelineNotice[] } {
+export class AspectMismatchError extends PairRefusedError {
+  override name = 'AspectMismatchError';
+}
+
+/**
+ * For a pair whose aspect ratios differ: `refuse` it ({@link AspectMismatchError}), `stretch` the
+ * visible image onto the infrared grid anyway, or `crop` the visible image to the infrared
+ * aspect about its centre first.
+ */
+export type AspectPolicy = 'refuse' | 'stretch' | 'crop';
+
+/** Whether two sizes differ in aspect ratio by more than 1 %. */
+export function aspectsDiffer(a: { width: number; height: number }, b: { width: number; height: number }): boolean {
+  return Math.abs(b.width / b.height - a.width / a.height) > 0.01 * (a.width / a.height);
+}
+
+/**
+ * The visible image on the infrared grid (`width x height`), as `aspect` says for a pair whose
+ * aspect ratios differ, with the notice that says what was done (none when nothing was).
+ * @throws AspectMismatchError with `refuse` when the aspect ratios differ.
+ */
+export function fitVisible(vi: RawImage, width: number, height: number, aspect: AspectPolicy): { vi: RawImage; notice?: PipelineNotice } {
+  if (vi.width === width && vi.height === height) return { vi };
+  const ir = { width, height };
+  const size = (s: { width: number; height: number }) => `${s.width}x${s.height}`;
+  if (!aspectsDiffer(ir, vi)) {
+    return { vi: resizeImage(vi, width, height), notice: { level: 'warn', code: 'resized', message: `visible image ${size(vi)} resized to the infrared size ${size(ir)}` } };
+  }
+  const ratios = `infrared ${size(ir)} (${(width / height).toFixed(2)}), visible ${size(vi)} (${(vi.width / vi.height).toFixed(2)})`;
+  switch (aspect) {
+    case 'refuse':
+      throw new AspectMismatchError(`aspect ratios differ: ${ratios}; stretched, the pair would be misaligned`);
+    case 'stretch':
+      return { vi: resizeImage(vi, width, height), notice: { level: 'warn', code: 'resized', message: `visible image ${size(vi)} stretched to the infrared size ${size(ir)}, as chosen (aspect ratios differ: the pair may be misaligned)` } };
+    case 'crop': {
+      const cut = centreCropToAspect(vi, width / height);
+      return { vi: resizeImage(cut, width, height), notice: { level: 'warn', code: 'cropped', message: `visible image ${size(vi)} centre-cropped to ${size(cut)} (the infrared aspect) and resized to ${size(ir)}, as chosen` } };
+    }
+  }
+}
+
+/**
+ * Brings a pair to one grid: the visible image fitted to the infrared size ({@link fitVisible}),
+ * both reduced to `maxSide`, with a notice for each change (also used by the worker's
+ * no-weights baseline).
+ * @throws PairRefusedError for an image below {@link MIN_PAIR_SIDE} on a side, or whose aspect
+ *   ratio differs from the other's under the `refuse` policy.
+ */
+export function prepareInputs(irIn: RawImage, viIn: RawImage, maxSide: number, aspect: AspectPolicy = 'refuse'): { ir: RawImage; vi: RawImage; scale: number; notices: PipelineNotice[] } {
   for (const [what, im] of [['infrared', irIn], ['visible', viIn]] as const) {
     if (Math.min(im.width, im.height) < MIN_PAIR_SIDE) {
       throw new PairRefusedError(`the ${what} image is ${im.width}x${im.height}: too small to fuse (at least ${MIN_PAIR_SIDE} px on each side)`);
@@ -93,16 +143,9 @@ export function prepareInputs(irIn: RawImage, viIn: RawImage, maxSide: number): 
   }
   const notices: PipelineNotice[] = [];
   let ir = irIn;
-  let vi = viIn;
-  if (vi.width !== ir.width || vi.height !== ir.height) {
-    const aspect = Math.abs(vi.width / vi.height - ir.width / ir.height) > 0.01 * (ir.width / ir.height);
-    notices.push({
-      level: 'warn', code: 'resized',
-      message: `visible image ${vi.width}x${vi.height} resized to the infrared size ${ir.width}x${ir.height}` +
-        (aspect ? ' (aspect ratios differ: the pair may be misaligned)' : ''),
-    });
-    vi = resizeImage(vi, ir.width, ir.height);
-  }
+  const fitted = fitVisible(viIn, ir.width, ir.height, aspect);
+  let vi = fitted.vi;
+  if (fitted.notice) notices.push(fitted.notice);
   const fit = fitMaxSide(ir.width, ir.height, maxSide);
   if (fit.scale !== 1) {
     notices.push({ level: 'info', code: 'downscaled', message: `${ir.width}x${ir.height} is above ${maxSide} px: processed at ${fit.width}x${fit.height}` });
@@ -165,7 +208,7 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
   async function run(irIn: RawImage, viIn: RawImage, opts: PipelineRunOptions = {}): Promise<PipelineResult> {
     checkImage(irIn, 'infrared');
     checkImage(viIn, 'visible');
-    const { ir, vi, scale, notices } = prepareInputs(irIn, viIn, opts.maxSide ?? DEFAULT_MAX_SIDE);
+    const { ir, vi, scale, notices } = prepareInputs(irIn, viIn, opts.maxSide ?? DEFAULT_MAX_SIDE, opts.aspect);
     if (!isGreyLike(ir, 2)) notices.push({ level: 'info', code: 'ir-colour', message: 'infrared image has colour: its luma (BT.601) is used' });
 
     const { width, height } = ir;

@@ -9,7 +9,7 @@
  */
 import type { Detection, FusionMetrics } from '../core/types';
 import type { StrategyName } from '../core/strategies/types';
-import type { PipelineNotice } from '../core/pipeline';
+import type { AspectPolicy, PipelineNotice } from '../core/pipeline';
 import type { PairEvaluation, SetScoreName } from '../core/metrics/evaluation';
 import type { Interval } from '../core/metrics/bootstrap';
 
@@ -92,6 +92,12 @@ export interface Size {
 export interface FuseOptions {
   /** Longest side processed, in pixels; larger pairs are reduced (with a notice). */
   maxSide: number;
+  /**
+   * For a pair whose aspect ratios differ, what the person chose: stretch the visible image or
+   * centre-crop it to the infrared aspect. Without a choice such a pair is refused
+   * (`AspectMismatchError`) and held.
+   */
+  aspect?: Exclude<AspectPolicy, 'refuse'>;
 }
 
 /** Result of fusing one pair. Bitmaps are at the processed size (`width` × `height`). */
@@ -258,6 +264,8 @@ export interface TrainPairSource {
   boxes?: [number, number, number, number, number][];
   /** Only shown as the preview, not trained on. */
   previewOnly?: boolean;
+  /** The person's choice for a pair whose aspect ratios differ (see {@link FuseOptions}). */
+  aspect?: FuseOptions['aspect'];
 }
 
 export interface TrainRequest {
@@ -299,6 +307,12 @@ export interface WeightMapRequest {
 export interface StrategiesRequest {
   id: number;
   type: 'strategies';
+}
+
+/** What the worker holds: tensors (the backend's count) and its caches; a long session's check. */
+export interface MemoryRequest {
+  id: number;
+  type: 'memory';
 }
 
 /** Set-level scores of pairs evaluated earlier (one run on a set), each with a bootstrap interval. */
@@ -356,7 +370,7 @@ export interface TrainResult {
 export type WorkerRequest =
   | InitRequest | SetBackendRequest | PairRequest | FuseRequest | MetricsRequest | DebugRequest
   | CancelRequest | TrainRequest | TrainControlRequest | CheckWeightsRequest | WeightMapRequest | StrategiesRequest
-  | SetScoresRequest;
+  | SetScoresRequest | MemoryRequest;
 
 /** What each request type resolves to. */
 export interface ResultMap {
@@ -371,6 +385,7 @@ export interface ResultMap {
   strategies: StrategyInfoData[];
   weightMap: { resultId: string; width: number; height: number; wIr: Float32Array };
   setScores: Record<SetScoreName, Interval>;
+  memory: { numTensors: number; numBytes: number; cachedResults: number; runModels: number };
 }
 export type ResultKind = keyof ResultMap;
 

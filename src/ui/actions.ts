@@ -5,6 +5,7 @@
 import { getEngine, type ClientEvent } from '../client';
 import type { BackendChoice } from '../protocol/messages';
 import { dropInputs, setInputs } from './cache';
+import { startOffline } from './offline';
 import { startScheduler } from './scheduler';
 import { PRETRAINED, resultKey } from './store/results';
 import { useStore, type GtBox, type PairState } from './store/store';
@@ -35,7 +36,6 @@ async function loadSamples(): Promise<void> {
       ir: { kind: 'url', url: url(s.ir), name: s.ir },
       vi: { kind: 'url', url: url(s.vi), name: s.vi },
       ...(s.label ? { label: { kind: 'url', url: url(s.label), name: s.label } as const } : {}),
-      thumbs: { ir: url(s.ir), vi: url(s.vi) },
       ownedUrls: [],
     });
     pairs.push({
@@ -96,6 +96,7 @@ export function startApp(): void {
     st.addLog('error', `Start-up failed: ${e.message}`);
   });
   startScheduler(client);
+  startOffline();
   // Test and console access (plain functions, no state mutation from outside needed).
   (globalThis as { __fusionPlayground?: unknown }).__fusionPlayground = { store: useStore, client };
 }
@@ -147,13 +148,11 @@ export async function importFiles(files: PathedFile[]): Promise<void> {
     const id = `user:${++userCounter}:${p.stem}`;
     const ir = files[p.ir], vi = files[p.vi];
     const label = p.label !== undefined ? files[p.label] : undefined;
-    const thumbs = { ir: URL.createObjectURL(ir.file), vi: URL.createObjectURL(vi.file) };
     setInputs(id, {
       ir: { kind: 'blob', blob: ir.file, name: ir.path },
       vi: { kind: 'blob', blob: vi.file, name: vi.path },
       ...(label ? { label: { kind: 'blob', blob: label.file, name: label.path } as const } : {}),
-      thumbs,
-      ownedUrls: [thumbs.ir, thumbs.vi],
+      ownedUrls: [],
     });
     pairs.push({
       id, name: p.stem, origin: 'user',

@@ -11,8 +11,8 @@ export interface PairInputs {
   ir: ImageSource;
   vi: ImageSource;
   label?: ImageSource;
-  /** URLs for `<img>` thumbnails (object URLs for user files). */
-  thumbs: { ir: string; vi: string };
+  /** Small thumbnails as object URLs, once made (`../thumbnails.ts`). */
+  thumbs?: Promise<{ ir: string; vi: string }>;
   /** Object URLs to revoke when the pair goes. */
   ownedUrls: string[];
 }

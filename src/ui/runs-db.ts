@@ -12,6 +12,15 @@ const RUNS = 'runs';
 const WEIGHTS = 'weights';
 
 let dbPromise: Promise<IDBDatabase> | null = null;
+let onStale: (() => void) | null = null;
+
+/**
+ * Called when a newer version of the app, open in another tab, needs to upgrade the database:
+ * this tab lets go of it (so the other is not blocked) and should be reloaded.
+ */
+export function onDatabaseStale(handler: () => void): void {
+  onStale = handler;
+}
 
 function open(): Promise<IDBDatabase> {
   dbPromise ??= new Promise((resolve, reject) => {
@@ -21,7 +30,15 @@ function open(): Promise<IDBDatabase> {
       if (!db.objectStoreNames.contains(RUNS)) db.createObjectStore(RUNS, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(WEIGHTS)) db.createObjectStore(WEIGHTS);
     };
-    req.onsuccess = () => resolve(req.result);
+    req.onsuccess = () => {
+      const db = req.result;
+      db.onversionchange = () => {
+        db.close();
+        dbPromise = null;
+        onStale?.();
+      };
+      resolve(db);
+    };
     req.onerror = () => reject(req.error ?? new Error('IndexedDB unavailable'));
   });
   return dbPromise;
@@ -72,12 +89,27 @@ export async function storageEstimate(): Promise<{ usage: number; quota: number 
   return e?.usage !== undefined && e.quota !== undefined ? { usage: e.usage, quota: e.quota } : null;
 }
 
-/** Replaces a run record (rename, metrics); weights untouched. */
-export async function updateRun(run: RunRecord): Promise<void> {
+/** A stored run record, or undefined when there is none. */
+export async function getRun(id: string): Promise<RunRecord | undefined> {
+  const db = await open();
+  return request(db.transaction(RUNS).objectStore(RUNS).get(id) as IDBRequest<RunRecord | undefined>);
+}
+
+/**
+ * Changes a stored run record (rename, scores) by reading and writing it in one transaction, so
+ * that another tab's change to another field in between is kept, not overwritten; weights
+ * untouched. @returns the record as stored, or undefined when the run is not stored.
+ */
+export async function updateRun(id: string, change: (stored: RunRecord) => RunRecord): Promise<RunRecord | undefined> {
   const db = await open();
   const tx = db.transaction(RUNS, 'readwrite');
-  tx.objectStore(RUNS).put(run);
-  await done(tx);
+  const finished = done(tx);
+  const runs = tx.objectStore(RUNS);
+  const stored = await request(runs.get(id) as IDBRequest<RunRecord | undefined>);
+  const next = stored && change(stored);
+  if (next) runs.put(next);
+  await finished;
+  return next;
 }
 
 /** A run's weights, or undefined when gone. */

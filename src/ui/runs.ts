@@ -7,6 +7,7 @@ import { getEngine } from '../client';
 import type { RunWeights } from '../protocol/messages';
 import { runWeights, weightMaps } from './cache';
 import * as db from './runs-db';
+import * as tabs from './tab-sync';
 import type { RunRecord } from './store/lab';
 import { resultKey, type PairScores } from './store/results';
 import { useStore } from './store/store';
@@ -27,6 +28,28 @@ export function startLab(): void {
     useStore.getState().setLab({ runsLoaded: true });
     useStore.getState().addLog('error', `Stored runs could not be read: ${e.message}`);
   });
+  tabs.listen(onOtherTab);
+  db.onDatabaseStale(() => useStore.getState().addLog('error',
+    'A newer version of the app was opened in another tab: runs made here can no longer be stored. Reload this tab.'));
+}
+
+/** Another tab stored or deleted a run: this tab follows. */
+function onOtherTab(m: tabs.RunsMessage): void {
+  if (m.kind === 'deleted') {
+    forgetRun(m.id);
+    return;
+  }
+  db.getRun(m.id).then((r) => {
+    if (!r) return;
+    const s = useStore.getState();
+    s.putRun(r);
+    if (!s.runs[r.id]) s.addLog('info', `Run "${r.name}" was made in another tab.`);
+  }, () => undefined);
+}
+
+function forgetRun(id: string): void {
+  useStore.getState().removeRun(id);
+  runWeights.delete(id);
 }
 
 export function newRunId(): string {
@@ -39,6 +62,7 @@ export async function saveRun(run: RunRecord, weights: RunWeights): Promise<void
   useStore.getState().putRun(run);
   try {
     await db.putRun(run, weights);
+    tabs.announce({ kind: 'stored', id: run.id });
   } catch (e) {
     const full = (e as Error).name === 'QuotaExceededError';
     useStore.getState().putRun({ ...run, unsaved: true });
@@ -47,33 +71,33 @@ export async function saveRun(run: RunRecord, weights: RunWeights): Promise<void
   }
 }
 
-/** Writes a changed run record, unless the run lives in memory only (a record without weights would be broken). */
-function storeRecord(run: RunRecord): Promise<void> {
-  return run.unsaved ? Promise.resolve() : db.updateRun(run);
+/**
+ * Changes a run record: here at once, then in IndexedDB (unless the run lives in memory only: a
+ * record without weights would be broken). There the change applies to the stored record, which
+ * may hold another tab's changes, and the other tabs are told to read it again.
+ */
+async function changeRun(id: string, change: (r: RunRecord) => RunRecord): Promise<void> {
+  const r = useStore.getState().runs[id];
+  if (!r) return;
+  useStore.getState().putRun(change(r));
+  if (r.unsaved) return;
+  if (await db.updateRun(id, change)) tabs.announce({ kind: 'stored', id });
 }
 
 export async function renameRun(id: string, name: string): Promise<void> {
-  const r = useStore.getState().runs[id];
-  if (!r || !name.trim()) return;
-  const next = { ...r, name: name.trim() };
-  useStore.getState().putRun(next);
-  await storeRecord(next);
+  if (!name.trim()) return;
+  await changeRun(id, (r) => ({ ...r, name: name.trim() }));
 }
 
 export async function deleteRun(id: string): Promise<void> {
-  useStore.getState().removeRun(id);
-  runWeights.delete(id);
+  forgetRun(id);
   await db.deleteRun(id);
+  tabs.announce({ kind: 'deleted', id });
 }
 
 /** Remembers a run's scores on a pair with the run (shown again after a reload). */
 export function recordRunScores(runId: string, pairName: string, scores: PairScores): void {
-  const s = useStore.getState();
-  const run = s.runs[runId];
-  if (!run) return;
-  const next = { ...run, scores: { ...run.scores, [pairName]: scores } };
-  s.putRun(next);
-  void storeRecord(next).catch(() => undefined);
+  void changeRun(runId, (r) => ({ ...r, scores: { ...r.scores, [pairName]: scores } })).catch(() => undefined);
 }
 
 /** Prefills the training form with a run's settings (change the weights, then start). */

@@ -73,7 +73,7 @@ describe('scheduler', () => {
 
   it('fuses then scores every result once; a run result uses its weights; a removed pair frees its images', async () => {
     const { calls, client } = fakeClient();
-    for (const id of ['a', 'b']) setInputs(id, { ir: { kind: 'url', url: `${id}.png`, name: id }, vi: { kind: 'url', url: `${id}.png`, name: id }, thumbs: { ir: '', vi: '' }, ownedUrls: [] });
+    for (const id of ['a', 'b']) setInputs(id, { ir: { kind: 'url', url: `${id}.png`, name: id }, vi: { kind: 'url', url: `${id}.png`, name: id }, ownedUrls: [] });
     runWeights.set('run1', { fusion: { modelJson: {}, weightData: new ArrayBuffer(0) } });
     const stop = startScheduler(client);
     const s = useStore.getState();

@@ -37,6 +37,30 @@ export function pickNext(s: Store): Task | null {
   return fuse ? { kind: 'fuse', key: fuse } : null;
 }
 
+/**
+ * Resolves once the page has drawn what the last result changed: after the next frame's paint,
+ * or at once where no frame comes (a hidden tab, Node), or after 100 ms at most. The scheduler
+ * waits for it before each worker job (and between fusing and scoring): on two cores a frame drawn while the worker's WASM
+ * threads run took over 50 ms (the set-compare long-task probe: mostly the compositor commit,
+ * starved); drawn while the worker waits, it takes a fraction of that, for a pause of about one
+ * frame per job of a second or so.
+ */
+export function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const visible = typeof requestAnimationFrame === 'function' && !(typeof document !== 'undefined' && document.hidden);
+    if (!visible) {
+      setTimeout(resolve, 0);
+      return;
+    }
+    const timer = setTimeout(resolve, 100);
+    // A task queued from the frame callback runs after that frame's paint and commit.
+    requestAnimationFrame(() => setTimeout(() => {
+      clearTimeout(timer);
+      resolve();
+    }, 0));
+  });
+}
+
 /** Aborted, or cut short by a worker restart: the task did not fail and is tried again. */
 function isInterruption(e: unknown): boolean {
   return (e instanceof DOMException && e.name === 'AbortError') || e instanceof WorkerRestartedError
@@ -60,7 +84,8 @@ async function fuse(client: EngineClient, r: ResultState, key: string, signal: A
     fusionWeights = { key: r.runId, ...w.fusion };
   }
   st.updateResult(key, { status: 'fusing' });
-  const out = await client.fuse(key, inputs.ir, inputs.vi, inputs.label, { maxSide: st.settings.maxSide }, { signal, fusionWeights });
+  const aspect = st.pairs[r.pairId]?.aspect;
+  const out = await client.fuse(key, inputs.ir, inputs.vi, inputs.label, { maxSide: st.settings.maxSide, ...(aspect ? { aspect } : {}) }, { signal, fusionWeights });
   if (!useStore.getState().results[key]) {
     for (const b of [out.fused, out.ir, out.vi]) b.close();
     return;
@@ -104,19 +129,24 @@ export function startScheduler(client: EngineClient): () => void {
   let stopped = false;
 
   const run = async (task: Task, ctrl: AbortController): Promise<void> => {
+    await afterNextPaint();
     const r = useStore.getState().results[task.key];
-    if (!r) return;
+    if (!r || ctrl.signal.aborted) return;
     if (task.kind === 'fuse') {
       try {
         await fuse(client, r, task.key, ctrl.signal);
       } catch (e) {
         const s = useStore.getState();
-        if (s.results[task.key]) s.updateResult(task.key, isInterruption(e) ? { status: 'queued' } : { status: 'error', error: (e as Error).message });
+        if (s.results[task.key]) {
+          s.updateResult(task.key, isInterruption(e) ? { status: 'queued' }
+            : { status: (e as Error).name === 'AspectMismatchError' ? 'held' : 'error', error: (e as Error).message });
+        }
         return;
       }
     }
     // Scored right after fusing: the worker keeps only a few results to score. (A job aborted
     // as it ended leaves its result unscored: the next pick scores it.)
+    await afterNextPaint();
     const fused = useStore.getState().results[task.key];
     if (ctrl.signal.aborted || fused?.status !== 'done' || fused.scoresStatus !== 'none') return;
     try {
@@ -147,7 +177,7 @@ export function startScheduler(client: EngineClient): () => void {
     current = { ...task, ctrl };
     void run(task, ctrl).finally(() => {
       current = null;
-      queueMicrotask(tick);
+      tick();
     });
   };
 

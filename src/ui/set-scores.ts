@@ -39,7 +39,7 @@ export function setProgress(s: Pick<Store, 'results'>, runIds: readonly string[]
     for (const pair of pairIds) {
       const r = s.results[resultKey(run, pair)];
       if (r?.scoresStatus === 'done' && r.evaluation) scored++;
-      else if (r?.status === 'error' || r?.scoresStatus === 'error') failed++;
+      else if (r?.status === 'error' || r?.status === 'held' || r?.scoresStatus === 'error') failed++;
     }
   }
   return { scored, failed, total: runIds.length * pairIds.length };

@@ -7,6 +7,7 @@ import type { TrainConfig, TrainPairSource } from '../protocol/messages';
 import { getInputs, setPreview } from './cache';
 import { newRunId, saveRun } from './runs';
 import { idleTraining, type RunRecord } from './store/lab';
+import { PRETRAINED, resultKey } from './store/results';
 import { useStore, type PairState } from './store/store';
 
 let current: { handle: TrainHandle; ctrl: AbortController } | null = null;
@@ -16,12 +17,13 @@ function boxesOf(p: PairState): TrainPairSource['boxes'] {
   return p.gt?.map((b) => [b[0], b[1], b[2], b[3], b[4]] as [number, number, number, number, number]);
 }
 
+/** A pair as the trainer reads it; none for a pair without inputs or held for a choice. */
 function sourceOf(p: PairState, previewOnly = false): TrainPairSource | null {
   const inp = getInputs(p.id);
-  if (!inp) return null;
+  if (!inp || useStore.getState().results[resultKey(PRETRAINED, p.id)]?.status === 'held') return null;
   return {
     pairId: p.id, name: p.name, ir: inp.ir, vi: inp.vi, ...(inp.label ? { label: inp.label } : {}),
-    ...(p.gt ? { boxes: boxesOf(p) } : {}), ...(previewOnly ? { previewOnly } : {}),
+    ...(p.gt ? { boxes: boxesOf(p) } : {}), ...(previewOnly ? { previewOnly } : {}), ...(p.aspect ? { aspect: p.aspect } : {}),
   };
 }
 

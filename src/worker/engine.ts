@@ -168,7 +168,7 @@ export class Engine {
     }
     onProgress(0, 1, 'shader warm-up');
     if (isCancelled()) throw new CancelledError('cancelled');
-    await p.run(ir, vi, 2048);
+    await p.run(ir, vi, { maxSide: 2048 });
     onProgress(1, 1, 'shader warm-up');
     return performance.now() - t0;
   }
@@ -234,8 +234,8 @@ export class Engine {
     check();
 
     const out = req.fusionWeights
-      ? await p.runWith(this.#runFusion(req.fusionWeights.key, req.fusionWeights), irRaw, viRaw, req.options.maxSide)
-      : await p.run(irRaw, viRaw, req.options.maxSide);
+      ? await p.runWith(this.#runFusion(req.fusionWeights.key, req.fusionWeights), irRaw, viRaw, req.options)
+      : await p.run(irRaw, viRaw, req.options);
     notices.push(...out.notices);
     const tPipe = performance.now();
     const size: Size = { width: out.width, height: out.height };
@@ -283,6 +283,12 @@ export class Engine {
     if (s.detection) res.map50 = s.detection.mAP50;
     res.ms = performance.now() - t0;
     return res;
+  }
+
+  /** Tensors alive on the backend and the sizes of this engine's caches. */
+  memory(): { numTensors: number; numBytes: number; cachedResults: number; runModels: number } {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes, cachedResults: this.#cache.size, runModels: this.#runParams.size };
   }
 
   #remember(id: string, entry: CachedPair): void {

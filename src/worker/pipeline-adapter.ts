@@ -15,7 +15,7 @@ import { fusion as fusionDef } from '../core/models/fusion';
 import { segdet as segdetDef } from '../core/models/segdet';
 import { createPipeline, prepareInputs } from '../core/pipeline';
 import { loadWeightsInto } from '../core/weights/io';
-import type { ModelStatus, Notice } from '../protocol/messages';
+import type { FuseOptions, ModelStatus, Notice } from '../protocol/messages';
 import type { MissingModel, ModelFiles } from './model-files';
 
 /** Models the pipeline needs, by folder name under `models/`. */
@@ -42,12 +42,12 @@ export interface PipelineOutput {
 
 export interface BuiltPipeline {
   status: ModelStatus[];
-  run(ir: RawImage, vi: RawImage, maxSide: number): Promise<PipelineOutput>;
+  run(ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput>;
   /**
    * The same pass with other F parameters (a fine-tuning run); S stays the pretrained one.
    * @throws when no trained F is loaded (the baseline has no F to swap).
    */
-  runWith(fusion: Params, ir: RawImage, vi: RawImage, maxSide: number): Promise<PipelineOutput>;
+  runWith(fusion: Params, ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput>;
   /** Whether trained S weights are loaded (segmentation, detection, pseudo-labels). */
   readonly hasTasks: boolean;
   dispose(): void;
@@ -74,8 +74,8 @@ function baselinePipeline(status: ModelStatus[]): BuiltPipeline {
   };
   return {
     status,
-    async run(irIn, viIn, maxSide) {
-      const { ir, vi, notices: adapted } = prepareInputs(irIn, viIn, maxSide);
+    async run(irIn, viIn, fit) {
+      const { ir, vi, notices: adapted } = prepareInputs(irIn, viIn, fit.maxSide, fit.aspect ?? 'refuse');
       const notices: Notice[] = [notice, ...adapted];
       const { width, height } = ir;
       const { y, cb, cr } = splitYCbCr(vi);
@@ -130,8 +130,8 @@ export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): Bui
     level: 'warn', code: 'no-weights',
     message: 'No trained segmenter/detector weights loaded: fusion only, no segmentation or detection.',
   };
-  const runOn = async (p: ReturnType<typeof createPipeline>, ir: RawImage, vi: RawImage, maxSide: number): Promise<PipelineOutput> => {
-    const r = await p.run(ir, vi, { maxSide, tasks, scoreThreshold: MIN_DET_SCORE });
+  const runOn = async (p: ReturnType<typeof createPipeline>, ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput> => {
+    const r = await p.run(ir, vi, { maxSide: fit.maxSide, aspect: fit.aspect ?? 'refuse', tasks, scoreThreshold: MIN_DET_SCORE });
     const notices: Notice[] = [...r.notices];
     if (!tasks) notices.push(noTasks);
     return {
@@ -145,8 +145,8 @@ export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): Bui
   return {
     status,
     hasTasks: tasks,
-    runWith: (f, ir, vi, maxSide) => runOn(createPipeline({ fusion: f, segdet: segdet! }), ir, vi, maxSide),
-    run: (ir, vi, maxSide) => runOn(pipeline, ir, vi, maxSide),
+    runWith: (f, ir, vi, fit) => runOn(createPipeline({ fusion: f, segdet: segdet! }), ir, vi, fit),
+    run: (ir, vi, fit) => runOn(pipeline, ir, vi, fit),
     dispose() {
       disposeParams(fusion);
       disposeParams(segdet);

@@ -8,10 +8,9 @@
 import type { GroundTruthBox, Params, RawImage } from '../core/types';
 import { labelIndices } from '../core/image/label';
 import { imageToY, interleavedChroma } from '../core/image/color';
-import { resizeImage } from '../core/image/resize';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
-import { createPipeline } from '../core/pipeline';
+import { createPipeline, fitVisible } from '../core/pipeline';
 import type { TrainPair } from '../core/train/batch';
 import { FinetuneSession, modelsNeeded, taskTermsOn } from '../core/train/finetune-session';
 import { STRATEGY_NAMES, strategyInfo } from '../core/strategies/registry';
@@ -35,7 +34,19 @@ export interface TrainControl {
 export interface TrainSink {
   progress(p: Omit<TrainProgressReply, 'id' | 'type'>): void;
   preview(step: number, pairId: string, fused: ImageBitmap): void;
+  /**
+   * The run as it stands after a step, read back from the device: what is kept if the device
+   * is lost before the end (see {@link CHECKPOINT_EVERY_MS}).
+   */
+  checkpoint?(run: { result: TrainResult; transfer: Transferable[] }): void;
 }
+
+/**
+ * A fine-tune reads its weights back to the host after its first step and then at most this
+ * often, so that a lost GPU device (whose tensors cannot be read any more) costs at most this
+ * much training: the run stops there with the steps it had.
+ */
+export const CHECKPOINT_EVERY_MS = 5000;
 
 /** The strategies for the UI's picker. */
 export function strategyList(): StrategyInfoData[] {
@@ -75,7 +86,11 @@ async function decodePair(src: TrainPairSource): Promise<Decoded> {
   let vi = bitmapToRaw(viB, { width: viB.width, height: viB.height }, false);
   irB.close();
   viB.close();
-  if (vi.width !== width || vi.height !== height) vi = resizeImage(vi, width, height);
+  try {
+    vi = fitVisible(vi, width, height, src.aspect ?? 'refuse').vi;
+  } catch (e) {
+    throw new Error(`pair ${src.name}: ${(e as Error).message}`);
+  }
   let label: Uint8Array | null = null;
   if (src.label) {
     try {
@@ -113,6 +128,8 @@ export interface SessionSink {
   progress(p: Omit<TrainProgressReply, 'id' | 'type'>): void;
   /** Called every `previewEvery` steps (not at the last). */
   preview?(step: number): Promise<void>;
+  /** Called after the first step and then every {@link CHECKPOINT_EVERY_MS} (not at the last). */
+  checkpoint?(step: number, history: readonly LossPoint[], notes: readonly string[]): Promise<void>;
 }
 
 /**
@@ -129,6 +146,7 @@ export async function driveSession(
   const notes: string[] = [];
   let pending: LossPoint[] = [];
   let lastPost = 0;
+  let lastCheckpoint = -Infinity;
   let stopped = false;
   const check = () => {
     if (control.isCancelled()) throw new CancelledError('cancelled');
@@ -161,6 +179,10 @@ export async function driveSession(
       lastPost = now;
     }
     if (previewEvery > 0 && step % previewEvery === 0 && step !== total) await sink.preview?.(step);
+    if (sink.checkpoint && step !== total && performance.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS) {
+      await sink.checkpoint(step, history, notes);
+      lastCheckpoint = performance.now();
+    }
     if (step < total && !(await gate())) {
       stopped = true;
       break;
@@ -213,7 +235,7 @@ export async function runTraining(
       labelSources[d.src.pairId] = 'label';
     } else if (taskOn && pipe.hasTasks) {
       // Pseudo-labels: the pretrained S on the pretrained F's fused image.
-      const out = await pipe.run(d.ir, d.vi, TRAIN_MAX_SIDE);
+      const out = await pipe.run(d.ir, d.vi, { maxSide: TRAIN_MAX_SIDE });
       if (out.seg && out.width === width && out.height === height) {
         p.label = out.seg;
         p.boxes = out.detections.filter((b) => b[5] >= PSEUDO_BOX_SCORE).map((b) => [b[0], b[1], b[2], b[3], b[4]] as GroundTruthBox);
@@ -262,6 +284,25 @@ export async function runTraining(
       sink.preview(step, previewSrc.src.pairId, bmp);
     };
 
+    /** The run after `step` steps: the weights of every model the strategy moved (F always). */
+    const runAt = async (step: number, history: readonly LossPoint[], runNotes: readonly string[], stopped: boolean) => {
+      const weights: RunWeights = {};
+      const transfer: Transferable[] = [];
+      for (const name of new Set<ModelName>(['fusion', ...strategy.moves])) {
+        const { modelJson, weightData } = await encodeWeights(loaded[name]!, {
+          extra: { model: name, strategy: cfg.strategy, steps: step, seed: cfg.seed, options: strategy.options },
+        });
+        weights[name] = { modelJson: modelJson as unknown as Record<string, unknown>, weightData };
+        transfer.push(weightData);
+      }
+      const result: TrainResult = {
+        weights, history: [...history], options: { ...strategy.options }, moves: [...strategy.moves],
+        notes: [...notes, ...runNotes, ...(stopped ? [`Stopped after ${step} of ${cfg.steps} steps.`] : [])], labelSources,
+        stopped, steps: step, seconds: (performance.now() - t0) / 1000, backend,
+      };
+      return { result, transfer };
+    };
+
     let run: Awaited<ReturnType<typeof driveSession>>;
     let first = true;
     try {
@@ -272,33 +313,13 @@ export async function runTraining(
           if (p.state === 'running') first = false;
         },
         preview,
+        ...(sink.checkpoint ? { checkpoint: async (step, history, runNotes) => sink.checkpoint!(await runAt(step, history, runNotes, true)) } : {}),
       }, cfg.previewEvery);
       await preview(run.steps);
     } finally {
       session.dispose();
     }
-    const { history, stopped } = run;
-    const step = run.steps;
-    notes.push(...run.notes);
-
-    // Weights of every model the strategy moved (F always).
-    const weights: RunWeights = {};
-    const transfer: Transferable[] = [];
-    for (const name of new Set<ModelName>(['fusion', ...strategy.moves])) {
-      const { modelJson, weightData } = await encodeWeights(loaded[name]!, {
-        extra: { model: name, strategy: cfg.strategy, steps: step, seed: cfg.seed, options: strategy.options },
-      });
-      weights[name] = { modelJson: modelJson as unknown as Record<string, unknown>, weightData };
-      transfer.push(weightData);
-    }
-    if (stopped) notes.push(`Stopped after ${step} of ${cfg.steps} steps.`);
-    return {
-      result: {
-        weights, history, options: { ...strategy.options }, moves: [...strategy.moves], notes, labelSources,
-        stopped, steps: step, seconds: (performance.now() - t0) / 1000, backend,
-      },
-      transfer,
-    };
+    return await runAt(run.steps, run.history, run.notes, run.stopped);
   } finally {
     disposeAll();
   }

@@ -39,6 +39,8 @@ let backend: BackendInfo | null = null;
 interface Slot {
   job: Job;
   abandoned: boolean;
+  /** The reply that stands in for the job's own if the device is lost under it (a fine-tune's last checkpoint). */
+  rescue?: (lostMessage: string) => [WorkerReply, Transferable[]];
 }
 let current: Slot | null = null;
 
@@ -132,12 +134,20 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
           preview: (step, pairId, fused) => {
             if (!slot.abandoned) post({ id: job.id, type: 'trainPreview', step, pairId, fused }, [fused]);
           },
+          checkpoint: ({ result, transfer }) => {
+            slot.rescue = (lost) => [{
+              id: job.id, type: 'result', kind: 'train',
+              payload: { ...result, notes: [...result.notes, `${lost.replace(/\.+$/, '')}: the run keeps the ${result.steps} step(s) taken before its last checkpoint.`] },
+            }, transfer];
+          },
         });
         return [{ id: job.id, type: 'result', kind: 'train', payload: result }, transfer];
       } finally {
         trainControls.delete(job.id);
       }
     }
+    case 'memory':
+      return [{ id: job.id, type: 'result', kind: 'memory', payload: engine.memory() }, []];
     case 'strategies':
       return [{ id: job.id, type: 'result', kind: 'strategies', payload: strategyList() }, []];
     case 'setScores':
@@ -189,7 +199,8 @@ setDeviceLostHandler((message) => {
   const stuck = current;
   if (stuck) {
     stuck.abandoned = true;
-    if (stuck.job.id >= 0) post({ id: stuck.job.id, type: 'error', error: { name: 'DeviceLostError', message } });
+    if (stuck.rescue) post(...stuck.rescue(message));
+    else if (stuck.job.id >= 0) post({ id: stuck.job.id, type: 'error', error: { name: 'DeviceLostError', message } });
     current = null;
   }
   // Re-initialise before anything else still queued.

@@ -120,3 +120,24 @@ export function resizeLabels(labels: Uint8Array, w: number, h: number, nw: numbe
   }
   return out;
 }
+
+/**
+ * The centred window of an image with the aspect ratio `aspect` (width / height), as large as
+ * fits: a portrait image cut to a landscape aspect loses rows at top and bottom.
+ */
+export function centreCropToAspect(img: RawImage, aspect: number): RawImage {
+  let w = img.width;
+  let h = img.height;
+  if (w / h > aspect) w = Math.max(1, Math.round(h * aspect));
+  else h = Math.max(1, Math.round(w / aspect));
+  if (w === img.width && h === img.height) return img;
+  const x0 = Math.floor((img.width - w) / 2);
+  const y0 = Math.floor((img.height - h) / 2);
+  const c = img.channels;
+  const data = new Uint8ClampedArray(w * h * c);
+  for (let y = 0; y < h; y++) {
+    const from = ((y0 + y) * img.width + x0) * c;
+    data.set(img.data.subarray(from, from + w * c), y * w * c);
+  }
+  return { width: w, height: h, channels: c, data };
+}

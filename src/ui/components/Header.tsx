@@ -2,6 +2,7 @@
  * Title bar with the active backend, and the loading bar for model download and warm-up.
  */
 import type { Progress } from '../../client';
+import { applyUpdate } from '../offline';
 import { useStore, type EngineState } from '../store/store';
 
 const BACKEND_LABEL: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
@@ -46,6 +47,7 @@ export function LoadingBar() {
 
 export function Header() {
   const engine = useStore((s) => s.engine);
+  const offline = useStore((s) => s.offline);
   const b = engine.backend;
   let badge: string;
   if (engine.status === 'error') badge = 'engine error';
@@ -64,6 +66,11 @@ export function Header() {
       </div>
       <div className="header-right">
         <span className="private" title="Images are processed locally; nothing is uploaded.">local only</span>
+        {offline === 'ready' && <span className="private" data-testid="offline-badge" title="The app, its weights and the samples are cached in this browser: it works without a network.">works offline</span>}
+        {offline === 'update' && (
+          <button type="button" data-testid="update-button" onClick={applyUpdate}
+            title="A new version (app or weights) is cached: reload to use it. Save or export what you need first.">New version: reload</button>
+        )}
         <span className={`backend-badge ${engine.status}`} data-testid="backend-badge" data-backend={b?.name ?? ''}
           title={b?.reason ?? engine.error ?? ''}>
           {badge}

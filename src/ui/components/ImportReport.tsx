@@ -14,10 +14,11 @@ export function ImportReport() {
   const user = order.map((id) => pairs[id]).filter((p) => p && p.origin === 'user')
     .map((p) => ({ ...p, result: results[resultKey(PRETRAINED, p.id)] }));
   const unreadable = user.filter((p) => p.result?.status === 'error');
+  const held = user.filter((p) => p.result?.status === 'held');
   const adjusted = user.flatMap((p) => (p.result?.notices ?? [])
-    .filter((n) => n.code === 'resized' || n.code === 'downscaled' || n.code === 'label-size' || n.code === 'label-unreadable')
+    .filter((n) => n.code === 'resized' || n.code === 'cropped' || n.code === 'downscaled' || n.code === 'label-size' || n.code === 'label-unreadable')
     .map((n) => ({ name: p.name, code: n.code, message: n.message })));
-  if (!report.batches && !unreadable.length && !adjusted.length) return null;
+  if (!report.batches && !unreadable.length && !held.length && !adjusted.length) return null;
   const last = report.lastBatch;
   return (
     <div className="panel report" data-testid="import-report" aria-label="Import report">
@@ -41,6 +42,12 @@ export function ImportReport() {
         <details open data-testid="report-unreadable">
           <summary>Unreadable ({unreadable.length})</summary>
           <ul>{unreadable.map((p) => <li key={p.id}><b>{p.name}</b> — {p.result?.error}</li>)}</ul>
+        </details>
+      )}
+      {held.length > 0 && (
+        <details open data-testid="report-held">
+          <summary>Held until you choose ({held.length})</summary>
+          <ul>{held.map((p) => <li key={p.id}><b>{p.name}</b> — {p.result?.error}</li>)}</ul>
         </details>
       )}
       {adjusted.length > 0 && (

@@ -1,21 +1,27 @@
 /**
  * The list of pairs with IR/VI thumbnails, status and per-pair actions.
  */
-import { memo } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { clearImported, removePair, retryResult } from '../actions';
-import { getInputs } from '../cache';
+import { pairThumbnails } from '../thumbnails';
+import { AspectChoice } from './AspectChoice';
 import { newResult, PRETRAINED, resultKey, type ResultState } from '../store/results';
 import { useResult, useStore, type PairState } from '../store/store';
 
 const STATUS_LABEL: Record<ResultState['status'], string> = {
-  queued: 'queued', fusing: 'fusing…', done: 'fused', error: 'error',
+  queued: 'queued', fusing: 'fusing…', done: 'fused', held: 'held', error: 'error',
 };
 
 /** A row re-renders only when its pair, its selection or its result changes (lists grow long). */
 const PairRow = memo(function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
   const select = useStore((s) => s.select);
   const r = useResult(p.id) ?? newResult(PRETRAINED, p.id);
-  const thumbs = getInputs(p.id)?.thumbs;
+  const [thumbs, setThumbs] = useState<{ ir: string; vi: string }>();
+  useEffect(() => {
+    let live = true;
+    void pairThumbnails(p.id).then((t) => live && setThumbs(t));
+    return () => { live = false; };
+  }, [p.id]);
   const warn = r.notices.filter((n) => n.level === 'warn' && n.code !== 'no-weights');
   const reduced = r.notices.find((n) => n.code === 'downscaled');
   return (
@@ -30,8 +36,8 @@ const PairRow = memo(function PairRow({ p, selected }: { p: PairState; selected:
       onClick={() => select(p.id)}
     >
       <div className="thumbs">
-        {thumbs && <img src={thumbs.ir} alt="" loading="lazy" decoding="async" />}
-        {thumbs && <img src={thumbs.vi} alt="" loading="lazy" decoding="async" />}
+        {thumbs && <img src={thumbs.ir} alt="" decoding="async" />}
+        {thumbs && <img src={thumbs.vi} alt="" decoding="async" />}
       </div>
       <div className="pair-meta">
         <div className="pair-name" title={`${p.paths.ir}\n${p.paths.vi}${p.paths.label ? `\n${p.paths.label}` : ''}`}>
@@ -39,11 +45,14 @@ const PairRow = memo(function PairRow({ p, selected }: { p: PairState; selected:
         </div>
         <div className="pair-sub">
           <span className={`dot ${r.status}${r.stale ? ' stale' : ''}`} />
-          {r.status === 'error' ? <span className="err" title={r.error}>{r.error}</span> : STATUS_LABEL[r.status]}
+          {r.status === 'error' ? <span className="err" title={r.error}>{r.error}</span>
+            : r.status === 'held' ? <><span className="warn-text" title={r.error}>aspect ratios differ:</span> <AspectChoice pair={p} compact /></>
+              : STATUS_LABEL[r.status]}
           {p.origin === 'sample' && <span className="tag">{p.time ?? 'sample'}</span>}
           {p.paths.label && <span className="tag" title="Has a ground-truth label">label</span>}
-          {warn.length > 0 && <span className="tag warn" title={warn.map((n) => n.message).join('\n')}>{warn[0].code === 'resized' ? 'resized' : 'notice'}</span>}
+          {warn.length > 0 && !p.aspect && <span className="tag warn" title={warn.map((n) => n.message).join('\n')}>{warn[0].code === 'resized' ? 'resized' : 'notice'}</span>}
           {reduced && <span className="tag" title={reduced.message}>reduced</span>}
+          {p.aspect && <span className="tag warn" data-testid="aspect-tag" title={r.notices.find((n) => n.code === 'resized' || n.code === 'cropped')?.message}>{p.aspect === 'crop' ? 'cropped' : 'stretched'}</span>}
         </div>
       </div>
       <div className="row-actions">

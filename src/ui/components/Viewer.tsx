@@ -11,6 +11,7 @@ import { fitView, setZoom, zoomAt } from '../view-sync';
 import { useRequestedResult } from '../use-requested-result';
 import { Segmented } from './Segmented';
 import { Stage, type StageImage } from './Stage';
+import { AspectChoice } from './AspectChoice';
 
 const VIEW_LABEL: Record<ViewName, string> = { ir: 'Infrared', vi: 'Visible', fused: 'Fused' };
 
@@ -102,6 +103,7 @@ export function Viewer() {
     const failed = result?.status === 'error';
     const msg = failed
       ? <>Could not fuse <b>{pair.name}</b>: {result.error}</>
+      : result?.status === 'held' ? <><b>{pair.name}</b> is held unfused: {result.error}. <AspectChoice pair={pair} /></>
       : engineStatus === 'ready' ? <>Fusing <b>{pair.name}</b>…</> : <>Waiting for the models…</>;
     body = <div className={`viewer-empty${failed ? ' error' : ''}`}>{msg}</div>;
   } else {

@@ -26,7 +26,8 @@ export interface PairScores {
 export interface ResultState {
   runId: string;
   pairId: string;
-  status: 'queued' | 'fusing' | 'done' | 'error';
+  /** `held`: refused until the person decides (a pair whose aspect ratios differ; `error` says why). */
+  status: 'queued' | 'fusing' | 'done' | 'held' | 'error';
   /** The result shown is from an earlier backend and a new one is on its way. */
   stale: boolean;
   /** Its images were dropped from the cache: fused again when next shown. */

@@ -27,6 +27,11 @@ export interface PairState {
   paths: { ir: string; vi: string; label?: string };
   /** Ground-truth boxes (bundled samples), in pixels of the original image. */
   gt?: GtBox[];
+  /**
+   * What the person chose for a pair whose aspect ratios differ (until then its results are
+   * held unfused): stretch the visible image onto the infrared one, or centre-crop it first.
+   */
+  aspect?: 'stretch' | 'crop';
 }
 
 export interface EngineState {
@@ -87,6 +92,11 @@ export interface AppSlice {
   setEngine(patch: Partial<EngineState>): void;
   addPairs(pairs: PairState[], select?: boolean): void;
   removePair(id: string): void;
+  /** The service worker: none, the app cached for offline use, or a new version waiting. */
+  offline: 'none' | 'ready' | 'update';
+  setOffline(offline: Store['offline']): void;
+  /** Records the choice for a held pair and fuses each of its results again with it. */
+  setPairAspect(id: string, aspect: NonNullable<PairState['aspect']>): void;
   clearUserPairs(): void;
   select(id: string | null): void;
   setSettings(patch: Partial<Settings>): void;
@@ -151,6 +161,12 @@ const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
     const selectedId = s.selectedId === id ? order[Math.min(i, order.length - 1)] ?? null : s.selectedId;
     return { pairs: rest, order, selectedId, results: resultsOfPairs(s.results, rest) };
   }),
+  setPairAspect: (id, aspect) => set((s) => {
+    if (!s.pairs[id]) return {};
+    const results = { ...s.results };
+    for (const [k, r] of Object.entries(results)) if (r.pairId === id) results[k] = newResult(r.runId, id);
+    return { pairs: { ...s.pairs, [id]: { ...s.pairs[id], aspect } }, results };
+  }),
   clearUserPairs: () => set((s) => {
     const order = s.order.filter((id) => s.pairs[id]?.origin === 'sample');
     const pairs = Object.fromEntries(order.map((id) => [id, s.pairs[id]]));
@@ -158,6 +174,8 @@ const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
     return { pairs, order, selectedId, results: resultsOfPairs(s.results, pairs), report: { unmatched: [], batches: 0 } };
   }),
   select: (id) => set({ selectedId: id }),
+  offline: 'none',
+  setOffline: (offline) => set({ offline }),
   setSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
   toggleClass: (cls) => set((s) => {
     const hidden = s.settings.segHidden.includes(cls)

@@ -36,6 +36,7 @@ function ResultTile({ runId, pair, label, inset }: { runId: string; pair: PairSt
   // copied to the compositor again (tens of ms for a grid on a software renderer).
   const gt = useMemo(() => (im ? groundTruth(undefined, undefined, im) : undefined), [im]);
   const tileSettings = useMemo(() => ({ ...settings, segSource: 'pred' as const, showGt: false }), [settings]);
+  if (res?.status === 'held') return <div className="cell-msg">held: {res.error} (choose in the pair list)</div>;
   if (res?.status === 'error') {
     return <div className="cell-msg error">{res.error} <button type="button" onClick={() => retryResult(pair.id, runId)}>retry</button></div>;
   }

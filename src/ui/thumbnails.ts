@@ -1,0 +1,41 @@
+/**
+ * The pair list's thumbnails, made small once (104 px wide, a tiny PNG each). Full-size images
+ * shown at 52 px were decoded again by the software rasteriser on many frames (about 10 ms a
+ * 640×480 PNG, 1.6 s over a set comparison of 20 pairs in the trace), and held a full decoded
+ * image per row. One at a time, off the main thread as far as the browser can (the decode and
+ * resize of `createImageBitmap`).
+ */
+import type { ImageSource } from '../protocol/messages';
+import { getInputs } from './cache';
+
+const THUMB_WIDTH = 104;
+let queue: Promise<unknown> = Promise.resolve();
+
+async function thumbnail(src: ImageSource): Promise<string> {
+  const blob = src.kind === 'blob' ? src.blob : await (await fetch(src.url)).blob();
+  const bmp = await createImageBitmap(blob, { resizeWidth: THUMB_WIDTH, resizeQuality: 'medium' });
+  try {
+    const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+    canvas.getContext('2d')!.drawImage(bmp, 0, 0);
+    return URL.createObjectURL(await canvas.convertToBlob({ type: 'image/png' }));
+  } finally {
+    bmp.close();
+  }
+}
+
+/**
+ * A pair's thumbnails (IR, VI), made on first use and kept with its inputs (their URLs go when
+ * the pair does). @returns undefined for a pair without inputs, or images the browser cannot read.
+ */
+export function pairThumbnails(pairId: string): Promise<{ ir: string; vi: string } | undefined> {
+  const inp = getInputs(pairId);
+  if (!inp) return Promise.resolve(undefined);
+  inp.thumbs ??= (queue = queue.then(() => Promise.all([thumbnail(inp.ir), thumbnail(inp.vi)]))
+    .then(([ir, vi]) => {
+      // A pair removed meanwhile has revoked its URLs already.
+      if (getInputs(pairId) === inp) inp.ownedUrls.push(ir, vi);
+      else for (const u of [ir, vi]) URL.revokeObjectURL(u);
+      return { ir, vi };
+    })) as Promise<{ ir: string; vi: string }>;
+  return inp.thumbs.catch(() => undefined);
+}
