@@ -25,6 +25,9 @@ async function fineTune(page: Page, steps: number): Promise<void> {
   await expect(page.getByTestId('train-error')).toHaveCount(0);
 }
 
+// Opt-in until it has been run and timed here (E2E_LONG=1): written in session 5, not yet run.
+test.skip(!process.env.E2E_LONG, 'long session: set E2E_LONG=1');
+
 test('200 pairs and a 500-step fine-tune: the worker\'s tensors stay flat and the pair list stays responsive', async ({ page }, testInfo) => {
   test.setTimeout(900_000);
   await recordLongTasks(page);
