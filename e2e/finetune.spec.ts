@@ -417,13 +417,18 @@ test('storage full: a run the browser cannot store stays for the session, says s
   await expect(page.locator('[data-testid=run-canvas][data-ready=true]')).toHaveCount(2, { timeout: 60_000 });
 });
 
-test('a tiny fine-tune completes on WebGPU', async ({ page }, testInfo) => {
-  test.setTimeout(600_000);
+/** Opens the app on WebGPU with the one small stub pair fused (skips where there is no adapter). */
+async function openSmallOnWebGpu(page: Page): Promise<void> {
   await stubSamples(page, true);
   await openApp(page, 'webgpu');
   const backend = await waitForReady(page, 300_000);
   test.skip(backend !== 'webgpu', `no WebGPU adapter in this browser (running on ${backend})`);
   await waitForFused(page, 1, 300_000);
+}
+
+test('a tiny fine-tune completes on WebGPU', async ({ page }, testInfo) => {
+  test.setTimeout(600_000);
+  await openSmallOnWebGpu(page);
   await openTab(page, /^Fine-tune/);
   await setRun(page, { steps: 2, batch: 1, crop: 32 });
   await fineTune(page, 'fixed', 500_000);
@@ -436,11 +441,7 @@ test('a tiny fine-tune completes on WebGPU', async ({ page }, testInfo) => {
 // the new device). Fixme until the worker waits for the abandoned job before re-initialising.
 test.fixme('a GPU device lost mid-fuse and mid-fine-tune: said, re-initialised, the pair fused again, the run kept with its steps', async ({ page }, testInfo) => {
   test.setTimeout(600_000);
-  await stubSamples(page, true);
-  await openApp(page, 'webgpu');
-  const backend = await waitForReady(page, 300_000);
-  test.skip(backend !== 'webgpu', `no WebGPU adapter in this browser (running on ${backend})`);
-  await waitForFused(page, 1, 300_000);
+  await openSmallOnWebGpu(page);
   const loseDevice = () => page.evaluate(() => (window as unknown as { __fusionPlayground: { client: { debugLoseDevice(): Promise<{ ok: boolean }> } } })
     .__fusionPlayground.client.debugLoseDevice());
   const lostCount = () => appState<number>(page, "s.log.filter((l) => /GPU device lost/.test(l.message)).length");

@@ -16,7 +16,7 @@ import { resizeLabels } from '../core/image/resize';
 import { labelIndices } from '../core/image/label';
 import { evaluatePair, scoreSet, type PairEvaluationInput } from '../core/metrics/evaluation';
 import type {
-  BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, ModelWeights, Notice, Size,
+  BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, ModelWeights, Notice, ResultMap, Size,
 } from '../protocol/messages';
 import { bitmapToRaw, bitmapToLabel, decodeBitmap, rawToBitmap, UnreadableImageError } from './decode';
 import { downloadModels, type MissingModel, type ModelFiles } from './model-files';
@@ -286,7 +286,7 @@ export class Engine {
   }
 
   /** Tensors alive on the backend and the sizes of this engine's caches. */
-  memory(): { numTensors: number; numBytes: number; cachedResults: number; runModels: number } {
+  memory(): ResultMap['memory'] {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes, cachedResults: this.#cache.size, runModels: this.#runParams.size };
   }
