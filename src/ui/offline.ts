@@ -26,7 +26,8 @@ export function startOffline(): void {
       s().setOffline('update');
       s().addLog('info', 'A new version of the app is cached: reload (header button) to use it.');
     },
-    onRegisterError: (e: Error) => s().addLog('warn', `Offline use is unavailable: ${e?.message ?? String(e)}`),
+    // Not a fault of the page (service workers off in this browser or profile): said, not warned.
+    onRegisterError: (e: Error) => s().addLog('info', `Offline use is unavailable here: the browser did not register the service worker (${e?.message ?? String(e)}).`),
   });
 }
 
