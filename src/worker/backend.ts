@@ -155,15 +155,40 @@ export function teardownWebGpu(): void {
   gpu.device = null;
 }
 
+const wait = (ms: number) => new Promise<false>((r) => setTimeout(() => r(false), ms));
+
+/** Whether the device still maps a fresh buffer: a lost or destroyed one rejects (or never answers). */
+async function deviceAnswers(d: GPUDevice, ms: number): Promise<boolean> {
+  try {
+    const b = d.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ });
+    const ok = await Promise.race([b.mapAsync(GPUMapMode.READ).then(() => true, () => false), wait(ms)]);
+    b.destroy();
+    return ok;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * After a failed GPU job: waits up to `ms` for the device's `lost` promise, since a readback
- * on a destroyed device can reject before `lost` resolves. @returns true if the device is lost.
+ * After a failed GPU job: whether the device went away under it. If so the lost handler has run
+ * (or runs now) before this returns. A readback cut short by the loss ("Buffer was unmapped
+ * before mapping was resolved") can reject seconds before `device.lost` resolves when the CPU is
+ * busy (seen on the software adapter), so a GPU-looking error asks the device itself.
  */
-export async function deviceLostWithin(ms: number): Promise<boolean> {
+export async function lostUnderFailure(err: unknown): Promise<boolean> {
   const d = gpu.device;
   if (!d) return tf.getBackend() === 'webgpu';
-  const lost = await Promise.race([d.lost.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
-  return lost;
+  if (await Promise.race([d.lost.then(() => true), wait(200)])) return true;
+  const e = err as Error | undefined;
+  if (!/mapAsync|GPU|device|webgpu/i.test(`${e?.name} ${e?.message}`)) return false;
+  if (await deviceAnswers(d, 2000)) return false;
+  if (gpu.device !== d) return true; // lost meanwhile, and handled
+  gpu.device = null; // its own `lost`, when it comes, is then ignored
+  try {
+    d.destroy();
+  } catch { /* already gone */ }
+  onDeviceLost(`GPU device lost (it stopped answering after "${e?.message ?? String(err)}")`);
+  return true;
 }
 
 /** Test hook: destroys the current GPU device as if the GPU had been lost. */

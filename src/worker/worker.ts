@@ -12,7 +12,7 @@ import type {
   BackendChoice, BackendInfo, InitRequest, ProgressPhase, ReadyPayload, Size, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
 import { assertNever } from '../protocol/messages';
-import { deviceLostWithin, setDeviceLostHandler, startBackend, simulateDeviceLoss } from './backend';
+import { lostUnderFailure, setDeviceLostHandler, startBackend, simulateDeviceLoss } from './backend';
 import { CancelledError, Engine } from './engine';
 import { runTraining, strategyList, type TrainControl } from './trainer';
 
@@ -41,8 +41,19 @@ interface Slot {
   abandoned: boolean;
   /** The reply that stands in for the job's own if the device is lost under it (a fine-tune's last checkpoint). */
   rescue?: (lostMessage: string) => [WorkerReply, Transferable[]];
+  /** Settles when the job's own code has stopped. */
+  finished?: Promise<unknown>;
 }
 let current: Slot | null = null;
+/** The job abandoned at the last device loss, until its own code has stopped. */
+let abandonedJob: Promise<unknown> | null = null;
+
+/**
+ * How long re-initialisation waits for an abandoned job to stop (it sees itself cancelled at its
+ * next check). Longer than any step between two checks on a working device; a job stuck on a
+ * readback of the lost device never stops, and re-initialisation goes ahead after this.
+ */
+const ABANDONED_JOB_GRACE_MS = 10_000;
 
 function post(msg: WorkerReply, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
@@ -93,6 +104,12 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
       return [{ id: job.id, type: 'result', kind: 'setBackend', payload: await bringUp(slot, isCancelled) }, []];
     case 'reinit':
       try {
+        // Let the abandoned job stop first: code of it still running would read and free
+        // buffers of the new device's backend under the jobs that follow.
+        if (abandonedJob) {
+          await Promise.race([abandonedJob, new Promise((r) => setTimeout(r, ABANDONED_JOB_GRACE_MS))]);
+          abandonedJob = null;
+        }
         const payload = await bringUp(slot, () => false);
         return [{ id: null, type: 'event', event: 'reinitialised', message: `${job.reason} Re-initialised on ${payload.backend.name}.`, ready: payload }, []];
       } catch (e) {
@@ -174,12 +191,14 @@ async function pump(): Promise<void> {
     const slot: Slot = { job, abandoned: false };
     current = slot;
     try {
-      const reply = await runJob(slot);
+      const running = runJob(slot);
+      slot.finished = running.catch(() => undefined);
+      const reply = await running;
       if (reply && !slot.abandoned) post(reply[0], reply[1]);
     } catch (e) {
       const err = e as Error;
       // A GPU failure may be the device going away: let the lost handler take over then.
-      if (backend?.name === 'webgpu' && !slot.abandoned) await deviceLostWithin(200);
+      if (backend?.name === 'webgpu' && !slot.abandoned) await lostUnderFailure(err);
       if (job.id >= 0 && !slot.abandoned) {
         if (err instanceof CancelledError || cancelled.has(job.id)) post({ id: job.id, type: 'cancelled' });
         else post({ id: job.id, type: 'error', error: { name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
@@ -199,6 +218,7 @@ setDeviceLostHandler((message) => {
   const stuck = current;
   if (stuck) {
     stuck.abandoned = true;
+    abandonedJob = stuck.finished ?? null;
     if (stuck.rescue) post(...stuck.rescue(message));
     else if (stuck.job.id >= 0) post({ id: stuck.job.id, type: 'error', error: { name: 'DeviceLostError', message } });
     current = null;
