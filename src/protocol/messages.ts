@@ -54,10 +54,11 @@ export interface BackendInfo {
   wasm?: { simd: boolean; threads: number; crossOriginIsolated: boolean };
 }
 
-/** Where the worker reads an image from. */
+/** Where the worker reads an image from (a bitmap: a decoded video frame, copied on send). */
 export type ImageSource =
   | { kind: 'url'; url: string; name: string }
-  | { kind: 'blob'; blob: Blob; name: string };
+  | { kind: 'blob'; blob: Blob; name: string }
+  | { kind: 'bitmap'; bitmap: ImageBitmap; name: string };
 
 /** State of one model after `init`. */
 export interface ModelStatus {
@@ -138,6 +139,8 @@ export interface MetricsResult {
 /** One matched pair from `pair`: indices into the request's `paths`. */
 export interface PairedFiles {
   stem: string;
+  /** Two images (and a label), or two videos. */
+  media: 'image' | 'video';
   ir: number;
   vi: number;
   label?: number;

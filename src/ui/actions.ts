@@ -9,6 +9,7 @@ import { startOffline } from './offline';
 import { startScheduler } from './scheduler';
 import { PRETRAINED, resultKey } from './store/results';
 import { useStore, type GtBox, type PairState } from './store/store';
+import { addVideoPair } from './video/player';
 
 interface SampleIndex {
   pairs: { name: string; ir: string; vi: string; label?: string; time?: 'day' | 'night' }[];
@@ -144,9 +145,14 @@ export async function importFiles(files: PathedFile[]): Promise<void> {
     return;
   }
   const pairs: PairState[] = [];
+  const videos: { id: string; stem: string; ir: PathedFile; vi: PathedFile }[] = [];
   for (const p of res.pairs) {
     const id = `user:${++userCounter}:${p.stem}`;
     const ir = files[p.ir], vi = files[p.vi];
+    if (p.media === 'video') {
+      videos.push({ id, stem: p.stem, ir, vi });
+      continue;
+    }
     const label = p.label !== undefined ? files[p.label] : undefined;
     setInputs(id, {
       ir: { kind: 'blob', blob: ir.file, name: ir.path },
@@ -160,10 +166,18 @@ export async function importFiles(files: PathedFile[]): Promise<void> {
     });
   }
   const st = useStore.getState();
-  st.addUnmatched(res.unmatched, { files: files.length, pairs: pairs.length, unmatched: res.unmatched.length });
   st.addPairs(pairs, true);
-  st.addLog(pairs.length ? 'info' : 'warn',
-    `Imported ${files.length} file${files.length === 1 ? '' : 's'}: ${pairs.length} pair${pairs.length === 1 ? '' : 's'}, ${res.unmatched.length} left out.`);
+  // Videos are opened here (demuxed, their frames listed); one that cannot be used is reported
+  // like a file left out.
+  const unmatched = [...res.unmatched];
+  for (const v of videos) {
+    const why = await addVideoPair(v.id, v.stem, { file: v.ir.file, path: v.ir.path }, { file: v.vi.file, path: v.vi.path });
+    if (why) unmatched.push({ path: `${v.ir.path} + ${v.vi.path}`, reason: why });
+  }
+  const added = pairs.length + videos.length - (unmatched.length - res.unmatched.length);
+  st.addUnmatched(unmatched, { files: files.length, pairs: added, unmatched: unmatched.length });
+  st.addLog(added ? 'info' : 'warn',
+    `Imported ${files.length} file${files.length === 1 ? '' : 's'}: ${added} pair${added === 1 ? '' : 's'}, ${unmatched.length} left out.`);
 }
 
 /** Removes a pair (aborting its job; the scheduler frees its results' images). */

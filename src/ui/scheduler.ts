@@ -23,7 +23,8 @@ export function pickNext(s: Store): Task | null {
   const sel = s.selectedId;
   const selKey = sel ? resultKey(PRETRAINED, sel) : '';
   if (sel && (s.results[selKey]?.status === 'queued' || needsFusing(s.results[selKey]))) return { kind: 'fuse', key: selKey };
-  const unscored = (r: ResultState) => r.status === 'done' && !r.evicted && r.scoresStatus === 'none';
+  // A video playing is scored when it pauses: frames come faster than they could be scored.
+  const unscored = (r: ResultState) => r.status === 'done' && !r.evicted && r.scoresStatus === 'none' && r.pairId !== s.playing;
   const score = Object.keys(s.results).find((k) => unscored(s.results[k]));
   if (score) return { kind: 'score', key: score };
   const waiting = (r: ResultState | undefined) => r?.status === 'queued' || (r?.status === 'done' && r.evicted && r.scoresStatus === 'none');
@@ -99,8 +100,10 @@ async function fuse(client: EngineClient, r: ResultState, key: string, signal: A
   }, useStore.getState().selectedId);
   const s = useStore.getState();
   if (evicted.length) s.updateResults(evicted, { evicted: true });
+  // A video pair moved to another frame meanwhile: show this one, fuse that one next.
+  const moved = getInputs(r.pairId) !== inputs;
   s.updateResult(key, {
-    status: 'done', stale: false, evicted: false, error: undefined, version: (s.results[key]?.version ?? 0) + 1,
+    status: moved ? 'queued' : 'done', stale: moved, evicted: false, error: undefined, version: (s.results[key]?.version ?? 0) + 1,
     size: { width: out.width, height: out.height }, source: out.source, detections: out.detections, notices: out.notices,
     timings: out.timings, backend: out.backend, scoresStatus: 'none', scores: undefined,
   });
@@ -148,7 +151,7 @@ export function startScheduler(client: EngineClient): () => void {
     // as it ended leaves its result unscored: the next pick scores it.)
     await afterNextPaint();
     const fused = useStore.getState().results[task.key];
-    if (ctrl.signal.aborted || fused?.status !== 'done' || fused.scoresStatus !== 'none') return;
+    if (ctrl.signal.aborted || fused?.status !== 'done' || fused.scoresStatus !== 'none' || useStore.getState().playing === fused.pairId) return;
     try {
       await score(client, fused, task.key, ctrl.signal);
     } catch (e) {

@@ -12,8 +12,8 @@ const THUMB_WIDTH = 104;
 let queue: Promise<unknown> = Promise.resolve();
 
 async function thumbnail(src: ImageSource): Promise<string> {
-  const blob = src.kind === 'blob' ? src.blob : await (await fetch(src.url)).blob();
-  const bmp = await createImageBitmap(blob, { resizeWidth: THUMB_WIDTH, resizeQuality: 'medium' });
+  const from = src.kind === 'bitmap' ? src.bitmap : src.kind === 'blob' ? src.blob : await (await fetch(src.url)).blob();
+  const bmp = await createImageBitmap(from, { resizeWidth: THUMB_WIDTH, resizeQuality: 'medium' });
   try {
     const canvas = new OffscreenCanvas(bmp.width, bmp.height);
     canvas.getContext('2d')!.drawImage(bmp, 0, 0);

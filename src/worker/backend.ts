@@ -52,11 +52,13 @@ export function setWasmThreads(n: number): number {
 }
 
 /**
- * The app's WASM thread count: every core. The worker is the only heavy work on the page (the
- * main thread only draws), and on 2 cores this took the 640×480 pipeline from 269 to 176 ms
- * (the bench's `--wasm-threads 2`). Read once, before any override.
+ * The app's WASM thread count: every core but one, which the page keeps (drawing, decoding,
+ * the compositor). XNNPACK's threads meet at a barrier after every op, so one thread kept
+ * waiting by the page holds up all of them: on 2 cores, in the app, two threads took a 64×64
+ * pair 400–1100 ms and a 480×480 one 2.4 s; one thread took 50–130 ms and 1.6–2.1 s. (The
+ * bench's idle page favours two: 176 against 269 ms at 640×480.) Read once, before any override.
  */
-const APP_WASM_THREADS = Math.max(1, navigator.hardwareConcurrency || 1);
+const APP_WASM_THREADS = Math.max(1, (navigator.hardwareConcurrency || 1) - 1);
 
 /** Called when the GPU device is lost without us asking for it. */
 export type DeviceLostHandler = (message: string) => void;

@@ -12,7 +12,7 @@ export class UnreadableImageError extends Error {
 }
 
 /** Reads the bytes of a source. @throws UnreadableImageError when a URL cannot be fetched. */
-async function sourceBlob(src: ImageSource): Promise<Blob> {
+async function sourceBlob(src: Exclude<ImageSource, { kind: 'bitmap' }>): Promise<Blob> {
   if (src.kind === 'blob') return src.blob;
   const res = await fetch(src.url);
   if (!res.ok) throw new UnreadableImageError(`${src.name}: HTTP ${res.status} fetching ${src.url}`);
@@ -68,6 +68,7 @@ export async function sniffSize(blob: Blob): Promise<{ width: number; height: nu
  * @throws UnreadableImageError when the browser cannot decode it.
  */
 export async function decodeBitmap(src: ImageSource): Promise<ImageBitmap> {
+  if (src.kind === 'bitmap') return src.bitmap;
   const blob = await sourceBlob(src);
   if (blob.size === 0) throw new UnreadableImageError(`${src.name}: empty file`);
   const size = await sniffSize(blob);

@@ -116,13 +116,14 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
         return [{ id: null, type: 'event', event: 'reinit-failed', message: `${job.reason} Re-initialisation failed: ${(e as Error).message}` }, []];
       }
     case 'pair': {
-      const res = pairFiles(job.paths);
+      const res = pairFiles(job.paths, { videos: true });
       const index = new Map(job.paths.map((p, i) => [p, i]));
       return [{
         id: job.id, type: 'result', kind: 'pair',
         payload: {
           pairs: res.pairs.map((p) => ({
             stem: p.stem,
+            media: p.media,
             ir: index.get(p.ir)!,
             vi: index.get(p.vi)!,
             ...(p.label !== undefined ? { label: index.get(p.label)! } : {}),

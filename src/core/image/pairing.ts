@@ -17,7 +17,12 @@ export interface FilePair {
   ir: string;
   vi: string;
   label?: string;
+  /** Images, or videos (an infrared and a visible video; no label). */
+  media: Media;
 }
+
+/** What a pair's files hold. */
+export type Media = 'image' | 'video';
 
 /** A file that is not part of any pair, with the reason in words. */
 export interface UnmatchedFile {
@@ -33,6 +38,8 @@ export interface PairingResult {
 
 /** Image file extensions accepted as pair members (lower case, no dot). */
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'bmp', 'tif', 'tiff', 'webp', 'gif'];
+/** Video file extensions accepted as pair members where videos are (the app). */
+export const VIDEO_EXTENSIONS = ['mp4', 'webm', 'mkv', 'mov', 'm4v', 'ogv'];
 
 const FOLDER_ROLES: Record<PairRole, RegExp> = {
   // Whole folder names; `.*infrared` / `.*visible` also catch RoadScene's `cropinfrared`,
@@ -65,6 +72,7 @@ interface Classified {
   path: string;
   role: PairRole;
   stem: string;
+  media: Media;
   /** Case-folded key: context folders + stem. Files of one pair share it. */
   key: string;
   /** Context folders (original case) used to disambiguate equal stems from different groups. */
@@ -85,14 +93,15 @@ function stripAffix(base: string, role: PairRole): string | null {
   return null;
 }
 
-function classify(path: string): Classified | UnmatchedFile | null {
+function classify(path: string, videos: boolean): Classified | UnmatchedFile | null {
   const parts = path.replace(/\\/g, '/').split('/').filter((p) => p !== '' && p !== '.');
   const name = parts[parts.length - 1] ?? '';
   const dirs = parts.slice(0, -1);
   // Hidden files and OS litter (.DS_Store, ._x.png from macOS archives) are ignored silently.
   if (name.startsWith('.') || /^thumbs\.db$/i.test(name) || /^desktop\.ini$/i.test(name)) return null;
   const { base, ext } = splitName(name);
-  if (!IMAGE_EXTENSIONS.includes(ext)) return { path, reason: 'not an image file (ignored)' };
+  const media: Media | null = IMAGE_EXTENSIONS.includes(ext) ? 'image' : videos && VIDEO_EXTENSIONS.includes(ext) ? 'video' : null;
+  if (!media) return { path, reason: `not an image${videos ? ' or video' : ''} file (ignored)` };
 
   // The nearest role folder above the file gives its role unless the name carries a role
   // affix (`x_vi.png`), which is more specific. The folders around the role folder form the
@@ -126,7 +135,9 @@ function classify(path: string): Classified | UnmatchedFile | null {
   const context = folderIdx >= 0
     ? [...dirs.slice(0, folderIdx), '*', ...dirs.slice(folderIdx + 1)].join('/')
     : dirs.join('/');
-  return { path, role, stem, key: `${context}/${stem}`.toLowerCase(), context };
+  if (media === 'video' && role === 'label') return { path, reason: 'a label video is not read (labels are images)' };
+  // Images pair with images and videos with videos.
+  return { path, role, stem, media, key: `${media}:${context}/${stem}`.toLowerCase(), context };
 }
 
 /**
@@ -139,11 +150,11 @@ function classify(path: string): Classified | UnmatchedFile | null {
  *   When equal stems come from different folder groups, the stem is prefixed with the group's
  *   folders (`a_b_stem`) so that stems stay unique (they name output files).
  */
-export function pairFiles(paths: string[]): PairingResult {
+export function pairFiles(paths: string[], { videos = false }: { videos?: boolean } = {}): PairingResult {
   const unmatched: UnmatchedFile[] = [];
   const groups = new Map<string, Partial<Record<PairRole, Classified>>>();
   for (const p of [...paths].sort()) {
-    const c = classify(p);
+    const c = classify(p, videos);
     if (c === null) continue;
     if (!('role' in c)) {
       unmatched.push(c);
@@ -154,7 +165,7 @@ export function pairFiles(paths: string[]): PairingResult {
     if (prev) {
       unmatched.push({
         path: c.path,
-        reason: `duplicate ${ROLE_WORD[c.role]} image for stem '${c.stem}' (kept ${prev.path})`,
+        reason: `duplicate ${ROLE_WORD[c.role]} ${c.media} for stem '${c.stem}' (kept ${prev.path})`,
       });
       continue;
     }
@@ -165,14 +176,14 @@ export function pairFiles(paths: string[]): PairingResult {
   const pairs: (FilePair & { context: string })[] = [];
   for (const g of groups.values()) {
     if (g.ir && g.vi) {
-      pairs.push({ stem: g.ir.stem, ir: g.ir.path, vi: g.vi.path, ...(g.label ? { label: g.label.path } : {}), context: g.ir.context });
+      pairs.push({ stem: g.ir.stem, ir: g.ir.path, vi: g.vi.path, ...(g.label ? { label: g.label.path } : {}), media: g.ir.media, context: g.ir.context });
       continue;
     }
     for (const role of ROLES) {
       const c = g[role];
       if (!c) continue;
       const missing = role === 'ir' ? 'visible' : role === 'vi' ? 'infrared' : 'infrared/visible';
-      unmatched.push({ path: c.path, reason: `no ${missing} image with stem '${c.stem}'` });
+      unmatched.push({ path: c.path, reason: `no ${missing} ${c.media} with stem '${c.stem}'` });
     }
   }
 

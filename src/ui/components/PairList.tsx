@@ -1,7 +1,10 @@
 /**
- * The list of pairs with IR/VI thumbnails, status and per-pair actions.
+ * The list of pairs with IR/VI thumbnails, status and per-pair actions. Virtualised
+ * (@tanstack/react-virtual): a long list (hundreds of pairs) mounts the rows in view and a
+ * margin around them, so selecting or fusing does not lay out and paint every row.
  */
-import { memo, useEffect, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
 import { clearImported, removePair, retryResult } from '../actions';
 import { pairThumbnails } from '../thumbnails';
 import { AspectChoice } from './AspectChoice';
@@ -13,7 +16,7 @@ const STATUS_LABEL: Record<ResultState['status'], string> = {
 };
 
 /** A row re-renders only when its pair, its selection or its result changes (lists grow long). */
-const PairRow = memo(function PairRow({ p, selected }: { p: PairState; selected: boolean }) {
+const PairRow = memo(function PairRow({ p, selected, index, measure }: { p: PairState; selected: boolean; index: number; measure: (el: Element | null) => void }) {
   const select = useStore((s) => s.select);
   const r = useResult(p.id) ?? newResult(PRETRAINED, p.id);
   const [thumbs, setThumbs] = useState<{ ir: string; vi: string }>();
@@ -26,6 +29,8 @@ const PairRow = memo(function PairRow({ p, selected }: { p: PairState; selected:
   const reduced = r.notices.find((n) => n.code === 'downscaled');
   return (
     <li
+      ref={measure}
+      data-index={index}
       className={`pair-row${selected ? ' selected' : ''} status-${r.status}`}
       data-testid="pair-row"
       data-pair={p.name}
@@ -49,6 +54,7 @@ const PairRow = memo(function PairRow({ p, selected }: { p: PairState; selected:
             : r.status === 'held' ? <><span className="warn-text" title={r.error}>aspect ratios differ:</span> <AspectChoice pair={p} compact /></>
               : STATUS_LABEL[r.status]}
           {p.origin === 'sample' && <span className="tag">{p.time ?? 'sample'}</span>}
+          {p.media === 'video' && <span className="tag" data-testid="video-tag">video</span>}
           {p.paths.label && <span className="tag" title="Has a ground-truth label">label</span>}
           {warn.length > 0 && !p.aspect && <span className="tag warn" title={warn.map((n) => n.message).join('\n')}>{warn[0].code === 'resized' ? 'resized' : 'notice'}</span>}
           {reduced && <span className="tag" title={reduced.message}>reduced</span>}
@@ -75,14 +81,32 @@ export function PairList() {
   const selectedId = useStore((s) => s.selectedId);
   const done = useStore((s) => s.order.filter((id) => s.results[resultKey(PRETRAINED, id)]?.status === 'done').length);
   const hasUser = order.some((id) => pairs[id]?.origin === 'user');
+  const listRef = useRef<HTMLUListElement>(null);
+  const rows = useVirtualizer({
+    count: order.length,
+    getScrollElement: () => listRef.current,
+    estimateSize: () => 52,
+    // About a view's worth above and below: lists of up to ~30 pairs stay fully mounted.
+    overscan: 12,
+  });
+  const selectedIndex = selectedId ? order.indexOf(selectedId) : -1;
+  useEffect(() => {
+    if (selectedIndex >= 0) rows.scrollToIndex(selectedIndex, { align: 'auto' });
+  }, [selectedIndex, rows]);
+  const items = rows.getVirtualItems();
+  const before = items[0]?.start ?? 0;
+  const after = items.length ? rows.getTotalSize() - items[items.length - 1].end : 0;
   return (
     <div className="panel pair-panel">
       <div className="panel-head">
         <h2>Pairs</h2>
-        <span className="muted" data-testid="pair-count">{done}/{order.length} fused</span>
+        <span className="muted" data-testid="pair-count" data-done={done} data-total={order.length}>{done}/{order.length} fused</span>
         {hasUser && <button type="button" className="link" onClick={clearImported}>clear imported</button>}
       </div>
       <ul
+        ref={listRef}
+        // A height of its own: the virtualiser mounts rows for the height it sees.
+        style={{ height: `min(62vh, ${rows.getTotalSize()}px)` }}
         className="pair-list" role="listbox" aria-label="Pairs" tabIndex={0}
         onKeyDown={(e) => {
           if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
@@ -92,7 +116,12 @@ export function PairList() {
           if (next) useStore.getState().select(next);
         }}
       >
-        {order.map((id) => pairs[id] && <PairRow key={id} p={pairs[id]} selected={id === selectedId} />)}
+        {before > 0 && <li role="presentation" style={{ height: before }} />}
+        {items.map((it) => {
+          const id = order[it.index];
+          return pairs[id] && <PairRow key={id} p={pairs[id]} index={it.index} measure={rows.measureElement} selected={id === selectedId} />;
+        })}
+        {after > 0 && <li role="presentation" style={{ height: after }} />}
       </ul>
     </div>
   );

@@ -12,6 +12,7 @@ import { useRequestedResult } from '../use-requested-result';
 import { Segmented } from './Segmented';
 import { Stage, type StageImage } from './Stage';
 import { AspectChoice } from './AspectChoice';
+import { VideoBar } from './VideoBar';
 
 const VIEW_LABEL: Record<ViewName, string> = { ir: 'Infrared', vi: 'Visible', fused: 'Fused' };
 
@@ -171,12 +172,13 @@ export function Viewer() {
         </div>
       </div>
       <div className="viewer-body">{body}</div>
+      {pair?.media === 'video' && <VideoBar pairId={pair.id} />}
       {pair && (
         <div className="viewer-status">
           <span className="pair-title">{pair.name}</span>
           {result?.size && <span>{result.size.width}×{result.size.height}</span>}
           {result?.timings && <span title="Decode / pipeline / total">inference {result.timings.pipeline.toFixed(0)} ms on {result.backend}</span>}
-          {result?.stale && <span className="tag warn">re-fusing on new backend…</span>}
+          {result?.stale && pair.media !== 'video' && <span className="tag warn">re-fusing on new backend…</span>}
           <span className="spacer" />
           <span className="muted">wheel: zoom · drag: pan · double-click: fit</span>
         </div>

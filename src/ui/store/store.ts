@@ -9,6 +9,7 @@ import type { BackendChoice, BackendInfo, ModelStatus } from '../../protocol/mes
 import type { Progress } from '../../client';
 import { createLabSlice, type LabSlice } from './lab';
 import { createResultsSlice, newResult, PRETRAINED, resultKey, type ResultState, type ResultsSlice } from './results';
+import { createVideoSlice, type VideoSlice } from './video';
 
 /** A ground-truth box: x1, y1, x2, y2, class index (detection classes). */
 export type GtBox = [number, number, number, number, number];
@@ -32,6 +33,8 @@ export interface PairState {
    * held unfused): stretch the visible image onto the infrared one, or centre-crop it first.
    */
   aspect?: 'stretch' | 'crop';
+  /** Set for a video pair (its state is in the video slice). */
+  media?: 'video';
 }
 
 export interface EngineState {
@@ -106,7 +109,7 @@ export interface AppSlice {
   addLog(level: LogEntry['level'], message: string): void;
 }
 
-export type Store = AppSlice & ResultsSlice & LabSlice;
+export type Store = AppSlice & ResultsSlice & LabSlice & VideoSlice;
 
 function initialBackendChoice(): BackendChoice {
   const q = new URLSearchParams(globalThis.location?.search ?? '').get('backend');
@@ -159,7 +162,8 @@ const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
     const order = s.order.filter((x) => x !== id);
     const i = s.order.indexOf(id);
     const selectedId = s.selectedId === id ? order[Math.min(i, order.length - 1)] ?? null : s.selectedId;
-    return { pairs: rest, order, selectedId, results: resultsOfPairs(s.results, rest) };
+    const { [id]: _video, ...videos } = s.videos;
+    return { pairs: rest, order, selectedId, results: resultsOfPairs(s.results, rest), videos, ...(s.playing === id ? { playing: null } : {}) };
   }),
   setPairAspect: (id, aspect) => set((s) => {
     if (!s.pairs[id]) return {};
@@ -171,7 +175,7 @@ const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
     const order = s.order.filter((id) => s.pairs[id]?.origin === 'sample');
     const pairs = Object.fromEntries(order.map((id) => [id, s.pairs[id]]));
     const selectedId = s.selectedId && pairs[s.selectedId] ? s.selectedId : order[0] ?? null;
-    return { pairs, order, selectedId, results: resultsOfPairs(s.results, pairs), report: { unmatched: [], batches: 0 } };
+    return { pairs, order, selectedId, results: resultsOfPairs(s.results, pairs), report: { unmatched: [], batches: 0 }, videos: {}, playing: null, live: null };
   }),
   select: (id) => set({ selectedId: id }),
   offline: 'none',
@@ -194,6 +198,7 @@ export const useStore = create<Store>()((...a) => ({
   ...createAppSlice(...a),
   ...createResultsSlice(...a),
   ...createLabSlice(...a),
+  ...createVideoSlice(...a),
 }));
 
 /** The selected pair, or null. */

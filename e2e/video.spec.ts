@@ -1,0 +1,143 @@
+/**
+ * Video pairs (issue 12): test videos are made by the test itself, in the page (mediabunny's
+ * bundle served same-origin, WebCodecs VP8), from windows of a bundled sample moving across it;
+ * the infrared and visible videos differ in frame rate. Then: pairing by name, stepping, live
+ * playback that skips frames rather than queueing them, export read back and checked, and a
+ * broken video reported.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO, SAMPLES, stubSamples } from './fixtures';
+import { appState, canvasPixels, dropFiles, keepScreenshot, openApp, waitForFused, waitForReady } from './helpers';
+
+const MEDIABUNNY = join(REPO, 'node_modules', 'mediabunny', 'dist', 'bundles', 'mediabunny.min.mjs');
+
+/** Makes a WebM of `frames` 96×72 windows of a sample image, sliding 240 px over the video, at `fps`. */
+async function makeVideo(page: Page, png: Buffer, frames: number, fps: number): Promise<Buffer> {
+  const b64 = await page.evaluate(async ({ png, frames, fps }) => {
+    const url = '/__test__/mediabunny.mjs';
+    const mb = await import(/* @vite-ignore */ url);
+    const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+    const src = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+    const canvas = new OffscreenCanvas(96, 72);
+    const ctx = canvas.getContext('2d')!;
+    const output = new mb.Output({ format: new mb.WebMOutputFormat(), target: new mb.BufferTarget() });
+    const source = new mb.VideoSampleSource({ codec: 'vp8', bitrate: 2e6, keyFrameInterval: 1 });
+    output.addVideoTrack(source, { frameRate: fps });
+    await output.start();
+    for (let k = 0; k < frames; k++) {
+      ctx.drawImage(src, 200 + Math.round((240 * k) / frames), 200, 96, 72, 0, 0, 96, 72);
+      const sample = new mb.VideoSample(canvas, { timestamp: k / fps, duration: 1 / fps });
+      await source.add(sample);
+      sample.close();
+    }
+    await output.finalize();
+    const out = new Uint8Array(output.target.buffer);
+    let s = '';
+    for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, { png: png.toString('base64'), frames, fps });
+  return Buffer.from(b64, 'base64');
+}
+
+/** Frames of a WebM decoded in the page: count, and the RGBA of frame `k`. */
+async function readVideo(page: Page, bytes: Buffer, k: number): Promise<{ frames: number; width: number; height: number; rgba: number[] }> {
+  return page.evaluate(async ({ b64, k }) => {
+    const url = '/__test__/mediabunny.mjs';
+    const mb = await import(/* @vite-ignore */ url);
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const input = new mb.Input({ source: new mb.BufferSource(bytes.buffer), formats: mb.ALL_FORMATS });
+    const track = (await input.getPrimaryVideoTrack())!;
+    let frames = 0;
+    let rgba: number[] = [];
+    for await (const sample of new mb.VideoSampleSink(track).samples()) {
+      if (frames === k) {
+        const c = new OffscreenCanvas(track.displayWidth, track.displayHeight);
+        const ctx = c.getContext('2d')!;
+        sample.draw(ctx, 0, 0);
+        rgba = Array.from(ctx.getImageData(0, 0, c.width, c.height).data);
+      }
+      sample.close();
+      frames++;
+    }
+    return { frames, width: track.displayWidth, height: track.displayHeight, rgba };
+  }, { b64: bytes.toString('base64'), k });
+}
+
+test('an infrared and a visible video pair by name, play live with skipping, step, export every frame, and a broken video is reported', async ({ page }, testInfo) => {
+  test.setTimeout(300_000);
+  await page.route('**/__test__/mediabunny.mjs', (r) => r.fulfill({ contentType: 'text/javascript', body: readFileSync(MEDIABUNNY) }));
+  await stubSamples(page, false);
+  await openApp(page, 'wasm');
+  await waitForReady(page);
+  await waitForFused(page, 1);
+
+  // Infrared at 30 fps (60 frames), visible at 60 fps (120 frames, the same 2 s): 60 paired frames.
+  const ir = await makeVideo(page, readFileSync(join(SAMPLES, 'ir', '00726N.png')), 60, 30);
+  const vi = await makeVideo(page, readFileSync(join(SAMPLES, 'vi', '00726N.png')), 120, 60);
+  await dropFiles(page, [
+    { name: 'street_ir.webm', bytes: ir, type: 'video/webm' },
+    { name: 'street_vi.webm', bytes: vi, type: 'video/webm' },
+    { name: 'broken_ir.webm', bytes: Buffer.from('not a video at all'), type: 'video/webm' },
+    { name: 'broken_vi.webm', bytes: vi, type: 'video/webm' },
+  ]);
+  const row = page.locator('[data-testid=pair-row][data-pair="street"]');
+  await expect(row.getByTestId('video-tag')).toBeVisible({ timeout: 60_000 });
+  await expect(row).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('report-unmatched').locator('li').filter({ hasText: 'broken_ir.webm' })).toContainText(/not a readable video|no video track/);
+  const bar = page.getByTestId('video-bar');
+  await expect(bar).toHaveAttribute('data-frames', '60');
+
+  // Step: each frame shown is fused, and frame 5's fused image is what the export must hold.
+  const version = () => appState<number>(page, "Object.values(s.results).find((r) => r.runId === 'pretrained' && s.pairs[r.pairId]?.name === 'street').version");
+  for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Next frame' }).click();
+  await expect(bar).toHaveAttribute('data-frame', '5');
+  await expect.poll(async () => (await appState<{ status: string; stale: boolean }>(page, "Object.values(s.results).find((r) => r.runId === 'pretrained' && s.pairs[r.pairId]?.name === 'street')")).stale).toBe(false);
+  await expect(row).toHaveAttribute('data-status', 'done');
+  const shown = await canvasPixels(page, 'fused-canvas');
+
+  // Play from frame 0: the live view ends with the video and shows at most every frame, never a queue.
+  await page.getByLabel('Frame', { exact: true }).fill('0');
+  await expect(row).toHaveAttribute('data-status', 'done');
+  const v0 = await version();
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Play' }).click();
+  await expect(bar).toHaveAttribute('data-playing', 'true');
+  await expect(bar).toHaveAttribute('data-playing', 'false', { timeout: 60_000 });
+  const playedS = (Date.now() - t0) / 1000;
+  const fusedWhilePlaying = (await version()) - v0;
+  const live = await page.getByTestId('video-fps').getAttribute('data-live');
+  const timings = await appState<unknown>(page, "Object.values(s.results).find((r) => r.runId === 'pretrained' && s.pairs[r.pairId]?.name === 'street').timings");
+  testInfo.annotations.push({ type: 'live video', description: `2 s of video played in ${playedS.toFixed(1)} s; ${fusedWhilePlaying} of 60 frames fused and shown; ${live}; last result's timings ${JSON.stringify(timings)} (WASM, 96×72)` });
+  expect(fusedWhilePlaying).toBeGreaterThan(2);
+  // Newest wins: a frame not fused in time is skipped, so playing takes about the video's length.
+  expect(fusedWhilePlaying).toBeLessThanOrEqual(60);
+  expect(playedS).toBeLessThan(2 + 3);
+
+  // Export without overlays: every paired frame, in order, each the pipeline's fused frame.
+  await page.getByLabel('overlays').uncheck();
+  const downloads: Promise<import('@playwright/test').Download>[] = [page.waitForEvent('download'), page.waitForEvent('download', (d) => d.suggestedFilename().endsWith('.json'))];
+  await page.getByRole('button', { name: /Export video/ }).click();
+  const [webm, json] = await Promise.all(downloads);
+  expect(webm.suggestedFilename()).toBe('street_pretrained.webm');
+  const exported = readFileSync(await webm.path());
+  const back = await readVideo(page, exported, 5);
+  expect(back.frames).toBe(60);
+  expect([back.width, back.height]).toEqual([shown.width, shown.height]);
+  let sum = 0, worst = 0;
+  for (let i = 0; i < back.rgba.length; i += 4) {
+    for (let c = 0; c < 3; c++) {
+      const d = Math.abs(back.rgba[i + c] - shown.rgba[i + c]);
+      sum += d;
+      worst = Math.max(worst, d);
+    }
+  }
+  const mean = sum / (3 * back.rgba.length / 4);
+  testInfo.annotations.push({ type: 'export vs pipeline (frame 5, lossy VP9/VP8)', description: `mean |Δ| ${mean.toFixed(2)} levels, max ${worst}` });
+  expect(mean).toBeLessThan(3);
+  const det = JSON.parse(readFileSync(await json.path(), 'utf8')) as { frames: number; detections: { frame: number }[] };
+  expect(det.frames).toBe(60);
+  expect(det.detections.map((d) => d.frame)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+  await keepScreenshot(page, testInfo, 'video');
+});

@@ -1,0 +1,46 @@
+/**
+ * The controls of a video pair under the viewer: play / pause, step, scrub, the offset between
+ * the two videos, and the frames per second achieved live (with the backend).
+ */
+import { useStore } from '../store/store';
+import { PRETRAINED, resultKey } from '../store/results';
+import { pause, play, setOffset, showFrame } from '../video/player';
+import { VideoExport } from './VideoExport';
+
+export function VideoBar({ pairId }: { pairId: string }) {
+  const v = useStore((s) => s.videos[pairId]);
+  const playing = useStore((s) => s.playing === pairId);
+  const live = useStore((s) => (s.live?.pairId === pairId ? s.live : null));
+  const backend = useStore((s) => s.engine.backend?.name);
+  const pipelineMs = useStore((s) => s.results[resultKey(PRETRAINED, pairId)]?.timings?.pipeline);
+  if (!v) return null;
+  const f = v.frames[v.frame];
+  const last = v.frames.length - 1;
+  const step = (d: number) => { pause(); void showFrame(pairId, v.frame + d); };
+  return (
+    <div className="video-bar" data-testid="video-bar" data-frame={v.frame} data-frames={v.frames.length} data-playing={playing}>
+      <button type="button" onClick={() => step(-1)} disabled={v.frame <= 0} aria-label="Previous frame" title="Previous frame">⏮</button>
+      {playing
+        ? <button type="button" onClick={pause} aria-label="Pause">⏸ Pause</button>
+        : <button type="button" onClick={() => void play(pairId)} aria-label="Play">▶ Play</button>}
+      <button type="button" onClick={() => step(1)} disabled={v.frame >= last} aria-label="Next frame" title="Next frame">⏭</button>
+      <input type="range" min={0} max={last} step={1} value={v.frame} aria-label="Frame"
+        onChange={(e) => { pause(); void showFrame(pairId, Number(e.target.value)); }} />
+      <span className="mono" data-testid="video-time">
+        {f ? f.time.toFixed(2) : '—'} s · frame {v.frame + 1}/{v.frames.length} · {v.fps.toFixed(1)} fps
+      </span>
+      <label title="Seconds the visible video is ahead of the infrared one: nudge it until the two line up">
+        offset (s){' '}
+        <input type="number" step={0.01} value={v.offset} aria-label="Offset"
+          onChange={(e) => { const x = Number(e.target.value); if (Number.isFinite(x)) void setOffset(pairId, x); }} />
+      </label>
+      <span className="muted" data-testid="video-fps" data-fps={live?.fps ?? ''} data-live={live ? JSON.stringify(live) : ''}
+        title={live ? `per shown frame: decoding ${live.decodeMs.toFixed(0)} ms, fusing and drawing ${live.fuseMs.toFixed(0)} ms; ${live.shown} shown, ${live.skipped} skipped` : undefined}>
+        {live ? `${playing ? 'live' : 'last play'} ${live.fps.toFixed(1)} fps (${live.skipped} skipped)` : ''}
+        {pipelineMs !== undefined ? ` · pipeline ${pipelineMs.toFixed(0)} ms/frame` : ''}
+        {backend ? ` on ${backend}` : ''}
+      </span>
+      <VideoExport pairId={pairId} />
+    </div>
+  );
+}
