@@ -142,12 +142,13 @@ export async function setOffset(id: string, offset: number): Promise<void> {
   await showFrame(id, frameAt(frames, time)?.index ?? 0);
 }
 
-/** Resolves when the pretrained result of the pair is fused (or failed, or gone). */
+/** Resolves when the pretrained result of the pair is fused (or failed, or gone), or playing stops. */
 function fused(id: string): Promise<void> {
   const key = resultKey(PRETRAINED, id);
   const settled = () => {
-    const r = useStore.getState().results[key];
-    return !r || r.status === 'error' || r.status === 'held' || (r.status === 'done' && !r.stale);
+    const s = useStore.getState();
+    const r = s.results[key];
+    return s.playing !== id || !r || r.status === 'error' || r.status === 'held' || (r.status === 'done' && !r.stale);
   };
   if (settled()) return Promise.resolve();
   return new Promise((resolve) => {
