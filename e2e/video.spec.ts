@@ -2,8 +2,8 @@
  * Video pairs (issue 12): test videos are made by the test itself, in the page (mediabunny's
  * bundle served same-origin, WebCodecs VP8), from windows of a bundled sample moving across it;
  * the infrared and visible videos differ in frame rate. Then: pairing by name, stepping, live
- * playback that skips frames rather than queueing them, export read back and checked, and a
- * broken video reported.
+ * playback that skips frames rather than queueing them, export read back and checked, a
+ * fine-tune on frames sampled from the video, and a broken video reported.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -65,7 +65,7 @@ async function readVideo(page: Page, bytes: Buffer, k: number): Promise<{ frames
   }, { b64: bytes.toString('base64'), k });
 }
 
-test('an infrared and a visible video pair by name, play live with skipping, step, export every frame, and a broken video is reported', async ({ page }, testInfo) => {
+test('an infrared and a visible video pair by name, play live with skipping, step, export every frame, fine-tune on sampled frames, and a broken video is reported', async ({ page }, testInfo) => {
   test.setTimeout(300_000);
   await page.route('**/__test__/mediabunny.mjs', (r) => r.fulfill({ contentType: 'text/javascript', body: readFileSync(MEDIABUNNY) }));
   await stubSamples(page, false);
@@ -140,4 +140,25 @@ test('an infrared and a visible video pair by name, play live with skipping, ste
   expect(det.frames).toBe(60);
   expect(det.detections.map((d) => d.frame)).toEqual(Array.from({ length: 60 }, (_, i) => i));
   await keepScreenshot(page, testInfo, 'video');
+
+  // Fine-tune on the video alone: 4 frames spread over it, unlabelled, so pseudo-labels from S.
+  await page.getByRole('tab', { name: /^Fine-tune/ }).click();
+  for (const box of await page.getByLabel(/^train on /).all()) {
+    if ((await box.getAttribute('aria-label')) !== 'train on street') await box.uncheck();
+  }
+  await expect(page.getByLabel('train on street')).toBeChecked();
+  await page.getByTestId('video-frames').fill('4');
+  await page.getByLabel('Steps', { exact: true }).fill('2');
+  await page.getByLabel('Batch', { exact: true }).fill('2');
+  await page.getByLabel('Crop', { exact: true }).fill('64');
+  await expect(page.getByTestId('label-source-hint')).toContainText('4 pair(s) or video frames have no label');
+  const runsBefore = await appState<number>(page, 'Object.keys(s.runs).length');
+  await page.getByRole('button', { name: 'Start fine-tune' }).click();
+  await expect(page.getByTestId('train-progress')).not.toHaveAttribute('data-status', 'idle', { timeout: 10_000 });
+  await expect(page.getByTestId('train-progress')).toHaveAttribute('data-status', 'idle', { timeout: 180_000 });
+  await expect(page.getByTestId('train-error')).toHaveCount(0);
+  await expect(page.getByTestId('label-sources')).toContainText('4 from pseudo-labels');
+  expect(await appState<number>(page, 'Object.keys(s.runs).length')).toBe(runsBefore + 1);
+  const trainedOn = await appState<string[]>(page, 's.runs[s.training.lastRunId].pairNames');
+  expect(trainedOn).toEqual(['street frame 7', 'street frame 22', 'street frame 37', 'street frame 52']);
 });

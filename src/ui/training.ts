@@ -9,22 +9,45 @@ import { newRunId, saveRun } from './runs';
 import { idleTraining, type RunRecord } from './store/lab';
 import { PRETRAINED, resultKey } from './store/results';
 import { useStore, type PairState } from './store/store';
+import { sampledFrames } from './video/player';
 
 let current: { handle: TrainHandle; ctrl: AbortController } | null = null;
+/** Set while a start decodes its video frames (before `current` exists). */
+let starting = false;
 let sweepAbort = false;
 
 function boxesOf(p: PairState): TrainPairSource['boxes'] {
   return p.gt?.map((b) => [b[0], b[1], b[2], b[3], b[4]] as [number, number, number, number, number]);
 }
 
+const isHeld = (id: string) => useStore.getState().results[resultKey(PRETRAINED, id)]?.status === 'held';
+
 /** A pair as the trainer reads it; none for a pair without inputs or held for a choice. */
 function sourceOf(p: PairState, previewOnly = false): TrainPairSource | null {
   const inp = getInputs(p.id);
-  if (!inp || useStore.getState().results[resultKey(PRETRAINED, p.id)]?.status === 'held') return null;
+  if (!inp || isHeld(p.id)) return null;
   return {
     pairId: p.id, name: p.name, ir: inp.ir, vi: inp.vi, ...(inp.label ? { label: inp.label } : {}),
     ...(p.gt ? { boxes: boxesOf(p) } : {}), ...(previewOnly ? { previewOnly } : {}), ...(p.aspect ? { aspect: p.aspect } : {}),
   };
+}
+
+/**
+ * What the trainer reads of a chosen pair: the pair itself, or for a video pair `frames` frames
+ * spread over it (unlabelled, so their task targets are pseudo-labels, as for unlabelled images).
+ * The sampled frames' bitmaps go into `owned`, for the caller to close once they are sent.
+ */
+async function trainSources(p: PairState, frames: number, owned: ImageBitmap[]): Promise<TrainPairSource[]> {
+  if (p.media !== 'video') {
+    const s = sourceOf(p);
+    return s ? [s] : [];
+  }
+  if (isHeld(p.id)) return [];
+  const sampled = await sampledFrames(p.id, frames);
+  owned.push(...sampled.flatMap((f) => f.bitmaps));
+  return sampled.map((f) => ({
+    pairId: `${p.id}#${f.index}`, name: `${p.name} frame ${f.index}`, ir: f.ir, vi: f.vi, ...(p.aspect ? { aspect: p.aspect } : {}),
+  }));
 }
 
 function defaultName(strategy: string, options: Record<string, unknown>): string {
@@ -45,8 +68,19 @@ export function formOptions(): Record<string, number | string | boolean> {
  * as a run. Resolves with the run id, or null when discarded or failed.
  */
 export async function startTraining(override: Record<string, number | string | boolean> = {}, name?: string, group?: string): Promise<string | null> {
+  if (current || starting) return null;
+  starting = true;
+  const owned: ImageBitmap[] = [];
+  try {
+    return await train(override, owned, name, group);
+  } finally {
+    starting = false;
+    for (const b of owned) b.close();
+  }
+}
+
+async function train(override: Record<string, number | string | boolean>, owned: ImageBitmap[], name?: string, group?: string): Promise<string | null> {
   const st = useStore.getState();
-  if (current) return null;
   const { form } = st;
   const options = { ...form.options[form.strategy], ...override };
   delete (options as Record<string, unknown>).lr;
@@ -56,9 +90,19 @@ export async function startTraining(override: Record<string, number | string | b
     seed: form.seed, previewEvery: form.previewEvery,
   };
   const ids = form.pairIds.length ? form.pairIds.filter((id) => st.pairs[id]) : st.order;
-  const sources = ids.map((id) => sourceOf(st.pairs[id])).filter((s): s is TrainPairSource => s !== null);
+  const videos = ids.filter((id) => st.pairs[id].media === 'video');
+  if (videos.length) st.setTraining({ ...idleTraining, status: 'preparing', queued: st.training.queued });
+  let sources: TrainPairSource[];
+  try {
+    sources = (await Promise.all(ids.map((id) => trainSources(st.pairs[id], form.videoFrames, owned)))).flat();
+  } catch (e) {
+    const error = `Could not decode the video frames to train on: ${(e as Error).message}`;
+    useStore.getState().setTraining({ ...idleTraining, error, queued: useStore.getState().training.queued });
+    return null;
+  }
+  if (videos.length) st.addLog('info', `Fine-tune: ${videos.map((id) => st.pairs[id].name).join(', ')} give ${sources.filter((s) => !st.pairs[s.pairId]).length} sampled frames.`);
   const previewId = st.selectedId ?? ids[0];
-  if (previewId && !ids.includes(previewId) && st.pairs[previewId]) {
+  if (previewId && !sources.some((s) => s.pairId === previewId) && st.pairs[previewId]) {
     const s = sourceOf(st.pairs[previewId], true);
     if (s) sources.push(s);
   }

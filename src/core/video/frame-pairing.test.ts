@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameAt, framePeriod, nearestIndex, pairFrames } from './frame-pairing';
+import { frameAt, framePeriod, nearestIndex, pairFrames, sampleFrames } from './frame-pairing';
 
 const times = (n: number, fps: number, start = 0) => Array.from({ length: n }, (_, i) => start + i / fps);
 
@@ -67,5 +67,24 @@ describe('frameAt, nearestIndex, framePeriod', () => {
     expect(nearestIndex([0, 1, 2], -3)).toBe(0);
     expect(nearestIndex([], 0)).toBe(-1);
     expect(framePeriod(times(5, 25))).toBeCloseTo(0.04, 9);
+  });
+});
+
+describe('sampleFrames', () => {
+  it('spreads n frames evenly, each in the middle of its share', () => {
+    expect(sampleFrames(60, 4)).toEqual([7, 22, 37, 52]);
+    expect(sampleFrames(10, 1)).toEqual([5]);
+  });
+  it('gives every frame once when asked for more than there are, and none for none', () => {
+    expect(sampleFrames(3, 8)).toEqual([0, 1, 2]);
+    expect(sampleFrames(0, 8)).toEqual([]);
+    expect(sampleFrames(5, 0)).toEqual([]);
+  });
+  it('never repeats a frame', () => {
+    for (const [count, n] of [[7, 6], [100, 33], [18000, 64]]) {
+      const s = sampleFrames(count, n);
+      expect(new Set(s).size).toBe(s.length);
+      expect(Math.max(...s)).toBeLessThan(count);
+    }
   });
 });

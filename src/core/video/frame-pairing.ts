@@ -75,3 +75,13 @@ export function frameAt(frames: readonly FramePair[], time: number): FramePair |
   }
   return frames[lo];
 }
+
+/**
+ * `n` frames spread evenly over a stream of `count` (each the middle of its share, so the first
+ * and last seconds, often a fade or a static start, weigh no more than the rest); all of them
+ * when `n >= count`.
+ */
+export function sampleFrames(count: number, n: number): number[] {
+  const k = Math.max(0, Math.min(Math.floor(n), count));
+  return Array.from({ length: k }, (_, i) => Math.floor(((i + 0.5) * count) / k));
+}

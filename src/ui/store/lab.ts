@@ -19,6 +19,8 @@ export interface TrainForm extends Omit<TrainConfig, 'options'> {
   pairIds: string[];
   /** Name of the next run (empty: generated). */
   name: string;
+  /** Frames sampled from each chosen video pair. */
+  videoFrames: number;
 }
 
 export interface TrainingState {
@@ -101,7 +103,7 @@ export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSl
   strategies: [],
   form: {
     strategy: 'fixed', options: { fixed: {}, bdl: {}, td: {} }, steps: 20, batch: 2, crop: 128, lr: 1e-4, seed: 1,
-    previewEvery: 5, pairIds: [], name: '',
+    previewEvery: 5, pairIds: [], name: '', videoFrames: 8,
   },
   training: idleTraining,
   runs: {},

@@ -8,7 +8,7 @@
  * Playing keeps one frame in flight: when it is fused, the frame at the clock's time now is
  * next (newest wins), so a pipeline slower than the video skips frames and never queues them.
  */
-import { frameAt, framePeriod, pairFrames, type FramePair } from '../../core/video/frame-pairing';
+import { frameAt, framePeriod, pairFrames, sampleFrames, type FramePair } from '../../core/video/frame-pairing';
 import type { ImageSource } from '../../protocol/messages';
 import { dropInputs, getInputs, setInputs } from '../cache';
 import { PRETRAINED, resultKey } from '../store/results';
@@ -83,6 +83,27 @@ export async function frameSources(id: string, f: FramePair): Promise<{ ir: Imag
     vi: { kind: 'bitmap', bitmap: viB, name: `${d.vi.name} @ ${f.vi.toFixed(3)} s` },
     bitmaps: [irB, viB],
   };
+}
+
+/** A frame of a video pair sampled for a fine-tune. */
+export interface SampledFrame {
+  index: number;
+  ir: ImageSource;
+  vi: ImageSource;
+  bitmaps: ImageBitmap[];
+}
+
+/** `n` paired frames spread over a video pair, decoded (the caller closes the bitmaps). */
+export async function sampledFrames(id: string, n: number): Promise<SampledFrame[]> {
+  const frames = useStore.getState().videos[id]?.frames ?? [];
+  const out: SampledFrame[] = [];
+  try {
+    for (const index of sampleFrames(frames.length, n)) out.push({ index, ...(await frameSources(id, frames[index])) });
+  } catch (e) {
+    for (const f of out) for (const b of f.bitmaps) b.close();
+    throw e;
+  }
+  return out;
 }
 
 /** Decodes frame `index` into the pair's inputs. @returns false if a newer request won or it failed. */

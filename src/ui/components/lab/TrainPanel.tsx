@@ -90,7 +90,8 @@ export function TrainPanel() {
   const busy = training.status !== 'idle';
   const options = { ...(info?.defaultOptions ?? {}), ...form.options[form.strategy] };
   const chosen = form.pairIds.length ? form.pairIds : order;
-  const unlabelled = chosen.filter((id) => pairs[id] && !pairs[id].paths.label).length;
+  // A video pair gives `videoFrames` unlabelled frames.
+  const unlabelled = chosen.reduce((n, id) => n + (!pairs[id] ? 0 : pairs[id].media === 'video' ? form.videoFrames : pairs[id].paths.label ? 0 : 1), 0);
   const taskOn = Number(options.segmentation ?? 0) > 0 || Number(options.detection ?? 0) > 0;
   const ls = Object.values(training.labelSources);
   const lsText = ls.length
@@ -128,6 +129,10 @@ export function TrainPanel() {
           <NumberField label="Learning rate" value={form.lr} onChange={(v) => setForm({ lr: v })} />
           <NumberField label="Seed" value={form.seed} step="1" onChange={(v) => setForm({ seed: Math.max(0, Math.round(v)) })} />
           <NumberField label="Preview every" value={form.previewEvery} step="1" min={1} onChange={(v) => setForm({ previewEvery: Math.max(1, Math.round(v)) })} />
+          {order.some((id) => pairs[id]?.media === 'video') && (
+            <NumberField label="Frames per video" value={form.videoFrames} step="1" min={1} max={256} testId="video-frames"
+              onChange={(v) => setForm({ videoFrames: Math.max(1, Math.round(v)) })} />
+          )}
           <label className="field wide">
             <span>Run name</span>
             <input type="text" value={form.name} placeholder="(automatic)" aria-label="Run name" onChange={(e) => setForm({ name: e.target.value })} />
@@ -138,7 +143,7 @@ export function TrainPanel() {
           {order.map((id) => pairs[id] && (
             <label key={id} className="field check">
               <input type="checkbox" checked={chosen.includes(id)} aria-label={`train on ${pairs[id].name}`} onChange={() => togglePair(id)} />
-              <span>{pairs[id].name}{pairs[id].paths.label ? '' : ' (no label)'}</span>
+              <span>{pairs[id].name}{pairs[id].media === 'video' ? ` (video: ${form.videoFrames} frames, no label)` : pairs[id].paths.label ? '' : ' (no label)'}</span>
             </label>
           ))}
         </fieldset>
@@ -147,8 +152,8 @@ export function TrainPanel() {
             {unlabelled === 0
               ? 'Task terms use the pairs’ label PNGs (and boxes where given).'
               : segdetLoaded
-                ? `${unlabelled} pair(s) have no label: their task terms use pseudo-labels from the pretrained segmenter.`
-                : `${unlabelled} pair(s) have no label and no segmenter is loaded for pseudo-labels: set the task weights to 0 or train on labelled pairs.`}
+                ? `${unlabelled} pair(s) or video frames have no label: their task terms use pseudo-labels from the pretrained segmenter.`
+                : `${unlabelled} pair(s) or video frames have no label and no segmenter is loaded for pseudo-labels: set the task weights to 0 or train on labelled pairs.`}
           </div>
         )}
       </div>
