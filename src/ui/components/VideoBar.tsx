@@ -4,8 +4,15 @@
  */
 import { useStore } from '../store/store';
 import { PRETRAINED, resultKey } from '../store/results';
+import type { LiveStats } from '../store/video';
 import { pause, play, setOffset, showFrame } from '../video/player';
 import { VideoExport } from './VideoExport';
+
+/** The share of a shown frame's time spent outside the worker's pipeline. */
+function lostShare(live: LiveStats): number {
+  const cycle = live.decodeMs + live.fuseMs;
+  return cycle > 0 ? Math.max(0, 1 - live.pipelineMs / cycle) : 0;
+}
 
 export function VideoBar({ pairId }: { pairId: string }) {
   const v = useStore((s) => s.videos[pairId]);
@@ -35,8 +42,8 @@ export function VideoBar({ pairId }: { pairId: string }) {
           onChange={(e) => { const x = Number(e.target.value); if (Number.isFinite(x)) void setOffset(pairId, x); }} />
       </label>
       <span className="muted" data-testid="video-fps" data-fps={live?.fps ?? ''} data-live={live ? JSON.stringify(live) : ''}
-        title={live ? `per shown frame: decoding ${live.decodeMs.toFixed(0)} ms, fusing and drawing ${live.fuseMs.toFixed(0)} ms; ${live.shown} shown, ${live.skipped} skipped` : undefined}>
-        {live ? `${playing ? 'live' : 'last play'} ${live.fps.toFixed(1)} fps (${live.skipped} skipped)` : ''}
+        title={live ? `per shown frame: decoding ${live.decodeMs.toFixed(0)} ms (not hidden behind the last fusion), from asking to fused ${live.fuseMs.toFixed(0)} ms, of which the pipeline ${live.pipelineMs.toFixed(0)} ms; ${live.shown} shown, ${live.skipped} skipped` : undefined}>
+        {live ? `${playing ? 'live' : 'last play'} ${live.fps.toFixed(1)} fps (${live.skipped} skipped, ${(100 * lostShare(live)).toFixed(0)} % lost to decoding and the page)` : ''}
         {pipelineMs !== undefined ? ` · pipeline ${pipelineMs.toFixed(0)} ms/frame` : ''}
         {backend ? ` on ${backend}` : ''}
       </span>

@@ -27,6 +27,8 @@ export interface LiveStats {
   /** Mean ms per shown frame: decoding the two frames, and from asking to fused (the worker's pipeline and the page's waits). */
   decodeMs: number;
   fuseMs: number;
+  /** Mean ms of the worker's pipeline (fusion, segmentation, detection) per shown frame: the rate to reach. */
+  pipelineMs: number;
   /** Frames shown and skipped since play. */
   shown: number;
   skipped: number;

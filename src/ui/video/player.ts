@@ -106,15 +106,20 @@ export async function sampledFrames(id: string, n: number): Promise<SampledFrame
   return out;
 }
 
-/** Decodes frame `index` into the pair's inputs. @returns false if a newer request won or it failed. */
-async function loadFrame(id: string, index: number): Promise<boolean> {
+type DecodedFrame = Awaited<ReturnType<typeof frameSources>>;
+
+/**
+ * Puts frame `index` into the pair's inputs, decoding it unless `decoded` (a decode started
+ * earlier) brings it. @returns false if a newer request won or it failed.
+ */
+async function loadFrame(id: string, index: number, decoded?: Promise<DecodedFrame | null>): Promise<boolean> {
   const d = decoders.get(id);
   const f = useStore.getState().videos[id]?.frames[index];
   if (!d || !f) return false;
   const generation = ++d.generation;
-  let frame: Awaited<ReturnType<typeof frameSources>>;
+  let frame: DecodedFrame | null = (await decoded) ?? null;
   try {
-    frame = await frameSources(id, f);
+    frame ??= await frameSources(id, f);
   } catch (e) {
     useStore.getState().addLog('error', (e as Error).message);
     return false;
@@ -138,11 +143,11 @@ async function loadFrame(id: string, index: number): Promise<boolean> {
 }
 
 /** Shows frame `index` of a video pair: decoded, then fused (with every run shown) by the scheduler. */
-export async function showFrame(id: string, index: number): Promise<void> {
+export async function showFrame(id: string, index: number, decoded?: Promise<DecodedFrame | null>): Promise<void> {
   const v = useStore.getState().videos[id];
   if (!v) return;
   const i = Math.max(0, Math.min(v.frames.length - 1, index));
-  if (!(await loadFrame(id, i))) return;
+  if (!(await loadFrame(id, i, decoded))) return;
   const st = useStore.getState();
   st.patchVideo(id, { frame: i });
   st.refreshPair(id);
@@ -183,7 +188,28 @@ function fused(id: string): Promise<void> {
 
 const nextFrame = () => new Promise<void>((r) => requestAnimationFrame(() => r()));
 
-/** Plays a video pair from the frame shown, until paused, removed or at its end. */
+/** A decode started ahead; a failed one is null (the frame is then decoded when shown). */
+interface Prefetch {
+  index: number;
+  frame: Promise<DecodedFrame | null>;
+}
+
+function prefetch(id: string, f: FramePair): Prefetch {
+  return { index: f.index, frame: frameSources(id, f).catch(() => null) };
+}
+
+function dropPrefetch(p: Prefetch | null): void {
+  void p?.frame.then((d) => d?.bitmaps.forEach((b) => b.close()));
+}
+
+/**
+ * Plays a video pair from the frame shown, until paused, removed or at its end.
+ *
+ * While a frame is fused, the frame due when that fusion should end (as long as the last one
+ * took; at least the next frame) is decoded, so decoding is off the pipeline's path: when the
+ * fusion ends, that frame is shown if it is due (or waited for if it is early), unless it is
+ * staler than decoding the newest frame would make it, which is then decoded instead.
+ */
 export async function play(id: string): Promise<void> {
   const st = useStore.getState();
   const v = st.videos[id];
@@ -191,37 +217,66 @@ export async function play(id: string): Promise<void> {
   st.setPlaying(id);
   const start = v.frames[v.frame >= v.frames.length - 1 ? 0 : Math.max(0, v.frame)]?.time ?? 0;
   const t0 = performance.now() - start * 1000;
+  const clock = () => (performance.now() - t0) / 1000;
   const shownAt: number[] = [];
-  let shown = 0, skipped = 0, decodeMs = 0, fuseMs = 0;
+  let shown = 0, skipped = 0, decodeMs = 0, fuseMs = 0, pipelineMs = 0, lastFuseMs = 0, lastDecodeMs = 0;
+  let ahead: Prefetch | null = null;
   const playing = () => useStore.getState().playing === id && decoders.has(id);
-  while (playing()) {
-    const cur = useStore.getState().videos[id];
-    if (!cur) break;
-    const t = (performance.now() - t0) / 1000;
-    const last = cur.frames[cur.frames.length - 1];
-    if (t > last.time + 1 / cur.fps) break;
-    const f = frameAt(cur.frames, t);
-    if (!f || f.index === cur.frame) {
-      await nextFrame();
-      continue;
+  try {
+    while (playing()) {
+      const cur = useStore.getState().videos[id];
+      if (!cur) break;
+      const t = clock();
+      const last = cur.frames[cur.frames.length - 1];
+      if (t > last.time + 1 / cur.fps) break;
+      let f = frameAt(cur.frames, t);
+      let decoded: Promise<DecodedFrame | null> | undefined;
+      if (ahead) {
+        const early = cur.frames[ahead.index];
+        if (early && early.time > t + 1e-9) {
+          await nextFrame();
+          continue;
+        }
+        if (early && t - early.time <= lastDecodeMs / 1000) {
+          f = early;
+          decoded = ahead.frame;
+        } else {
+          dropPrefetch(ahead);
+        }
+        ahead = null;
+      }
+      if (!f || f.index === cur.frame) {
+        await nextFrame();
+        continue;
+      }
+      if (cur.frame >= 0 && f.index > cur.frame + 1) skipped += f.index - cur.frame - 1;
+      const a = performance.now();
+      await showFrame(id, f.index, decoded);
+      const b = performance.now();
+      if (!decoded) lastDecodeMs = b - a;
+      if (lastFuseMs > 0) {
+        // The frame due when this one is fused, or the next one where the pipeline is faster than the video.
+        const due = Math.max(f.index + 1, frameAt(cur.frames, clock() + lastFuseMs / 1000)?.index ?? 0);
+        if (due < cur.frames.length) ahead = prefetch(id, cur.frames[due]);
+      }
+      await fused(id);
+      const now = performance.now();
+      lastFuseMs = now - b;
+      shown++;
+      decodeMs += b - a;
+      fuseMs += now - b;
+      pipelineMs += useStore.getState().results[resultKey(PRETRAINED, id)]?.timings?.pipeline ?? 0;
+      shownAt.push(now);
+      while (shownAt.length && now - shownAt[0] > 2000) shownAt.shift();
+      useStore.getState().setLive({
+        pairId: id, fps: shownAt.length > 1 ? (shownAt.length - 1) / ((now - shownAt[0]) / 1000) : 0,
+        decodeMs: decodeMs / shown, fuseMs: fuseMs / shown, pipelineMs: pipelineMs / shown, shown, skipped,
+      });
     }
-    if (cur.frame >= 0 && f.index > cur.frame + 1) skipped += f.index - cur.frame - 1;
-    const a = performance.now();
-    await showFrame(id, f.index);
-    const b = performance.now();
-    await fused(id);
-    const now = performance.now();
-    shown++;
-    decodeMs += b - a;
-    fuseMs += now - b;
-    shownAt.push(now);
-    while (shownAt.length && now - shownAt[0] > 2000) shownAt.shift();
-    useStore.getState().setLive({
-      pairId: id, fps: shownAt.length > 1 ? (shownAt.length - 1) / ((now - shownAt[0]) / 1000) : 0,
-      decodeMs: decodeMs / shown, fuseMs: fuseMs / shown, shown, skipped,
-    });
+  } finally {
+    dropPrefetch(ahead);
+    if (useStore.getState().playing === id) useStore.getState().setPlaying(null);
   }
-  if (useStore.getState().playing === id) useStore.getState().setPlaying(null);
 }
 
 export function pause(): void {
