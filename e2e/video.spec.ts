@@ -3,7 +3,8 @@
  * bundle served same-origin, WebCodecs VP8), from windows of a bundled sample moving across it;
  * the infrared and visible videos differ in frame rate. Then: pairing by name, stepping, live
  * playback that skips frames rather than queueing them, export read back and checked, a
- * fine-tune on frames sampled from the video, and a broken video reported.
+ * fine-tune on frames sampled from the video whose run is then shown and exported on it, a
+ * broken video reported and videos of different aspect ratios held.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -13,21 +14,21 @@ import { appState, canvasPixels, dropFiles, keepScreenshot, openApp, waitForFuse
 
 const MEDIABUNNY = join(REPO, 'node_modules', 'mediabunny', 'dist', 'bundles', 'mediabunny.min.mjs');
 
-/** Makes a WebM of `frames` 96×72 windows of a sample image, sliding 240 px over the video, at `fps`. */
-async function makeVideo(page: Page, png: Buffer, frames: number, fps: number): Promise<Buffer> {
-  const b64 = await page.evaluate(async ({ png, frames, fps }) => {
+/** Makes a WebM of `frames` W×H windows of a sample image, sliding 240 px over the video, at `fps`. */
+async function makeVideo(page: Page, png: Buffer, frames: number, fps: number, W = 96, H = 72): Promise<Buffer> {
+  const b64 = await page.evaluate(async ({ png, frames, fps, W, H }) => {
     const url = '/__test__/mediabunny.mjs';
     const mb = await import(/* @vite-ignore */ url);
     const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
     const src = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-    const canvas = new OffscreenCanvas(96, 72);
+    const canvas = new OffscreenCanvas(W, H);
     const ctx = canvas.getContext('2d')!;
     const output = new mb.Output({ format: new mb.WebMOutputFormat(), target: new mb.BufferTarget() });
     const source = new mb.VideoSampleSource({ codec: 'vp8', bitrate: 2e6, keyFrameInterval: 1 });
     output.addVideoTrack(source, { frameRate: fps });
     await output.start();
     for (let k = 0; k < frames; k++) {
-      ctx.drawImage(src, 200 + Math.round((240 * k) / frames), 200, 96, 72, 0, 0, 96, 72);
+      ctx.drawImage(src, 200 + Math.round((240 * k) / frames), 200, W, H, 0, 0, W, H);
       const sample = new mb.VideoSample(canvas, { timestamp: k / fps, duration: 1 / fps });
       await source.add(sample);
       sample.close();
@@ -37,7 +38,7 @@ async function makeVideo(page: Page, png: Buffer, frames: number, fps: number): 
     let s = '';
     for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
     return btoa(s);
-  }, { png: png.toString('base64'), frames, fps });
+  }, { png: png.toString('base64'), frames, fps, W, H });
   return Buffer.from(b64, 'base64');
 }
 
@@ -65,7 +66,7 @@ async function readVideo(page: Page, bytes: Buffer, k: number): Promise<{ frames
   }, { b64: bytes.toString('base64'), k });
 }
 
-test('an infrared and a visible video pair by name, play live with skipping, step, export every frame, fine-tune on sampled frames, and a broken video is reported', async ({ page }, testInfo) => {
+test('an infrared and a visible video pair by name, play live with skipping, step, export every frame, fine-tune on sampled frames and see and export the run on the video; broken and mismatched videos reported', async ({ page }, testInfo) => {
   test.setTimeout(300_000);
   await page.route('**/__test__/mediabunny.mjs', (r) => r.fulfill({ contentType: 'text/javascript', body: readFileSync(MEDIABUNNY) }));
   await stubSamples(page, false);
@@ -74,18 +75,29 @@ test('an infrared and a visible video pair by name, play live with skipping, ste
   await waitForFused(page, 1);
 
   // Infrared at 30 fps (60 frames), visible at 60 fps (120 frames, the same 2 s): 60 paired frames.
-  const ir = await makeVideo(page, readFileSync(join(SAMPLES, 'ir', '00726N.png')), 60, 30);
-  const vi = await makeVideo(page, readFileSync(join(SAMPLES, 'vi', '00726N.png')), 120, 60);
+  const irPng = readFileSync(join(SAMPLES, 'ir', '00726N.png'));
+  const viPng = readFileSync(join(SAMPLES, 'vi', '00726N.png'));
+  const ir = await makeVideo(page, irPng, 60, 30);
+  const vi = await makeVideo(page, viPng, 120, 60);
   await dropFiles(page, [
     { name: 'street_ir.webm', bytes: ir, type: 'video/webm' },
     { name: 'street_vi.webm', bytes: vi, type: 'video/webm' },
     { name: 'broken_ir.webm', bytes: Buffer.from('not a video at all'), type: 'video/webm' },
     { name: 'broken_vi.webm', bytes: vi, type: 'video/webm' },
+    { name: 'square_ir.webm', bytes: await makeVideo(page, irPng, 10, 30), type: 'video/webm' },
+    { name: 'square_vi.webm', bytes: await makeVideo(page, viPng, 10, 30, 72, 72), type: 'video/webm' },
   ]);
   const row = page.locator('[data-testid=pair-row][data-pair="street"]');
   await expect(row.getByTestId('video-tag')).toBeVisible({ timeout: 60_000 });
   await expect(row).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
   await expect(page.getByTestId('report-unmatched').locator('li').filter({ hasText: 'broken_ir.webm' })).toContainText(/not a readable video|no video track/);
+  // Videos whose aspect ratios differ are held, as image pairs are, until the person chooses.
+  const square = page.locator('[data-testid=pair-row][data-pair="square"]');
+  await expect(square).toHaveAttribute('data-status', 'held', { timeout: 60_000 });
+  await expect(square).toContainText('aspect ratios differ');
+  await square.getByRole('button', { name: 'Fuse square anyway (stretch)' }).click();
+  await expect(square).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await row.click();
   const bar = page.getByTestId('video-bar');
   await expect(bar).toHaveAttribute('data-frames', '60');
 
@@ -164,4 +176,27 @@ test('an infrared and a visible video pair by name, play live with skipping, ste
   expect(await appState<number>(page, 'Object.keys(s.runs).length')).toBe(runsBefore + 1);
   const trainedOn = await appState<string[]>(page, 's.runs[s.training.lastRunId].pairNames');
   expect(trainedOn).toEqual(['street frame 7', 'street frame 22', 'street frame 37', 'street frame 52']);
+
+  // The run's F on the video, as on images: the viewer's swipe shows it, and each frame shown is fused by it too.
+  const runId = await appState<string>(page, 's.training.lastRunId');
+  const runResult = () => appState<{ status: string; stale: boolean; version: number }>(page, `Object.values(s.results).find((r) => r.runId === '${runId}' && s.pairs[r.pairId]?.name === 'street')`);
+  await page.getByRole('radiogroup', { name: 'View mode' }).getByRole('radio', { name: 'Swipe' }).click();
+  await page.getByRole('radiogroup', { name: 'Left image' }).getByRole('radio', { name: 'Fused' }).click();
+  await page.getByLabel('Right run').selectOption(runId);
+  await expect.poll(async () => { const r = await runResult(); return r?.status === 'done' && !r.stale; }, { timeout: 60_000 }).toBe(true);
+  const runVersion = (await runResult()).version;
+  await page.getByRole('button', { name: 'Previous frame' }).click();
+  await expect.poll(async () => { const r = await runResult(); return r.version > runVersion && r.status === 'done' && !r.stale; }, { timeout: 60_000 }).toBe(true);
+  await expect(page.locator('.viewer .stage-caption.right')).toHaveText(/^Run: /);
+
+  // Export with the run's F, compact: every frame, VP9.
+  await page.getByLabel('Export run').selectOption(runId);
+  await page.getByLabel('Export quality').selectOption('compact');
+  const runDownloads = [page.waitForEvent('download'), page.waitForEvent('download', (d) => d.suggestedFilename().endsWith('.json'))];
+  await page.getByRole('button', { name: /Export video/ }).click();
+  const [runWebm, runJson] = await Promise.all(runDownloads);
+  // The run "#1 fixed int 1 : grad 10", in a file name.
+  expect(runWebm.suggestedFilename()).toBe('street_1_fixed_int_1_grad_10.webm');
+  expect((await readVideo(page, readFileSync(await runWebm.path()), 0)).frames).toBe(60);
+  expect((JSON.parse(readFileSync(await runJson.path(), 'utf8')) as { codec: string }).codec).toBe('VP9');
 });

@@ -12,7 +12,8 @@ import type { RunRecord } from './store/lab';
 import { PRETRAINED, resultKey, type PairScores } from './store/results';
 import { useStore } from './store/store';
 
-function fileBase(r: RunRecord): string {
+/** A run's name as a file name. */
+export function fileBase(r: RunRecord): string {
   return r.name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || r.id;
 }
 

@@ -4,6 +4,7 @@
  */
 import { useRef, useState } from 'react';
 import { saveBlob } from '../render';
+import { fileBase } from '../run-io';
 import { weightsOf } from '../runs';
 import { useStore } from '../store/store';
 import { pause } from '../video/player';
@@ -33,7 +34,7 @@ export function VideoExport({ pairId }: { pairId: string }) {
         overlays, quality, signal: c.signal, ...(w?.fusion ? { fusionWeights: { key: runId, ...w.fusion } } : {}),
         onProgress: (done, total) => setProgress({ done, total, etaS: ((performance.now() - t0) / done) * (total - done) / 1000 }),
       });
-      const tag = `${name}_${runId ? runs[runId]?.name ?? runId : 'pretrained'}${overlays ? '_overlay' : ''}`;
+      const tag = `${name}_${runId && runs[runId] ? fileBase(runs[runId]) : 'pretrained'}${overlays ? '_overlay' : ''}`;
       saveBlob(r.video, `${tag}.webm`);
       saveBlob(new Blob([JSON.stringify({ pair: name, codec: r.codec, frames: r.frames, detections: r.detections }, null, 1)], { type: 'application/json' }), `${tag}_detections.json`);
       addLog('info', `Exported ${name}: ${r.frames} frames (${r.codec} WebM, ${(r.video.size / 1e6).toFixed(1)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
