@@ -148,10 +148,9 @@ test('an infrared and a visible video pair by name, play live with skipping, ste
   const mean = sum / (3 * back.rgba.length / 4);
   const det = JSON.parse(readFileSync(await json.path(), 'utf8')) as { codec: string; frames: number; detections: { frame: number }[] };
   testInfo.annotations.push({ type: 'export vs pipeline (frame 5)', description: `${det.codec}: mean |Δ| ${mean.toFixed(2)} levels, max ${worst}, ${exported.length} bytes` });
-  // The exact export is VP9 4:4:4 at quantizer 0: only YUV rounding is left.
-  expect(det.codec).toBe('VP9 4:4:4 quantizer 0');
-  expect(mean).toBeLessThan(1);
-  expect(worst).toBeLessThanOrEqual(4);
+  // The exact export is lossless VP9 on the frame's RGB planes.
+  expect(det.codec).toBe('VP9 lossless RGB');
+  expect(worst).toBeLessThanOrEqual(1);
   expect(det.frames).toBe(60);
   expect(det.detections.map((d) => d.frame)).toEqual(Array.from({ length: 60 }, (_, i) => i));
   await keepScreenshot(page, testInfo, 'video');

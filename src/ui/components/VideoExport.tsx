@@ -66,7 +66,7 @@ export function VideoExport({ pairId }: { pairId: string }) {
         </select>
       )}
       <select value={quality} aria-label="Export quality" onChange={(e) => setQuality(e.target.value as ExportQuality)}
-        title="exact: every frame as fused, near-lossless (VP9 4:4:4), large files; compact: about a tenth of the size, colour edges blurred">
+        title="exact: every frame as fused, lossless (VP9 RGB), large files; compact: several times smaller, colour edges blurred">
         <option value="exact">exact</option>
         <option value="compact">compact</option>
       </select>

@@ -22,10 +22,10 @@ export interface VideoExportResult {
 }
 
 /**
- * `exact`: each frame as the pipeline made it, near-lossless (VP9 profile 1: full-resolution
- * colour, quantizer 0; on a 640×480 picture here within 3 levels, mean 0.7); `compact`: VP9 at
- * mediabunny's very-high quality, 4:2:0 colour, a fifth of the size on that picture (mean 1.4,
- * but up to 30 levels on sharp colour edges).
+ * `exact`: each frame as the pipeline made it, lossless (VP9 profile 1 at quantizer 0 on the
+ * frame's own RGB planes, no YUV conversion: read back equal to the last level); `compact`: VP9
+ * at mediabunny's very-high quality, 4:2:0 colour (measured on a 640×480 picture: an eighth of
+ * the size, mean 1.4 levels off but up to 30 on sharp colour edges such as the overlays').
  */
 export type ExportQuality = 'exact' | 'compact';
 
@@ -34,6 +34,8 @@ interface Encoding {
   codec: VideoCodec;
   quality: Quality;
   fullCodecString?: string;
+  /** Frames go to the encoder as planar G, B, R (4:4:4, identity matrix) rather than as RGBA for it to convert to YUV. */
+  planarRgb?: boolean;
 }
 
 /** Encodings to try in turn, the first this browser has being used (VP8 last: every WebCodecs browser has it). */
@@ -44,11 +46,28 @@ function encodings(q: ExportQuality, width: number, height: number, fps: number)
   const vp8: Encoding = { label: 'VP8', codec: 'vp8', quality: veryHigh };
   if (q === 'compact') return [{ label: 'VP9', codec: 'vp9', quality: veryHigh }, vp8];
   return [
-    // Profile 1, 8 bits, 4:4:4 (the level is fitted to the size by mediabunny).
-    { label: 'VP9 4:4:4 quantizer 0', codec: 'vp9', quality: lossless, fullCodecString: 'vp09.01.10.08.03.01.01.01.00' },
+    // Profile 1, 8 bits, 4:4:4, BT.709 primaries, sRGB transfer, identity matrix, full range (mediabunny fits the level to the size).
+    { label: 'VP9 lossless RGB', codec: 'vp9', quality: lossless, fullCodecString: 'vp09.01.10.08.03.01.13.00.01', planarRgb: true },
     { label: 'VP9 quantizer 0', codec: 'vp9', quality: lossless },
     vp8,
   ];
+}
+
+/** The canvas as a 4:4:4 frame whose planes are its G, B and R (VP9's RGB layout). */
+function planarRgbFrame(ctx: OffscreenCanvasRenderingContext2D, timestamp: number, duration: number): VideoFrame {
+  const { width, height } = ctx.canvas;
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  const n = width * height;
+  const planes = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    planes[i] = rgba[4 * i + 1];
+    planes[n + i] = rgba[4 * i + 2];
+    planes[2 * n + i] = rgba[4 * i];
+  }
+  return new VideoFrame(planes, {
+    format: 'I444', codedWidth: width, codedHeight: height, timestamp: Math.round(timestamp * 1e6), duration: Math.round(duration * 1e6),
+    colorSpace: { primaries: 'bt709', transfer: 'iec61966-2-1', matrix: 'rgb', fullRange: true },
+  });
 }
 
 export interface VideoExportOptions {
@@ -62,7 +81,7 @@ export interface VideoExportOptions {
 
 async function chooseEncoding(q: ExportQuality, width: number, height: number, frameRate: number): Promise<Encoding> {
   for (const e of encodings(q, width, height, frameRate)) {
-    const { label: _label, codec, ...options } = e;
+    const { label: _label, planarRgb: _planar, codec, ...options } = e;
     if (await canEncodeVideo(codec, { width, height, frameRate, ...options })) return e;
   }
   throw new Error('this browser cannot encode WebM video (no VP9 or VP8 encoder)');
@@ -99,7 +118,7 @@ export async function exportVideoPair(pairId: string, opts: VideoExportOptions):
       try {
         if (!output) {
           encoding = await chooseEncoding(opts.quality, out.width, out.height, v.fps);
-          const { label: _label, ...config } = encoding;
+          const { label: _label, planarRgb: _planar, ...config } = encoding;
           canvas = new OffscreenCanvas(out.width, out.height);
           output = new Output({ format: new WebMOutputFormat(), target: new BufferTarget() });
           source = new VideoSampleSource({ ...config, sizeChangeBehavior: 'contain' });
@@ -114,7 +133,9 @@ export async function exportVideoPair(pairId: string, opts: VideoExportOptions):
         } else {
           ctx.drawImage(out.fused, 0, 0);
         }
-        const sample = new VideoSample(canvas!, { timestamp: f.time, duration: 1 / v.fps });
+        const sample = encoding!.planarRgb
+          ? new VideoSample(planarRgbFrame(ctx, f.time, 1 / v.fps))
+          : new VideoSample(canvas!, { timestamp: f.time, duration: 1 / v.fps });
         try {
           await source!.add(sample);
         } finally {
