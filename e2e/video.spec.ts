@@ -4,7 +4,8 @@
  * the infrared and visible videos differ in frame rate. Then: pairing by name, stepping, live
  * playback that skips frames rather than queueing them, export read back and checked, a
  * fine-tune on frames sampled from the video whose run is then shown and exported on it, a
- * broken video reported and videos of different aspect ratios held.
+ * broken video, a codec the browser lacks and a video past the frame cap reported, and videos
+ * of different aspect ratios held.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -42,6 +43,51 @@ async function makeVideo(page: Page, png: Buffer, frames: number, fps: number, W
   return Buffer.from(b64, 'base64');
 }
 
+/**
+ * Videos muxed from packets, no encoding: `long`, 18,010 copies of one VP8 key frame (64×48),
+ * past the app's 18,000-frame cap; `hevc`, an MKV whose one track is HEVC, which Chromium here
+ * cannot decode.
+ */
+async function muxVideo(page: Page, kind: 'long' | 'hevc'): Promise<Buffer> {
+  const b64 = await page.evaluate(async (kind) => {
+    const url = '/__test__/mediabunny.mjs';
+    const mb = await import(/* @vite-ignore */ url);
+    let output;
+    if (kind === 'long') {
+      const canvas = new OffscreenCanvas(64, 48);
+      canvas.getContext('2d')!.fillRect(8, 8, 20, 20);
+      let key: { packet: unknown; meta: unknown } | null = null;
+      const one = new mb.Output({ format: new mb.WebMOutputFormat(), target: new mb.BufferTarget() });
+      const enc = new mb.VideoSampleSource({ codec: 'vp8', bitrate: 1e5, onEncodedPacket: (packet: unknown, meta: unknown) => { key ??= { packet, meta }; } });
+      one.addVideoTrack(enc, { frameRate: 30 });
+      await one.start();
+      const sample = new mb.VideoSample(canvas, { timestamp: 0, duration: 1 / 30 });
+      await enc.add(sample);
+      sample.close();
+      await one.finalize();
+      const { packet, meta } = key!;
+      output = new mb.Output({ format: new mb.WebMOutputFormat(), target: new mb.BufferTarget() });
+      const source = new mb.EncodedVideoPacketSource('vp8');
+      output.addVideoTrack(source, { frameRate: 30 });
+      await output.start();
+      for (let k = 0; k < 18_010; k++) await source.add(new mb.EncodedPacket((packet as { data: Uint8Array }).data, 'key', k / 30, 1 / 30), k === 0 ? meta : undefined);
+    } else {
+      output = new mb.Output({ format: new mb.MkvOutputFormat(), target: new mb.BufferTarget() });
+      const source = new mb.EncodedVideoPacketSource('hevc');
+      output.addVideoTrack(source, { frameRate: 30 });
+      await output.start();
+      await source.add(new mb.EncodedPacket(new Uint8Array([0, 0, 0, 1, 0x40, 1, 0x0c]), 'key', 0, 1 / 30),
+        { decoderConfig: { codec: 'hev1.1.6.L93.B0', codedWidth: 64, codedHeight: 48, description: new Uint8Array(23) } });
+    }
+    await output.finalize();
+    const out = new Uint8Array(output.target.buffer);
+    let s = '';
+    for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, kind);
+  return Buffer.from(b64, 'base64');
+}
+
 /** Frames of a WebM decoded in the page: count, and the RGBA of frame `k`. */
 async function readVideo(page: Page, bytes: Buffer, k: number): Promise<{ frames: number; width: number; height: number; rgba: number[] }> {
   return page.evaluate(async ({ b64, k }) => {
@@ -66,7 +112,7 @@ async function readVideo(page: Page, bytes: Buffer, k: number): Promise<{ frames
   }, { b64: bytes.toString('base64'), k });
 }
 
-test('an infrared and a visible video pair by name, play live with skipping, step, export every frame, fine-tune on sampled frames and see and export the run on the video; broken and mismatched videos reported', async ({ page }, testInfo) => {
+test('an infrared and a visible video pair by name, play live with skipping, step, export every frame, fine-tune on sampled frames and see and export the run on the video; broken, undecodable, too long and mismatched videos reported', async ({ page }, testInfo) => {
   test.setTimeout(300_000);
   await page.route('**/__test__/mediabunny.mjs', (r) => r.fulfill({ contentType: 'text/javascript', body: readFileSync(MEDIABUNNY) }));
   await stubSamples(page, false);
@@ -79,6 +125,8 @@ test('an infrared and a visible video pair by name, play live with skipping, ste
   const viPng = readFileSync(join(SAMPLES, 'vi', '00726N.png'));
   const ir = await makeVideo(page, irPng, 60, 30);
   const vi = await makeVideo(page, viPng, 120, 60);
+  const long = await muxVideo(page, 'long');
+  const hevc = await muxVideo(page, 'hevc');
   await dropFiles(page, [
     { name: 'street_ir.webm', bytes: ir, type: 'video/webm' },
     { name: 'street_vi.webm', bytes: vi, type: 'video/webm' },
@@ -86,11 +134,21 @@ test('an infrared and a visible video pair by name, play live with skipping, ste
     { name: 'broken_vi.webm', bytes: vi, type: 'video/webm' },
     { name: 'square_ir.webm', bytes: await makeVideo(page, irPng, 10, 30), type: 'video/webm' },
     { name: 'square_vi.webm', bytes: await makeVideo(page, viPng, 10, 30, 72, 72), type: 'video/webm' },
+    { name: 'long_ir.webm', bytes: long, type: 'video/webm' },
+    { name: 'long_vi.webm', bytes: long, type: 'video/webm' },
+    { name: 'hevc_ir.mkv', bytes: hevc, type: 'video/x-matroska' },
+    { name: 'hevc_vi.mkv', bytes: hevc, type: 'video/x-matroska' },
   ]);
   const row = page.locator('[data-testid=pair-row][data-pair="street"]');
   await expect(row.getByTestId('video-tag')).toBeVisible({ timeout: 60_000 });
   await expect(row).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
   await expect(page.getByTestId('report-unmatched').locator('li').filter({ hasText: 'broken_ir.webm' })).toContainText(/not a readable video|no video track/);
+  // A codec the browser lacks, and a video past the frame cap (read up to it, and said).
+  await expect(page.getByTestId('report-unmatched').locator('li').filter({ hasText: 'hevc_ir.mkv' })).toContainText('this browser cannot decode its video');
+  await expect(page.locator('[data-testid=pair-row][data-pair="long"]').getByTestId('video-tag')).toBeVisible();
+  expect(await appState<number>(page, "Object.entries(s.videos).find(([id]) => s.pairs[id]?.name === 'long')[1].frames.length")).toBe(18_000);
+  expect(await appState<string[]>(page, 's.log.map((l) => l.message)')).toContain('long_ir.webm: only the first 18000 frames are read (10 more left out)');
+
   // Videos whose aspect ratios differ are held, as image pairs are, until the person chooses.
   const square = page.locator('[data-testid=pair-row][data-pair="square"]');
   await expect(square).toHaveAttribute('data-status', 'held', { timeout: 60_000 });
