@@ -8,10 +8,9 @@ import type { LiveStats } from '../store/video';
 import { pause, play, setOffset, showFrame } from '../video/player';
 import { VideoExport } from './VideoExport';
 
-/** The share of a shown frame's time spent outside the worker's pipeline. */
-function lostShare(live: LiveStats): number {
-  const cycle = live.decodeMs + live.fuseMs;
-  return cycle > 0 ? Math.max(0, 1 - live.pipelineMs / cycle) : 0;
+/** The share of the time played spent outside the worker's pipeline (decoding, waiting, the page). */
+export function lostShare(live: LiveStats): number {
+  return live.elapsedMs > 0 ? Math.max(0, 1 - (live.shown * live.pipelineMs) / live.elapsedMs) : 0;
 }
 
 export function VideoBar({ pairId }: { pairId: string }) {

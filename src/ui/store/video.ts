@@ -29,6 +29,8 @@ export interface LiveStats {
   fuseMs: number;
   /** Mean ms of the worker's pipeline (fusion, segmentation, detection) per shown frame: the rate to reach. */
   pipelineMs: number;
+  /** From play to the last frame fused (ms): shown × pipelineMs of it is the pipeline's share. */
+  elapsedMs: number;
   /** Frames shown and skipped since play. */
   shown: number;
   skipped: number;
@@ -38,7 +40,7 @@ export interface VideoSlice {
   videos: Record<string, VideoPair>;
   /** The video pair playing, if any. */
   playing: string | null;
-  /** The live view's rate: frames shown per second (over the last 2 s), and where a frame's time went. */
+  /** The live view's rate: frames shown per second (over the last 2 s, or the last two frames when slower), and where a frame's time went. */
   live: LiveStats | null;
   setVideo(id: string, v: VideoPair): void;
   patchVideo(id: string, patch: Partial<VideoPair>): void;

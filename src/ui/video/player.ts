@@ -23,6 +23,8 @@ interface Decoders {
   shown: ImageBitmap[];
   /** Bumped by each frame change; a decode that finishes after a newer one started is dropped. */
   generation: number;
+  /** How long the last frame decoded on demand took (ms): what decoding the newest frame costs. */
+  decodeMs: number;
 }
 const decoders = new Map<string, Decoders>();
 
@@ -55,7 +57,7 @@ export async function addVideoPair(id: string, stem: string, ir: VideoFileIn, vi
   }
   const notes = [irV, viV].filter((v) => v.framesLeftOut > 0)
     .map((v) => `${v.name}: only the first ${MAX_VIDEO_FRAMES} frames are read (${v.framesLeftOut} more left out)`);
-  decoders.set(id, { ir: irV, vi: viV, shown: [], generation: 0 });
+  decoders.set(id, { ir: irV, vi: viV, shown: [], generation: 0, decodeMs: 0 });
   const base = irV.timestamps.length <= viV.timestamps.length ? irV : viV;
   const video: VideoPair = {
     irName: ir.path, viName: vi.path, fps: 1 / framePeriod(base.timestamps), offset: 0, frames, frame: 0, notes,
@@ -119,7 +121,11 @@ async function loadFrame(id: string, index: number, decoded?: Promise<DecodedFra
   const generation = ++d.generation;
   let frame: DecodedFrame | null = (await decoded) ?? null;
   try {
-    frame ??= await frameSources(id, f);
+    if (!frame) {
+      const t0 = performance.now();
+      frame = await frameSources(id, f);
+      d.decodeMs = performance.now() - t0;
+    }
   } catch (e) {
     useStore.getState().addLog('error', (e as Error).message);
     return false;
@@ -205,22 +211,29 @@ function dropPrefetch(p: Prefetch | null): void {
 /**
  * Plays a video pair from the frame shown, until paused, removed or at its end.
  *
- * While a frame is fused, the frame due when that fusion should end (as long as the last one
- * took; at least the next frame) is decoded, so decoding is off the pipeline's path: when the
- * fusion ends, that frame is shown if it is due (or waited for if it is early), unless it is
- * staler than decoding the newest frame would make it, which is then decoded instead.
+ * While a frame is fused, the frame due when that fusion should end is decoded (at least the
+ * next frame), so decoding is off the pipeline's path. The estimate is the shortest of the last
+ * three fusions: a frame decoded late is shown a little stale (at most one fusion), while one
+ * decoded early leaves the pipeline idle until its time; if that wait would be longer than
+ * decoding the newest frame, the newest frame is decoded instead.
  */
 export async function play(id: string): Promise<void> {
   const st = useStore.getState();
   const v = st.videos[id];
   if (!v || st.playing === id) return;
   st.setPlaying(id);
-  const start = v.frames[v.frame >= v.frames.length - 1 ? 0 : Math.max(0, v.frame)]?.time ?? 0;
-  const t0 = performance.now() - start * 1000;
+  const from = v.frame >= v.frames.length - 1 ? 0 : Math.max(0, v.frame);
+  const start = v.frames[from]?.time ?? 0;
+  const began = performance.now();
+  const t0 = began - start * 1000;
   const clock = () => (performance.now() - t0) / 1000;
   const shownAt: number[] = [];
-  let shown = 0, skipped = 0, decodeMs = 0, fuseMs = 0, pipelineMs = 0, lastFuseMs = 0, lastDecodeMs = 0;
-  let ahead: Prefetch | null = null;
+  let shown = 0, skipped = 0, decodeMs = 0, fuseMs = 0, pipelineMs = 0;
+  const lastTotal = st.results[resultKey(PRETRAINED, id)]?.timings?.total;
+  const recentFuseMs: number[] = lastTotal ? [lastTotal] : [];
+  const decodeCost = () => (decoders.get(id)?.decodeMs ?? 0) / 1000;
+  // The frame shown stays; the one after it is decoded from the start.
+  let ahead: Prefetch | null = from === v.frame && from + 1 < v.frames.length ? prefetch(id, v.frames[from + 1]) : null;
   const playing = () => useStore.getState().playing === id && decoders.has(id);
   try {
     while (playing()) {
@@ -232,13 +245,14 @@ export async function play(id: string): Promise<void> {
       let f = frameAt(cur.frames, t);
       let decoded: Promise<DecodedFrame | null> | undefined;
       if (ahead) {
-        const early = cur.frames[ahead.index];
-        if (early && early.time > t + 1e-9) {
+        const next = cur.frames[ahead.index];
+        const newer = Boolean(f && f.index > cur.frame);
+        if (next && next.time > t + 1e-9 && (!newer || next.time - t <= decodeCost())) {
           await nextFrame();
           continue;
         }
-        if (early && t - early.time <= lastDecodeMs / 1000) {
-          f = early;
+        if (next && next.time <= t + 1e-9 && t - next.time <= Math.max(decodeCost(), Math.min(...recentFuseMs) / 1000)) {
+          f = next;
           decoded = ahead.frame;
         } else {
           dropPrefetch(ahead);
@@ -253,24 +267,23 @@ export async function play(id: string): Promise<void> {
       const a = performance.now();
       await showFrame(id, f.index, decoded);
       const b = performance.now();
-      if (!decoded) lastDecodeMs = b - a;
-      if (lastFuseMs > 0) {
-        // The frame due when this one is fused, or the next one where the pipeline is faster than the video.
-        const due = Math.max(f.index + 1, frameAt(cur.frames, clock() + lastFuseMs / 1000)?.index ?? 0);
+      if (recentFuseMs.length) {
+        const due = Math.max(f.index + 1, frameAt(cur.frames, clock() + Math.min(...recentFuseMs) / 1000)?.index ?? 0);
         if (due < cur.frames.length) ahead = prefetch(id, cur.frames[due]);
       }
       await fused(id);
       const now = performance.now();
-      lastFuseMs = now - b;
+      recentFuseMs.push(now - b);
+      if (recentFuseMs.length > 3) recentFuseMs.shift();
       shown++;
       decodeMs += b - a;
       fuseMs += now - b;
       pipelineMs += useStore.getState().results[resultKey(PRETRAINED, id)]?.timings?.pipeline ?? 0;
       shownAt.push(now);
-      while (shownAt.length && now - shownAt[0] > 2000) shownAt.shift();
+      while (shownAt.length > 2 && now - shownAt[0] > 2000) shownAt.shift();
       useStore.getState().setLive({
         pairId: id, fps: shownAt.length > 1 ? (shownAt.length - 1) / ((now - shownAt[0]) / 1000) : 0,
-        decodeMs: decodeMs / shown, fuseMs: fuseMs / shown, pipelineMs: pipelineMs / shown, shown, skipped,
+        decodeMs: decodeMs / shown, fuseMs: fuseMs / shown, pipelineMs: pipelineMs / shown, elapsedMs: now - began, shown, skipped,
       });
     }
   } finally {
