@@ -32,6 +32,8 @@ test('live video at 640x480 on WASM', async ({ page }, testInfo) => {
   const row = page.locator('[data-testid=pair-row][data-pair="drive"]');
   await expect(row).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   await row.click();
+  // Played from a paused frame that is scored, as a person would (the worker cannot interrupt metrics).
+  await expect.poll(() => appState<string>(page, "Object.values(s.results).find((r) => r.runId === 'pretrained' && s.pairs[r.pairId]?.name === 'drive').scoresStatus"), { timeout: 60_000 }).toBe('done');
   const bar = page.getByTestId('video-bar');
   const t0 = Date.now();
   await page.getByRole('button', { name: 'Play' }).click();
