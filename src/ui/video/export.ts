@@ -31,9 +31,7 @@ export type ExportQuality = 'exact' | 'compact';
 
 interface Encoding {
   label: string;
-  codec: VideoCodec;
-  quality: Quality;
-  fullCodecString?: string;
+  config: { codec: VideoCodec; quality: Quality; fullCodecString?: string };
   /** Frames go to the encoder as planar G, B, R (4:4:4, identity matrix) rather than as RGBA for it to convert to YUV. */
   planarRgb?: boolean;
 }
@@ -43,12 +41,12 @@ function encodings(q: ExportQuality, width: number, height: number, fps: number)
   // A bitrate to fall back on where the encoder takes no quantizer: about 4 bits a pixel.
   const lossless = new Quality({ quantizer: 0, bitrate: Math.round(width * height * fps * 4) });
   const veryHigh = new Quality('very-high');
-  const vp8: Encoding = { label: 'VP8', codec: 'vp8', quality: veryHigh };
-  if (q === 'compact') return [{ label: 'VP9', codec: 'vp9', quality: veryHigh }, vp8];
+  const vp8: Encoding = { label: 'VP8', config: { codec: 'vp8', quality: veryHigh } };
+  if (q === 'compact') return [{ label: 'VP9', config: { codec: 'vp9', quality: veryHigh } }, vp8];
   return [
     // Profile 1, 8 bits, 4:4:4, BT.709 primaries, sRGB transfer, identity matrix, full range (mediabunny fits the level to the size).
-    { label: 'VP9 lossless RGB', codec: 'vp9', quality: lossless, fullCodecString: 'vp09.01.10.08.03.01.13.00.01', planarRgb: true },
-    { label: 'VP9 quantizer 0', codec: 'vp9', quality: lossless },
+    { label: 'VP9 lossless RGB', config: { codec: 'vp9', quality: lossless, fullCodecString: 'vp09.01.10.08.03.01.13.00.01' }, planarRgb: true },
+    { label: 'VP9 quantizer 0', config: { codec: 'vp9', quality: lossless } },
     vp8,
   ];
 }
@@ -81,7 +79,7 @@ export interface VideoExportOptions {
 
 async function chooseEncoding(q: ExportQuality, width: number, height: number, frameRate: number): Promise<Encoding> {
   for (const e of encodings(q, width, height, frameRate)) {
-    const { label: _label, planarRgb: _planar, codec, ...options } = e;
+    const { codec, ...options } = e.config;
     if (await canEncodeVideo(codec, { width, height, frameRate, ...options })) return e;
   }
   throw new Error('this browser cannot encode WebM video (no VP9 or VP8 encoder)');
@@ -118,10 +116,9 @@ export async function exportVideoPair(pairId: string, opts: VideoExportOptions):
       try {
         if (!output) {
           encoding = await chooseEncoding(opts.quality, out.width, out.height, v.fps);
-          const { label: _label, planarRgb: _planar, ...config } = encoding;
           canvas = new OffscreenCanvas(out.width, out.height);
           output = new Output({ format: new WebMOutputFormat(), target: new BufferTarget() });
-          source = new VideoSampleSource({ ...config, sizeChangeBehavior: 'contain' });
+          source = new VideoSampleSource({ ...encoding.config, sizeChangeBehavior: 'contain' });
           output.addVideoTrack(source, { frameRate: v.fps });
           await output.start();
         }
