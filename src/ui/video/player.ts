@@ -75,8 +75,15 @@ export async function addVideoPair(id: string, stem: string, ir: VideoFileIn, vi
   return null;
 }
 
-/** The two frames of a paired frame, as sources for the worker, and their bitmaps (the caller closes them). */
-export async function frameSources(id: string, f: FramePair): Promise<{ ir: ImageSource; vi: ImageSource; bitmaps: ImageBitmap[] }> {
+/** The two frames of a paired frame, as sources for the worker, and their bitmaps. */
+export interface DecodedFrame {
+  ir: ImageSource;
+  vi: ImageSource;
+  bitmaps: ImageBitmap[];
+}
+
+/** Decodes the two frames of a paired frame (the caller closes the bitmaps). */
+export async function frameSources(id: string, f: FramePair): Promise<DecodedFrame> {
   const d = decoders.get(id);
   if (!d) throw new Error('the video pair is gone');
   const [irB, viB] = await Promise.all([d.ir.frameAt(f.ir), d.vi.frameAt(f.vi)]);
@@ -88,12 +95,7 @@ export async function frameSources(id: string, f: FramePair): Promise<{ ir: Imag
 }
 
 /** A frame of a video pair sampled for a fine-tune. */
-export interface SampledFrame {
-  index: number;
-  ir: ImageSource;
-  vi: ImageSource;
-  bitmaps: ImageBitmap[];
-}
+export type SampledFrame = DecodedFrame & { index: number };
 
 /** `n` paired frames spread over a video pair, decoded (the caller closes the bitmaps). */
 export async function sampledFrames(id: string, n: number): Promise<SampledFrame[]> {
@@ -107,8 +109,6 @@ export async function sampledFrames(id: string, n: number): Promise<SampledFrame
   }
   return out;
 }
-
-type DecodedFrame = Awaited<ReturnType<typeof frameSources>>;
 
 /**
  * Puts frame `index` into the pair's inputs, decoding it unless `decoded` (a decode started
