@@ -99,4 +99,43 @@ describe('scheduler', () => {
     expect((im.fused as unknown as { closed: boolean }).closed).toBe(true);
     stop();
   });
+
+  it('drops a scoring under way when the pair is fused again (the next frame of a video) or starts playing, and scores later', async () => {
+    const { calls, client } = fakeClient();
+    // Metrics that take until they are aborted, while `hold` is set.
+    let hold = true;
+    const aborted: string[] = [];
+    const score = client.metrics.bind(client);
+    (client as unknown as { metrics: unknown }).metrics = (resultId: string, boxes: undefined, opts: { signal?: AbortSignal }) => (hold
+      ? new Promise((_resolve, reject) => {
+        calls.push({ kind: 'score', id: resultId });
+        opts.signal?.addEventListener('abort', () => { aborted.push(resultId); reject(new DOMException('aborted', 'AbortError')); });
+      })
+      : score(resultId, boxes, opts));
+    setInputs('v', { ir: { kind: 'url', url: 'v.png', name: 'v' }, vi: { kind: 'url', url: 'v.png', name: 'v' }, ownedUrls: [] });
+    const stop = startScheduler(client);
+    const s = useStore.getState();
+    s.addPairs([{ ...pair('v'), media: 'video' }]);
+    await settle();
+    const key = resultKey(PRETRAINED, 'v');
+    expect(calls.map((c) => c.kind)).toEqual(['fuse', 'score']);
+    // The next frame: the scoring stops and the new frame is fused at once.
+    s.refreshPair('v');
+    await settle();
+    expect(aborted).toEqual([key]);
+    expect(calls.map((c) => c.kind)).toEqual(['fuse', 'score', 'fuse', 'score']);
+    // Playing: the scoring stops and none starts while it plays.
+    s.setPlaying('v');
+    await settle();
+    expect(aborted).toEqual([key, key]);
+    expect(useStore.getState().results[key].scoresStatus).toBe('none');
+    expect(calls.length).toBe(4);
+    // Paused: scored.
+    hold = false;
+    s.setPlaying(null);
+    await settle();
+    expect(calls.map((c) => c.kind)).toEqual(['fuse', 'score', 'fuse', 'score', 'score']);
+    expect(useStore.getState().results[key].scoresStatus).toBe('done');
+    stop();
+  });
 });

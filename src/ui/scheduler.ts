@@ -128,10 +128,11 @@ async function score(client: EngineClient, r: ResultState, key: string, signal: 
 
 /** Starts feeding the worker. @returns a function that stops it (aborting the running job). */
 export function startScheduler(client: EngineClient): () => void {
-  let current: (Task & { ctrl: AbortController }) | null = null;
+  /** The job running; `scoring` once its result is fused and being scored. */
+  let current: (Task & { ctrl: AbortController; scoring: boolean }) | null = null;
   let stopped = false;
 
-  const run = async (task: Task, ctrl: AbortController): Promise<void> => {
+  const run = async (task: Task & { scoring: boolean }, ctrl: AbortController): Promise<void> => {
     await afterNextPaint();
     const r = useStore.getState().results[task.key];
     if (!r || ctrl.signal.aborted) return;
@@ -152,6 +153,7 @@ export function startScheduler(client: EngineClient): () => void {
     await afterNextPaint();
     const fused = useStore.getState().results[task.key];
     if (ctrl.signal.aborted || fused?.status !== 'done' || fused.scoresStatus !== 'none' || useStore.getState().playing === fused.pairId) return;
+    task.scoring = true;
     try {
       await score(client, fused, task.key, ctrl.signal);
     } catch (e) {
@@ -170,15 +172,18 @@ export function startScheduler(client: EngineClient): () => void {
     if (stopped) return;
     const s = useStore.getState();
     if (current) {
-      if (!s.results[current.key]) current.ctrl.abort();
+      const r = s.results[current.key];
+      // Scores are dropped for a result that is gone, fused again (a video's next frame) or playing: they are asked for later.
+      if (!r || (current.scoring && (r.status === 'queued' || s.playing === r.pairId))) current.ctrl.abort();
       return;
     }
     if (s.engine.status !== 'ready') return;
     const task = pickNext(s);
     if (!task) return;
     const ctrl = new AbortController();
-    current = { ...task, ctrl };
-    void run(task, ctrl).finally(() => {
+    const job = { ...task, ctrl, scoring: false };
+    current = job;
+    void run(job, ctrl).finally(() => {
       current = null;
       tick();
     });

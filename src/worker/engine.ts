@@ -14,7 +14,7 @@ import { countParams, disposeParams } from '../core/models/model-def';
 import { DET_CLASSES, SEG_CLASSES } from '../core/types';
 import { resizeLabels } from '../core/image/resize';
 import { labelIndices } from '../core/image/label';
-import { evaluatePair, scoreSet, type PairEvaluationInput } from '../core/metrics/evaluation';
+import { evaluatePairStepwise, scoreSet, type PairEvaluationInput } from '../core/metrics/evaluation';
 import type {
   BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, ModelWeights, Notice, ResultMap, Size,
 } from '../protocol/messages';
@@ -270,13 +270,19 @@ export class Engine {
     return { result, transfer };
   }
 
-  /** Fusion metrics (and mIoU against the label) of a pair fused earlier. */
-  metrics(resultId: string, boxes?: [number, number, number, number, number][]): MetricsResult {
+  /**
+   * Fusion metrics (and mIoU against the label) of a pair fused earlier. Between metrics it
+   * yields to the worker's message loop, so a cancel stops it within one metric.
+   */
+  async metrics(resultId: string, boxes: [number, number, number, number, number][] | undefined, isCancelled: () => boolean): Promise<MetricsResult> {
     const c = this.#cache.get(resultId);
     if (!c) throw new Error(`result ${resultId} is not in the worker's cache; fuse it again`);
     const t0 = performance.now();
     // The CLI's evaluation, on one pair: the same numbers as its metrics.csv and task metrics.
-    const e = evaluatePair({ ...c, stem: resultId, boxes: boxes && c.seg ? boxes : null });
+    const e = await evaluatePairStepwise({ ...c, stem: resultId, boxes: boxes && c.seg ? boxes : null }, async () => {
+      await new Promise((r) => setTimeout(r, 0));
+      if (isCancelled()) throw new CancelledError('cancelled');
+    });
     const s = scoreSet([e]);
     const res: MetricsResult = { resultId, metrics: s.meanMetrics!, evaluation: e, ms: 0 };
     if (s.segmentation) res.miou = s.segmentation.mIoU;

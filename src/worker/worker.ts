@@ -139,7 +139,7 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     }
     case 'metrics':
       progressFor(slot, 'metrics')(0, 1);
-      return [{ id: job.id, type: 'result', kind: 'metrics', payload: engine.metrics(job.resultId, job.boxes) }, []];
+      return [{ id: job.id, type: 'result', kind: 'metrics', payload: await engine.metrics(job.resultId, job.boxes, isCancelled) }, []];
     case 'train': {
       if (!backend) throw new Error('worker not initialised');
       const control: TrainControl = { paused: false, stop: false, isCancelled };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePair, evaluationsFromJson, evaluationsToJson, scoreSet, setScoreIntervals, setScoreValues } from './evaluation';
+import { evaluatePair, evaluatePairStepwise, evaluationsFromJson, evaluationsToJson, scoreSet, setScoreIntervals, setScoreValues } from './evaluation';
 import { labelIndices, LabelError } from '../image/label';
 import { metricCell } from './fusion-metrics';
 import type { RawImage } from '../types';
@@ -59,6 +59,25 @@ describe('evaluation of fused pairs', () => {
     expect(metricCell(e.metrics!.SCD, e.undefinedMetrics!.SCD)).toBe('n/a (constant infrared image)');
     expect(metricCell(1.5, undefined)).toBe('1.5');
     expect(pair('a', 0, true).undefinedMetrics).toBeUndefined();
+  });
+
+  it('step by step gives the same evaluation, yields after each of the nine metrics, and stops when told', async () => {
+    const input = {
+      stem: 'a', ir: grey((i) => (i * 7) % 256), vi: grey((i) => (i * 13) % 256), fusedY: grey((i) => (i * 10) % 256).data as Uint8Array,
+      width: W, height: H, seg: null, label: null, detections: [], boxes: null,
+    };
+    let steps = 0;
+    const e = await evaluatePairStepwise(input, async () => { steps++; });
+    expect(e).toEqual(evaluatePair(input));
+    expect(steps).toBe(9);
+    // A worker cancels by throwing from the yield: nothing after it is computed.
+    let calls = 0;
+    await expect(evaluatePairStepwise(input, async () => { if (++calls === 2) throw new Error('cancelled'); })).rejects.toThrow('cancelled');
+    expect(calls).toBe(2);
+    // Without metrics there is nothing to yield between.
+    steps = 0;
+    expect((await evaluatePairStepwise({ ...input, metrics: false }, async () => { steps++; })).metrics).toBeNull();
+    expect(steps).toBe(0);
   });
 
   it('round-trips through JSON', () => {

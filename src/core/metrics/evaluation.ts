@@ -7,7 +7,7 @@
  */
 import { FUSION_METRIC_NAMES, DET_CLASSES, NUM_SEG_CLASSES, SEG_CLASSES } from '../types';
 import type { Detection, FusionMetrics, GroundTruthBox, RawImage } from '../types';
-import { fusionMetrics, toMetricGrey, undefinedMetricReasons } from './fusion-metrics';
+import { fusionMetrics, fusionMetricsStepwise, toMetricGrey, undefinedMetricReasons } from './fusion-metrics';
 import { bootstrapIntervals, type Interval } from './bootstrap';
 import { accumulateConfusion, createConfusionMatrix, meanAveragePrecision, segmentationScores, type ConfusionMatrix } from './task-metrics';
 
@@ -41,20 +41,35 @@ export interface PairEvaluationInput {
   metrics?: boolean;
 }
 
-/** Evaluates one fused pair (the same inputs as the reference evaluator: processed IR/VI, fused Y as grey). */
-export function evaluatePair(i: PairEvaluationInput): PairEvaluation {
-  const { width: w, height: h } = i;
-  let metrics: FusionMetrics | null = null;
-  let undefinedMetrics: PairEvaluation['undefinedMetrics'];
-  if (i.metrics !== false) {
-    const ir = toMetricGrey(i.ir), vi = toMetricGrey(i.vi), fused = toMetricGrey({ width: w, height: h, channels: 1, data: i.fusedY });
-    metrics = fusionMetrics(ir, vi, fused, w, h);
-    const why = undefinedMetricReasons(metrics, ir, vi, fused);
-    if (Object.keys(why).length) undefinedMetrics = why;
-  }
+interface MetricGreys {
+  ir: Float64Array;
+  vi: Float64Array;
+  fused: Float64Array;
+}
+
+/** The reference evaluator's inputs: processed IR/VI and fused Y as grey; none when metrics are off. */
+function metricGreys(i: PairEvaluationInput): MetricGreys | null {
+  if (i.metrics === false) return null;
+  return { ir: toMetricGrey(i.ir), vi: toMetricGrey(i.vi), fused: toMetricGrey({ width: i.width, height: i.height, channels: 1, data: i.fusedY }) };
+}
+
+function assemble(i: PairEvaluationInput, g: MetricGreys | null, metrics: FusionMetrics | null): PairEvaluation {
+  const why = g && metrics ? undefinedMetricReasons(metrics, g.ir, g.vi, g.fused) : {};
   const confusion = i.seg && i.label ? accumulateConfusion(createConfusionMatrix(NUM_SEG_CLASSES), i.seg, i.label) : null;
   const detection = i.boxes ? { predictions: i.detections, truth: i.boxes } : null;
-  return { stem: i.stem, metrics, confusion, detection, ...(undefinedMetrics ? { undefinedMetrics } : {}) };
+  return { stem: i.stem, metrics, confusion, detection, ...(Object.keys(why).length ? { undefinedMetrics: why } : {}) };
+}
+
+/** Evaluates one fused pair (the same inputs as the reference evaluator: processed IR/VI, fused Y as grey). */
+export function evaluatePair(i: PairEvaluationInput): PairEvaluation {
+  const g = metricGreys(i);
+  return assemble(i, g, g && fusionMetrics(g.ir, g.vi, g.fused, i.width, i.height));
+}
+
+/** {@link evaluatePair}, awaiting `between()` after each metric (see {@link fusionMetricsStepwise}). */
+export async function evaluatePairStepwise(i: PairEvaluationInput, between: () => Promise<void>): Promise<PairEvaluation> {
+  const g = metricGreys(i);
+  return assemble(i, g, g && await fusionMetricsStepwise(g.ir, g.vi, g.fused, i.width, i.height, between));
 }
 
 /** Scores of a set of evaluated pairs. */
