@@ -560,8 +560,7 @@ export function fusionMetrics(ir: Float64Array, vi: Float64Array, fused: Float64
 
 /**
  * {@link fusionMetrics}, awaiting `between()` after each metric: a worker yields there, so that
- * a cancel can arrive, and stops by throwing from it (a metric takes up to a few hundred ms at
- * 640×480; all nine about a second).
+ * a cancel can arrive, and stops by throwing from it.
  */
 export async function fusionMetricsStepwise(
   ir: Float64Array, vi: Float64Array, fused: Float64Array, width: number, height: number, between: () => Promise<void>,
