@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { SAMPLES, stubSamples } from './fixtures';
 import { appState, dropFiles, openApp, waitForFused, waitForReady } from './helpers';
 import { makeVideo, serveMediabunny } from './video-helpers';
+import { lostShare, type LiveStats } from '../src/ui/store/video';
 
 test.skip(!process.env.E2E_PERF, 'set E2E_PERF=1 to run the timing specs');
 
@@ -40,13 +41,13 @@ test('live video at 640x480 on WASM', async ({ page }, testInfo) => {
   await expect(bar).toHaveAttribute('data-playing', 'true');
   await expect(bar).toHaveAttribute('data-playing', 'false', { timeout: 120_000 });
   const playedS = (Date.now() - t0) / 1000;
-  const live = await appState<{ fps: number; decodeMs: number; fuseMs: number; pipelineMs: number; elapsedMs: number; shown: number; skipped: number }>(page, 's.live');
+  const live = await appState<LiveStats>(page, 's.live');
   const backend = await appState<string>(page, 's.engine.backend.name');
   const result = {
     backend, size: '640x480', videoS: frames / 30, playedS, ...live, shownPerS: live.shown / playedS,
     pipelineFps: 1000 / live.pipelineMs,
-    // As the video bar counts it: the time played that the pipeline did not account for.
-    lostShare: 1 - (live.shown * live.pipelineMs) / live.elapsedMs,
+    // As the video bar shows it.
+    lostShare: lostShare(live),
   };
   const file = testInfo.outputPath('perf-video-wasm.json');
   writeFileSync(file, JSON.stringify(result, null, 2));

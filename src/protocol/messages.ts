@@ -10,6 +10,7 @@
 import type { Detection, FusionMetrics } from '../core/types';
 import type { StrategyName } from '../core/strategies/types';
 import type { AspectPolicy, PipelineNotice } from '../core/pipeline';
+import type { Media } from '../core/image/pairing';
 import type { PairEvaluation, SetScoreName } from '../core/metrics/evaluation';
 import type { Interval } from '../core/metrics/bootstrap';
 
@@ -140,7 +141,7 @@ export interface MetricsResult {
 export interface PairedFiles {
   stem: string;
   /** Two images (and a label), or two videos. */
-  media: 'image' | 'video';
+  media: Media;
   ir: number;
   vi: number;
   label?: number;

@@ -4,14 +4,9 @@
  */
 import { useStore } from '../store/store';
 import { PRETRAINED, resultKey } from '../store/results';
-import type { LiveStats } from '../store/video';
+import { lostShare } from '../store/video';
 import { pause, play, setOffset, showFrame } from '../video/player';
 import { VideoExport } from './VideoExport';
-
-/** The share of the time played spent outside the worker's pipeline (decoding, waiting, the page). */
-export function lostShare(live: LiveStats): number {
-  return live.elapsedMs > 0 ? Math.max(0, 1 - (live.shown * live.pipelineMs) / live.elapsedMs) : 0;
-}
 
 export function VideoBar({ pairId }: { pairId: string }) {
   const v = useStore((s) => s.videos[pairId]);

@@ -9,7 +9,7 @@ import type { BackendChoice, BackendInfo, ModelStatus } from '../../protocol/mes
 import type { Progress } from '../../client';
 import { createLabSlice, type LabSlice } from './lab';
 import { createResultsSlice, newResult, PRETRAINED, resultKey, type ResultState, type ResultsSlice } from './results';
-import { createVideoSlice, type VideoSlice } from './video';
+import { createVideoSlice, withoutVideo, type VideoSlice } from './video';
 
 /** A ground-truth box: x1, y1, x2, y2, class index (detection classes). */
 export type GtBox = [number, number, number, number, number];
@@ -162,8 +162,7 @@ const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
     const order = s.order.filter((x) => x !== id);
     const i = s.order.indexOf(id);
     const selectedId = s.selectedId === id ? order[Math.min(i, order.length - 1)] ?? null : s.selectedId;
-    const { [id]: _video, ...videos } = s.videos;
-    return { pairs: rest, order, selectedId, results: resultsOfPairs(s.results, rest), videos, ...(s.playing === id ? { playing: null } : {}) };
+    return { pairs: rest, order, selectedId, results: resultsOfPairs(s.results, rest), ...withoutVideo(s, id) };
   }),
   setPairAspect: (id, aspect) => set((s) => {
     if (!s.pairs[id]) return {};

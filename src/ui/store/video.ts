@@ -51,16 +51,24 @@ export interface VideoSlice {
   refreshPair(id: string): void;
 }
 
+/** The share of the time played spent outside the worker's pipeline (decoding, waiting, the page). */
+export function lostShare(live: LiveStats): number {
+  return live.elapsedMs > 0 ? Math.max(0, 1 - (live.shown * live.pipelineMs) / live.elapsedMs) : 0;
+}
+
+/** The slice without video pair `id` (removed, or never opened): not playing, no live stats. */
+export function withoutVideo(s: Pick<VideoSlice, 'videos' | 'playing' | 'live'>, id: string): Pick<VideoSlice, 'videos'> & Partial<Pick<VideoSlice, 'playing' | 'live'>> {
+  const { [id]: _gone, ...videos } = s.videos;
+  return { videos, ...(s.playing === id ? { playing: null } : {}), ...(s.live?.pairId === id ? { live: null } : {}) };
+}
+
 export const createVideoSlice: StateCreator<VideoSlice & ResultsSlice, [], [], VideoSlice> = (set) => ({
   videos: {},
   playing: null,
   live: null,
   setVideo: (id, v) => set((s) => ({ videos: { ...s.videos, [id]: v } })),
   patchVideo: (id, patch) => set((s) => (s.videos[id] ? { videos: { ...s.videos, [id]: { ...s.videos[id], ...patch } } } : {})),
-  dropVideo: (id) => set((s) => {
-    const { [id]: _gone, ...videos } = s.videos;
-    return { videos, ...(s.playing === id ? { playing: null } : {}), ...(s.live?.pairId === id ? { live: null } : {}) };
-  }),
+  dropVideo: (id) => set((s) => withoutVideo(s, id)),
   setPlaying: (playing) => set({ playing }),
   setLive: (live) => set({ live }),
   refreshPair: (id) => set((s) => ({
