@@ -25,7 +25,6 @@ async function fineTune(page: Page, steps: number): Promise<void> {
   await expect(page.getByTestId('train-error')).toHaveCount(0);
 }
 
-
 // Playwright's trace snapshots the whole DOM at every action, on the page's main thread (50–100 ms
 // with 200 rows here, seen in a Chromium trace as its captureSnapshot): the probe is to time the
 // app, not the harness.
