@@ -34,7 +34,7 @@ import { msrsClassWeights } from '../core/losses/task-losses';
 import { encodeBatch, disposeTargets } from '../core/detect/centernet';
 import { padToMultiple, cropTo } from '../core/image/pad';
 import { planesToTensor, tensorToPlane } from '../core/image/tensor';
-import type { Params } from '../core/types';
+import { SEG_CLASSES, type Params } from '../core/types';
 import { channel } from '../core/nn/layers';
 
 const STAGES = ['fusion', 'discriminator', 'lossGenerator', 'segdet'] as const;
@@ -65,6 +65,9 @@ const { values: args } = parseArgs({
     'segdet-parts': { type: 'string', default: 'seg,det' },
     'segdet-from': { type: 'string' },
     'segdet-backbone-lr-scale': { type: 'string', default: '1' },
+    'segdet-dice': { type: 'string', default: '0' },
+    'segdet-focus': { type: 'string', default: '0' },
+    'segdet-focus-classes': { type: 'string', default: 'curve,car_stop,guardrail,color_cone,bump' },
     'hold-out': { type: 'string', default: '0' },
     'hold-out-seed': { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
@@ -78,6 +81,8 @@ if (args.help) {
   [--segdet-parts seg,det]  (parts of S that move: ${SEGDET_PARTS.join(', ')}; the rest stay as imported)
   [--segdet-from DIR]  (start S from these weights instead of the COCO import, e.g. an earlier stage's)
   [--segdet-backbone-lr-scale 0.1]  (the backbone's learning rate relative to --segdet-lr, when it moves)
+  [--segdet-dice 0.5]  (weight of a soft Dice term over the classes present, beside the cross-entropy)
+  [--segdet-focus 0.5] [--segdet-focus-classes curve,...]  (share of crops drawn around a pixel of these classes)
   [--hold-out 0.15] [--hold-out-seed 1]  (keep this fraction of the pairs out of training, in blocks of 5 frames; listed in the card)
   [--fusion-weights intensity=1,gradient=10,ssim=0.5]  (F's loss weights; defaults as shown)`);
   process.exit(0);
@@ -323,7 +328,12 @@ async function main(): Promise<void> {
       const trainable = Object.fromEntries(segdetParamNames(parts).map((n) => [n, params[n]]));
       const backboneLrScale = num('segdet-backbone-lr-scale');
       const lrScale = Object.fromEntries(segdetParamNames(['backbone']).map((n) => [n, backboneLrScale]));
-      const w = { ...DEFAULT_SEGDET_WEIGHTS, classWeights: msrsClassWeights() };
+      const dice = num('segdet-dice');
+      const w = { ...DEFAULT_SEGDET_WEIGHTS, classWeights: msrsClassWeights(), ...(dice ? { dice } : {}) };
+      const focusShare = num('segdet-focus');
+      const focusNames = args['segdet-focus-classes']!.split(',').map((x) => x.trim());
+      for (const x of focusNames) if (!(SEG_CLASSES as readonly string[]).includes(x)) throw new Error(`--segdet-focus-classes: unknown class '${x}' (classes: ${SEG_CLASSES.join(', ')})`);
+      const focus = focusShare > 0 ? { classes: focusNames.map((x) => (SEG_CLASSES as readonly string[]).indexOf(x)), share: focusShare } : undefined;
       const maxSide = Math.min(...pairs.map((p) => Math.min(p.width, p.height)));
       await runStage({
         stage, model: segdet, params, trainable, lrScale, float16: true, steps: num('segdet-steps'), lr: num('segdet-lr'),
@@ -338,11 +348,12 @@ async function main(): Promise<void> {
             batch, crop, lossWeights: w,
             input: 'fused RGB: the trained F\'s Y with the visible Cb/Cr',
             augmentation: 'random crops at scale 0.75-1.5x, horizontal flips, infrared-only (15 %) and visible-only (15 %) inputs, luma gain ±25 % and offset ±0.08',
+            ...(focus ? { rareClassCrops: { share: focusShare, classes: focusNames } } : {}),
           },
         },
         loss: (_step, rng) => {
           const side = scaledCropSide(crop, rng, maxSide);
-          const b = sampleCrops(pairs, { batch, cropHeight: side, cropWidth: side }, rng);
+          const b = sampleCrops(pairs, { batch, cropHeight: side, cropWidth: side, focus }, rng);
           const a = augmentTaskBatch(b, { crop }, rng);
           const targets = encodeBatch(a.boxes!, crop, crop);
           const l = segdetObjective(segdet.apply(params, a.rgb), a.labels, targets, w);

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  detectionLoss, detectionLossTerms, enetClassWeights, msrsClassWeights, segmentationLoss, MSRS_PIXEL_SHARE,
+  detectionLoss, detectionLossTerms, enetClassWeights, msrsClassWeights, segmentationDiceLoss, segmentationLoss,
+  MSRS_PIXEL_SHARE,
 } from './task-losses';
 import { encodeBatch, disposeTargets, type DetectionTargetTensors } from '../detect/centernet';
 import {
@@ -70,6 +71,57 @@ describe('segmentation loss', () => {
     const lab = tf.zeros([1, 2, 2], 'int32') as tf.Tensor3D;
     expectNoLeak(() => segmentationLoss(logits, lab, msrsClassWeights()));
     tf.dispose([logits, bad, lab]);
+  });
+});
+
+describe('segmentation Dice loss', () => {
+  beforeAll(async () => { await useBackend('cpu'); });
+
+  /** Plain-JS soft Dice over present classes, ignoring labels outside 0..c−1. */
+  function refDice(z: Float32Array, lab: number[], c: number): number {
+    const inter = new Array(c).fill(0), ps = new Array(c).fill(0), gs = new Array(c).fill(0);
+    lab.forEach((y, i) => {
+      if (y < 0 || y >= c) return;
+      const row = Array.from(z.subarray(i * c, (i + 1) * c));
+      const m = Math.max(...row), e = row.map((v) => Math.exp(v - m)), s = e.reduce((a, b) => a + b, 0);
+      e.forEach((v, k) => { ps[k] += v / s; if (k === y) inter[k] += v / s; });
+      gs[y]++;
+    });
+    const present = gs.map((g, k) => (g > 0 ? k : -1)).filter((k) => k >= 0);
+    return present.reduce((a, k) => a + 1 - (2 * inter[k]) / (ps[k] + gs[k] + 1e-6), 0) / present.length;
+  }
+
+  it('matches a plain-JS reference, counts present classes only and ignores out-of-range labels', async () => {
+    const z = uniform(2 * 3 * 9, 5, -2, 2);
+    const lab = [0, 0, 0, 4, 4, 255];
+    const logits = tf.tensor4d(z, [1, 2, 3, 9]);
+    const l = tf.tensor3d(lab, [1, 2, 3], 'int32');
+    expect(await read(segmentationDiceLoss(logits, l))).toBeCloseTo(refDice(z, lab, 9), 5);
+    tf.dispose([logits, l]);
+  });
+
+  it('is about 0 for a confident right answer and about 1 for a confident wrong one', async () => {
+    const right = new Float32Array(4 * 9), wrong = new Float32Array(4 * 9);
+    const lab = [0, 6, 6, 8];
+    lab.forEach((y, i) => { right[i * 9 + y] = 30; wrong[i * 9 + ((y + 1) % 9)] = 30; });
+    const l = tf.tensor3d(lab, [1, 2, 2], 'int32');
+    expect(await read(segmentationDiceLoss(tf.tensor4d(right, [1, 2, 2, 9]), l))).toBeLessThan(1e-4);
+    expect(await read(segmentationDiceLoss(tf.tensor4d(wrong, [1, 2, 2, 9]), l))).toBeGreaterThan(0.999);
+    l.dispose();
+  });
+
+  it('has the gradient of finite differences and frees intermediates', async () => {
+    const lab = Int32Array.from([1, 1, 0, 3, 0, 0, 3, 255]);
+    await expectGradMatchesFD(
+      (z, y) => segmentationDiceLoss(z as tf.Tensor4D, y as tf.Tensor3D),
+      [input(uniform(8 * 9, 9, -1, 1), [2, 2, 2, 9]), input(lab, [2, 2, 2], 'int32')], [0],
+    );
+    const logits = tf.zeros([1, 2, 2, 9]) as tf.Tensor4D;
+    const bad = tf.zeros([1, 2, 3], 'int32') as tf.Tensor3D;
+    expect(() => segmentationDiceLoss(logits, bad)).toThrow(/do not match/);
+    const l = tf.zeros([1, 2, 2], 'int32') as tf.Tensor3D;
+    expectNoLeak(() => segmentationDiceLoss(logits, l));
+    tf.dispose([logits, bad, l]);
   });
 });
 

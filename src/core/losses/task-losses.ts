@@ -70,6 +70,31 @@ export function segmentationLoss(
   });
 }
 
+/**
+ * Soft Dice loss over the classes present in the batch: `mean_c (1 − 2Σ p_c·g_c / (Σ p_c + Σ g_c))`
+ * with p the softmax and g the one-hot labels, all pixels of the batch pooled. Each present class
+ * counts the same however few its pixels, which is what mIoU scores and what the pixel-wise
+ * cross-entropy (even class-weighted) does not: there a class on 0.1 % of the pixels is 0.1 % of
+ * the loss. Labels outside `0..C−1` are ignored. A scalar (0 when no class is present).
+ */
+export function segmentationDiceLoss(logits: tf.Tensor4D, labels: tf.Tensor3D): tf.Scalar {
+  const [b, h, w, c] = logits.shape;
+  if (labels.rank !== 3 || labels.shape[0] !== b || labels.shape[1] !== h || labels.shape[2] !== w) {
+    throw new Error(`segmentationDiceLoss: labels [${labels.shape.join(',')}] do not match logits [${logits.shape.join(',')}]`);
+  }
+  return tf.tidy(() => {
+    const lab = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
+    const onehot = tf.oneHot(tf.reshape(lab, [b * h * w]), c) as tf.Tensor2D;
+    // Ignored pixels (all-zero one-hot rows) leave the prediction sums too.
+    const valid = tf.sum(onehot, 1, true);
+    const p = tf.mul(tf.softmax(tf.reshape(logits, [b * h * w, c])), valid);
+    const g = tf.sum(onehot, 0);
+    const dice = tf.div(tf.mul(2, tf.sum(tf.mul(p, onehot), 0)), tf.add(tf.add(tf.sum(p, 0), g), 1e-6));
+    const present = tf.cast(tf.greater(g, 0), 'float32');
+    return tf.div(tf.sum(tf.mul(tf.sub(1, dice), present)), tf.maximum(tf.sum(present), 1)) as tf.Scalar;
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Detection (CenterNet)
 

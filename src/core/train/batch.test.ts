@@ -34,6 +34,47 @@ describe('sampleCrops', () => {
   });
 });
 
+describe('sampleCrops focus (rare-class crops)', () => {
+  /** A 40×30 pair of background with one pixel of class 6 at (y 25, x 33) and class 7 nowhere. */
+  function sparse(): TrainPair {
+    const p = pair(40, 30);
+    p.label!.fill(0);
+    p.label![25 * 40 + 33] = 6;
+    return p;
+  }
+  it('puts a pixel of a focus class inside every focused crop, anywhere in it', () => {
+    const seen = new Set<number>();
+    for (let s = 0; s < 40; s++) {
+      const b = sampleCrops([sparse()], { batch: 2, cropHeight: 8, cropWidth: 8, focus: { classes: [6, 7], share: 1 } }, new Rng(s));
+      for (let k = 0; k < 2; k++) {
+        const crop = Array.from(b.label!.subarray(k * 64, (k + 1) * 64));
+        expect(crop).toContain(6);
+        seen.add(crop.indexOf(6));
+      }
+    }
+    expect(seen.size).toBeGreaterThan(20); // not always at the same place in the crop
+  });
+  it('draws uniformly as before with share 0, and mixes with share 0.5', () => {
+    const opts = { batch: 6, cropHeight: 8, cropWidth: 8 };
+    const a = sampleCrops([sparse()], opts, new Rng(3));
+    const b = sampleCrops([sparse()], { ...opts, focus: { classes: [6], share: 0 } }, new Rng(3));
+    expect(Array.from(b.irvi)).toEqual(Array.from(a.irvi));
+    let hits = 0;
+    for (let s = 0; s < 50; s++) {
+      const c = sampleCrops([sparse()], { ...opts, focus: { classes: [6], share: 0.5 } }, new Rng(s));
+      for (let k = 0; k < 6; k++) if (c.label!.subarray(k * 64, (k + 1) * 64).includes(6)) hits++;
+    }
+    expect(hits / 300).toBeGreaterThan(0.4);
+    expect(hits / 300).toBeLessThan(0.65);
+  });
+  it('falls back to uniform crops when no pair has a focus class', () => {
+    const opts = { batch: 4, cropHeight: 8, cropWidth: 8 };
+    const a = sampleCrops([sparse()], opts, new Rng(9));
+    const b = sampleCrops([sparse()], { ...opts, focus: { classes: [7], share: 1 } }, new Rng(9));
+    expect(Array.from(b.irvi)).toEqual(Array.from(a.irvi));
+  });
+});
+
 describe('sampleCrops boxes', () => {
   it('moves boxes into the crop and mirrors them with the pixels', () => {
     const p = pair(10, 8);

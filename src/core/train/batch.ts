@@ -54,16 +54,71 @@ export interface CropOptions {
   indices?: number[];
   /** Minimum visible fraction for a box cut by the crop to be kept (default 0.4). */
   minBoxVisible?: number;
+  /**
+   * Rare-class sampling: this share of the crops is drawn around a pixel of one of `classes`
+   * (class uniform among those the pool has, then a pair that has it, then one of its pixels,
+   * placed anywhere in the crop). Uniform crops of MSRS almost never hold a guardrail or a
+   * bump, so S saw too few of them to learn them at all.
+   */
+  focus?: { classes: readonly number[]; share: number };
+}
+
+/** Pixel indices of each label class in a pair, computed once per pair. */
+const classPixelCache = new WeakMap<Uint8Array, Map<number, Int32Array>>();
+
+function classPixels(label: Uint8Array): Map<number, Int32Array> {
+  let m = classPixelCache.get(label);
+  if (m) return m;
+  const counts = new Map<number, number>();
+  for (const v of label) counts.set(v, (counts.get(v) ?? 0) + 1);
+  m = new Map([...counts].map(([c, n]) => [c, new Int32Array(n)]));
+  const fill = new Map<number, number>();
+  label.forEach((v, i) => {
+    const k = fill.get(v) ?? 0;
+    m!.get(v)![k] = i;
+    fill.set(v, k + 1);
+  });
+  classPixelCache.set(label, m);
+  return m;
+}
+
+/** A drawn pair with the pixel (y, x) a focus crop must hold, if any. */
+interface Draw { pair: TrainPair; at?: { y: number; x: number } }
+
+function drawPairs(pairs: TrainPair[], pool: number[], opts: CropOptions, rng: Rng): Draw[] {
+  const focus = opts.focus;
+  const byClass = focus
+    ? focus.classes
+      .map((c) => pool.filter((i) => pairs[i].label && classPixels(pairs[i].label!).has(c)).map((i) => ({ c, i })))
+      .filter((xs) => xs.length > 0)
+    : [];
+  return Array.from({ length: opts.batch }, () => {
+    // The uniform path draws exactly as it did before focus existed (seeded runs repeat).
+    if (!focus || focus.share <= 0 || byClass.length === 0 || rng.uniform() >= focus.share) return { pair: pairs[pool[rng.int(pool.length)]] };
+    const { c, i } = rng.pick(rng.pick(byClass));
+    const pair = pairs[i];
+    const px = classPixels(pair.label!).get(c)!;
+    const k = px[rng.int(px.length)];
+    return { pair, at: { y: Math.floor(k / pair.width), x: k % pair.width } };
+  });
+}
+
+/** A crop origin along one axis: uniform, or uniform among those that keep `at` inside. */
+function cropOrigin(size: number, crop: number, rng: Rng, at?: number): number {
+  if (at === undefined) return rng.int(size - crop + 1);
+  const lo = Math.max(0, at - crop + 1), hi = Math.min(size - crop, at);
+  return lo + rng.int(hi - lo + 1);
 }
 
 /**
- * Draws `batch` random crops (pair chosen uniformly, position uniform, optional flip).
- * All pairs must be at least crop-sized; crops are clamped to the smallest drawn image.
+ * Draws `batch` random crops (pair chosen uniformly, position uniform, optional flip; or around
+ * a rare class's pixel, see `focus`). Crops are clamped to the smallest drawn image.
  */
 export function sampleCrops(pairs: TrainPair[], opts: CropOptions, rng: Rng): CropBatch {
   const pool = opts.indices ?? pairs.map((_, i) => i);
   if (pool.length === 0) throw new Error('sampleCrops: no pairs to sample from');
-  const chosen = Array.from({ length: opts.batch }, () => pairs[pool[rng.int(pool.length)]]);
+  const draws = drawPairs(pairs, pool, opts, rng);
+  const chosen = draws.map((d) => d.pair);
   const h = Math.min(opts.cropHeight, ...chosen.map((p) => p.height));
   const w = Math.min(opts.cropWidth, ...chosen.map((p) => p.width));
   const n = h * w;
@@ -77,8 +132,9 @@ export function sampleCrops(pairs: TrainPair[], opts: CropOptions, rng: Rng): Cr
   };
   const minVisible = opts.minBoxVisible ?? 0.4;
   chosen.forEach((p, b) => {
-    const y0 = rng.int(p.height - h + 1);
-    const x0 = rng.int(p.width - w + 1);
+    const at = draws[b].at;
+    const y0 = cropOrigin(p.height, h, rng, at?.y);
+    const x0 = cropOrigin(p.width, w, rng, at?.x);
     const flip = (opts.flip ?? true) && rng.bool();
     for (let y = 0; y < h; y++) {
       const src = (y0 + y) * p.width + x0;

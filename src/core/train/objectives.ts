@@ -7,7 +7,7 @@ import {
   discriminatorLoss, generatorAdversarialLoss, gradientLoss, intensityLoss, irSaliency, ssim,
   type GradientVariant, type IntensityMode,
 } from '../losses/fusion-losses';
-import { detectionLossTerms, segmentationLoss, type DetectionLossWeights } from '../losses/task-losses';
+import { detectionLossTerms, segmentationDiceLoss, segmentationLoss, type DetectionLossWeights } from '../losses/task-losses';
 import type { DetectionTargetTensors } from '../detect/centernet';
 import type { StepLosses } from './loop';
 
@@ -59,13 +59,15 @@ export interface SegDetLossWeights {
   detectionTerms?: DetectionLossWeights;
   /** Per-class weights of the segmentation cross-entropy. */
   classWeights?: readonly number[];
+  /** Weight of the soft Dice term over present classes (default 0: cross-entropy alone). */
+  dice?: number;
 }
 
 export const DEFAULT_SEGDET_WEIGHTS: SegDetLossWeights = {
   segmentation: 1, detection: 1, detectionTerms: { heat: 1, box: 1 },
 };
 
-/** S's objective: class-weighted segmentation CE + CenterNet detection loss. */
+/** S's objective: class-weighted segmentation CE (+ optional Dice) + CenterNet detection loss. */
 export function segdetObjective(
   out: { seg: tf.Tensor4D; det: tf.Tensor4D }, labels: tf.Tensor3D | null, targets: DetectionTargetTensors | null,
   w: SegDetLossWeights,
@@ -75,6 +77,10 @@ export function segdetObjective(
   if (labels && w.segmentation) {
     terms.segmentation = segmentationLoss(out.seg, labels, w.classWeights);
     parts.push(tf.mul(terms.segmentation, w.segmentation));
+    if (w.dice) {
+      terms.dice = segmentationDiceLoss(out.seg, labels);
+      parts.push(tf.mul(terms.dice, w.segmentation * w.dice));
+    }
   }
   if (targets && w.detection) {
     const d = detectionLossTerms(out.det, targets, w.detectionTerms);
