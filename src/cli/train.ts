@@ -2,8 +2,7 @@
  * Training pipeline: `npm run train -- --data ../shared/data [options]`.
  *
  * Stages, in order (pick with --stages): F on the fusion loss; D against the frozen F; G to its
- * saliency warm start; S (segmentation + detection) on F's fused images with augmentation; and,
- * only when asked for, S's per-class segmentation offsets chosen on the held-out pairs.
+ * saliency warm start; S (segmentation + detection) on F's fused images with augmentation.
  * Every stage is seeded, prints progress with an ETA, checkpoints every --checkpoint-every steps
  * (parameters + Adam state) and resumes from its checkpoint with --resume. Trained weights go to
  * `<out>/<model>/` with a card.json.
@@ -26,8 +25,6 @@ import { lossGenerator } from '../core/models/loss-generator';
 import type { ModelDef } from '../core/models/model-def';
 import { Adam, trainLoop, type StepLosses, type StepLog } from '../core/train/loop';
 import { sampleCrops, type TrainPair } from '../core/train/batch';
-import { fitClassOffsets, scoresWithOffsets, type LogitSample } from '../core/train/class-offsets';
-import { fusedRgb } from '../core/image/tensor';
 import {
   DEFAULT_SEGDET_WEIGHTS, PRETRAIN_FUSION_WEIGHTS, discriminatorObjective, fusionObjective,
   lossGeneratorWarmupObjective, segdetObjective,
@@ -37,18 +34,16 @@ import { msrsClassWeights } from '../core/losses/task-losses';
 import { encodeBatch, disposeTargets } from '../core/detect/centernet';
 import { padToMultiple, cropTo } from '../core/image/pad';
 import { planesToTensor, tensorToPlane } from '../core/image/tensor';
-import { NUM_SEG_CLASSES, SEG_CLASSES, type Params } from '../core/types';
+import { SEG_CLASSES, type Params } from '../core/types';
 import { channel } from '../core/nn/layers';
 
-const STAGES = ['fusion', 'discriminator', 'lossGenerator', 'segdet', 'segdet-offsets'] as const;
+const STAGES = ['fusion', 'discriminator', 'lossGenerator', 'segdet'] as const;
 type Stage = (typeof STAGES)[number];
-/** What `npm run train` runs without --stages: the offsets need held-out pairs, so they are asked for. */
-const DEFAULT_STAGES: readonly Stage[] = ['fusion', 'discriminator', 'lossGenerator', 'segdet'];
 
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: '../shared/data' },
-    stages: { type: 'string', default: DEFAULT_STAGES.join(',') },
+    stages: { type: 'string', default: STAGES.join(',') },
     out: { type: 'string', default: 'models' },
     checkpoints: { type: 'string', default: 'checkpoints' },
     resume: { type: 'boolean', default: false },
@@ -89,7 +84,6 @@ if (args.help) {
   [--segdet-dice 0.5]  (weight of a soft Dice term over the classes present, beside the cross-entropy)
   [--segdet-focus 0.5] [--segdet-focus-classes curve,...]  (share of crops drawn around a pixel of these classes)
   [--hold-out 0.15] [--hold-out-seed 1]  (keep this fraction of the pairs out of training, in blocks of 5 frames; listed in the card)
-  --stages segdet-offsets --hold-out 0.15 --hold-out-seed 1  (choose S's per-class logit offsets on those held-out pairs; folds them into <out>/segdet)
   [--fusion-weights intensity=1,gradient=10,ssim=0.5]  (F's loss weights; defaults as shown)`);
   process.exit(0);
 }
@@ -236,86 +230,8 @@ async function fuseAll(fParams: Params, pairs: TrainPair[]): Promise<void> {
     });
     p.fused = await tensorToPlane(y);
     y.dispose();
-    if ((i + 1) % 40 === 0 || i + 1 === pairs.length) console.log(`[segdet] fused ${i + 1}/${pairs.length} pairs with F (${((performance.now() - t0) / (i + 1)).toFixed(0)} ms/pair)`);
+    if ((i + 1) % 40 === 0 || i + 1 === pairs.length) console.log(`[segdet] fused ${i + 1}/${pairs.length} training pairs with F (${((performance.now() - t0) / (i + 1)).toFixed(0)} ms/pair)`);
   }
-}
-
-/** S's segmentation logits and the labels of every pair, at every `sub`-th pixel in each direction. */
-async function segLogitSamples(sParams: Params, pairs: TrainPair[], sub: number): Promise<LogitSample[]> {
-  const c = NUM_SEG_CLASSES;
-  const out: LogitSample[] = [];
-  for (const p of pairs) {
-    const seg = tf.tidy(() => {
-      const y = tf.tensor4d(p.fused!, [1, p.height, p.width, 1]);
-      const chroma = p.chroma ? tf.tensor4d(p.chroma, [1, p.height, p.width, 2]) : null;
-      const x = padToMultiple(fusedRgb(y, chroma), segdet.stride);
-      return cropTo(segdet.apply(sParams, x).seg, p.height, p.width);
-    });
-    const z = (await seg.data()) as Float32Array;
-    seg.dispose();
-    const w = Math.ceil(p.width / sub), h = Math.ceil(p.height / sub);
-    const logits = new Float32Array(w * h * c), labels = new Uint8Array(w * h);
-    let k = 0;
-    for (let yy = 0; yy < p.height; yy += sub) {
-      for (let xx = 0; xx < p.width; xx += sub, k++) {
-        const i = yy * p.width + xx;
-        logits.set(z.subarray(i * c, (i + 1) * c), k * c);
-        labels[k] = p.label![i];
-      }
-    }
-    out.push({ logits, labels });
-  }
-  return out;
-}
-
-/**
- * Chooses S's per-class offsets on the held-out pairs and folds them into its last segmentation
- * bias. First a check that such offsets carry over: fitted on alternate blocks of 5 frames,
- * scored on the others, both ways round; then fitted on all of them.
- */
-async function segdetOffsetsStage(validation: TrainPair[], heldOut: string[]): Promise<void> {
-  if (validation.length === 0) throw new Error('--stages segdet-offsets needs held-out pairs: --hold-out 0.15 --hold-out-seed N, as S\'s training phases had');
-  if (validation.some((p) => !p.label)) throw new Error('segdet-offsets: every held-out pair needs a label map');
-  const fParams = await loadTrained(fusion);
-  await fuseAll(fParams, validation);
-  tf.dispose(Object.values(fParams));
-  const sParams = segdet.init(seed);
-  const dir = path.join(args.out!, segdet.name);
-  const prevCard = await loadModelFolderInto(dir, sParams);
-  if (prevCard && 'classOffsets' in prevCard) throw new Error(`${dir} already has class offsets folded in; fit them on the weights before that`);
-  const samples = await segLogitSamples(sParams, validation, 2);
-  const zero = new Array(NUM_SEG_CLASSES).fill(0);
-  const pct = (x: number) => +(100 * x).toFixed(2);
-  const halves = [0, 1].map((h) => samples.filter((_, i) => Math.floor(i / 5) % 2 === h));
-  const crossCheck = [0, 1].map((h) => {
-    const fit = halves[h], other = halves[1 - h];
-    const off = fitClassOffsets(fit, NUM_SEG_CLASSES);
-    const r = { fittedOn: `blocks ${h === 0 ? '1, 3, 5, …' : '2, 4, 6, …'}`, otherHalfMIoU: { before: pct(scoresWithOffsets(other, zero).mIoU), after: pct(scoresWithOffsets(other, off).mIoU) } };
-    console.log(`[segdet-offsets] fitted on half ${h + 1}, scored on the other: mIoU ${r.otherHalfMIoU.before} % -> ${r.otherHalfMIoU.after} %`);
-    return r;
-  });
-  const offsets = fitClassOffsets(samples, NUM_SEG_CLASSES);
-  const before = scoresWithOffsets(samples, zero), after = scoresWithOffsets(samples, offsets);
-  console.log(`[segdet-offsets] all ${validation.length} held-out pairs: mIoU ${pct(before.mIoU)} % -> ${pct(after.mIoU)} %; offsets ${SEG_CLASSES.map((n, k) => `${n} ${offsets[k]}`).join(', ')}`);
-  const bias = sParams['seg/out/bias'];
-  bias.assign(tf.tidy(() => tf.add(bias, tf.tensor1d(offsets))));
-  const card = {
-    ...(prevCard ?? {}),
-    classOffsets: {
-      offsets: Object.fromEntries(SEG_CLASSES.map((n, k) => [n, offsets[k]])),
-      foldedInto: 'seg/out/bias',
-      why: 'the class-weighted cross-entropy leaves S painting the weighted classes beyond their outlines; offsets added to the logits before the argmax, chosen to maximise mIoU on pairs S did not train on',
-      command: `npm run train -- --stages segdet-offsets --hold-out ${args['hold-out']} --hold-out-seed ${args['hold-out-seed']} --out ${args.out}`,
-      heldOutPairs: heldOut,
-      pixels: 'every 2nd pixel in each direction',
-      heldOutMIoU: { before: pct(before.mIoU), after: pct(after.mIoU) },
-      crossCheck,
-      date: new Date().toISOString(),
-    },
-  };
-  await saveModelFolder(dir, sParams, { card, float16: true });
-  tf.dispose(Object.values(sParams));
-  console.log(`[segdet-offsets] saved ${dir}`);
 }
 
 async function main(): Promise<void> {
@@ -331,7 +247,6 @@ async function main(): Promise<void> {
   const split = holdOutBlocks(loaded.map((p) => p.stem), num('hold-out'), num('hold-out-seed'));
   const kept = new Set(split.train);
   const pairs = loaded.filter((p) => kept.has(p.stem));
-  const validation = loaded.filter((p) => !kept.has(p.stem));
   console.log(`loaded ${loaded.length} pairs, training on ${pairs.length} (${split.validation.length} held out); backend ${tf.getBackend()}; seed ${seed}`);
   await mkdir(args.out!, { recursive: true });
   const data = {
@@ -340,7 +255,6 @@ async function main(): Promise<void> {
   };
 
   for (const stage of stages) {
-    if (stage === 'segdet-offsets') await segdetOffsetsStage(validation, split.validation);
     if (stage === 'fusion') {
       const batch = num('fusion-batch'), crop = num('fusion-crop');
       const params = fusion.init(seed);
