@@ -332,8 +332,9 @@ async function main(): Promise<void> {
       const w = { ...DEFAULT_SEGDET_WEIGHTS, classWeights: msrsClassWeights(), ...(dice ? { dice } : {}) };
       const focusShare = num('segdet-focus');
       const focusNames = args['segdet-focus-classes']!.split(',').map((x) => x.trim());
-      for (const x of focusNames) if (!(SEG_CLASSES as readonly string[]).includes(x)) throw new Error(`--segdet-focus-classes: unknown class '${x}' (classes: ${SEG_CLASSES.join(', ')})`);
-      const focus = focusShare > 0 ? { classes: focusNames.map((x) => (SEG_CLASSES as readonly string[]).indexOf(x)), share: focusShare } : undefined;
+      const focusClasses = focusNames.map((x) => (SEG_CLASSES as readonly string[]).indexOf(x));
+      focusClasses.forEach((k, i) => { if (k < 0) throw new Error(`--segdet-focus-classes: unknown class '${focusNames[i]}' (classes: ${SEG_CLASSES.join(', ')})`); });
+      const focus = focusShare > 0 ? { classes: focusClasses, share: focusShare } : undefined;
       const maxSide = Math.min(...pairs.map((p) => Math.min(p.width, p.height)));
       await runStage({
         stage, model: segdet, params, trainable, lrScale, float16: true, steps: num('segdet-steps'), lr: num('segdet-lr'),
