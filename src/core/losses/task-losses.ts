@@ -51,23 +51,38 @@ export function msrsClassWeights(): number[] {
 export function segmentationLoss(
   logits: tf.Tensor4D, labels: tf.Tensor3D, classWeights?: readonly number[],
 ): tf.Scalar {
-  const [b, h, w, c] = logits.shape;
-  if (labels.rank !== 3 || labels.shape[0] !== b || labels.shape[1] !== h || labels.shape[2] !== w) {
-    throw new Error(`segmentationLoss: labels [${labels.shape.join(',')}] do not match logits [${logits.shape.join(',')}]`);
-  }
+  const c = logits.shape[3];
+  checkLabelShape('segmentationLoss', logits, labels);
   if (classWeights && classWeights.length !== c) {
     throw new Error(`segmentationLoss: ${classWeights.length} class weights for ${c} classes`);
   }
   return tf.tidy(() => {
-    const lab = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
-    // oneHot gives an all-zero row for out-of-range labels, which drops them below.
-    const onehot = tf.oneHot(tf.reshape(lab, [b * h * w]), c) as tf.Tensor2D;
-    const logp = tf.logSoftmax(tf.reshape(logits, [b * h * w, c]));
-    const nll = tf.neg(tf.sum(tf.mul(onehot, logp), 1));
+    const { onehot, rows } = pixelRows(logits, labels);
+    const nll = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(rows)), 1));
     const wts = classWeights ? tf.tensor1d(classWeights as number[], 'float32') : tf.ones([c]);
     const pw = tf.sum(tf.mul(onehot, wts), 1);
     return tf.div(tf.sum(tf.mul(pw, nll)), tf.maximum(tf.sum(pw), 1e-12)) as tf.Scalar;
   });
+}
+
+function checkLabelShape(who: string, logits: tf.Tensor4D, labels: tf.Tensor3D): void {
+  const [b, h, w] = logits.shape;
+  if (labels.rank !== 3 || labels.shape[0] !== b || labels.shape[1] !== h || labels.shape[2] !== w) {
+    throw new Error(`${who}: labels [${labels.shape.join(',')}] do not match logits [${logits.shape.join(',')}]`);
+  }
+}
+
+/**
+ * The logits as rows `[B·H·W, C]` and the labels as one-hot rows beside them. oneHot gives an
+ * all-zero row for an out-of-range label, which is how both segmentation losses ignore it.
+ */
+function pixelRows(logits: tf.Tensor4D, labels: tf.Tensor3D): { onehot: tf.Tensor2D; rows: tf.Tensor2D } {
+  const [b, h, w, c] = logits.shape;
+  const lab = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
+  return {
+    onehot: tf.oneHot(tf.reshape(lab, [b * h * w]), c) as tf.Tensor2D,
+    rows: tf.reshape(logits, [b * h * w, c]),
+  };
 }
 
 /**
@@ -78,16 +93,11 @@ export function segmentationLoss(
  * the loss. Labels outside `0..C−1` are ignored. A scalar (0 when no class is present).
  */
 export function segmentationDiceLoss(logits: tf.Tensor4D, labels: tf.Tensor3D): tf.Scalar {
-  const [b, h, w, c] = logits.shape;
-  if (labels.rank !== 3 || labels.shape[0] !== b || labels.shape[1] !== h || labels.shape[2] !== w) {
-    throw new Error(`segmentationDiceLoss: labels [${labels.shape.join(',')}] do not match logits [${logits.shape.join(',')}]`);
-  }
+  checkLabelShape('segmentationDiceLoss', logits, labels);
   return tf.tidy(() => {
-    const lab = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
-    const onehot = tf.oneHot(tf.reshape(lab, [b * h * w]), c) as tf.Tensor2D;
+    const { onehot, rows } = pixelRows(logits, labels);
     // Ignored pixels (all-zero one-hot rows) leave the prediction sums too.
-    const valid = tf.sum(onehot, 1, true);
-    const p = tf.mul(tf.softmax(tf.reshape(logits, [b * h * w, c])), valid);
+    const p = tf.mul(tf.softmax(rows), tf.sum(onehot, 1, true));
     const g = tf.sum(onehot, 0);
     const dice = tf.div(tf.mul(2, tf.sum(tf.mul(p, onehot), 0)), tf.add(tf.add(tf.sum(p, 0), g), 1e-6));
     const present = tf.cast(tf.greater(g, 0), 'float32');
