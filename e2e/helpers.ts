@@ -10,6 +10,15 @@ export type Backend = 'auto' | 'wasm' | 'webgpu' | 'webgl' | 'cpu';
 export const SAMPLE_NAMES = ['00233D', '00412D', '00726N', '01302N'];
 
 /**
+ * Test options for a spec that times the main thread: Playwright's trace snapshots the whole
+ * DOM at every action, on the page's main thread (50–100 ms with 200 rows, seen in a Chromium
+ * trace and in a CPU profile as its `captureSnapshot`; more on a slow machine), so with a trace
+ * the long-task probe times the harness, not the app. `test.use(UNTRACED)` where `longTasks` is
+ * asserted.
+ */
+export const UNTRACED = { trace: 'off' } as const;
+
+/**
  * Records main-thread long tasks from the first script on (PerformanceObserver 'longtask').
  * Call before `openApp`.
  */

@@ -6,7 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import { cropPng, SAMPLES, stubSamples } from './fixtures';
-import { appState, dropFiles, longTasks, openApp, recordLongTasks, SAMPLE_NAMES, waitForFused, waitForReady } from './helpers';
+import { appState, dropFiles, longTasks, openApp, recordLongTasks, SAMPLE_NAMES, UNTRACED, waitForFused, waitForReady } from './helpers';
 
 type Memory = { numTensors: number; numBytes: number; cachedResults: number; runModels: number };
 
@@ -25,10 +25,8 @@ async function fineTune(page: Page, steps: number): Promise<void> {
   await expect(page.getByTestId('train-error')).toHaveCount(0);
 }
 
-// Playwright's trace snapshots the whole DOM at every action, on the page's main thread (50–100 ms
-// with 200 rows here, seen in a Chromium trace as its captureSnapshot): the probe is to time the
-// app, not the harness.
-test.use({ trace: 'off' });
+// The probe times the app, not Playwright's trace (see UNTRACED).
+test.use(UNTRACED);
 
 test('200 pairs and a 500-step fine-tune: the worker\'s tensors stay flat and the pair list stays responsive', async ({ page }, testInfo) => {
   test.setTimeout(900_000);

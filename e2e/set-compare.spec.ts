@@ -6,7 +6,10 @@
 import { expect, test } from '@playwright/test';
 import { join } from 'node:path';
 import { cropPng, SAMPLES } from './fixtures';
-import { appState, dropFiles, longTasks, openApp, recordLongTasks, SAMPLE_NAMES, waitForFused, waitForReady } from './helpers';
+import { appState, dropFiles, longTasks, openApp, recordLongTasks, SAMPLE_NAMES, UNTRACED, waitForFused, waitForReady } from './helpers';
+
+// The probe times the app, not Playwright's trace (see UNTRACED).
+test.use(UNTRACED);
 
 test('4 runs on 20 pairs: set scores stay off the main thread and fuse each pair once per run', async ({ page }, testInfo) => {
   test.setTimeout(900_000);

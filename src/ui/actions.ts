@@ -37,7 +37,6 @@ async function loadSamples(): Promise<void> {
       ir: { kind: 'url', url: url(s.ir), name: s.ir },
       vi: { kind: 'url', url: url(s.vi), name: s.vi },
       ...(s.label ? { label: { kind: 'url', url: url(s.label), name: s.label } as const } : {}),
-      ownedUrls: [],
     });
     pairs.push({
       id, name: s.name, origin: 'sample', time: s.time,
@@ -158,7 +157,6 @@ export async function importFiles(files: PathedFile[]): Promise<void> {
       ir: { kind: 'blob', blob: ir.file, name: ir.path },
       vi: { kind: 'blob', blob: vi.file, name: vi.path },
       ...(label ? { label: { kind: 'blob', blob: label.file, name: label.path } as const } : {}),
-      ownedUrls: [],
     });
     pairs.push({
       id, name: p.stem, origin: 'user',

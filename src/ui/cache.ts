@@ -11,10 +11,8 @@ export interface PairInputs {
   ir: ImageSource;
   vi: ImageSource;
   label?: ImageSource;
-  /** Small thumbnails as object URLs, once made (`../thumbnails.ts`). */
+  /** Small thumbnails as data URLs, once made (`../thumbnails.ts`). */
   thumbs?: Promise<{ ir: string; vi: string }>;
-  /** Object URLs to revoke when the pair goes. */
-  ownedUrls: string[];
 }
 
 /** A result's images, ready to draw. IR and VI as processed are kept for the pretrained run only. */
@@ -102,10 +100,8 @@ export function dropResultImages(keys: Iterable<string>): void {
   }
 }
 
-/** Forgets a pair's inputs (revoking its object URLs); its results go with `dropResultImages`. */
+/** Forgets a pair's inputs; its results go with `dropResultImages`. */
 export function dropInputs(pairId: string): void {
-  const inp = inputs.get(pairId);
-  if (inp) for (const u of inp.ownedUrls) URL.revokeObjectURL(u);
   inputs.delete(pairId);
 }
 

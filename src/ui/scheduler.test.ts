@@ -73,7 +73,7 @@ describe('scheduler', () => {
 
   it('fuses then scores every result once; a run result uses its weights; a removed pair frees its images', async () => {
     const { calls, client } = fakeClient();
-    for (const id of ['a', 'b']) setInputs(id, { ir: { kind: 'url', url: `${id}.png`, name: id }, vi: { kind: 'url', url: `${id}.png`, name: id }, ownedUrls: [] });
+    for (const id of ['a', 'b']) setInputs(id, { ir: { kind: 'url', url: `${id}.png`, name: id }, vi: { kind: 'url', url: `${id}.png`, name: id } });
     runWeights.set('run1', { fusion: { modelJson: {}, weightData: new ArrayBuffer(0) } });
     const stop = startScheduler(client);
     const s = useStore.getState();
@@ -112,7 +112,7 @@ describe('scheduler', () => {
         opts.signal?.addEventListener('abort', () => { aborted.push(resultId); reject(new DOMException('aborted', 'AbortError')); });
       })
       : score(resultId, boxes, opts));
-    setInputs('v', { ir: { kind: 'url', url: 'v.png', name: 'v' }, vi: { kind: 'url', url: 'v.png', name: 'v' }, ownedUrls: [] });
+    setInputs('v', { ir: { kind: 'url', url: 'v.png', name: 'v' }, vi: { kind: 'url', url: 'v.png', name: 'v' } });
     const stop = startScheduler(client);
     const s = useStore.getState();
     s.addPairs([{ ...pair('v'), media: 'video' }]);

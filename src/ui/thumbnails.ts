@@ -3,7 +3,9 @@
  * shown at 52 px were decoded again by the software rasteriser on many frames (about 10 ms a
  * 640×480 PNG, 1.6 s over a set comparison of 20 pairs in the trace), and held a full decoded
  * image per row. One at a time, off the main thread as far as the browser can (the decode and
- * resize of `createImageBitmap`).
+ * resize of `createImageBitmap`). Data URLs, not object URLs: `URL.createObjectURL` registers
+ * the blob with the browser process by a synchronous call, which a CPU profile of a loaded
+ * machine showed blocking the main thread for tens of milliseconds per thumbnail.
  */
 import type { ImageSource } from '../protocol/messages';
 import { getInputs } from './cache';
@@ -11,31 +13,35 @@ import { getInputs } from './cache';
 const THUMB_WIDTH = 104;
 let queue: Promise<unknown> = Promise.resolve();
 
+function dataUrl(blob: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result as string);
+    r.onerror = () => reject(r.error ?? new Error('thumbnail unreadable'));
+    r.readAsDataURL(blob);
+  });
+}
+
 async function thumbnail(src: ImageSource): Promise<string> {
   const from = src.kind === 'bitmap' ? src.bitmap : src.kind === 'blob' ? src.blob : await (await fetch(src.url)).blob();
   const bmp = await createImageBitmap(from, { resizeWidth: THUMB_WIDTH, resizeQuality: 'medium' });
   try {
     const canvas = new OffscreenCanvas(bmp.width, bmp.height);
     canvas.getContext('2d')!.drawImage(bmp, 0, 0);
-    return URL.createObjectURL(await canvas.convertToBlob({ type: 'image/png' }));
+    return await dataUrl(await canvas.convertToBlob({ type: 'image/png' }));
   } finally {
     bmp.close();
   }
 }
 
 /**
- * A pair's thumbnails (IR, VI), made on first use and kept with its inputs (their URLs go when
- * the pair does). @returns undefined for a pair without inputs, or images the browser cannot read.
+ * A pair's thumbnails (IR, VI), made on first use and kept with its inputs.
+ * @returns undefined for a pair without inputs, or images the browser cannot read.
  */
 export function pairThumbnails(pairId: string): Promise<{ ir: string; vi: string } | undefined> {
   const inp = getInputs(pairId);
   if (!inp) return Promise.resolve(undefined);
   inp.thumbs ??= (queue = queue.then(() => Promise.all([thumbnail(inp.ir), thumbnail(inp.vi)]))
-    .then(([ir, vi]) => {
-      // A pair removed meanwhile has revoked its URLs already.
-      if (getInputs(pairId) === inp) inp.ownedUrls.push(ir, vi);
-      else for (const u of [ir, vi]) URL.revokeObjectURL(u);
-      return { ir, vi };
-    })) as Promise<{ ir: string; vi: string }>;
+    .then(([ir, vi]) => ({ ir, vi }))) as Promise<{ ir: string; vi: string }>;
   return inp.thumbs.catch(() => undefined);
 }

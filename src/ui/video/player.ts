@@ -141,7 +141,6 @@ async function loadFrame(id: string, index: number, decoded?: Promise<DecodedFra
     vi: frame.vi,
     // The thumbnails stay those of the first frame.
     ...(old?.thumbs ? { thumbs: old.thumbs } : {}),
-    ownedUrls: old?.ownedUrls ?? [],
   });
   for (const b of d.shown) b.close();
   d.shown = bitmaps;
