@@ -1,8 +1,7 @@
 /**
  * A long session (issue 13 item 7): 200 pairs fused and a 500-step fine-tune in one page leave
  * the worker's tensor count and bytes where they were, and the pair list of 200 rows stays
- * responsive while stepping through it with the arrow keys (at least 90 % of the steps without
- * a main-thread task over 50 ms, and none over 200 ms).
+ * responsive (no main-thread task over 50 ms while stepping through it with the arrow keys).
  */
 import { expect, test, type Page } from '@playwright/test';
 import { join } from 'node:path';
@@ -65,32 +64,15 @@ test('200 pairs and a 500-step fine-tune: the worker\'s tensors stay flat and th
     const check = () => (quiet() || performance.now() > until ? resolve() : setTimeout(check, 100));
     setTimeout(check, 500);
   }));
-  // Each step's start: the page's own keydown time, so the harness adds no work to the steps.
-  await page.evaluate(() => {
-    const w = window as unknown as { __stepStarts: number[] };
-    w.__stepStarts = [];
-    window.addEventListener('keydown', (e) => { if (e.key === 'ArrowDown') w.__stepStarts.push(e.timeStamp); }, { capture: true });
-    performance.mark('list-start');
-  });
+  await page.evaluate(() => performance.mark('list-start'));
   for (let i = 0; i < 40; i++) {
     await list.press('ArrowDown');
     await expect(page.locator('[data-testid=pair-row][aria-selected=true]')).toHaveAttribute('data-pair', `w${String(i).padStart(3, '0')}`);
   }
   const tasks = await longTasks(page, 'list-start');
   const longest = Math.max(0, ...tasks.map((t) => t.duration));
-  const starts = await page.evaluate(() => (window as unknown as { __stepStarts: number[] }).__stepStarts);
-  // The step a long task belongs to: the last one started before it (a task before the first
-  // keydown counts as the first step's).
-  const slowSteps = new Set(tasks.map((t) => Math.max(0, starts.filter((s) => s <= t.start).length - 1)));
-  testInfo.annotations.push({ type: 'long session', description: `tensors ${before.numTensors} → ${after.numTensors}, bytes ${before.numBytes} → ${after.numBytes}; worker caches ${after.cachedResults} results, ${after.runModels} run models; page JS heap ${(heap / 1e6).toFixed(0)} MB; longest task stepping the list ${longest.toFixed(0)} ms, ${slowSteps.size} of ${starts.length} steps with a task over 50 ms` });
+  testInfo.annotations.push({ type: 'long session', description: `tensors ${before.numTensors} → ${after.numTensors}, bytes ${before.numBytes} → ${after.numBytes}; worker caches ${after.cachedResults} results, ${after.runModels} run models; page JS heap ${(heap / 1e6).toFixed(0)} MB; longest task stepping the list ${longest.toFixed(0)} ms` });
   expect(after.numTensors).toBe(before.numTensors);
   expect(after.numBytes).toBe(before.numBytes);
-  // Responsive: at least 90 % of the steps run without a main-thread task over 50 ms (RAIL's
-  // budget for handling an input), and no task over the app's 200 ms bound (issue 3, item 6).
-  // Every step within 50 ms failed about one clean run in three on this two-core machine (single
-  // tasks of 52–131 ms, the worker fusing on the other core); a list that lays out every row, or
-  // renders on the main thread, has long steps throughout and still fails.
-  expect(starts).toHaveLength(40);
-  expect(slowSteps.size, `steps with a long task: ${[...slowSteps].join(', ')}; tasks ${JSON.stringify(tasks)}`).toBeLessThanOrEqual(4);
-  expect(longest, JSON.stringify(tasks)).toBeLessThanOrEqual(200);
+  expect(longest, JSON.stringify(tasks)).toBeLessThanOrEqual(50);
 });
