@@ -52,7 +52,10 @@ test('200 pairs and a 500-step fine-tune: the worker\'s tensors stay flat and th
   const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN);
 
   // Stepping through the list: each row selected in turn, the viewer following.
-  const list = page.getByRole('listbox', { name: 'Pairs' });
+  // Found by CSS, not getByRole: Playwright resolves a locator again on every press, inside the
+  // page, and a role query computes the ARIA role and visibility of every element, on the main
+  // thread this test times (10-40 ms a press in a CPU profile).
+  const list = page.locator('[role=listbox][aria-label=Pairs]');
   await page.locator('[data-testid=pair-row]').first().click();
   // Timed from the first row on: the click that brings the list to the top is not a step. Its
   // work came as one 52–55 ms task, mostly within 500 ms but on a busy machine later, so the

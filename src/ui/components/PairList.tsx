@@ -88,10 +88,17 @@ export function PairList() {
     estimateSize: () => 52,
     // About a view's worth above and below: lists of up to ~30 pairs stay fully mounted.
     overscan: 12,
+    // Scroll-driven re-renders join React's normal batch instead of a flushSync inside the
+    // scroll event: stepping through a long list should not stack renders into one long task.
+    useFlushSync: false,
   });
   const selectedIndex = selectedId ? order.indexOf(selectedId) : -1;
   useEffect(() => {
-    if (selectedIndex >= 0) rows.scrollToIndex(selectedIndex, { align: 'auto' });
+    if (selectedIndex < 0) return undefined;
+    // A task of its own: scrolling reads the layout, which would otherwise be forced inside the
+    // keypress's task, after the render of the newly selected pair.
+    const t = setTimeout(() => rows.scrollToIndex(selectedIndex, { align: 'auto' }), 0);
+    return () => clearTimeout(t);
   }, [selectedIndex, rows]);
   const items = rows.getVirtualItems();
   const before = items[0]?.start ?? 0;
