@@ -14,7 +14,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { useBackend } from './node-backend';
 import { holdOutBlocks, loadSplit } from './dataset';
-import { loadModelFolderInto, saveModelFolder } from './weights-fs';
+import { loadModelFolderInto, loadModelFolderPartlyInto, saveModelFolder } from './weights-fs';
 import { fusion } from '../core/models/fusion';
 import { SEGDET_PARTS, segdet, segdetParamNames, type SegDetPart } from '../core/models/segdet';
 import { segdetFromCenternet } from '../core/models/segdet-import';
@@ -65,6 +65,7 @@ const { values: args } = parseArgs({
     'segdet-parts': { type: 'string', default: 'seg,det' },
     'segdet-from': { type: 'string' },
     'segdet-backbone-lr-scale': { type: 'string', default: '1' },
+    'segdet-fresh-lr-scale': { type: 'string', default: '1' },
     'segdet-dice': { type: 'string', default: '0' },
     'segdet-focus': { type: 'string', default: '0' },
     'segdet-focus-classes': { type: 'string', default: 'curve,car_stop,guardrail,color_cone,bump' },
@@ -81,6 +82,7 @@ if (args.help) {
   [--segdet-parts seg,det]  (parts of S that move: ${SEGDET_PARTS.join(', ')}; the rest stay as imported)
   [--segdet-from DIR]  (start S from these weights instead of the COCO import, e.g. an earlier stage's)
   [--segdet-backbone-lr-scale 0.1]  (the backbone's learning rate relative to --segdet-lr, when it moves)
+  [--segdet-fresh-lr-scale 5]  (the rate, relative to --segdet-lr, of layers that --segdet-from's weights lack)
   [--segdet-dice 0.5]  (weight of a soft Dice term over the classes present, beside the cross-entropy)
   [--segdet-focus 0.5] [--segdet-focus-classes curve,...]  (share of crops drawn around a pixel of these classes)
   [--hold-out 0.15] [--hold-out-seed 1]  (keep this fraction of the pairs out of training, in blocks of 5 frames; listed in the card)
@@ -312,11 +314,16 @@ async function main(): Promise<void> {
       const pkg = readCenternetPackage();
       let params: Params;
       let startedFrom: Record<string, unknown> | null = null;
+      let fresh: string[] = [];
       if (args['segdet-from']) {
-        params = segdet.init(seed);
-        const prev = await loadModelFolderInto(args['segdet-from'], params);
-        startedFrom = { weights: args['segdet-from'], training: prev?.training ?? null };
-        console.log(`[segdet] starting from ${args['segdet-from']}`);
+        // Layers added to S since those weights were saved start from init. Its seed is fixed,
+        // not --seed, so runs that differ only in --seed start alike and can be averaged.
+        params = segdet.init(0);
+        const prev = await loadModelFolderPartlyInto(args['segdet-from'], params);
+        fresh = prev.kept;
+        // The earlier card by name and date only: its own history is in the card it came from.
+        startedFrom = { weights: args['segdet-from'], date: prev.card?.date ?? null, ...(fresh.length ? { freshParams: fresh } : {}) };
+        console.log(`[segdet] starting from ${args['segdet-from']}${fresh.length ? `; not there, so from init: ${fresh.join(', ')}` : ''}`);
       } else {
         const graph = centernetWeights(pkg);
         params = segdetFromCenternet(graph, seed);
@@ -327,7 +334,11 @@ async function main(): Promise<void> {
       for (const x of parts) if (!SEGDET_PARTS.includes(x)) throw new Error(`--segdet-parts: unknown part '${x}' (parts: ${SEGDET_PARTS.join(', ')})`);
       const trainable = Object.fromEntries(segdetParamNames(parts).map((n) => [n, params[n]]));
       const backboneLrScale = num('segdet-backbone-lr-scale');
-      const lrScale = Object.fromEntries(segdetParamNames(['backbone']).map((n) => [n, backboneLrScale]));
+      const freshLrScale = num('segdet-fresh-lr-scale');
+      const lrScale = {
+        ...Object.fromEntries(segdetParamNames(['backbone']).map((n) => [n, backboneLrScale])),
+        ...Object.fromEntries(fresh.map((n) => [n, freshLrScale])),
+      };
       const dice = num('segdet-dice');
       const w = { ...DEFAULT_SEGDET_WEIGHTS, classWeights: msrsClassWeights(), ...(dice ? { dice } : {}) };
       const focusShare = num('segdet-focus');
@@ -346,6 +357,7 @@ async function main(): Promise<void> {
             startedFrom: startedFrom ?? 'the COCO import (segmentation head: seeded init)',
             parts: { moved: parts, frozen: SEGDET_PARTS.filter((x) => !parts.includes(x)) },
             ...(parts.includes('backbone') ? { backboneLrScale } : {}),
+            ...(fresh.length ? { freshLrScale } : {}),
             batch, crop, lossWeights: w,
             input: 'fused RGB: the trained F\'s Y with the visible Cb/Cr',
             augmentation: 'random crops at scale 0.75-1.5x, horizontal flips, infrared-only (15 %) and visible-only (15 %) inputs, luma gain ±25 % and offset ±0.08',

@@ -9,7 +9,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../core/types';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
-import { WeightsError, encodeWeights, loadWeightsInto } from '../core/weights/io';
+import { WeightsError, encodeWeights, loadWeightsInto, manifestWeightNames } from '../core/weights/io';
 
 /** What {@link saveModelFolder} writes besides the weights. */
 export interface SaveOptions {
@@ -102,14 +102,30 @@ async function readModelFolder(dir: string): Promise<ModelFolderFiles> {
  * @returns the folder's card (or null). @throws WeightsError; `params` is then unchanged.
  */
 export async function loadModelFolderInto(dir: string, params: Params): Promise<Record<string, unknown> | null> {
+  return (await loadFolder(dir, params, false)).card;
+}
+
+/**
+ * As {@link loadModelFolderInto}, but parameters the folder does not have keep their values:
+ * training that goes on from weights saved before the model grew a layer. Weights the model
+ * lacks, or of another shape, are still refused.
+ * @returns the folder's card and the names of the parameters it did not have.
+ */
+export async function loadModelFolderPartlyInto(dir: string, params: Params): Promise<{ card: Record<string, unknown> | null; kept: string[] }> {
+  return loadFolder(dir, params, true);
+}
+
+async function loadFolder(dir: string, params: Params, partly: boolean): Promise<{ card: Record<string, unknown> | null; kept: string[] }> {
   const { modelJson, shards, card } = await readModelFolder(dir);
   try {
-    loadWeightsInto(params, modelJson, shards);
+    const have = partly ? new Set(manifestWeightNames(modelJson)) : null;
+    const into = have ? Object.fromEntries(Object.entries(params).filter(([n]) => have.has(n))) : params;
+    loadWeightsInto(into, modelJson, shards);
+    return { card, kept: Object.keys(params).filter((n) => !(n in into)) };
   } catch (e) {
     if (e instanceof WeightsError) throw new WeightsError(e.problems.map((p) => `${dir}: ${p}`));
     throw e;
   }
-  return card;
 }
 
 /**

@@ -188,6 +188,11 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 const BYTES_PER_VALUE = { float32: 4, float16: 2, uint16: 2, uint8: 1 } as const;
 
+/** Names of the weights a model.json lists. @throws WeightsError on a broken manifest. */
+export function manifestWeightNames(modelJson: unknown): string[] {
+  return parseManifest(modelJson).flatMap((g) => g.weights.map((w) => w.name));
+}
+
 /** Checks the manifest's JSON structure; returns the groups or throws a WeightsError. */
 function parseManifest(modelJson: unknown): ManifestGroup[] {
   if (!isObj(modelJson)) throw new WeightsError('model.json: not a JSON object');
