@@ -350,7 +350,7 @@ async function main(): Promise<void> {
       await runStage({
         stage, model: segdet, params, trainable, lrScale, float16: true, steps: num('segdet-steps'), lr: num('segdet-lr'),
         card: {
-          architecture: 'MobileNetV3 backbone + CenterNet decoder and head (person, bicycle, car) imported from a COCO-trained detector; new 9-class segmentation head on the decoder\'s 1/4 features, refined at 1/2 with the stride-2 features',
+          architecture: 'MobileNetV3 backbone + CenterNet decoder and head (person, bicycle, car) imported from a COCO-trained detector; new 9-class segmentation head on the decoder\'s 1/4 features and the stride-2 features',
           pretrained: centernetProvenance(pkg),
           data,
           training: {

@@ -27,10 +27,6 @@
  *   det    separable 3×3 convs → 3 heat-map logits + 4 box distances                 @¼
  *   seg    1×1 128→48, 3×3 depthwise, 1×1 48→48, 1×1 → 9 logits at ¼, plus 1×1 16→9 of the
  *          stride-2 features at ½; bilinear ×2 twice to the input size.
- *   fine   at ½, the ¼ head's 48 channels (1×1 → 16, ×2 upsampled) joined with the stride-2
- *          features (1×1 16→16), then 3×3 depthwise, 1×1 16→16 and 1×1 → 9 logits added to
- *          the ½ logits: thin classes (curbs, guardrails, car stops) are a pixel or two wide
- *          at ¼. Its last conv starts at zero, so a fresh `fine` leaves S's output unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../types';
@@ -108,8 +104,6 @@ const LEVELS = [
 
 /** Width of the segmentation head at ¼ resolution. */
 const SEG_WIDTH = 48;
-/** Width of the segmentation head's refinement at ½ resolution. */
-const FINE_WIDTH = 16;
 
 const G = 'tower_0/'; // the source graph's name prefix for folded conv weights
 const HEAD = 'CenternetHead/';
@@ -181,11 +175,6 @@ function buildLayers(): SLayer[] {
   conv('seg/mix', 1, SEG_WIDTH, SEG_WIDTH, { act: 'relu', scale: 4, part: seg });
   conv('seg/out', 1, SEG_WIDTH, NUM_SEG_CLASSES, { scale: 4, part: seg, initGain: 0.1 });
   conv('seg/low', 1, 16, NUM_SEG_CLASSES, { scale: 2, part: seg, initGain: 0.1 });
-  conv('seg/fine/ctx', 1, SEG_WIDTH, FINE_WIDTH, { scale: 4, part: seg });
-  conv('seg/fine/edge', 1, 16, FINE_WIDTH, { scale: 2, part: seg });
-  dw('seg/fine/dw', 3, FINE_WIDTH, { act: 'relu', scale: 2, part: seg });
-  conv('seg/fine/mix', 1, FINE_WIDTH, FINE_WIDTH, { act: 'relu', scale: 2, part: seg });
-  conv('seg/fine/out', 1, FINE_WIDTH, NUM_SEG_CLASSES, { scale: 2, part: seg, initGain: 0 });
   return L;
 }
 
@@ -325,10 +314,8 @@ function heads(params: Params, f: SegDetFeatures): SegDetOutput {
   return tf.tidy(() => {
     const c = layerFn(params);
     const det = tf.concat([c('cls/pw', c('cls/dw', f.f4)), c('box/pw', c('box/dw', f.f4))], 3) as tf.Tensor4D;
-    const m4 = c('seg/mix', c('seg/dw', c('seg/reduce', f.f4)));
-    const j2 = tf.relu(tf.add(upsampleBilinear(c('seg/fine/ctx', m4), 2), c('seg/fine/edge', f.f2))) as tf.Tensor4D;
-    const fine = c('seg/fine/out', c('seg/fine/mix', c('seg/fine/dw', j2)));
-    const s2 = tf.addN([upsampleBilinear(c('seg/out', m4), 2), c('seg/low', f.f2), fine]) as tf.Tensor4D;
+    const s4 = c('seg/out', c('seg/mix', c('seg/dw', c('seg/reduce', f.f4))));
+    const s2 = tf.add(upsampleBilinear(s4, 2), c('seg/low', f.f2)) as tf.Tensor4D;
     return { seg: upsampleBilinear(s2, 2), det };
   });
 }
