@@ -58,7 +58,7 @@ export const REDUCED_SIZES: CaseSizes = {
 };
 
 /** Case ids, in run order. */
-export const CASE_IDS = ['conv', 'dw', 'dwgrad', 'F', 'S', 'G', 'pipeline', 'fixed', 'bdl', 'td'] as const;
+export const CASE_IDS = ['conv', 'dw', 'dwgrad', 'F', 'S', 'G', 'pipeline', 'pipeline-s75', 'fixed', 'bdl', 'td'] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
 /** What a case is, for grouping in the table and choosing iteration counts. */
@@ -271,20 +271,22 @@ function forwardCase(id: 'F' | 'S' | 'G', name: ModelName, what: string, sizes: 
   };
 }
 
-function pipelineCase(sizes: CaseSizes): BenchCase {
+/** The whole pipeline; with `taskScale` below 1, the what-if of S on a smaller copy (`--task-scale`). */
+function pipelineCase(sizes: CaseSizes, taskScale = 1): BenchCase {
   const { width, height } = sizes.frame;
+  const sh = Math.round(height * taskScale), sw = Math.round(width * taskScale);
   return {
-    id: 'pipeline', kind: 'pipeline',
-    label: `pipeline F+S ${sizeLabel(width, height)}`,
+    id: taskScale === 1 ? 'pipeline' : `pipeline-s${Math.round(taskScale * 100)}` as CaseId, kind: 'pipeline',
+    label: `pipeline F+S ${sizeLabel(width, height)}${taskScale === 1 ? '' : `, S at ${sizeLabel(sw, sh)}`}`,
     note: 'createPipeline().run: colour split, F, S, argmax, box decode + NMS, colour merge, all read back',
     async setup(env) {
       const f = env.models.params('fusion');
       const s = env.models.params('segdet');
       const pipe = createPipeline({ fusion: f, segdet: s });
       return {
-        macs: MODELS.fusion.macs(height, width) + MODELS.segdet.macs(height, width),
+        macs: MODELS.fusion.macs(height, width) + MODELS.segdet.macs(sh, sw),
         async run() {
-          await pipe.run(env.scene.ir, env.scene.vi);
+          await pipe.run(env.scene.ir, env.scene.vi, { taskScale });
         },
         dispose() {
           disposeParams(f);
@@ -341,6 +343,7 @@ export function benchCases(sizes: CaseSizes = FULL_SIZES): BenchCase[] {
     forwardCase('S', 'segdet', 'segdet', sizes),
     forwardCase('G', 'lossGenerator', 'loss-gen', sizes),
     pipelineCase(sizes),
+    pipelineCase(sizes, 0.75),
     strategyCase('fixed', sizes),
     strategyCase('bdl', sizes),
     strategyCase('td', sizes),

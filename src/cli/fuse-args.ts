@@ -1,6 +1,12 @@
 /** The `fuse` command line: its options and their parsing. */
 import { numberOption, readCommandLine } from './args';
-import type { AspectPolicy, PipelineModels } from '../core/pipeline';
+import { DEFAULT_TASK_SCALE, type AspectPolicy, type PipelineModels } from '../core/pipeline';
+
+function taskScale(v: string | undefined): number | undefined {
+  const x = numberOption(v, 'task-scale');
+  if (x !== undefined && !(x > 0 && x <= 1)) throw new Error(`--task-scale must be above 0 and at most 1, got ${v}`);
+  return x;
+}
 
 /** Options of {@link runFuse} (the parsed command line). */
 export interface FuseOptions {
@@ -22,6 +28,8 @@ export interface FuseOptions {
   maxSide?: number;
   /** A pair whose aspect ratios differ is refused (default, reported as skipped), stretched or centre-cropped. */
   aspect?: AspectPolicy;
+  /** S's input size relative to the processed image (default: the pipeline's). */
+  taskScale?: number;
   /** Minimum detection score written (default 0.05, as used for mAP). */
   scoreThreshold?: number;
   /** Skip the nine fusion metrics (they cost ~0.5 s per 640x480 pair). */
@@ -36,6 +44,7 @@ export interface FuseOptions {
 
 const USAGE = `usage: npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE]
        [--models DIR] [--backend wasm|cpu] [--max-side N] [--aspect refuse|stretch|crop] [--score-threshold S] [--no-metrics]
+       [--task-scale F] (S's input size relative to the image, 0-1; default ${DEFAULT_TASK_SCALE})
        [--baselines] (also score pixel max/mean fusion)  [--update-cards] (write the evaluation into the model cards)`;
 
 /** Parses the command line; returns null (after printing why) when it is unusable. */
@@ -44,7 +53,7 @@ export function parseFuseArgs(argv: string[]): FuseOptions | null {
     ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' },
     labels: { type: 'string' }, boxes: { type: 'string' }, models: { type: 'string' },
     backend: { type: 'string' }, 'max-side': { type: 'string' }, aspect: { type: 'string' }, 'score-threshold': { type: 'string' },
-    'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
+    'task-scale': { type: 'string' }, 'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
   }, USAGE, (v) => {
     if (!v.ir || !v.vi || !v.out) throw new Error(`--ir, --vi and --out are required\n${USAGE}`);
     if (v.backend !== undefined && v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
@@ -55,6 +64,7 @@ export function parseFuseArgs(argv: string[]): FuseOptions | null {
       maxSide: numberOption(v['max-side'], 'max-side'),
       aspect: v.aspect as AspectPolicy | undefined,
       scoreThreshold: numberOption(v['score-threshold'], 'score-threshold'),
+      taskScale: taskScale(v['task-scale']),
       metrics: !v['no-metrics'],
       baselines: v.baselines,
       updateCards: v['update-cards'],

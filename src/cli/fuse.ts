@@ -193,7 +193,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
             skipped.push({ path: p.label, reason: (e as Error).message });
           }
         }
-        const r = await pipeline.run(ir, vi, { maxSide: o.maxSide, aspect: o.aspect, scoreThreshold: o.scoreThreshold });
+        const r = await pipeline.run(ir, vi, { maxSide: o.maxSide, aspect: o.aspect, scoreThreshold: o.scoreThreshold, taskScale: o.taskScale });
         const { width: w, height: h } = r;
         await writePng(path.join(o.out, 'fused', `${p.stem}.png`), { width: w, height: h, channels: 1, data: r.fusedY });
         await writePng(path.join(o.out, 'rgb', `${p.stem}.png`), rgbaToRgb(r.rgb, w, h));

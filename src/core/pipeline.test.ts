@@ -41,7 +41,8 @@ describe('pipeline', () => {
     // Colours mild enough that the fused RGB never clips, so S's luma is the fused Y.
     const vi = image(37, 29, 3, (x, y, c) => (c === 0 ? 140 : c === 1 ? 120 : 100) - (x % 3));
     const before = tf.memory().numTensors;
-    const r = await p.run(ir, vi);
+    // S at full size, so that every pixel's class can be checked.
+    const r = await p.run(ir, vi, { taskScale: 1 });
     expect(tf.memory().numTensors).toBe(before);
     expect([r.width, r.height, r.scale, r.fusedY.length, r.rgb.length, r.seg.length]).toEqual([37, 29, 1, 37 * 29, 37 * 29 * 4, 37 * 29]);
     expect(r.notices).toEqual([]);
@@ -59,6 +60,22 @@ describe('pipeline', () => {
     const [x1, y1, x2, y2, cls, score] = r.detections[0];
     expect([x1, y1, x2, y2, cls].map((v) => Math.round(v * 1e4) / 1e4)).toEqual([10, 6, 18, 14, 2]);
     expect(score).toBeGreaterThan(0.99);
+  });
+
+  it('runs S on a smaller copy when asked, and maps its classes and boxes back to the full size', async () => {
+    const ir = image(64, 48, 1, () => 90);
+    const vi = image(64, 48, 1, () => 150);
+    const before = tf.memory().numTensors;
+    const r = await p.run(ir, vi, { taskScale: 0.5 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect([r.width, r.height, r.seg.length]).toEqual([64, 48, 64 * 48]);
+    expect(new Set(r.seg)).toEqual(new Set([Math.round((8 * 120) / 255)]));
+    // The stand-in's box, 10..18 × 6..14 px in S's 32×24 input, is twice that in the image.
+    expect(r.detections).toHaveLength(1);
+    expect(r.detections[0].slice(0, 5).map((v) => Math.round(v * 1e4) / 1e4)).toEqual([20, 12, 36, 28, 2]);
+    const full = await p.run(ir, vi, { taskScale: 1 });
+    expect(full.detections[0].slice(0, 4).map((v) => Math.round(v * 1e4) / 1e4)).toEqual([10, 6, 18, 14]);
+    for (const bad of [0, 1.5, Number.NaN]) await expect(p.run(ir, vi, { taskScale: bad })).rejects.toThrow(/taskScale must be in \(0, 1\]/);
   });
 
   it('treats R=G=B images as grey and gives a grey fused RGB for a grey VI', async () => {
