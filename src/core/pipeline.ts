@@ -231,6 +231,7 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
     const taskScale = opts.taskScale ?? DEFAULT_TASK_SCALE;
     if (!(taskScale > 0 && taskScale <= 1)) throw new Error(`taskScale must be in (0, 1], got ${taskScale}`);
     const taskSize = { height: Math.max(1, Math.round(height * taskScale)), width: Math.max(1, Math.round(width * taskScale)) };
+    const shrunk = taskSize.height !== height || taskSize.width !== width;
 
     const t0 = now();
     const out = tf.tidy(() => {
@@ -244,13 +245,13 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
       // S sees the fused image as the person does: F's Y in the visible image's colours.
       const chroma = greyVisible ? null : padToMultiple(planesToTensor([cb, cr], height, width), stride, opts.padMode);
       let rgb = fusedRgb(fusedP, chroma);
-      if (taskSize.height !== height || taskSize.width !== width) {
+      if (shrunk) {
         const sized = tf.image.resizeBilinear(cropTo(rgb, height, width), [taskSize.height, taskSize.width], false, true);
         rgb = padToMultiple(sized, stride, opts.padMode);
       }
       const { seg, det } = defs.segdet.apply(models.segdet, rgb);
       let logits = cropTo(seg, taskSize.height, taskSize.width);
-      if (taskSize.height !== height || taskSize.width !== width) logits = tf.image.resizeBilinear(logits, [height, width], false, true);
+      if (shrunk) logits = tf.image.resizeBilinear(logits, [height, width], false, true);
       const labels = tf.argMax(logits, 3);
       return { fused, labels, det };
     }) as { fused: tf.Tensor4D; labels?: tf.Tensor; det?: tf.Tensor4D };
@@ -269,8 +270,10 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
           inputHeight: taskSize.height,
           inputWidth: taskSize.width,
         });
-        const sx = width / taskSize.width, sy = height / taskSize.height;
-        if (sx !== 1 || sy !== 1) detections = detections.map((d) => [d[0] * sx, d[1] * sy, d[2] * sx, d[3] * sy, d[4], d[5]] as Detection);
+        if (shrunk) {
+          const sx = width / taskSize.width, sy = height / taskSize.height;
+          detections = detections.map((d) => [d[0] * sx, d[1] * sy, d[2] * sx, d[3] * sy, d[4], d[5]] as Detection);
+        }
       }
     } finally {
       tf.dispose([out.fused, out.labels, out.det].filter((t): t is tf.Tensor => t !== undefined));
