@@ -272,11 +272,11 @@ function forwardCase(id: 'F' | 'S' | 'G', name: ModelName, what: string, sizes: 
 }
 
 /** The whole pipeline; with `taskScale` below 1, the what-if of S on a smaller copy (`--task-scale`). */
-function pipelineCase(sizes: CaseSizes, taskScale = 1): BenchCase {
+function pipelineCase(sizes: CaseSizes, id: 'pipeline' | 'pipeline-s75' = 'pipeline', taskScale = 1): BenchCase {
   const { width, height } = sizes.frame;
   const sh = Math.round(height * taskScale), sw = Math.round(width * taskScale);
   return {
-    id: taskScale === 1 ? 'pipeline' : `pipeline-s${Math.round(taskScale * 100)}` as CaseId, kind: 'pipeline',
+    id, kind: 'pipeline',
     label: `pipeline F+S ${sizeLabel(width, height)}${taskScale === 1 ? '' : `, S at ${sizeLabel(sw, sh)}`}`,
     note: 'createPipeline().run: colour split, F, S, argmax, box decode + NMS, colour merge, all read back',
     async setup(env) {
@@ -343,7 +343,7 @@ export function benchCases(sizes: CaseSizes = FULL_SIZES): BenchCase[] {
     forwardCase('S', 'segdet', 'segdet', sizes),
     forwardCase('G', 'lossGenerator', 'loss-gen', sizes),
     pipelineCase(sizes),
-    pipelineCase(sizes, 0.75),
+    pipelineCase(sizes, 'pipeline-s75', 0.75),
     strategyCase('fixed', sizes),
     strategyCase('bdl', sizes),
     strategyCase('td', sizes),
