@@ -6,13 +6,13 @@ import type { CaseId, CaseKind } from './cases';
 import type { CaseResult, RunPolicy } from './runner';
 import { fmtGrowth, fmtMs, fmtSi, formatTable } from './stats';
 
-/** The five measured environments, in run order. */
-export const BENCH_BACKENDS = ['node-wasm', 'node-cpu', 'chromium-wasm', 'chromium-webgpu', 'chromium-webgl'] as const;
+/** The measured environments, in run order. */
+export const BENCH_BACKENDS = ['node-wasm', 'node-cpu', 'node-webgpu', 'chromium-wasm', 'chromium-webgpu', 'chromium-webgl'] as const;
 export type BenchBackendId = (typeof BENCH_BACKENDS)[number];
 
 /** The tfjs backend name behind each environment. */
 export const TF_BACKEND: Record<BenchBackendId, 'wasm' | 'cpu' | 'webgpu' | 'webgl'> = {
-  'node-wasm': 'wasm', 'node-cpu': 'cpu', 'chromium-wasm': 'wasm', 'chromium-webgpu': 'webgpu', 'chromium-webgl': 'webgl',
+  'node-wasm': 'wasm', 'node-cpu': 'cpu', 'node-webgpu': 'webgpu', 'chromium-wasm': 'wasm', 'chromium-webgpu': 'webgpu', 'chromium-webgl': 'webgl',
 };
 
 /** Results of one environment. */

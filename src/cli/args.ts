@@ -35,3 +35,13 @@ export function numberOption(s: string | undefined, name: string, opts: { int?: 
   }
   return n;
 }
+
+/** The tfjs backends the CLIs can run on (see node-backend.ts). */
+export const NODE_BACKENDS = ['wasm', 'cpu', 'webgpu'] as const;
+export type NodeBackend = (typeof NODE_BACKENDS)[number];
+
+/** `name` as a NodeBackend. @throws naming the flag and the choices. */
+export function parseNodeBackend(name: string, flag = '--backend'): NodeBackend {
+  if (!(NODE_BACKENDS as readonly string[]).includes(name)) throw new Error(`${flag} must be one of ${NODE_BACKENDS.join(', ')}, got ${name}`);
+  return name as NodeBackend;
+}

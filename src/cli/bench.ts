@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: times F, S, G, the full pipeline (640×480) and one fine-tune step per
- * strategy (batch 4, 128×128) on Node WASM, Node CPU, Chromium WASM, Chromium WebGPU and
- * Chromium WebGL; prints one table and the target checks, and writes `bench/results.json`.
+ * strategy (batch 4, 128×128) on Node WASM, Node CPU, Node WebGPU (Dawn), Chromium WASM,
+ * Chromium WebGPU and Chromium WebGL; prints one table and the target checks, and writes `bench/results.json`.
  *
- *   npm run bench -- [--backends node-wasm,node-cpu,chromium-wasm,chromium-webgpu,chromium-webgl]
+ *   npm run bench -- [--backends node-wasm,node-cpu,node-webgpu,chromium-wasm,chromium-webgpu,chromium-webgl]
  *                    [--cases F,S,G,pipeline,fixed,bdl,td] [--reps N] [--iters N] [--budget S]
  *                    [--quick] [--full-size] [--no-build] [--out bench/results.json] [--browser-timeout S]
  *                    [--wasm-threads N]
@@ -26,14 +26,15 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { useBackend } from './node-backend';
+import { useBackend, webgpuAdapter, webgpuSoftware } from './node-backend';
+import type { NodeBackend } from './args';
 import { MODEL_NAMES, type ModelName } from '../core/models/registry';
 import { CASE_IDS, FULL_SIZES, ModelStore, REDUCED_SIZES, type CaseId, type WeightBytes } from '../bench/cases';
 import { countCaseMacs, relateToRaw, runCases } from '../bench/runner';
 import { gmacPerSecond } from '../bench/stats';
 import { choosePolicy, type PolicyOverrides } from '../bench/policy';
 import {
-  BENCH_BACKENDS, checkTargets, formatResultsTable, formatTargets,
+  BENCH_BACKENDS, TF_BACKEND, checkTargets, formatResultsTable, formatTargets,
   type BackendResult, type BenchBackendId, type BenchReport,
 } from '../bench/report';
 import type { BenchPageState, BrowserBenchConfig } from '../bench/browser-protocol';
@@ -126,15 +127,18 @@ async function readWeights(name: ModelName): Promise<WeightBytes | null> {
   return { modelJson, shards };
 }
 
-async function runNode(id: 'node-wasm' | 'node-cpu', o: Options): Promise<BackendResult> {
+type NodeBenchId = Extract<BenchBackendId, `node-${string}`>;
+
+async function runNode(id: NodeBenchId, o: Options): Promise<BackendResult> {
   const t0 = performance.now();
-  const want = id === 'node-wasm' ? 'wasm' : 'cpu';
+  const want = TF_BACKEND[id] as NodeBackend;
   try {
     await useBackend(want);
   } catch (e) {
     return { id, status: 'unavailable', reason: (e as Error).message, cases: [] };
   }
   const details: string[] = [`Node ${process.version}`];
+  if (want === 'webgpu') details.push(`Dawn (the 'webgpu' package) on ${webgpuAdapter}`);
   if (want === 'wasm') {
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     let threads = 1;
@@ -143,10 +147,11 @@ async function runNode(id: 'node-wasm' | 'node-cpu', o: Options): Promise<Backen
     } catch { /* not started */ }
     details.push(`${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'} (Node's tfjs WASM runs without threads)`);
   }
-  const { policy, note } = choosePolicy(want === 'cpu' ? 'cpu' : 'fast', o.overrides);
+  const { policy, note } = choosePolicy(want === 'cpu' ? 'cpu' : want === 'webgpu' && webgpuSoftware ? 'software-webgpu' : 'fast', o.overrides);
   const models = new ModelStore();
   await models.prepare(readWeights, MODEL_NAMES);
-  const cases = await runCases(models, { policy, only: o.cases, log });
+  const sizes = policy.sizes === 'reduced' ? REDUCED_SIZES : FULL_SIZES;
+  const cases = await runCases(models, { policy, sizes, only: o.cases, log });
   return {
     id, status: 'ok', tfBackend: tf.getBackend(), details, policy, policyNote: note,
     weights: { ...models.weights }, cases, wallS: (performance.now() - t0) / 1000,
@@ -289,7 +294,7 @@ async function main(): Promise<void> {
   for (const id of BENCH_BACKENDS) {
     if (!o.backends.includes(id) || !id.startsWith('node-')) continue;
     log(`${id} …`);
-    backends.push(await runNode(id as 'node-wasm' | 'node-cpu', o));
+    backends.push(await runNode(id as NodeBenchId, o));
   }
   const browserIds = o.backends.filter((b) => b.startsWith('chromium-'));
   if (browserIds.length) backends.push(...(await runBrowser(browserIds, o)));

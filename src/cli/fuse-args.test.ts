@@ -17,4 +17,12 @@ describe('fuse arguments', () => {
       expect.stringMatching(/--task-scale must be a number > 0, got x/),
     ]);
   });
+
+  it('runs on wasm, cpu or webgpu (Dawn), and names the choices otherwise', () => {
+    expect(parseFuseArgs([...base, '--backend', 'webgpu'])?.backend).toBe('webgpu');
+    expect(parseFuseArgs(base)?.backend).toBeUndefined();
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(parseFuseArgs([...base, '--backend', 'gpu'])).toBeNull();
+    expect(String(err.mock.calls[0][0])).toMatch(/--backend must be one of wasm, cpu, webgpu, got gpu/);
+  });
 });

@@ -1,5 +1,5 @@
 /** The `fuse` command line: its options and their parsing. */
-import { numberOption, readCommandLine } from './args';
+import { numberOption, parseNodeBackend, readCommandLine, type NodeBackend } from './args';
 import { DEFAULT_TASK_SCALE, type AspectPolicy, type PipelineModels } from '../core/pipeline';
 
 function taskScale(v: string | undefined): number | undefined {
@@ -24,7 +24,7 @@ export interface FuseOptions {
   loaded?: PipelineModels;
   /** Process only the first `limit` pairs (sorted by stem). */
   limit?: number;
-  backend?: 'wasm' | 'cpu';
+  backend?: NodeBackend;
   maxSide?: number;
   /** A pair whose aspect ratios differ is refused (default, reported as skipped), stretched or centre-cropped. */
   aspect?: AspectPolicy;
@@ -43,7 +43,7 @@ export interface FuseOptions {
 }
 
 const USAGE = `usage: npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE]
-       [--models DIR] [--backend wasm|cpu] [--max-side N] [--aspect refuse|stretch|crop] [--score-threshold S] [--no-metrics]
+       [--models DIR] [--backend wasm|cpu|webgpu] [--max-side N] [--aspect refuse|stretch|crop] [--score-threshold S] [--no-metrics]
        [--task-scale F] (S's input size relative to the image, 0-1; default ${DEFAULT_TASK_SCALE})
        [--baselines] (also score pixel max/mean fusion)  [--update-cards] (write the evaluation into the model cards)`;
 
@@ -56,11 +56,10 @@ export function parseFuseArgs(argv: string[]): FuseOptions | null {
     'task-scale': { type: 'string' }, 'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
   }, USAGE, (v) => {
     if (!v.ir || !v.vi || !v.out) throw new Error(`--ir, --vi and --out are required\n${USAGE}`);
-    if (v.backend !== undefined && v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
     if (v.aspect !== undefined && !['refuse', 'stretch', 'crop'].includes(v.aspect)) throw new Error(`--aspect must be refuse, stretch or crop, got ${v.aspect}`);
     return {
       ir: v.ir, vi: v.vi, out: v.out, labels: v.labels, boxes: v.boxes, models: v.models,
-      backend: v.backend,
+      backend: v.backend === undefined ? undefined : parseNodeBackend(v.backend),
       maxSide: numberOption(v['max-side'], 'max-side'),
       aspect: v.aspect as AspectPolicy | undefined,
       scoreThreshold: numberOption(v['score-threshold'], 'score-threshold'),

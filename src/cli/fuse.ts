@@ -1,6 +1,6 @@
 /**
  * `npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE] [--models DIR]
- *   [--backend wasm|cpu] [--max-side N] [--score-threshold S] [--no-metrics]`
+ *   [--backend wasm|cpu|webgpu] [--max-side N] [--score-threshold S] [--no-metrics]`
  *
  * Fuses every IR/VI pair (matched by stem) with the committed weights and writes, per pair,
  * `OUT/fused/<stem>.png` (8-bit grey fused Y), `OUT/rgb/<stem>.png` (fused Y + visible

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { useBackend } from './node-backend';
+import { useBackend, webgpuAdapter } from './node-backend';
+import { parseNodeBackend } from './args';
 import { holdOutBlocks, loadSplit } from './dataset';
 import { loadModelFolderInto, loadModelFolderPartlyInto, saveModelFolder } from './weights-fs';
 import { fusion } from '../core/models/fusion';
@@ -77,7 +78,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: npm run train -- --data DIR [--stages ${STAGES.join(',')}] [--out models] [--resume]
-  [--seed N] [--limit N] [--fusion-steps N] [--segdet-steps N] [--disc-steps N] [--lossgen-steps N]
+  [--seed N] [--backend wasm|cpu|webgpu] [--limit N] [--fusion-steps N] [--segdet-steps N] [--disc-steps N] [--lossgen-steps N]
   [--fusion-batch N] [--fusion-crop PX] [--segdet-batch N] [--segdet-crop PX] [--checkpoint-every N]
   [--segdet-parts seg,det]  (parts of S that move: ${SEGDET_PARTS.join(', ')}; the rest stay as imported)
   [--segdet-from DIR]  (start S from these weights instead of the COCO import, e.g. an earlier stage's)
@@ -183,7 +184,7 @@ async function runStage(r: StageRun): Promise<void> {
     multiplyAddsAt640x480: r.model.macs(480, 640),
     training: {
       ...(r.card.training as object),
-      steps: r.steps, seed, backend: tf.getBackend(), seconds: Math.round(seconds), resumedAt: startStep || undefined,
+      steps: r.steps, seed, backend: tf.getBackend(), ...(webgpuAdapter ? { adapter: webgpuAdapter } : {}), seconds: Math.round(seconds), resumedAt: startStep || undefined,
       skippedSteps: skipped, finalLoss: lastLog ? { total: lastLog.total, ...lastLog.terms } : undefined,
       lossEvery10Steps: history.length > 400 ? history.filter((_, i) => i % Math.ceil(history.length / 400) === 0) : history,
     },
@@ -239,7 +240,7 @@ async function fuseAll(fParams: Params, pairs: TrainPair[]): Promise<void> {
 async function main(): Promise<void> {
   const stages = args.stages!.split(',').map((s) => s.trim()) as Stage[];
   for (const s of stages) if (!STAGES.includes(s)) throw new Error(`unknown stage '${s}' (stages: ${STAGES.join(', ')})`);
-  await useBackend(args.backend as 'wasm' | 'cpu');
+  await useBackend(parseNodeBackend(args.backend!));
   const trainDir = path.join(args.data!, 'msrs', 'train');
   if (!existsSync(path.join(trainDir, 'ir'))) throw new Error(`no training data at ${trainDir} (expected ir/, vi/, label/, detection.json)`);
   console.log(`loading ${trainDir} ...`);
@@ -249,7 +250,7 @@ async function main(): Promise<void> {
   const split = holdOutBlocks(loaded.map((p) => p.stem), num('hold-out'), num('hold-out-seed'));
   const kept = new Set(split.train);
   const pairs = loaded.filter((p) => kept.has(p.stem));
-  console.log(`loaded ${loaded.length} pairs, training on ${pairs.length} (${split.validation.length} held out); backend ${tf.getBackend()}; seed ${seed}`);
+  console.log(`loaded ${loaded.length} pairs, training on ${pairs.length} (${split.validation.length} held out); backend ${tf.getBackend()}${webgpuAdapter ? ` (${webgpuAdapter})` : ''}; seed ${seed}`);
   await mkdir(args.out!, { recursive: true });
   const data = {
     source: trainDir, pairs: pairs.length, note: 'MSRS pairs from the official test split, see shared/data/README.md',
@@ -311,25 +312,31 @@ async function main(): Promise<void> {
       const batch = num('segdet-batch'), crop = num('segdet-crop');
       // S starts from the COCO-pretrained detector (DESIGN §2); its segmentation head is new.
       // With --segdet-from it continues from earlier weights (a later phase of the recipe).
-      const pkg = readCenternetPackage();
       let params: Params;
       let startedFrom: Record<string, unknown> | null = null;
       let fresh: string[] = [];
+      let pretrained: Record<string, unknown> | undefined;
       if (args['segdet-from']) {
         // Layers added to S since those weights were saved start from init. Its seed is fixed,
         // not --seed, so runs that differ only in --seed start alike and can be averaged.
         params = segdet.init(0);
         const prev = await loadModelFolderPartlyInto(args['segdet-from'], params);
         fresh = prev.kept;
+        // Where the COCO weights came from, as the earlier card recorded it: continuing needs no package.
+        pretrained = prev.card?.pretrained as Record<string, unknown> | undefined;
         // The earlier card by name and date only: its own history is in the card it came from.
         startedFrom = { weights: args['segdet-from'], date: prev.card?.date ?? null, ...(fresh.length ? { freshParams: fresh } : {}) };
         console.log(`[segdet] starting from ${args['segdet-from']}${fresh.length ? `; not there, so from init: ${fresh.join(', ')}` : ''}`);
       } else {
+        const pkg = readCenternetPackage();
         const graph = centernetWeights(pkg);
         params = segdetFromCenternet(graph, seed);
         tf.dispose(Object.values(graph));
+        pretrained = centernetProvenance(pkg);
         console.log(`[segdet] imported ${pkg.package} ${pkg.binPath} (sha256 ${pkg.binSha256.slice(0, 12)}…)`);
       }
+      // An earlier card without the record: read it off the package.
+      pretrained ??= centernetProvenance(readCenternetPackage());
       const parts = args['segdet-parts']!.split(',').map((x) => x.trim()) as SegDetPart[];
       for (const x of parts) if (!SEGDET_PARTS.includes(x)) throw new Error(`--segdet-parts: unknown part '${x}' (parts: ${SEGDET_PARTS.join(', ')})`);
       const trainable = Object.fromEntries(segdetParamNames(parts).map((n) => [n, params[n]]));
@@ -351,7 +358,7 @@ async function main(): Promise<void> {
         stage, model: segdet, params, trainable, lrScale, float16: true, steps: num('segdet-steps'), lr: num('segdet-lr'),
         card: {
           architecture: 'MobileNetV3 backbone + CenterNet decoder and head (person, bicycle, car) imported from a COCO-trained detector; new 9-class segmentation head on the decoder\'s 1/4 features and the stride-2 features',
-          pretrained: centernetProvenance(pkg),
+          pretrained,
           data,
           training: {
             startedFrom: startedFrom ?? 'the COCO import (segmentation head: seeded init)',

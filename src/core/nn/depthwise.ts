@@ -59,11 +59,10 @@ function inputGrad(dz: tf.Tensor4D, w: tf.Tensor4D, xShape: number[], stride: 1 
   if (stride === 1) return tf.depthwiseConv2d(dz, wr, 1, 'same');
   const [b, h, wd, c] = xShape;
   const [, ho, wo] = dz.shape;
-  // dz[m] sits at input row 2m: [B,ho,1,wo,1,C] padded to [B,ho,2,wo,2,C].
-  const spread = tf.reshape(
-    tf.pad(tf.reshape(dz, [b, ho, 1, wo, 1, c]), [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]]),
-    [b, 2 * ho, 2 * wo, c],
-  ) as tf.Tensor4D;
+  // dz[m] sits at input row 2m: a zero after every row, then after every column. Two rank-4
+  // pads rather than one rank-6 pad, whose WebGPU shader does not compile (tfjs 4.22).
+  const rows = tf.reshape(tf.pad(tf.reshape(dz, [b, ho, 1, wo * c]), [[0, 0], [0, 0], [0, 1], [0, 0]]), [b * 2 * ho, wo, 1, c]);
+  const spread = tf.reshape(tf.pad(rows, [[0, 0], [0, 0], [0, 1], [0, 0]]), [b, 2 * ho, 2 * wo, c]) as tf.Tensor4D;
   // dx[i] = Σ_t u[i + before − t]·w[t] = correlation of u with the rotated kernel, offset by
   // k − 1 − before on the leading side; the trailing side is whatever makes the output h long.
   const axisPad = (size: number, spreadLen: number): [number, number] => {

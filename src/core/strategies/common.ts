@@ -4,6 +4,7 @@
  * task objective on S, and option checking.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { addMany } from '../nn/add-many';
 import type { Params } from '../types';
 import type { ModelName } from '../models/registry';
 import { segdet } from '../models/segdet';
@@ -163,7 +164,7 @@ export function lossAndGrads(loss: () => StepLosses, wrt: Partial<Record<ModelNa
 
 /** `Σ_k <a_k, b_k>` over the names of `a` (a scalar tensor). */
 export function dot(a: NamedTensors, b: NamedTensors): tf.Scalar {
-  return tf.tidy(() => tf.addN(Object.keys(a).map((k) => tf.sum(tf.mul(a[k], b[k])))) as tf.Scalar);
+  return tf.tidy(() => addMany(Object.keys(a).map((k) => tf.sum(tf.mul(a[k], b[k])))) as tf.Scalar);
 }
 
 /** `a + s·b` name by name (new tensors); `s` a number or a scalar tensor. */
@@ -200,7 +201,7 @@ export async function readFinite(
   if (bad !== undefined) throw new NonFiniteError(`loss '${bad}'`, out);
   const all = grads.flatMap((g) => Object.values(g));
   if (all.length > 0) {
-    const s = tf.tidy(() => tf.addN(all.map((g) => tf.sum(g))));
+    const s = tf.tidy(() => addMany(all.map((g) => tf.sum(g))));
     const v = (await s.data())[0];
     s.dispose();
     if (!Number.isFinite(v)) throw new NonFiniteError('gradient', out);

@@ -36,6 +36,7 @@
  * Every loss and gradient is checked; a non-finite one rolls back θ, φ (and S) together.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { addMany } from '../nn/add-many';
 import type { Params } from '../types';
 import { fusion } from '../models/fusion';
 import { lossGenerator } from '../models/loss-generator';
@@ -108,7 +109,7 @@ export function dartsHypergradient(i: DartsInput): DartsResult {
     kept.push(outer.value);
     junk.push(...Object.values(outer.terms), ...Object.values(v));
     const epsilon = tf.tidy(() => {
-      const norm = (ts: tf.Tensor[]) => tf.sqrt(tf.addN(ts.map((g) => tf.sum(tf.square(g)))));
+      const norm = (ts: tf.Tensor[]) => tf.sqrt(addMany(ts.map((g) => tf.sum(tf.square(g)))));
       const length = tf.mul(i.radius, norm(Object.values(theta0)));
       return tf.div(length, tf.maximum(norm(Object.values(v)), 1e-12)) as tf.Scalar;
     });
@@ -212,7 +213,7 @@ export function createTd(models: StrategyModels, given: Partial<TdOptions> = {})
       xi: o.xi, radius: o.fdRadius,
     }));
     const m = await readFinite({ taskVirtual: meta.taskAtVirtual, fusionBefore: meta.fusionAtTheta, epsilon: meta.epsilon }, [meta.hypergrad]);
-    const hNorm = bag.add(tf.tidy(() => tf.sqrt(tf.addN(Object.values(meta.hypergrad).map((g) => tf.sum(tf.square(g)))))));
+    const hNorm = bag.add(tf.tidy(() => tf.sqrt(addMany(Object.values(meta.hypergrad).map((g) => tf.sum(tf.square(g)))))));
     runner.update('lossGenerator', meta.hypergrad);
 
     // 2. Real step on θ with the updated loss (+ optional direct task term).

@@ -4,6 +4,7 @@
  * pipeline and the browser fine-tuning worker drive it (as an async generator they can stop).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { addMany } from '../nn/add-many';
 import { Rng, deriveSeed } from '../nn/random';
 import type { Params } from '../types';
 
@@ -181,7 +182,7 @@ export async function* trainLoop(o: LoopOptions): AsyncGenerator<StepLog, void, 
 }
 
 async function allFinite(ts: tf.Tensor[]): Promise<boolean> {
-  const s = tf.tidy(() => tf.addN(ts.map((t) => tf.sum(t))));
+  const s = tf.tidy(() => addMany(ts.map((t) => tf.sum(t))));
   const v = (await s.data())[0];
   s.dispose();
   return Number.isFinite(v);
@@ -190,7 +191,7 @@ async function allFinite(ts: tf.Tensor[]): Promise<boolean> {
 /** Scales gradients so their global L2 norm is at most `maxNorm`. Returns new tensors. */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Record<string, tf.Tensor> {
   return tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+    const norm = tf.sqrt(addMany(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
     const scale = tf.minimum(tf.scalar(1), tf.div(maxNorm, tf.add(norm, 1e-12)));
     const out: Record<string, tf.Tensor> = {};
     for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, scale);

@@ -5,6 +5,7 @@
  * of running them all as an ensemble.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { addMany } from '../nn/add-many';
 import { WeightsError } from './io';
 
 /**
@@ -27,5 +28,5 @@ export function averageParams(sets: readonly Record<string, tf.Tensor>[]): Recor
     for (const name of Object.keys(set)) if (!(name in sets[0])) problems.push(`set ${i + 1}: parameter '${name}' is not in set 1`);
   });
   if (problems.length > 0) throw new WeightsError(problems);
-  return Object.fromEntries(names.map((name) => [name, tf.tidy(() => tf.div(tf.addN(sets.map((s) => s[name])), sets.length))]));
+  return Object.fromEntries(names.map((name) => [name, tf.tidy(() => tf.div(addMany(sets.map((s) => s[name])), sets.length))]));
 }
