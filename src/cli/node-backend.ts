@@ -26,6 +26,11 @@ try {
 export let webgpuAdapter: string | null = null;
 /** Whether that adapter is a CPU renderer (llvmpipe, SwiftShader): right answers, slow. */
 export let webgpuSoftware = false;
+/**
+ * Uncaptured WebGPU errors since the backend started. tfjs runs on past a kernel that failed
+ * to build, with wrong numbers; the first few are printed, and tests check that none came.
+ */
+export const webgpuErrors: string[] = [];
 
 /**
  * Dawn as `navigator.gpu`, then tfjs's WebGPU backend on it. Loaded on demand: the native
@@ -50,6 +55,17 @@ async function registerDawnWebgpu(): Promise<void> {
   await import('@tensorflow/tfjs-backend-webgpu');
 }
 
+const watched = new WeakSet<GPUDevice>();
+function watchWebgpuErrors(device: GPUDevice): void {
+  if (watched.has(device)) return;
+  watched.add(device);
+  device.onuncapturederror = (ev) => {
+    const first = ev.error.message.split('\n')[0].trim();
+    webgpuErrors.push(first);
+    if (webgpuErrors.length <= 3) console.error(`webgpu error: ${first}${webgpuErrors.length === 3 ? ' (further ones not printed)' : ''}`);
+  };
+}
+
 /** Switches tfjs to `name` and waits until it is ready. */
 export async function useBackend(name: NodeBackend = 'wasm'): Promise<void> {
   if (name === 'wasm' && wasmFilesMissing) throw new Error(`tfjs's WASM files were not found: ${wasmFilesMissing}`);
@@ -57,4 +73,5 @@ export async function useBackend(name: NodeBackend = 'wasm'): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend '${name}' failed to initialise`);
   await tf.ready();
+  if (name === 'webgpu') watchWebgpuErrors((tf.backend() as unknown as { device: GPUDevice }).device);
 }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend, webgpuAdapter } from './node-backend';
+import { useBackend, webgpuAdapter, webgpuErrors } from './node-backend';
 import { loadModelFolderInto } from './weights-fs';
 import { segdet } from '../core/models/segdet';
 import { segdetObjective, DEFAULT_SEGDET_WEIGHTS } from '../core/train/objectives';
@@ -59,6 +59,7 @@ describe.skipIf(unavailable !== null)('S on WebGPU (Dawn) against WASM', () => {
     const adapter = webgpuAdapter;
     const cpu = await run('wasm');
     expect(adapter).toBeTruthy();
+    expect(webgpuErrors).toEqual([]);
     expect(Object.keys(gpu.grads).length).toBeGreaterThan(150);
     expect(Object.keys(gpu.grads).sort()).toEqual(Object.keys(cpu.grads).sort());
     expect(Math.abs(gpu.loss - cpu.loss) / Math.abs(cpu.loss)).toBeLessThan(1e-4);

@@ -428,11 +428,11 @@ export interface CancelledReply {
   id: number;
   type: 'cancelled';
 }
-/** Raised by the worker on its own (no request): e.g. the GPU device was lost. */
+/** Raised by the worker on its own (no request): e.g. the GPU device was lost, or a GPU kernel failed. */
 export interface EventReply {
   id: null;
   type: 'event';
-  event: 'device-lost' | 'reinitialised' | 'reinit-failed';
+  event: 'device-lost' | 'reinitialised' | 'reinit-failed' | 'gpu-error';
   message: string;
   /** After `reinitialised`: the new state, as `ready` would carry it. */
   ready?: ReadyPayload;

@@ -67,6 +67,9 @@ function onEngineEvent(e: ClientEvent): void {
       s.addLog('error', e.message);
       s.setEngine({ status: 'error', error: e.message });
       return;
+    case 'gpu-error':
+      s.addLog('error', `${e.message.replace(/\.+$/, '')}. Results on WebGPU may be wrong: ?backend=wasm runs without it.`);
+      return;
   }
 }
 

@@ -77,6 +77,18 @@ export function setDeviceLostHandler(h: DeviceLostHandler): void {
   onDeviceLost = h;
 }
 
+/** Called with each WebGPU error that no one caught (a pipeline that did not build, say). */
+export type GpuErrorHandler = (message: string) => void;
+let onGpuError: GpuErrorHandler = () => {};
+
+/**
+ * Installs the handler for uncaptured WebGPU errors. tfjs does not watch for them and runs on
+ * past a kernel that failed to build, with wrong numbers, so the app must say so.
+ */
+export function setGpuErrorHandler(h: GpuErrorHandler): void {
+  onGpuError = h;
+}
+
 function summarise(info: GPUAdapterInfo | undefined, isFallback: boolean): GpuAdapterSummary {
   const vendor = info?.vendor ?? '';
   const architecture = info?.architecture ?? '';
@@ -135,6 +147,9 @@ function registerWebGpu(): void {
     gpu.device = device;
     gpu.adapter = summary;
     gpu.intentional = false;
+    device.addEventListener('uncapturederror', (ev) => {
+      if (gpu.device === device) onGpuError((ev as GPUUncapturedErrorEvent).error.message);
+    });
     void device.lost.then((info) => {
       if (gpu.device !== device) return; // an old device we replaced
       gpu.device = null;

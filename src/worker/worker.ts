@@ -12,7 +12,7 @@ import type {
   BackendChoice, BackendInfo, InitRequest, ProgressPhase, ReadyPayload, Size, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
 import { assertNever } from '../protocol/messages';
-import { lostUnderFailure, setDeviceLostHandler, startBackend, simulateDeviceLoss } from './backend';
+import { lostUnderFailure, setDeviceLostHandler, setGpuErrorHandler, startBackend, simulateDeviceLoss } from './backend';
 import { CancelledError, Engine } from './engine';
 import { runTraining, strategyList, type TrainControl } from './trainer';
 
@@ -212,6 +212,16 @@ async function pump(): Promise<void> {
     current = null;
   }
 }
+
+// A failing kernel reports once per submit: pass on the first few, then say how many more.
+const GPU_ERRORS_SHOWN = 3;
+let gpuErrors = 0;
+setGpuErrorHandler((message) => {
+  gpuErrors++;
+  if (gpuErrors > GPU_ERRORS_SHOWN && gpuErrors % 100 !== 0) return;
+  const first = message.split('\n')[0].trim();
+  post({ id: null, type: 'event', event: 'gpu-error', message: gpuErrors > GPU_ERRORS_SHOWN ? `${gpuErrors} WebGPU errors so far; the last: ${first}` : `WebGPU error: ${first}` });
+});
 
 setDeviceLostHandler((message) => {
   post({ id: null, type: 'event', event: 'device-lost', message });
