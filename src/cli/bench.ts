@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: times F, S, G, the full pipeline (640×480) and one fine-tune step per
  * strategy (batch 4, 128×128) on Node WASM, Node CPU, Node WebGPU (Dawn), Chromium WASM,
- * Chromium WebGPU and Chromium WebGL; prints one table and the target checks, and writes `bench/results.json`.
+ * Chromium WebGPU and Chromium WebGL; prints one table and the target checks, and writes
+ * `bench/results.json`.
  *
  *   npm run bench -- [--backends node-wasm,node-cpu,node-webgpu,chromium-wasm,chromium-webgpu,chromium-webgl]
  *                    [--cases F,S,G,pipeline,fixed,bdl,td] [--reps N] [--iters N] [--budget S]

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { useBackend, webgpuAdapter } from './node-backend';
+import { useBackend, webgpuAdapter, webgpuErrors } from './node-backend';
 import { parseNodeBackend } from './args';
 import { holdOutBlocks, loadSplit } from './dataset';
 import { loadModelFolderInto, loadModelFolderPartlyInto, saveModelFolder } from './weights-fs';
@@ -169,6 +169,8 @@ async function runStage(r: StageRun): Promise<void> {
   let lastLog: StepLog | undefined;
   for await (const log of trainLoop({ params: moving, optimizer: opt, steps: r.steps, startStep, seed: deriveStageSeed(r.stage), lr: r.lr, warmup: Math.min(100, r.steps / 10), loss: r.loss })) {
     print(log);
+    // A WebGPU kernel that failed to build gives wrong numbers and no exception: stop.
+    if (webgpuErrors.length) throw new Error(`WebGPU errors at step ${log.step} (the training would be wrong): ${webgpuErrors[0]}`);
     lastLog = log;
     if (log.skipped) skipped++;
     if (log.step % 10 === 0) history.push({ step: log.step, total: +log.total.toFixed(5) });
