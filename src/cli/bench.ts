@@ -27,7 +27,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { useBackend, webgpuAdapter, webgpuSoftware } from './node-backend';
+import { useBackend, webgpuAdapter, webgpuErrors, webgpuSoftware } from './node-backend';
 import type { NodeBackend } from './args';
 import { MODEL_NAMES, type ModelName } from '../core/models/registry';
 import { CASE_IDS, FULL_SIZES, ModelStore, REDUCED_SIZES, type CaseId, type WeightBytes } from '../bench/cases';
@@ -153,6 +153,8 @@ async function runNode(id: NodeBenchId, o: Options): Promise<BackendResult> {
   await models.prepare(readWeights, MODEL_NAMES);
   const sizes = policy.sizes === 'reduced' ? REDUCED_SIZES : FULL_SIZES;
   const cases = await runCases(models, { policy, sizes, only: o.cases, log });
+  // A kernel that failed to build still "runs": its timing would be of nothing.
+  if (want === 'webgpu' && webgpuErrors.length) details.push(`${webgpuErrors.length} WebGPU errors, so these timings are of wrong work; the first: ${webgpuErrors[0]}`);
   return {
     id, status: 'ok', tfBackend: tf.getBackend(), details, policy, policyNote: note,
     weights: { ...models.weights }, cases, wallS: (performance.now() - t0) / 1000,
