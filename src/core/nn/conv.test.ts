@@ -50,6 +50,17 @@ describe('conv2d (custom gradient)', () => {
   beforeAll(async () => { await useBackend('cpu'); });
   afterAll(async () => { await useBackend('cpu'); });
 
+  it('runs the plain conv at inference: the gradient scaffolding only exists under a tape', async () => {
+    const rng = new Rng(4);
+    const x = randn(rng, [1, 8, 8, 3]) as tf.Tensor4D, w = randn(rng, [3, 3, 3, 4]) as tf.Tensor4D, b = randn(rng, [4]) as tf.Tensor1D;
+    const kernels = async (f: () => tf.Tensor) => (await tf.profile(() => f())).kernels.map((k) => k.name);
+    const plain = await kernels(() => conv2d(x, w, b, { activation: 'relu' }));
+    expect(plain).not.toContain('ZerosLike');
+    const taped = await kernels(() => tf.grad((xi: tf.Tensor) => tf.sum(conv2d(xi as tf.Tensor4D, w, b, { activation: 'relu' })))(x));
+    expect(taped).toContain('ZerosLike');
+    tf.dispose([x, w, b]);
+  });
+
   it('computes TensorFlow same-padding sizes', () => {
     expect(samePadding(8, 3, 2)).toEqual({ out: 4, before: 0, after: 1 });
     expect(samePadding(7, 3, 2)).toEqual({ out: 4, before: 1, after: 1 });

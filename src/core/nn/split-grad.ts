@@ -20,10 +20,23 @@ export interface SplitGradLayer {
 }
 
 /**
+ * Whether tfjs is recording for a gradient (inside `tf.grad`, `variableGrads`, …). The engine
+ * knows but does not export it; if a tfjs version lacks the method, assume it is on (correct,
+ * only slower).
+ */
+export function gradientTapeOn(): boolean {
+  const engine = tf.engine() as unknown as { isTapeOn?: () => boolean };
+  return typeof engine.isTapeOn === 'function' ? engine.isTapeOn() : true;
+}
+
+/**
  * Applies `layer` to `x` with parameters `params` ([w] or [w, b], the tensors `layer` closes
  * over): the value of `forward(x)`, with gradients for x and for the parameters.
  */
 export function applySplitGrad(layer: SplitGradLayer, x: tf.Tensor4D, params: tf.Tensor[]): tf.Tensor4D {
+  // Outside a gradient tape (inference) the two custom ops would only add a zeros tensor and a
+  // full-size add per layer: run the layer alone.
+  if (!gradientTapeOn()) return layer.forward(x);
   return tf.tidy(() => {
     let y: tf.Tensor4D | null = null;
     const data = tf.customGrad((...args: unknown[]) => {
