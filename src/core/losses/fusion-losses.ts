@@ -82,15 +82,18 @@ export function irSaliency(ir: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const n = h * w;
     const q = tf.cast(tf.round(tf.clipByValue(tf.mul(tf.reshape(ir, [b, n]), 255), 0, 255)), 'int32') as tf.Tensor2D;
-    // An empty weights tensor means "count" (the typings insist on weights shaped like q).
-    const noWeights = tf.tensor1d([], 'float32') as unknown as tf.Tensor2D;
-    const hist = tf.cast(tf.denseBincount(q, noWeights, 256), 'float32') as tf.Tensor2D;
+    // Item i's levels go to bins 256·i … 256·i + 255 of one 1-D histogram. (A rank-2
+    // denseBincount would count per row directly, but on WebGPU it counts only the first 256
+    // values of each row: tfjs 4.22.)
+    const offsets = tf.mul(tf.range(0, b, 1, 'int32'), tf.scalar(256, 'int32'));
+    const idx = tf.add(q, tf.reshape(offsets, [b, 1]));
+    // An empty weights tensor means "count".
+    const counts = tf.denseBincount(tf.reshape(idx, [b * n]) as tf.Tensor1D, tf.tensor1d([], 'float32'), b * 256);
+    const hist = tf.reshape(tf.cast(counts, 'float32'), [b, 256]) as tf.Tensor2D;
     // dist[k][g] = |g − k| / 255, so (hist @ dist)[g] = Σ_q |g − I(q)| in [0,1] units.
     const levels = tf.range(0, 256, 1, 'float32');
     const dist = tf.div(tf.abs(tf.sub(tf.reshape(levels, [256, 1]), tf.reshape(levels, [1, 256]))), 255);
     const lut = tf.matMul(hist, dist); // [B,256]
-    const offsets = tf.mul(tf.range(0, b, 1, 'int32'), tf.scalar(256, 'int32'));
-    const idx = tf.add(q, tf.reshape(offsets, [b, 1]));
     const s = tf.reshape(tf.gather(tf.reshape(lut, [b * 256]), tf.reshape(idx, [b * n])), [b, h, w, 1]);
     const lo = tf.min(s, [1, 2, 3], true);
     const hi = tf.max(s, [1, 2, 3], true);

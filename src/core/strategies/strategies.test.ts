@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../testing';
-import { Rng } from '../nn/random';
+import { tinyCropBatch, useBackend } from '../testing';
 import { MODELS, MODEL_NAMES, type ModelName } from '../models/registry';
 import { disposeParams } from '../models/model-def';
 import type { CropBatch } from '../train/batch';
@@ -15,15 +14,7 @@ import { segdetParamNames } from '../models/segdet';
 const SIZE = 32;
 let models: Record<ModelName, Params>;
 
-function batch(seed: number, opts: { nan?: boolean } = {}): CropBatch {
-  const rng = new Rng(seed);
-  const n = SIZE * SIZE;
-  const irvi = rng.uniformArray(2 * n);
-  if (opts.nan) irvi[5] = NaN;
-  const label = new Uint8Array(n);
-  for (let i = 0; i < n; i++) label[i] = (i % SIZE) < 12 ? 2 : rng.int(9) === 0 ? 1 : 0;
-  return { batch: 1, height: SIZE, width: SIZE, irvi, label, boxes: [[[2, 3, 12, 30, 0]]] };
-}
+const batch = (seed: number, opts: { nan?: boolean } = {}): CropBatch => tinyCropBatch(seed, SIZE, opts);
 
 type Snapshot = Record<ModelName, Record<string, number[]>>;
 async function snapshot(): Promise<Snapshot> {
