@@ -11,6 +11,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { NodeBackend } from './args';
+import { gpuAdapterName, summariseGpuAdapter } from '../core/gpu-adapter';
 
 // The WASM files are found next to the package. A bundled CLI (the GPU machine's) ships without
 // them and runs the other backends; it fails only if it asks for WASM.
@@ -48,17 +49,14 @@ async function registerDawnWebgpu(): Promise<void> {
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('Dawn found no WebGPU adapter (is a Vulkan driver installed? XDG_RUNTIME_DIR set?)');
-  const info = adapter.info;
-  webgpuAdapter = [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') || 'unnamed adapter';
-  webgpuSoftware = Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || /software|llvmpipe|swiftshader|lavapipe/i.test(webgpuAdapter);
+  const summary = summariseGpuAdapter(adapter.info);
+  webgpuAdapter = gpuAdapterName(summary);
+  webgpuSoftware = summary.isSoftware;
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `Node ${process.version}` }, configurable: true });
   await import('@tensorflow/tfjs-backend-webgpu');
 }
 
-const watched = new WeakSet<GPUDevice>();
 function watchWebgpuErrors(device: GPUDevice): void {
-  if (watched.has(device)) return;
-  watched.add(device);
   device.onuncapturederror = (ev) => {
     const first = ev.error.message.split('\n')[0].trim();
     webgpuErrors.push(first);

@@ -13,8 +13,9 @@ import type { AspectPolicy, PipelineNotice } from '../core/pipeline';
 import type { Media } from '../core/image/pairing';
 import type { PairEvaluation, SetScoreName } from '../core/metrics/evaluation';
 import type { Interval } from '../core/metrics/bootstrap';
+import type { GpuAdapterSummary } from '../core/gpu-adapter';
 
-export type { Detection, FusionMetrics, Interval, PairEvaluation, SetScoreName, StrategyName };
+export type { Detection, FusionMetrics, GpuAdapterSummary, Interval, PairEvaluation, SetScoreName, StrategyName };
 /** The nine fusion metrics, in the order every table and export uses. */
 export { FUSION_METRIC_NAMES } from '../core/types';
 
@@ -29,16 +30,6 @@ export interface BackendAttempt {
   ok: boolean;
   /** Why it was taken or skipped, in words (e.g. "software adapter (SwiftShader)"). */
   note: string;
-}
-
-/** The WebGPU adapter seen by the worker. */
-export interface GpuAdapterSummary {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** True for a software adapter (`isFallbackAdapter`, or SwiftShader named in the info). */
-  isSoftware: boolean;
 }
 
 /** The backend in use and why it was chosen. */

@@ -21,6 +21,7 @@ import { setWasmPaths, getThreadsCount, setThreadsCount } from '@tensorflow/tfjs
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { gpuAdapterName, summariseGpuAdapter } from '../core/gpu-adapter';
 import type {
   BackendAttempt, BackendChoice, BackendInfo, BackendName, GpuAdapterSummary,
 } from '../protocol/messages';
@@ -89,24 +90,6 @@ export function setGpuErrorHandler(h: GpuErrorHandler): void {
   onGpuError = h;
 }
 
-function summarise(info: GPUAdapterInfo | undefined, isFallback: boolean): GpuAdapterSummary {
-  const vendor = info?.vendor ?? '';
-  const architecture = info?.architecture ?? '';
-  const device = info?.device ?? '';
-  const description = info?.description ?? '';
-  const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
-  const infoFallback = (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
-  return {
-    vendor, architecture, device, description,
-    isSoftware: isFallback || infoFallback || /swiftshader|llvmpipe|software|lavapipe|warp/.test(text),
-  };
-}
-
-function adapterName(a: GpuAdapterSummary): string {
-  const parts = [a.vendor, a.architecture, a.device, a.description].filter((s) => s !== '');
-  return parts.length ? [...new Set(parts)].join(' / ') : 'unnamed adapter';
-}
-
 /** Asks for a WebGPU adapter without creating a device. */
 async function probeAdapter(): Promise<{ adapter: GPUAdapter | null; summary: GpuAdapterSummary | null; note: string }> {
   if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) {
@@ -120,8 +103,8 @@ async function probeAdapter(): Promise<{ adapter: GPUAdapter | null; summary: Gp
   }
   if (!adapter) return { adapter: null, summary: null, note: 'no WebGPU adapter available' };
   const legacyFallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  const summary = summarise(adapter.info, legacyFallback);
-  return { adapter, summary, note: adapterName(summary) };
+  const summary = summariseGpuAdapter(adapter.info, legacyFallback);
+  return { adapter, summary, note: gpuAdapterName(summary) };
 }
 
 /** Registers (or re-registers) tfjs's `webgpu` backend with a factory we control. */
@@ -285,7 +268,7 @@ export async function startBackend(choice: BackendChoice): Promise<BackendInfo> 
         softwareAdapter = probe.summary;
         attempts.push({
           name, ok: false,
-          note: `software adapter (${adapterName(probe.summary)}): ranked below WASM; pick WebGPU to use it anyway`,
+          note: `software adapter (${gpuAdapterName(probe.summary)}): ranked below WASM; pick WebGPU to use it anyway`,
         });
         continue;
       }
@@ -301,7 +284,7 @@ export async function startBackend(choice: BackendChoice): Promise<BackendInfo> 
     let detail = '';
     if (name === 'webgpu' && gpu.adapter) {
       info.adapter = gpu.adapter;
-      detail = `on ${adapterName(gpu.adapter)}${gpu.adapter.isSoftware ? ' (software adapter, slow)' : ''}`;
+      detail = `on ${gpuAdapterName(gpu.adapter)}${gpu.adapter.isSoftware ? ' (software adapter, slow)' : ''}`;
     } else if (name === 'wasm') {
       info.wasm = await wasmDetails();
       detail = `${info.wasm.simd ? 'SIMD' : 'no SIMD'}, ${info.wasm.threads} thread${info.wasm.threads === 1 ? '' : 's'}`
@@ -318,7 +301,7 @@ export async function startBackend(choice: BackendChoice): Promise<BackendInfo> 
     } else if (name === 'webgpu') {
       why = 'WebGPU is the first choice and a hardware adapter is available';
     } else if (softwareAdapter && name === 'wasm') {
-      why = 'the only WebGPU adapter is a software fallback (' + adapterName(softwareAdapter)
+      why = 'the only WebGPU adapter is a software fallback (' + gpuAdapterName(softwareAdapter)
         + '), which is far slower than WASM on this CPU';
     } else {
       why = failedBefore.map((a) => `${LABEL[a.name]}: ${a.note}`).join('; ') || 'first available';
