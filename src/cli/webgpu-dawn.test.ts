@@ -4,7 +4,7 @@
  * comparison). This is the path of in-browser fine-tuning on WebGPU and of GPU training from the
  * CLI; three of its kernels once gave wrong numbers there with no exception (an addN of 177
  * inputs and a rank-6 pad, which did not build; a rank-2 denseBincount, which miscounted). The
- * strategies' steps are compared too. Needs a Vulkan driver: CI installs Mesa's CPU one and sets
+ * strategies' steps are compared too, and S's training input and losses at a GPU batch size. Needs a Vulkan driver: CI installs Mesa's CPU one and sets
  * REQUIRE_WEBGPU=1, so there it cannot be skipped.
  */
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ import { createStrategy, STRATEGY_NAMES, type StrategyName } from '../core/strat
 import { tinyCropBatch } from '../core/testing';
 import type { Params } from '../core/types';
 import { irSaliency } from '../core/losses/fusion-losses';
+import { msrsClassWeights, segmentationDiceLoss, segmentationLoss } from '../core/losses/task-losses';
+import { fusedRgb } from '../core/image/tensor';
 import { Rng } from '../core/nn/random';
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
@@ -38,6 +40,65 @@ describe.skipIf(unavailable !== null)('S on WebGPU (Dawn) against WASM', () => {
     expect(d.worst).toBeLessThan(1e-3);
   });
 });
+
+describe.skipIf(unavailable !== null)('S\'s training input and losses at a GPU batch size on WebGPU (Dawn) against WASM', () => {
+  it('agree at 12×384×384, past the 65,535 workgroups a dispatch dimension allows', async () => {
+    // At this size an [N,2]×[2,3] matmul (fused RGB) and a 2-D transpose (the Dice loss's sums
+    // over pixels) once exceeded the limit, and an int32 transpose did not build.
+    const [b, h, w] = [12, 384, 384], n = b * h * w;
+    const rng = new Rng(3);
+    const logits = rng.uniformArray(n * 9, -4, 4);
+    const labels = Int32Array.from({ length: n }, () => Math.floor(rng.uniform() * 10)); // 9: ignored
+    const y = rng.uniformArray(n), chroma = rng.uniformArray(n * 2, 0.3, 0.7);
+    const run = async (backend: 'wasm' | 'webgpu') => {
+      await useBackend(backend);
+      const z = tf.tensor4d(logits, [b, h, w, 9]), lab = tf.tensor3d(labels, [b, h, w], 'int32');
+      const out = {} as Record<'ce' | 'dice', { loss: number; grad: Float32Array }>;
+      const losses = { ce: (x: tf.Tensor) => segmentationLoss(x as tf.Tensor4D, lab, msrsClassWeights()), dice: (x: tf.Tensor) => segmentationDiceLoss(x as tf.Tensor4D, lab) };
+      for (const [name, f] of Object.entries(losses) as [keyof typeof losses, (x: tf.Tensor) => tf.Scalar][]) {
+        const { value, grad } = tf.valueAndGrad(f)(z);
+        out[name] = { loss: (await value.data())[0], grad: (await grad.data()) as Float32Array };
+        tf.dispose([value, grad]);
+      }
+      const [yt, ct] = [tf.tensor4d(y, [b, h, w, 1]), tf.tensor4d(chroma, [b, h, w, 2])];
+      const rgb = fusedRgb(yt, ct);
+      const rgbData = (await rgb.data()) as Float32Array;
+      tf.dispose([z, lab, yt, ct, rgb]);
+      return { ...out, rgb: rgbData };
+    };
+    const gpu = await run('webgpu');
+    expect(webgpuErrors).toEqual([]);
+    // The losses against float64 sums: WASM's float32 sums over 1.77 M pixels are 1.6e-3 off here.
+    const exact = segmentationLossesF64(logits, labels, 9, msrsClassWeights());
+    expect(Math.abs(gpu.ce.loss - exact.ce) / exact.ce).toBeLessThan(1e-4);
+    expect(Math.abs(gpu.dice.loss - exact.dice) / exact.dice).toBeLessThan(1e-4);
+    // The gradients against WASM's, whose every element carries that error in the normaliser.
+    const ref = await run('wasm');
+    for (const k of ['ce', 'dice'] as const) expect(relativeL2(ref[k].grad, gpu[k].grad)).toBeLessThan(1e-2);
+    expect(relativeL2(ref.rgb, gpu.rgb)).toBeLessThan(1e-6);
+  });
+});
+
+/** Class-weighted cross-entropy and soft Dice (as `task-losses.ts`) in float64; labels ≥ c are ignored. */
+function segmentationLossesF64(logits: Float32Array, labels: Int32Array, c: number, weights: readonly number[]) {
+  let num = 0, den = 0;
+  const inter = new Float64Array(c), psum = new Float64Array(c), count = new Float64Array(c), p = new Float64Array(c);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (l >= c) continue;
+    let m = -Infinity, z = 0;
+    for (let k = 0; k < c; k++) m = Math.max(m, logits[i * c + k]);
+    for (let k = 0; k < c; k++) z += (p[k] = Math.exp(logits[i * c + k] - m));
+    num -= weights[l] * Math.log(p[l] / z);
+    den += weights[l];
+    for (let k = 0; k < c; k++) psum[k] += p[k] / z;
+    inter[l] += p[l] / z;
+    count[l]++;
+  }
+  let dice = 0, present = 0;
+  for (let k = 0; k < c; k++) if (count[k] > 0) { dice += 1 - (2 * inter[k]) / (psum[k] + count[k] + 1e-6); present++; }
+  return { ce: num / den, dice: dice / Math.max(present, 1) };
+}
 
 /** One step of strategy `name` on `backend` from seeded weights: its loss and F's update. */
 async function strategyStep(backend: 'wasm' | 'webgpu', name: StrategyName) {

@@ -43,10 +43,10 @@ export function fusedRgb(y: tf.Tensor4D, chroma: tf.Tensor4D | null): tf.Tensor4
   return tf.tidy(() => {
     const grey = tf.mul(y, tf.ones([1, 1, 1, 3]));
     if (!chroma) return grey as tf.Tensor4D;
-    const [b, h, w] = chroma.shape;
-    // A [N,2]×[2,3] matmul: its gradient is a matmul too (fast on every backend), unlike a 1×1 conv's.
-    const c = tf.reshape(tf.sub(chroma, NEUTRAL_CHROMA), [b * h * w, 2]);
-    const delta = tf.reshape(tf.matMul(c, tf.tensor2d(CHROMA_TO_RGB)), [b, h, w, 3]);
+    // Broadcast products, not a [B·H·W,2]×[2,3] matmul: WebGPU's matmul dispatch exceeds the
+    // per-dimension workgroup limit beyond about a million rows (a batch of 12 at 384×384).
+    const [cb, cr] = tf.split(tf.sub(chroma, NEUTRAL_CHROMA), 2, 3);
+    const delta = tf.add(tf.mul(cb, tf.tensor4d(CHROMA_TO_RGB[0], [1, 1, 1, 3])), tf.mul(cr, tf.tensor4d(CHROMA_TO_RGB[1], [1, 1, 1, 3])));
     return tf.clipByValue(tf.add(grey, delta), 0, 1) as tf.Tensor4D;
   });
 }

@@ -80,9 +80,22 @@ function pixelRows(logits: tf.Tensor4D, labels: tf.Tensor3D): { onehot: tf.Tenso
   const [b, h, w, c] = logits.shape;
   const lab = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
   return {
-    onehot: tf.oneHot(tf.reshape(lab, [b * h * w]), c) as tf.Tensor2D,
+    // float32 written by a kernel (× 1), not by oneHot's dtype (WASM writes int32 bits into a
+    // float32 output) nor by a cast (on WebGPU an int32→float32 cast only relabels the buffer,
+    // and the transpose in `columnSums` then fails to compile).
+    onehot: tf.mul(tf.oneHot(tf.reshape(lab, [b * h * w]), c), tf.scalar(1)) as tf.Tensor2D,
     rows: tf.reshape(logits, [b * h * w, c]),
   };
+}
+
+/**
+ * The sums of `[N, C]` rows over N, summed as `[1, N, C]`: a sum over axis 0 of a 2-D tensor goes
+ * through WebGPU's 2-D transpose, which dispatches N/16 workgroups in one dimension and fails
+ * past 65,535 of them (about a million pixels: a batch of 12 at 384×384).
+ */
+function columnSums(rows: tf.Tensor2D): tf.Tensor1D {
+  const [n, c] = rows.shape;
+  return tf.reshape(tf.sum(tf.reshape(rows, [1, n, c]), 1), [c]);
 }
 
 /**
@@ -97,9 +110,9 @@ export function segmentationDiceLoss(logits: tf.Tensor4D, labels: tf.Tensor3D): 
   return tf.tidy(() => {
     const { onehot, rows } = pixelRows(logits, labels);
     // Ignored pixels (all-zero one-hot rows) leave the prediction sums too.
-    const p = tf.mul(tf.softmax(rows), tf.sum(onehot, 1, true));
-    const g = tf.sum(onehot, 0);
-    const dice = tf.div(tf.mul(2, tf.sum(tf.mul(p, onehot), 0)), tf.add(tf.add(tf.sum(p, 0), g), 1e-6));
+    const p: tf.Tensor2D = tf.mul(tf.softmax(rows), tf.sum(onehot, 1, true));
+    const g = columnSums(onehot);
+    const dice = tf.div(tf.mul(2, columnSums(tf.mul<tf.Tensor2D>(p, onehot))), tf.add(tf.add(columnSums(p), g), 1e-6));
     const present = tf.cast(tf.greater(g, 0), 'float32');
     return tf.div(tf.sum(tf.mul(tf.sub(1, dice), present)), tf.maximum(tf.sum(present), 1)) as tf.Scalar;
   });
