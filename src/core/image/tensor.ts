@@ -33,6 +33,13 @@ export function planesToTensor(planes: Float32Array[], height: number, width: nu
 const CHROMA_TO_RGB = [[0, -0.344136, 1.772], [1.402, -0.714136, 0]];
 
 /**
+ * Rows per chroma matmul in `fusedRgb`. tfjs's WebGPU matmul dispatches a workgroup per 32 rows,
+ * at most 65,535 in one dimension: 2.1 M rows, which a 2048×1536 image or a training batch of
+ * 12 crops of 384² passes.
+ */
+const RGB_ROWS_PER_MATMUL = 1 << 20;
+
+/**
  * The fused image in colour, as S sees it and the app shows it: F's Y with the visible image's
  * Cb/Cr (BT.601, as `mergeYCbCr`), clipped to [0,1]. Differentiable in `y`, so a task loss on S
  * reaches F. Without chroma (grey visible images) it is Y in all three channels.
@@ -43,10 +50,17 @@ export function fusedRgb(y: tf.Tensor4D, chroma: tf.Tensor4D | null): tf.Tensor4
   return tf.tidy(() => {
     const grey = tf.mul(y, tf.ones([1, 1, 1, 3]));
     if (!chroma) return grey as tf.Tensor4D;
-    // Broadcast products, not a [B·H·W,2]×[2,3] matmul: WebGPU's matmul dispatch exceeds the
-    // per-dimension workgroup limit beyond about a million rows (a batch of 12 at 384×384).
-    const [cb, cr] = tf.split(tf.sub(chroma, NEUTRAL_CHROMA), 2, 3);
-    const delta = tf.add(tf.mul(cb, tf.tensor4d(CHROMA_TO_RGB[0], [1, 1, 1, 3])), tf.mul(cr, tf.tensor4d(CHROMA_TO_RGB[1], [1, 1, 1, 3])));
+    const [b, h, w] = chroma.shape;
+    const n = b * h * w;
+    // [N,2]×[2,3] matmuls (broadcast products run 7× slower on WASM), at most
+    // RGB_ROWS_PER_MATMUL rows each: WebGPU's matmul fails past 2.1 M rows.
+    const c = tf.reshape(tf.sub(chroma, NEUTRAL_CHROMA), [n, 2]);
+    const m = tf.tensor2d(CHROMA_TO_RGB);
+    const parts: tf.Tensor2D[] = [];
+    for (let i = 0; i < n; i += RGB_ROWS_PER_MATMUL) {
+      parts.push(tf.matMul(n <= RGB_ROWS_PER_MATMUL ? c : tf.slice(c, [i, 0], [Math.min(RGB_ROWS_PER_MATMUL, n - i), 2]), m));
+    }
+    const delta = tf.reshape(parts.length === 1 ? parts[0] : tf.concat(parts, 0), [b, h, w, 3]);
     return tf.clipByValue(tf.add(grey, delta), 0, 1) as tf.Tensor4D;
   });
 }
