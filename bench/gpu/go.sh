@@ -70,7 +70,7 @@ print(max(20, min(8000, int(avail * 1000 / ms / 1.1) // 10 * 10)))")
 STEPS=${STEPS_OVERRIDE:-$STEPS}
 echo "training: $STEPS steps per seed ($RECIPE $EXTRA), seeds $SEEDS, from $(el) s" | tee -a $OUT/log.txt
 
-# 3. S from the shipped weights, phase 7's recipe at batch 8, one trainer per seed.
+# 3. S from the shipped weights, phase 7's recipe at batch 8 (or as EXTRA says), one trainer per seed.
 for s in $SEEDS; do
   mkdir -p /root/run/s$s && cp -r models/fusion /root/run/s$s/
   ( timeout $(( END + 40 - $(el) )) node $G/bin/train.mjs --backend webgpu --data /root/data $RECIPE --segdet-steps $STEPS \

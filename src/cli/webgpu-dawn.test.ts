@@ -4,8 +4,9 @@
  * comparison). This is the path of in-browser fine-tuning on WebGPU and of GPU training from the
  * CLI; three of its kernels once gave wrong numbers there with no exception (an addN of 177
  * inputs and a rank-6 pad, which did not build; a rank-2 denseBincount, which miscounted). The
- * strategies' steps are compared too, and S's training input and losses at a GPU batch size. Needs a Vulkan driver: CI installs Mesa's CPU one and sets
- * REQUIRE_WEBGPU=1, so there it cannot be skipped.
+ * strategies' steps are compared too, and S's training input and losses at a GPU batch size.
+ * Needs a Vulkan driver: CI installs Mesa's CPU one and sets REQUIRE_WEBGPU=1, so there it cannot
+ * be skipped.
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';

@@ -38,7 +38,7 @@ export interface AugmentedTaskBatch {
  * The source side to draw crops at for a random scale in [lo, hi] (output `crop`): drawing
  * `crop / s` px and resizing to `crop` magnifies by s. On a 16-px grid: tfjs's WebGPU backend keeps
  * every freed buffer for reuse at its size and never frees it, so each new side added buffers for
- * good (four GPU trainers ran out of 139 GiB at step 110). Capped at `maxSide` (the image size).
+ * good (three of four GPU trainers ran out of 139 GiB at step 110). Capped at `maxSide` (the image size).
  */
 export function scaledCropSide(crop: number, rng: Rng, maxSide: number, lo = 0.75, hi = 1.5): number {
   const s = Math.exp(rng.uniform(Math.log(lo), Math.log(hi)));
