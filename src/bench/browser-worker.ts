@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideWasmThreads, startBackend } from '../worker/backend';
 import { MODEL_NAMES, type ModelName } from '../core/models/registry';
-import { FULL_SIZES, ModelStore, REDUCED_SIZES, type WeightBytes } from './cases';
+import { ModelStore, type WeightBytes } from './cases';
 import { runCases } from './runner';
 import { choosePolicy, type EngineSpeed } from './policy';
 import { TF_BACKEND, type BackendResult } from './report';
@@ -89,8 +89,7 @@ async function run(msg: BenchStartMessage): Promise<BackendResult> {
 
   const models = new ModelStore();
   await models.prepare((name) => fetchWeights(msg.modelsBase, name), MODEL_NAMES);
-  const sizes = policy.sizes === 'reduced' ? REDUCED_SIZES : FULL_SIZES;
-  const cases = await runCases(models, { policy, sizes, only: config.only, log });
+  const cases = await runCases(models, { policy, only: config.only, log });
   return {
     id: config.id, status: 'ok', tfBackend: tf.getBackend(), details, policy, policyNote: note,
     weights: { ...models.weights }, cases, wallS: (performance.now() - t0) / 1000,

@@ -57,6 +57,11 @@ export const REDUCED_SIZES: CaseSizes = {
   rawConv: { width: 80, height: 64, cin: 32, cout: 32, k: 3 },
 };
 
+/** The sizes a run policy names. */
+export function caseSizes(which: 'full' | 'reduced'): CaseSizes {
+  return which === 'reduced' ? REDUCED_SIZES : FULL_SIZES;
+}
+
 /** Case ids, in run order. */
 export const CASE_IDS = ['conv', 'dw', 'dwgrad', 'F', 'S', 'G', 'pipeline', 'pipeline-s75', 'fixed', 'bdl', 'td'] as const;
 export type CaseId = (typeof CASE_IDS)[number];

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  benchCases, makeEnv, CASE_IDS, FULL_SIZES,
+  benchCases, makeEnv, CASE_IDS, caseSizes,
   type BenchCase, type CaseId, type CaseInstance, type CaseKind, type CaseSizes, type ModelStore,
 } from './cases';
 import { profileMacs } from './macs';
@@ -77,9 +77,8 @@ export interface CaseResult {
 
 /** Options of {@link runCases}. */
 export interface RunCasesOptions {
+  /** How to run, and at which work sizes (`policy.sizes`). */
   policy: RunPolicy;
-  /** Work sizes (default {@link FULL_SIZES}). */
-  sizes?: CaseSizes;
   /** Subset of case ids (default all; the raw conv always runs). */
   only?: readonly CaseId[];
   /** Progress lines. */
@@ -184,7 +183,7 @@ export function relateToRaw(results: CaseResult[]): void {
  */
 export async function runCases(models: ModelStore, opts: RunCasesOptions): Promise<CaseResult[]> {
   const log = opts.log ?? (() => {});
-  const sizes = opts.sizes ?? FULL_SIZES;
+  const sizes = caseSizes(opts.policy.sizes);
   const only = new Set<CaseId>(opts.only ?? CASE_IDS);
   only.add('conv'); // the reference for every percentage
   const results: CaseResult[] = [];

@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { useBackend, webgpuAdapter, webgpuErrors, webgpuSoftware } from './node-backend';
 import type { NodeBackend } from './args';
 import { MODEL_NAMES, type ModelName } from '../core/models/registry';
-import { CASE_IDS, FULL_SIZES, ModelStore, REDUCED_SIZES, type CaseId, type WeightBytes } from '../bench/cases';
+import { CASE_IDS, ModelStore, caseSizes, type CaseId, type WeightBytes } from '../bench/cases';
 import { countCaseMacs, relateToRaw, runCases } from '../bench/runner';
 import { gmacPerSecond } from '../bench/stats';
 import { choosePolicy, type PolicyOverrides } from '../bench/policy';
@@ -151,8 +151,7 @@ async function runNode(id: NodeBenchId, o: Options): Promise<BackendResult> {
   const { policy, note } = choosePolicy(want === 'cpu' ? 'cpu' : want === 'webgpu' && webgpuSoftware ? 'software-webgpu' : 'fast', o.overrides);
   const models = new ModelStore();
   await models.prepare(readWeights, MODEL_NAMES);
-  const sizes = policy.sizes === 'reduced' ? REDUCED_SIZES : FULL_SIZES;
-  const cases = await runCases(models, { policy, sizes, only: o.cases, log });
+  const cases = await runCases(models, { policy, only: o.cases, log });
   // A kernel that failed to build still "runs": its timing would be of nothing.
   if (want === 'webgpu' && webgpuErrors.length) details.push(`${webgpuErrors.length} WebGPU errors, so these timings are of wrong work; the first: ${webgpuErrors[0]}`);
   return {
@@ -265,7 +264,7 @@ async function fillMissingMacs(backends: BackendResult[]): Promise<void> {
   const counted = new Map<string, number>();
   for (const b of backends) for (const c of b.cases) if (c.macsSource === 'profile' && c.macs) counted.set(c.label, c.macs);
   const missing = backends.flatMap((b) => b.cases.filter((c) => c.status === 'ok' && c.macs === undefined)
-    .map((c) => ({ c, sizes: b.policy?.sizes === 'reduced' ? REDUCED_SIZES : FULL_SIZES })));
+    .map((c) => ({ c, sizes: caseSizes(b.policy?.sizes ?? 'full') })));
   if (missing.some(({ c }) => !counted.has(c.label))) {
     await useBackend('wasm');
     const models = new ModelStore();

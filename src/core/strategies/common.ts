@@ -9,7 +9,7 @@ import type { Params } from '../types';
 import type { ModelName } from '../models/registry';
 import { segdet } from '../models/segdet';
 import type { CropBatch } from '../train/batch';
-import { Adam, clipByGlobalNorm, scheduledLr, type StepLosses } from '../train/loop';
+import { Adam, allFinite, clipByGlobalNorm, scheduledLr, type StepLosses } from '../train/loop';
 import { DEFAULT_SEGDET_WEIGHTS, segdetObjective } from '../train/objectives';
 import { msrsClassWeights } from '../losses/task-losses';
 import { encodeBatch, type DetectionTargetTensors } from '../detect/centernet';
@@ -200,12 +200,7 @@ export async function readFinite(
   const bad = Object.keys(out).find((k) => !Number.isFinite(out[k]));
   if (bad !== undefined) throw new NonFiniteError(`loss '${bad}'`, out);
   const all = grads.flatMap((g) => Object.values(g));
-  if (all.length > 0) {
-    const s = tf.tidy(() => addMany(all.map((g) => tf.sum(g))));
-    const v = (await s.data())[0];
-    s.dispose();
-    if (!Number.isFinite(v)) throw new NonFiniteError('gradient', out);
-  }
+  if (all.length > 0 && !(await allFinite(all))) throw new NonFiniteError('gradient', out);
   return out;
 }
 

@@ -36,12 +36,11 @@
  * Every loss and gradient is checked; a non-finite one rolls back θ, φ (and S) together.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { addMany } from '../nn/add-many';
 import type { Params } from '../types';
 import { fusion } from '../models/fusion';
 import { lossGenerator } from '../models/loss-generator';
 import { fusionObjective } from '../train/objectives';
-import type { StepLosses } from '../train/loop';
+import { globalNorm, type StepLosses } from '../train/loop';
 import {
   CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, readFinite, requireTaskTargets,
   resolveOptions, taskObjective, type BatchTensors, type NamedTensors, type OptionRules,
@@ -109,9 +108,8 @@ export function dartsHypergradient(i: DartsInput): DartsResult {
     kept.push(outer.value);
     junk.push(...Object.values(outer.terms), ...Object.values(v));
     const epsilon = tf.tidy(() => {
-      const norm = (ts: tf.Tensor[]) => tf.sqrt(addMany(ts.map((g) => tf.sum(tf.square(g)))));
-      const length = tf.mul(i.radius, norm(Object.values(theta0)));
-      return tf.div(length, tf.maximum(norm(Object.values(v)), 1e-12)) as tf.Scalar;
+      const length = tf.mul(i.radius, globalNorm(Object.values(theta0)));
+      return tf.div(length, tf.maximum(globalNorm(Object.values(v)), 1e-12)) as tf.Scalar;
     });
     kept.push(epsilon);
     const phiGrad = (sign: 1 | -1): NamedTensors => {
@@ -213,7 +211,7 @@ export function createTd(models: StrategyModels, given: Partial<TdOptions> = {})
       xi: o.xi, radius: o.fdRadius,
     }));
     const m = await readFinite({ taskVirtual: meta.taskAtVirtual, fusionBefore: meta.fusionAtTheta, epsilon: meta.epsilon }, [meta.hypergrad]);
-    const hNorm = bag.add(tf.tidy(() => tf.sqrt(addMany(Object.values(meta.hypergrad).map((g) => tf.sum(tf.square(g)))))));
+    const hNorm = bag.add(globalNorm(Object.values(meta.hypergrad)));
     runner.update('lossGenerator', meta.hypergrad);
 
     // 2. Real step on θ with the updated loss (+ optional direct task term).

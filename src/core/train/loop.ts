@@ -181,17 +181,23 @@ export async function* trainLoop(o: LoopOptions): AsyncGenerator<StepLog, void, 
   }
 }
 
-async function allFinite(ts: tf.Tensor[]): Promise<boolean> {
+/** Whether every element of `ts` is finite (one sum read back: a NaN or ±∞ anywhere spoils it). */
+export async function allFinite(ts: tf.Tensor[]): Promise<boolean> {
   const s = tf.tidy(() => addMany(ts.map((t) => tf.sum(t))));
   const v = (await s.data())[0];
   s.dispose();
   return Number.isFinite(v);
 }
 
+/** √(Σ‖t‖²) over all of `ts`: the global L2 norm of a set of tensors (a scalar). */
+export function globalNorm(ts: readonly tf.Tensor[]): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(addMany(ts.map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+}
+
 /** Scales gradients so their global L2 norm is at most `maxNorm`. Returns new tensors. */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Record<string, tf.Tensor> {
   return tf.tidy(() => {
-    const norm = tf.sqrt(addMany(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+    const norm = globalNorm(Object.values(grads));
     const scale = tf.minimum(tf.scalar(1), tf.div(maxNorm, tf.add(norm, 1e-12)));
     const out: Record<string, tf.Tensor> = {};
     for (const [k, g] of Object.entries(grads)) out[k] = tf.mul(g, scale);
