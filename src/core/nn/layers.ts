@@ -99,18 +99,39 @@ export function applyConv(params: Params, spec: ConvSpec, x: tf.Tensor4D, model 
 }
 
 /**
- * Channel `c` of an NHWC tensor as [B,H,W,1], by a one-hot multiply and a channel sum.
- * Why not slice/split: on WASM both (and their concat gradient) are ~10× slower than this for
- * channel-axis cuts of full-resolution tensors (measured 13 ms vs ~1.5 ms at 8×128×128×2).
+ * Channel `c` of an NHWC tensor as [B,H,W,1]: forward, a 1×1 conv with a one-hot kernel;
+ * backward, dy times the one-hot row. Why not slice/split: on WASM a channel-axis slice of a
+ * full-resolution tensor runs a JS loop (22 ms at 640×480×2, against 2 ms for the conv and
+ * 6 ms for a broadcast multiply and channel sum), and their gradients are slower still.
  */
 export function channel(x: tf.Tensor4D, c: number): tf.Tensor4D {
   const n = x.shape[3];
   if (c < 0 || c >= n) throw new Error(`channel: index ${c} out of range for ${n} channels`);
   if (n === 1) return x.clone();
+  const oneHot = () => {
+    const row = new Float32Array(n);
+    row[c] = 1;
+    return row;
+  };
+  const op = tf.customGrad((...args: unknown[]) => ({
+    value: tf.conv2d(args[0] as tf.Tensor4D, tf.tensor4d(oneHot(), [1, 1, n, 1]), 1, 'valid'),
+    gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor1d(oneHot())),
+  }));
+  return op(x) as tf.Tensor4D;
+}
+
+/**
+ * Mean over height and width, [B,H,W,C] → [B,1,1,C], as a matmul of the [B,H·W,C] features
+ * (transposed) with a constant column. On WASM tf.mean over non-innermost axes transposes first
+ * (6.3 ms at 1×120×160×128, against 3.5 ms). Not an average pool, though faster (2.2 ms): on
+ * WASM its output, kept by a later conv for its gradient, came back wrong in S's backward pass
+ * for 2×3 windows (gradients 1e-3 off CPU's), and the matmul form was right.
+ */
+export function spatialMean(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
   return tf.tidy(() => {
-    const mask = new Float32Array(n);
-    mask[c] = 1;
-    return tf.sum(tf.mul(x, tf.tensor1d(mask)), 3, true) as tf.Tensor4D;
+    const column = tf.fill([1, h * w, 1], 1 / (h * w));
+    return tf.reshape(tf.matMul(tf.reshape(x, [b, h * w, c]), column, true, false), [b, 1, 1, c]) as tf.Tensor4D;
   });
 }
 
