@@ -207,25 +207,26 @@ export async function decodeDetections(det: tf.Tensor4D, opts: DecodeOptions = {
   const inW = opts.inputWidth ?? w * stride;
   const nc = NUM_DET_CLASSES;
 
-  // Peak picking on the tensor side (max-pool at inference only, no gradient involved), then
-  // one read of a [h,w,7] tensor: peak scores (0 elsewhere), box distances.
-  const packed = tf.tidy(() => {
-    const heat = tf.sigmoid(tf.slice(det, [0, 0, 0, 0], [1, h, w, nc]));
+  // Peak picking on the tensor side (max-pool at inference only, no gradient involved) over all
+  // 7 channels, of which the first 3 are heat maps: slicing them out and concatenating the box
+  // channels back would cost more on WASM (JS loops per pixel) than the extra channels do.
+  // Then two reads of [h,w,7]: the peaks and the raw head (box distances).
+  const peaks = tf.tidy(() => {
+    const heat = tf.sigmoid(det);
     const pooled = tf.maxPool(heat, 3, 1, 'same');
-    const peaks = tf.mul(heat, tf.cast(tf.equal(heat, pooled), 'float32'));
-    return tf.concat([peaks, tf.slice(det, [0, 0, 0, nc], [1, h, w, 4])], 3);
+    return tf.mul(heat, tf.cast(tf.equal(heat, pooled), 'float32'));
   });
-  let data: Float32Array;
+  let peakData: Float32Array, data: Float32Array;
   try {
-    data = (await packed.data()) as Float32Array;
+    [peakData, data] = (await Promise.all([peaks.data(), det.data()])) as [Float32Array, Float32Array];
   } finally {
-    packed.dispose();
+    peaks.dispose();
   }
 
   const cand: { cell: number; cls: number; score: number }[] = [];
   for (let cell = 0; cell < h * w; cell++) {
     for (let k = 0; k < nc; k++) {
-      const s = data[cell * c + k];
+      const s = peakData[cell * c + k];
       if (s >= thr && s > 0) cand.push({ cell, cls: k, score: s });
     }
   }
