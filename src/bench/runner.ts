@@ -68,6 +68,8 @@ export interface CaseResult {
   minMs?: number;
   /** Warm runs timed (all warm iterations are timed). */
   warmRuns?: number;
+  /** Every warm run's time in order, to 0.1 ms: on a shared machine the spread says as much as the median. */
+  samplesMs?: number[];
   /** Achieved G multiply-adds per second at the median. */
   gmacPerS?: number;
   /** `gmacPerS` as a percentage of the raw conv rate of the same run. */
@@ -117,7 +119,7 @@ async function measure(c: BenchCase, inst: CaseInstance, policy: RunPolicy, log:
   const macs = inst.macs ?? profiledMacs;
   return {
     macs, macsSource: inst.macs !== undefined ? 'macs()' : profiledMacs !== undefined ? 'profile' : undefined, profiledMacs,
-    coldMs, medianMs: s.median, minMs: s.min, warmRuns: s.n,
+    coldMs, medianMs: s.median, minMs: s.min, warmRuns: s.n, samplesMs: times.map((t) => Math.round(t * 10) / 10),
     gmacPerS: macs ? gmacPerSecond(macs, s.median) : undefined,
     leak: {
       iterations: n,
