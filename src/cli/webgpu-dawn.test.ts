@@ -10,7 +10,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend, webgpuAdapter, webgpuErrors } from './node-backend';
+import { backendMaxPixels, useBackend, webgpuAdapter, webgpuErrors } from './node-backend';
+import { loadModelFrom } from './weights-fs';
+import { createPipeline, type PipelineResult } from '../core/pipeline';
+import { syntheticPair } from '../bench/scene';
 import { compareGradients, relativeL2, segdetGradients } from './webgpu-check';
 import { MODELS, MODEL_NAMES, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
@@ -149,3 +152,40 @@ describe.skipIf(unavailable !== null)('fine-tuning strategies on WebGPU (Dawn) a
   }
 });
 
+
+describe.skipIf(unavailable !== null)('the pipeline on a 2048×1536 pair on WebGPU (Dawn)', () => {
+  it('is reduced to what the device allows, and then runs with no WebGPU error and agrees with WASM', async () => {
+    // At 2048×1536 F's full-resolution convs need 98,304 workgroups in one dimension (tfjs
+    // throws past 65,535) and S's largest activation 201 MB (past the 128 MiB binding llvmpipe
+    // and most devices allow).
+    const pair = syntheticPair(2048, 1536, 7);
+    const run = async (backend: 'wasm' | 'webgpu', maxPixels?: number): Promise<PipelineResult> => {
+      await useBackend(backend);
+      const models = { fusion: await loadModelFrom('models', 'fusion'), segdet: await loadModelFrom('models', 'segdet') };
+      try {
+        return await createPipeline(models).run(pair.ir, pair.vi, { maxPixels });
+      } finally {
+        disposeParams(models.fusion);
+        disposeParams(models.segdet);
+      }
+    };
+    await useBackend('webgpu');
+    const maxPixels = backendMaxPixels();
+    expect(maxPixels).toBeGreaterThan(1e6);
+    const gpu = await run('webgpu', maxPixels);
+    expect(webgpuErrors).toEqual([]);
+    expect(gpu.notices.map((n) => n.code)).toEqual(['downscaled']);
+    expect(gpu.width * gpu.height).toBeLessThanOrEqual(maxPixels!);
+    const ref = await run('wasm', maxPixels);
+    expect([ref.width, ref.height]).toEqual([gpu.width, gpu.height]);
+    let same = 0, worst = 0;
+    for (let i = 0; i < ref.seg.length; i++) {
+      if (ref.seg[i] === gpu.seg[i]) same++;
+      worst = Math.max(worst, Math.abs(ref.fusedY[i] - gpu.fusedY[i]));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(same / ref.seg.length).toBeGreaterThan(0.999);
+    expect(gpu.detections.length).toBe(ref.detections.length);
+    gpu.detections.forEach((d, i) => expect(Math.max(...d.slice(0, 4).map((v, k) => Math.abs(v - ref.detections[i][k])))).toBeLessThan(0.5));
+  });
+});

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from './testing';
-import { aspectsDiffer, AspectMismatchError, createPipeline, PairRefusedError, type PipelineDefs } from './pipeline';
+import { aspectsDiffer, AspectMismatchError, createPipeline, PairRefusedError, webgpuMaxPixels, type PipelineDefs } from './pipeline';
 import { centreCropToAspect } from './image/resize';
 import type { RawImage } from './types';
 
@@ -102,6 +102,25 @@ describe('pipeline', () => {
       { level: 'info', code: 'downscaled', message: '120x80 is above 60 px: processed at 60x40' },
     ]);
     expect(r.fusedY.every((v) => v === 100)).toBe(true);
+  });
+
+  it('reduces inputs above a pixel budget, counted after padding to the models\' stride, with a notice', async () => {
+    const ir = image(120, 80, 1, () => 100);
+    const vi = image(120, 80, 1, () => 100);
+    // Padded to the stride 8 the pair is 120x80 = 9,600 px: within 9,600, above 4,000.
+    expect((await p.run(ir, vi, { maxPixels: 9600 })).notices).toEqual([]);
+    const r = await p.run(ir, vi, { maxSide: 100, maxPixels: 4000 });
+    expect(Math.ceil(r.width / 8) * 8 * Math.ceil(r.height / 8) * 8).toBeLessThanOrEqual(4000);
+    expect(r.width / r.height).toBeCloseTo(1.5, 1);
+    expect(r.scale).toBeCloseTo(r.width / 120, 2);
+    expect(r.notices).toEqual([{ level: 'info', code: 'downscaled', message: `120x80 is above 0.00400 megapixels, the most this device runs in one pass: processed at ${r.width}x${r.height}` }]);
+  });
+
+  it('sizes the WebGPU pixel budget from the dispatch and binding limits', () => {
+    // 65,535 workgroups of 32 pixels; S's largest activation takes 64 bytes per pixel.
+    expect(webgpuMaxPixels({ maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 2 ** 27 })).toBe(2_097_120);
+    expect(webgpuMaxPixels({ maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 2 ** 26 })).toBe(2 ** 20);
+    expect(webgpuMaxPixels({ maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 2 ** 32 - 4 })).toBe(2_097_120);
   });
 
   it('holds a pair whose aspect ratios differ until told to stretch or centre-crop it', async () => {

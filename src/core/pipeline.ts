@@ -10,14 +10,15 @@
  * resize is reported in `notices`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Detection, Params, RawImage } from './types';
+import { NUM_SEG_CLASSES, type Detection, type Params, type RawImage } from './types';
 import { isGreyLike, imageToY, mergeYCbCr, planeToGrey8, splitYCbCr } from './image/color';
 import { cropTo, lcmStride, padToMultiple, type PadMode } from './image/pad';
-import { centreCropToAspect, DEFAULT_MAX_SIDE, fitMaxSide, resizeImage } from './image/resize';
+import { centreCropToAspect, DEFAULT_MAX_SIDE, fitMaxPixels, fitMaxSide, resizeImage } from './image/resize';
 import { fusedRgb, planesToTensor } from './image/tensor';
 import { decodeDetections } from './detect/centernet';
-import { fusion as fusionModel } from './models/fusion';
-import { segdet as segdetModel } from './models/segdet';
+import { FUSION_LAYERS, fusion as fusionModel } from './models/fusion';
+import { SEGDET_LAYERS, segdet as segdetModel } from './models/segdet';
+import { peakBytesPerPixel } from './nn/layers';
 
 /** What the pipeline needs of the fusion model F (a `ModelDef` satisfies it). */
 export interface FusionDefLike {
@@ -50,6 +51,12 @@ export interface PipelineDefs {
 export interface PipelineRunOptions {
   /** Longest side processed; larger inputs are reduced to it (default 2048 px). */
   maxSide?: number;
+  /**
+   * Most pixels processed, counted after padding to the models' stride; larger inputs are
+   * reduced to fit, with a notice. For WebGPU, from the device's limits ({@link webgpuMaxPixels});
+   * default none.
+   */
+  maxPixels?: number;
   /** Run S (segmentation + detection); false returns an empty `seg` and no detections. Default true. */
   tasks?: boolean;
   /** Minimum detection score kept (default 0.05, suitable for mAP; filter higher for display). */
@@ -74,6 +81,28 @@ export interface PipelineRunOptions {
  * argmax and the boxes scaled back.
  */
 export const DEFAULT_TASK_SCALE = 1;
+
+/**
+ * Output pixels one workgroup of tfjs's WebGPU conv and matmul programs covers along the
+ * dispatch dimension that counts pixels (their tile is 32 rows of the [pixels, channels] matrix).
+ */
+const WEBGPU_PIXELS_PER_WORKGROUP = 32;
+
+/**
+ * The largest image, in pixels after padding, that F and S run on under a WebGPU device's
+ * limits. A full-resolution layer dispatches one workgroup per 32 output pixels in one
+ * dimension, at most `maxComputeWorkgroupsPerDimension` (65,535 on most devices: 2.1 MP; past
+ * it tfjs throws), and every activation must fit one storage-buffer binding (S's largest, 64
+ * float32 channels at half resolution, takes 64 bytes per input pixel: 2.1 MP at the common
+ * 128 MiB; past it the kernel fails and its output is wrong).
+ */
+export function webgpuMaxPixels(limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number }): number {
+  const bytesPerPixel = Math.max(peakBytesPerPixel(FUSION_LAYERS), peakBytesPerPixel(SEGDET_LAYERS), 4 * NUM_SEG_CLASSES);
+  return Math.floor(Math.min(
+    limits.maxComputeWorkgroupsPerDimension * WEBGPU_PIXELS_PER_WORKGROUP,
+    limits.maxStorageBufferBindingSize / bytesPerPixel,
+  ));
+}
 
 /** A note on how an input was adapted. */
 export interface PipelineNotice {
@@ -141,12 +170,15 @@ export function fitVisible(vi: RawImage, width: number, height: number, aspect: 
 
 /**
  * Brings a pair to one grid: the visible image fitted to the infrared size ({@link fitVisible}),
- * both reduced to `maxSide`, with a notice for each change (also used by the worker's
- * no-weights baseline).
+ * both reduced to `maxSide` and, with a `budget`, to at most `budget.maxPixels` pixels once
+ * padded to `budget.stride`; a notice for each change (also used by the worker's no-weights
+ * baseline).
  * @throws PairRefusedError for an image below {@link MIN_PAIR_SIDE} on a side, or whose aspect
  *   ratio differs from the other's under the `refuse` policy.
  */
-export function prepareInputs(irIn: RawImage, viIn: RawImage, maxSide: number, aspect: AspectPolicy = 'refuse'): { ir: RawImage; vi: RawImage; scale: number; notices: PipelineNotice[] } {
+export function prepareInputs(
+  irIn: RawImage, viIn: RawImage, maxSide: number, aspect: AspectPolicy = 'refuse', budget?: { maxPixels: number; stride: number },
+): { ir: RawImage; vi: RawImage; scale: number; notices: PipelineNotice[] } {
   for (const [what, im] of [['infrared', irIn], ['visible', viIn]] as const) {
     if (Math.min(im.width, im.height) < MIN_PAIR_SIDE) {
       throw new PairRefusedError(`the ${what} image is ${im.width}x${im.height}: too small to fuse (at least ${MIN_PAIR_SIDE} px on each side)`);
@@ -157,9 +189,17 @@ export function prepareInputs(irIn: RawImage, viIn: RawImage, maxSide: number, a
   const fitted = fitVisible(viIn, ir.width, ir.height, aspect);
   let vi = fitted.vi;
   if (fitted.notice) notices.push(fitted.notice);
-  const fit = fitMaxSide(ir.width, ir.height, maxSide);
+  let fit = fitMaxSide(ir.width, ir.height, maxSide);
+  let why = `is above ${maxSide} px`;
+  if (budget) {
+    const byPixels = fitMaxPixels(fit.width, fit.height, budget.maxPixels, budget.stride);
+    if (byPixels.scale !== 1) {
+      fit = { width: byPixels.width, height: byPixels.height, scale: fit.scale * byPixels.scale };
+      why = `is above ${(budget.maxPixels / 1e6).toPrecision(3)} megapixels, the most this device runs in one pass`;
+    }
+  }
   if (fit.scale !== 1) {
-    notices.push({ level: 'info', code: 'downscaled', message: `${ir.width}x${ir.height} is above ${maxSide} px: processed at ${fit.width}x${fit.height}` });
+    notices.push({ level: 'info', code: 'downscaled', message: `${ir.width}x${ir.height} ${why}: processed at ${fit.width}x${fit.height}` });
     ir = resizeImage(ir, fit.width, fit.height);
     vi = resizeImage(vi, fit.width, fit.height);
   }
@@ -219,7 +259,8 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
   async function run(irIn: RawImage, viIn: RawImage, opts: PipelineRunOptions = {}): Promise<PipelineResult> {
     checkImage(irIn, 'infrared');
     checkImage(viIn, 'visible');
-    const { ir, vi, scale, notices } = prepareInputs(irIn, viIn, opts.maxSide ?? DEFAULT_MAX_SIDE, opts.aspect);
+    const budget = opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels, stride } : undefined;
+    const { ir, vi, scale, notices } = prepareInputs(irIn, viIn, opts.maxSide ?? DEFAULT_MAX_SIDE, opts.aspect, budget);
     if (!isGreyLike(ir, 2)) notices.push({ level: 'info', code: 'ir-colour', message: 'infrared image has colour: its luma (BT.601) is used' });
 
     const { width, height } = ir;

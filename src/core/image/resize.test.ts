@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { fitMaxSide, resizeImage, resizeLabels, resizePlane } from './resize';
+import { fitMaxPixels, fitMaxSide, resizeImage, resizeLabels, resizePlane } from './resize';
 
 describe('resize', () => {
   it('fits the longest side', () => {
     expect(fitMaxSide(640, 480)).toEqual({ width: 640, height: 480, scale: 1 });
     expect(fitMaxSide(4096, 3072)).toEqual({ width: 2048, height: 1536, scale: 0.5 });
+  });
+  it('fits a pixel budget counted after padding to a stride, keeping the aspect', () => {
+    expect(fitMaxPixels(1920, 1080, 2_097_120, 32)).toEqual({ width: 1920, height: 1080, scale: 1 });
+    for (const [w, h, budget, stride] of [[2048, 1536, 2_097_120, 32], [1920, 1120, 2_097_120, 32], [4000, 300, 100_000, 8], [999, 999, 1000, 1]]) {
+      const f = fitMaxPixels(w, h, budget, stride);
+      const padded = (n: number) => Math.ceil(n / stride) * stride;
+      expect(padded(f.width) * padded(f.height)).toBeLessThanOrEqual(budget);
+      // Not much smaller than it has to be (within 3 % of the area), at the same aspect.
+      expect(padded(f.width) * padded(f.height)).toBeGreaterThan(0.97 * budget - 2 * stride * (f.width + f.height));
+      expect(Math.abs(f.width / f.height - w / h)).toBeLessThan(0.01 * (w / h) + 1 / f.height);
+      expect(f.scale).toBeLessThan(1);
+    }
   });
   it('keeps flat images flat and linear ramps linear (upsampling, inside)', () => {
     const flat = resizePlane(new Float32Array(12).fill(0.25), 4, 3, 9, 7);

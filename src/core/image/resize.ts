@@ -21,6 +21,20 @@ export function fitMaxSide(width: number, height: number, maxSide = DEFAULT_MAX_
   };
 }
 
+/**
+ * Output size that keeps the aspect ratio with at most `maxPixels` pixels once each side is
+ * padded up to a multiple of `stride` (as the pipeline pads for its models).
+ */
+export function fitMaxPixels(width: number, height: number, maxPixels: number, stride = 1): { width: number; height: number; scale: number } {
+  const padded = (n: number) => Math.ceil(n / stride) * stride;
+  if (padded(width) * padded(height) <= maxPixels) return { width, height, scale: 1 };
+  let scale = Math.sqrt(maxPixels / (width * height));
+  const size = () => ({ width: Math.max(1, Math.floor(width * scale)), height: Math.max(1, Math.floor(height * scale)) });
+  // Padding can push the area back over: shrink in small steps until it fits.
+  while (padded(size().width) * padded(size().height) > maxPixels && scale > 0) scale *= 0.995;
+  return { ...size(), scale };
+}
+
 interface Taps {
   /** For output index i: taps `start[i] .. start[i] + count[i] - 1`, weights in `weights[i * maxTaps + k]`. */
   start: Int32Array;

@@ -135,6 +135,19 @@ export function spatialMean(x: tf.Tensor4D): tf.Tensor4D {
   });
 }
 
+/**
+ * Bytes per input pixel of the largest float32 layer output of a table (layers at a finite
+ * scale: a squeeze-excite's pooled convs are tiny). Sizes a model's buffers against a GPU's
+ * per-binding limit.
+ */
+export function peakBytesPerPixel(layers: readonly { cout: number; scale: number; stride: number }[]): number {
+  let peak = 0;
+  for (const l of layers) {
+    if (Number.isFinite(l.scale)) peak = Math.max(peak, (4 * l.cout) / (l.scale * l.stride) ** 2);
+  }
+  return peak;
+}
+
 /** Indexes a layer table by name, checking names are unique. */
 export function specIndex(specs: readonly ConvSpec[]): Record<string, ConvSpec> {
   const out: Record<string, ConvSpec> = {};
