@@ -13,7 +13,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { backendMaxPixels, useBackend } from './node-backend';
+import { useBackend } from './node-backend';
 import { readImage, writePng } from './image-io';
 import { loadModelFrom } from './weights-fs';
 import { createPipeline, type PipelineModels } from '../core/pipeline';
@@ -140,7 +140,6 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
   const modelsDir = o.loaded ? '(given)' : o.models ?? DEFAULT_MODELS_DIR;
   const models = o.loaded ?? await loadPipelineModels(modelsDir);
   const pipeline = createPipeline(models);
-  const maxPixels = backendMaxPixels();
   const withMetrics = o.metrics ?? true;
 
   try {
@@ -194,7 +193,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
             skipped.push({ path: p.label, reason: (e as Error).message });
           }
         }
-        const r = await pipeline.run(ir, vi, { maxSide: o.maxSide, maxPixels, aspect: o.aspect, scoreThreshold: o.scoreThreshold, taskScale: o.taskScale });
+        const r = await pipeline.run(ir, vi, { maxSide: o.maxSide, aspect: o.aspect, scoreThreshold: o.scoreThreshold, taskScale: o.taskScale });
         const { width: w, height: h } = r;
         await writePng(path.join(o.out, 'fused', `${p.stem}.png`), { width: w, height: h, channels: 1, data: r.fusedY });
         await writePng(path.join(o.out, 'rgb', `${p.stem}.png`), rgbaToRgb(r.rgb, w, h));

@@ -12,7 +12,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { NodeBackend } from './args';
 import { gpuAdapterName, summariseGpuAdapter } from '../core/gpu-adapter';
-import { webgpuMaxPixels } from '../core/pipeline';
 
 // The WASM files are found next to the package. A bundled CLI (the GPU machine's) ships without
 // them and runs the other backends; it fails only if it asks for WASM.
@@ -73,13 +72,4 @@ export async function useBackend(name: NodeBackend = 'wasm'): Promise<void> {
   if (!ok) throw new Error(`tfjs backend '${name}' failed to initialise`);
   await tf.ready();
   if (name === 'webgpu') watchWebgpuErrors((tf.backend() as unknown as { device: GPUDevice }).device);
-}
-
-/**
- * The most pixels one image may have on the active backend: on WebGPU what the device's limits
- * allow F and S (`webgpuMaxPixels`); elsewhere no limit.
- */
-export function backendMaxPixels(): number | undefined {
-  if (tf.getBackend() !== 'webgpu') return undefined;
-  return webgpuMaxPixels((tf.backend() as unknown as { device: GPUDevice }).device.limits);
 }

@@ -10,9 +10,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { backendMaxPixels, useBackend, webgpuAdapter, webgpuErrors } from './node-backend';
+import { useBackend, webgpuAdapter, webgpuErrors } from './node-backend';
 import { loadModelFrom } from './weights-fs';
-import { createPipeline, type PipelineResult } from '../core/pipeline';
+import { backendMaxPixels, createPipeline, type PipelineResult } from '../core/pipeline';
 import { syntheticPair } from '../bench/scene';
 import { compareGradients, relativeL2, segdetGradients } from './webgpu-check';
 import { MODELS, MODEL_NAMES, type ModelName } from '../core/models/registry';
@@ -172,7 +172,7 @@ describe.skipIf(unavailable !== null)('the pipeline on a 2048×1536 pair on WebG
     await useBackend('webgpu');
     const maxPixels = backendMaxPixels();
     expect(maxPixels).toBeGreaterThan(1e6);
-    const gpu = await run('webgpu', maxPixels);
+    const gpu = await run('webgpu'); // the pipeline's default budget on WebGPU
     expect(webgpuErrors).toEqual([]);
     expect(gpu.notices.map((n) => n.code)).toEqual(['downscaled']);
     expect(gpu.width * gpu.height).toBeLessThanOrEqual(maxPixels!);

@@ -53,8 +53,8 @@ export interface PipelineRunOptions {
   maxSide?: number;
   /**
    * Most pixels processed, counted after padding to the models' stride; larger inputs are
-   * reduced to fit, with a notice. For WebGPU, from the device's limits ({@link webgpuMaxPixels});
-   * default none.
+   * reduced to fit, with a notice. Default: what the active backend runs in one pass
+   * ({@link backendMaxPixels}: WebGPU's device limits, none elsewhere).
    */
   maxPixels?: number;
   /** Run S (segmentation + detection); false returns an empty `seg` and no detections. Default true. */
@@ -88,6 +88,12 @@ export const DEFAULT_TASK_SCALE = 1;
  */
 const WEBGPU_PIXELS_PER_WORKGROUP = 32;
 
+/** Bytes per input pixel of F's and S's largest float32 activation (S's logits at full size included). */
+const PEAK_BYTES_PER_PIXEL = Math.max(peakBytesPerPixel(FUSION_LAYERS), peakBytesPerPixel(SEGDET_LAYERS), 4 * NUM_SEG_CLASSES);
+
+/** The two WebGPU device limits that bound the image size. */
+type WebgpuLimits = { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number };
+
 /**
  * The largest image, in pixels after padding, that F and S run on under a WebGPU device's
  * limits. A full-resolution layer dispatches one workgroup per 32 output pixels in one
@@ -96,12 +102,21 @@ const WEBGPU_PIXELS_PER_WORKGROUP = 32;
  * float32 channels at half resolution, takes 64 bytes per input pixel: 2.1 MP at the common
  * 128 MiB; past it the kernel fails and its output is wrong).
  */
-export function webgpuMaxPixels(limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number }): number {
-  const bytesPerPixel = Math.max(peakBytesPerPixel(FUSION_LAYERS), peakBytesPerPixel(SEGDET_LAYERS), 4 * NUM_SEG_CLASSES);
+export function webgpuMaxPixels(limits: WebgpuLimits): number {
   return Math.floor(Math.min(
     limits.maxComputeWorkgroupsPerDimension * WEBGPU_PIXELS_PER_WORKGROUP,
-    limits.maxStorageBufferBindingSize / bytesPerPixel,
+    limits.maxStorageBufferBindingSize / PEAK_BYTES_PER_PIXEL,
   ));
+}
+
+/**
+ * What the active tfjs backend runs in one pass: on WebGPU its device's limits
+ * ({@link webgpuMaxPixels}); elsewhere no limit. The pipeline's default `maxPixels`.
+ */
+export function backendMaxPixels(): number | undefined {
+  if (tf.getBackend() !== 'webgpu') return undefined;
+  const device = (tf.backend() as unknown as { device?: { limits: WebgpuLimits } }).device;
+  return device ? webgpuMaxPixels(device.limits) : undefined;
 }
 
 /** A note on how an input was adapted. */
@@ -259,7 +274,8 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
   async function run(irIn: RawImage, viIn: RawImage, opts: PipelineRunOptions = {}): Promise<PipelineResult> {
     checkImage(irIn, 'infrared');
     checkImage(viIn, 'visible');
-    const budget = opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels, stride } : undefined;
+    const maxPixels = opts.maxPixels ?? backendMaxPixels();
+    const budget = maxPixels !== undefined ? { maxPixels, stride } : undefined;
     const { ir, vi, scale, notices } = prepareInputs(irIn, viIn, opts.maxSide ?? DEFAULT_MAX_SIDE, opts.aspect, budget);
     if (!isGreyLike(ir, 2)) notices.push({ level: 'info', code: 'ir-colour', message: 'infrared image has colour: its luma (BT.601) is used' });
 

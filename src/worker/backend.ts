@@ -22,7 +22,6 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wa
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { gpuAdapterName, summariseGpuAdapter } from '../core/gpu-adapter';
-import { webgpuMaxPixels } from '../core/pipeline';
 import type {
   BackendAttempt, BackendChoice, BackendInfo, BackendName, GpuAdapterSummary,
 } from '../protocol/messages';
@@ -142,14 +141,6 @@ function registerWebGpu(): void {
     });
     return new WebGPUBackend(device, adapter.info);
   }, 3);
-}
-
-/**
- * The most pixels one image may have on the running backend: on WebGPU what the device's limits
- * allow F and S (`webgpuMaxPixels`: 2.1 MP on most devices); elsewhere no limit.
- */
-export function backendMaxPixels(): number | undefined {
-  return tf.getBackend() === 'webgpu' && gpu.device ? webgpuMaxPixels(gpu.device.limits) : undefined;
 }
 
 /** Drops the WebGPU backend and its device (all tensors on it are lost). */

@@ -67,13 +67,10 @@ export class Engine {
     this.#downloaded = true;
   }
 
-  /**
-   * Builds the models on the current backend from the cached bytes (disposing old ones).
-   * @param maxPixels the most pixels one image may have on this backend (none by default).
-   */
-  build(maxPixels?: number): void {
+  /** Builds the models on the current backend from the cached bytes (disposing old ones). */
+  build(): void {
     this.dispose();
-    this.#pipeline = buildPipeline(this.#files, this.#missing, maxPixels);
+    this.#pipeline = buildPipeline(this.#files, this.#missing);
   }
 
   /** Frees the models' tensors (safe after the backend is gone). */

@@ -101,10 +101,8 @@ function baselinePipeline(status: ModelStatus[]): BuiltPipeline {
 /**
  * Builds the pipeline on the current tfjs backend from downloaded weights.
  * Models that are missing or fail validation are reported in `status`, never thrown.
- * @param maxPixels the most pixels one image may have on this backend (larger ones are reduced,
- *   with a notice): WebGPU's limits (`webgpuMaxPixels`); none by default.
  */
-export function buildPipeline(files: ModelFiles[], missing: MissingModel[], maxPixels?: number): BuiltPipeline {
+export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): BuiltPipeline {
   const status: ModelStatus[] = missing.map((m) => ({ name: m.name, loaded: false, note: m.reason }));
   const loaded = new Map<string, Params>();
   for (const f of files) {
@@ -133,7 +131,7 @@ export function buildPipeline(files: ModelFiles[], missing: MissingModel[], maxP
     message: 'No trained segmenter/detector weights loaded: fusion only, no segmentation or detection.',
   };
   const runOn = async (p: ReturnType<typeof createPipeline>, ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput> => {
-    const r = await p.run(ir, vi, { maxSide: fit.maxSide, maxPixels, aspect: fit.aspect ?? 'refuse', tasks, scoreThreshold: MIN_DET_SCORE });
+    const r = await p.run(ir, vi, { maxSide: fit.maxSide, aspect: fit.aspect ?? 'refuse', tasks, scoreThreshold: MIN_DET_SCORE });
     const notices: Notice[] = [...r.notices];
     if (!tasks) notices.push(noTasks);
     return {

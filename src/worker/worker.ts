@@ -12,7 +12,7 @@ import type {
   BackendChoice, BackendInfo, InitRequest, ProgressPhase, ReadyPayload, Size, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
 import { assertNever } from '../protocol/messages';
-import { backendMaxPixels, lostUnderFailure, setDeviceLostHandler, setGpuErrorHandler, startBackend, simulateDeviceLoss } from './backend';
+import { lostUnderFailure, setDeviceLostHandler, setGpuErrorHandler, startBackend, simulateDeviceLoss } from './backend';
 import { CancelledError, Engine } from './engine';
 import { runTraining, strategyList, type TrainControl } from './trainer';
 
@@ -85,7 +85,7 @@ async function bringUp(slot: Slot, isCancelled: () => boolean): Promise<ReadyPay
   backend = await startBackend(choice);
   step(1, 1, backend.name);
   await engine.download(lastInit.modelBase, progressFor(slot, 'download'), isCancelled);
-  engine.build(backendMaxPixels());
+  engine.build();
   const warmupMs = await engine.warmup(warmupSize(backend, lastInit.warmup), progressFor(slot, 'warmup'), isCancelled);
   return { backend, models: engine.modelStatus(), classes: engine.classes, warmupMs };
 }
