@@ -24,7 +24,8 @@ import { augmentTaskBatch, scaledCropSide } from '../core/train/augment';
 import { discriminator } from '../core/models/discriminator';
 import { lossGenerator } from '../core/models/loss-generator';
 import type { ModelDef } from '../core/models/model-def';
-import { Adam, trainLoop, type StepLosses, type StepLog } from '../core/train/loop';
+import { trainLoop, type StepLosses, type StepLog } from '../core/train/loop';
+import { Adam } from '../core/train/flat';
 import { sampleCrops, type TrainPair } from '../core/train/batch';
 import {
   DEFAULT_SEGDET_WEIGHTS, PRETRAIN_FUSION_WEIGHTS, discriminatorObjective, fusionObjective,

@@ -13,7 +13,7 @@ import { loadModelFolderInto } from './weights-fs';
 import { segdet } from '../core/models/segdet';
 import { segdetObjective, DEFAULT_SEGDET_WEIGHTS } from '../core/train/objectives';
 import { encodeBatch, disposeTargets } from '../core/detect/centernet';
-import { clipByGlobalNorm } from '../core/train/loop';
+import { FlatLayout, clipToNorm, vectorNorm } from '../core/train/flat';
 import { Rng } from '../core/nn/random';
 import type { GroundTruthBox } from '../core/types';
 
@@ -44,8 +44,12 @@ export async function segdetGradients(backend: 'wasm' | 'webgpu', modelsDir = 'm
     () => segdetObjective(segdet.apply(params, x), labels, targets, DEFAULT_SEGDET_WEIGHTS).total,
     names.map((n) => params[n] as tf.Variable),
   );
-  const byName = Object.fromEntries(names.map((n) => [n, grads[(params[n] as tf.Variable).name]]).filter(([, g]) => g));
-  const clipped = clipByGlobalNorm(byName, 1);
+  const byName: Record<string, tf.Tensor> = Object.fromEntries(names.map((n) => [n, grads[(params[n] as tf.Variable).name]]).filter(([, g]) => g));
+  const layout = new FlatLayout(byName);
+  const clipped = tf.tidy(() => {
+    const flat = layout.flatten(byName);
+    return layout.unflatten(clipToNorm(flat, vectorNorm(flat), 1));
+  });
   const dx = tf.grad((xi: tf.Tensor) => tf.sum(segdet.apply(params, xi as tf.Tensor4D).seg))(x);
   const out: SegdetGradients = {
     loss: (await value.data())[0],

@@ -36,6 +36,7 @@ import { depthwiseConv2d, depthwiseMacs } from '../nn/depthwise';
 import { makeVariable, param } from '../nn/layers';
 import { Rng, deriveSeed } from '../nn/random';
 import { upsampleBilinear } from '../nn/upsample';
+import { applyExpressionOp, webgpuPrograms, type ExpressionOp } from '../nn/webgpu-programs';
 import { checkInput, countParams, type ModelDef } from './model-def';
 
 const NAME = 'segdet';
@@ -237,9 +238,33 @@ function hsigmoid(x: tf.Tensor4D): tf.Tensor4D {
   return tf.mul(tf.relu6(tf.add(x, 3)), SIXTH);
 }
 
+// The hard activations as one WebGPU program each way (four ops forward and about nine
+// backward as tfjs composites). `gate` is a squeeze-excite's d·hsigmoid(s), s broadcast over
+// height and width. The derivative of relu6 is taken as tfjs takes it: 1 on (0, 6].
+const HARD = `clamp(X + 3.0, 0.0, 6.0) * ${SIXTH}`;
+const HARD_SLOPE = `select(0.0, ${SIXTH}, X > -3.0 && X <= 3.0)`;
+const hard = (x: string) => HARD.replace('X', x);
+const hardSlope = (x: string) => HARD_SLOPE.replaceAll('X', x);
+const HSWISH_OP: ExpressionOp = {
+  forward: { name: 'hswish', wgsl: `a * (${hard('a')})` },
+  grads: [{ name: 'hswish_grad', wgsl: `b * (${hard('a')} + a * ${hardSlope('a')})` }],
+};
+const GATE_OP: ExpressionOp = {
+  forward: { name: 'hsigmoid_gate', wgsl: `a * (${hard('b')})` },
+  grads: [
+    { name: 'hsigmoid_gate_grad_x', wgsl: `c * (${hard('b')})` },
+    { name: 'hsigmoid_gate_grad_s', wgsl: `c * a * ${hardSlope('b')}` },
+  ],
+};
+
 /** Hard-swish `x·relu6(x + 3)/6` (MobileNetV3). */
 function hswish(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.mul(x, hsigmoid(x));
+  return webgpuPrograms() ? applyExpressionOp(HSWISH_OP, [x]) as tf.Tensor4D : tf.mul(x, hsigmoid(x));
+}
+
+/** A squeeze-excite's gated features `d·hsigmoid(s)`, s [B,1,1,C]. */
+function hardGate(d: tf.Tensor4D, s: tf.Tensor4D): tf.Tensor4D {
+  return webgpuPrograms() ? applyExpressionOp(GATE_OP, [d, s]) as tf.Tensor4D : tf.mul(d, hsigmoid(s));
 }
 
 /** Features of S that its heads read. */
@@ -289,7 +314,7 @@ function features(params: Params, x: tf.Tensor4D): SegDetFeatures {
       if (i === 3 || i === 5) taps.push(mid); // the decoder's ¼ and ⅛ laterals read the expansions
       let d = act(c(`b${i}/dw`, mid));
       if (b.se) {
-        d = tf.mul(d, hsigmoid(c(`b${i}/se2`, c(`b${i}/se1`, mean(d)))));
+        d = hardGate(d, c(`b${i}/se2`, c(`b${i}/se1`, mean(d))));
       }
       const y = c(`b${i}/project`, d);
       h = b.stride === 1 && y.shape[3] === h.shape[3] ? tf.add(y, h) : y;

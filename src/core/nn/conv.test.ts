@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../testing';
 import { conv2d, convMacs, countConvMacs, samePadding, type ConvActivation } from './conv';
 import { Rng } from './random';
+import { variableGradsOf } from './split-grad';
 import { randn, relErr } from './nn-test-utils';
 
 interface Case { b: number; h: number; w: number; cin: number; cout: number; k: number; stride: 1 | 2 }
@@ -50,15 +51,33 @@ describe('conv2d (custom gradient)', () => {
   beforeAll(async () => { await useBackend('cpu'); });
   afterAll(async () => { await useBackend('cpu'); });
 
-  it('runs the plain conv at inference: the gradient scaffolding only exists under a tape', async () => {
+  it('runs the plain conv at inference, and one kernel node per layer under a tape', async () => {
     const rng = new Rng(4);
     const x = randn(rng, [1, 8, 8, 3]) as tf.Tensor4D, w = randn(rng, [3, 3, 3, 4]) as tf.Tensor4D, b = randn(rng, [4]) as tf.Tensor1D;
-    const kernels = async (f: () => tf.Tensor) => (await tf.profile(() => f())).kernels.map((k) => k.name);
+    const kernels = async (f: () => tf.Tensor | tf.Tensor[]) => (await tf.profile(() => f())).kernels.map((k) => k.name);
     const plain = await kernels(() => conv2d(x, w, b, { activation: 'relu' }));
-    expect(plain).not.toContain('ZerosLike');
+    expect(plain).not.toContain('forward'); // the custom op's scope
+    expect(plain).not.toContain('Identity'); // nothing saved for a gradient
     const taped = await kernels(() => tf.grad((xi: tf.Tensor) => tf.sum(conv2d(xi as tf.Tensor4D, w, b, { activation: 'relu' })))(x));
-    expect(taped).toContain('ZerosLike');
+    expect(taped).not.toContain('ZerosLike');
     tf.dispose([x, w, b]);
+  });
+
+  it('takes no kernel gradient of a layer whose parameters are not gradient targets', async () => {
+    const rng = new Rng(5);
+    const x = tf.variable(randn(rng, [2, 8, 8, 3]));
+    const w = tf.variable(randn(rng, [3, 3, 3, 4]));
+    const loss = () => tf.sum(conv2d(x as tf.Tensor4D, w as tf.Tensor4D, null, { activation: 'relu' })) as tf.Scalar;
+    const convs = async (vars: tf.Variable[]) => {
+      const p = await tf.profile(() => Object.values(variableGradsOf(loss, vars).grads));
+      return p.kernels.filter((k) => k.name.startsWith('Conv2D')).length;
+    };
+    // Forward and dx; then forward, dx and dW (a channels-as-batch conv).
+    expect(await convs([x])).toBe(2);
+    expect(await convs([x, w])).toBe(3);
+    const { grads } = variableGradsOf(loss, [x]);
+    expect(Object.keys(grads)).toEqual([x.name]);
+    tf.dispose([x, w, ...Object.values(grads)]);
   });
 
   it('computes TensorFlow same-padding sizes', () => {

@@ -14,7 +14,11 @@
  *   followed by depth-to-space. (tfjs's Conv2DBackpropInput exists on WASM but is 3-5× slower.)
  * * bias and activation gradients from the saved output (relu/leaky relu/sigmoid are functions
  *   of their output), so the forward pass can use the backends' fused conv + bias + activation.
- * * dx and dW come from two custom ops (`split-grad.ts`), so a frozen kernel costs no dW.
+ * * dW is taken only when the kernel is a gradient target (`split-grad.ts`), so a frozen kernel
+ *   costs no dW; a 1×1 kernel's is one matmul.
+ * * On WebGPU, dx and a k×k kernel's dW are the backend's own Conv2DBackpropInput and
+ *   Conv2DBackpropFilter (one program each, see `nativeConvGrads`), and the activation's
+ *   gradient one program of ours (`webgpu-programs.ts`).
  *
  * Tests compare both gradients with the native `tf.conv2d` gradient on the CPU backend.
  *
@@ -26,6 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { applySplitGrad } from './split-grad';
+import { runExpression, webgpuPrograms, type Expression } from './webgpu-programs';
 
 /** Activations the op can fuse. `leakyrelu` uses `alpha` (default 0.2). */
 export type ConvActivation = 'linear' | 'relu' | 'leakyrelu' | 'sigmoid';
@@ -77,6 +82,7 @@ export function countConvMacs<T>(fn: () => T): { result: T; macs: number } {
 
 /** Gradient of the activation given its output `y`, applied to the upstream gradient `dy`. */
 function activationBackward(dy: tf.Tensor4D, y: tf.Tensor4D, act: ConvActivation, alpha: number): tf.Tensor4D {
+  if (act !== 'linear' && webgpuPrograms()) return runExpression(ACTIVATION_GRAD[act], [dy, y], [alpha]) as tf.Tensor4D;
   switch (act) {
     case 'linear':
       return dy;
@@ -94,6 +100,13 @@ function activationBackward(dy: tf.Tensor4D, y: tf.Tensor4D, act: ConvActivation
     }
   }
 }
+
+/** The same as one WebGPU program each (dy is `a`, y is `b`, alpha `u0`). */
+export const ACTIVATION_GRAD: Record<Exclude<ConvActivation, 'linear'>, Expression> = {
+  relu: { name: 'relu_grad', wgsl: 'select(0.0, a, b > 0.0)' },
+  leakyrelu: { name: 'leakyrelu_grad', wgsl: 'select(a * u0, a, b > 0.0)' },
+  sigmoid: { name: 'sigmoid_grad', wgsl: 'a * b * (1.0 - b)' },
+};
 
 /**
  * dL/dW of a 'same' conv, from forward convolutions only.
@@ -194,17 +207,51 @@ function inputGrad(dz: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, num
   return dx;
 }
 
-/** The conv as a layer with separately computed gradients (see `split-grad.ts`). */
+/**
+ * Backends on which the layers take the backend's own conv backprop kernels: one GPU program
+ * each where the composites above dispatch five to twelve. The composites stay for WASM (which
+ * has no such kernels) and CPU (the reference the tests compare them with).
+ */
+const NATIVE_GRAD_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
+
+/** Whether the current backend runs the layers' gradients on its own backprop kernels. */
+export function nativeConvGrads(): boolean {
+  return NATIVE_GRAD_BACKENDS.has(tf.getBackend());
+}
+
+/**
+ * dL/dW of a 1×1 stride-1 conv as one matmul, `xᵀ·dz` over all pixels: [C_in, C_out].
+ * Cheaper everywhere than the channels-as-batch conv, which transposes both sides.
+ */
+function pointwiseFilterGrad(x: tf.Tensor4D, dz: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, cin] = x.shape;
+  const cout = dz.shape[3];
+  const g = tf.matMul(tf.reshape(x, [b * h * w, cin]), tf.reshape(dz, [b * h * w, cout]), true, false);
+  return tf.reshape(g, [1, 1, cin, cout]);
+}
+
+/** dL/dW by the backend's own Conv2DBackpropFilter. */
+function nativeFilterGrad(x: tf.Tensor4D, dz: tf.Tensor4D, filterShape: number[], stride: 1 | 2): tf.Tensor4D {
+  const attrs = { strides: stride, pad: 'same', dataFormat: 'NHWC', filterShape };
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dz }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** The conv as a layer with its own gradients (see `split-grad.ts`). */
 function apply(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, stride: 1 | 2, act: ConvActivation, alpha: number): tf.Tensor4D {
+  const k = w.shape[0];
   return applySplitGrad({
     forward: (xi) => tf.fused.conv2d({
       x: xi, filter: w, strides: stride, pad: 'same', bias: b ?? undefined, activation: act,
       leakyreluAlpha: act === 'leakyrelu' ? alpha : undefined,
     }),
-    inputGrad: (dy, y, xShape) => inputGrad(activationBackward(dy, y, act, alpha), w, xShape as [number, number, number, number], stride),
-    paramGrads: (dy, y, xi) => {
-      const dz = activationBackward(dy, y, act, alpha);
-      const dw = filterGrad(xi, dz, w.shape[0], stride);
+    preActivationGrad: (dy, y) => activationBackward(dy, y, act, alpha),
+    inputGrad: (dz, xShape) => {
+      const shape = xShape as [number, number, number, number];
+      return nativeConvGrads() ? tf.conv2dTranspose(dz, w, shape, stride, 'same') : inputGrad(dz, w, shape, stride);
+    },
+    paramGrads: (dz, xi) => {
+      const dw = k === 1 && stride === 1 ? pointwiseFilterGrad(xi, dz)
+        : nativeConvGrads() ? nativeFilterGrad(xi, dz, w.shape, stride) : filterGrad(xi, dz, k, stride);
       return b ? [dw, tf.sum(dz, [0, 1, 2])] : [dw];
     },
   }, x, b ? [w, b] : [w]);

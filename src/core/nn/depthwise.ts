@@ -16,12 +16,14 @@
  *   Summing over n gives the kernel gradient.
  * * bias and ReLU from the saved output, as in `conv.ts`.
  *
- * The two gradients come from two custom ops (`split-grad.ts`), so a frozen kernel costs nothing.
+ * dW is taken only when the kernel is a gradient target (`split-grad.ts`), so a frozen kernel
+ * costs nothing. On WebGPU both gradients are the backend's own depthwise backprop kernels.
  *
  * Tests compare both gradients with tfjs's native depthwise gradient on the CPU backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { samePadding } from './conv';
+import { ACTIVATION_GRAD, nativeConvGrads, samePadding } from './conv';
+import { runExpression, webgpuPrograms } from './webgpu-programs';
 import { applySplitGrad } from './split-grad';
 
 /** Activations the op can fuse. */
@@ -96,17 +98,25 @@ function filterGrad(x: tf.Tensor4D, dz: tf.Tensor4D, k: number, stride: 1 | 2): 
 
 /** dL/dz from dL/dy through the fused activation, given the output y. */
 function preActivationGrad(dy: tf.Tensor4D, y: tf.Tensor4D, act: DepthwiseActivation): tf.Tensor4D {
-  return act === 'relu' ? tf.mul(dy, tf.step(y)) as tf.Tensor4D : dy;
+  if (act === 'linear') return dy;
+  return webgpuPrograms() ? runExpression(ACTIVATION_GRAD.relu, [dy, y]) as tf.Tensor4D : tf.mul(dy, tf.step(y)) as tf.Tensor4D;
 }
 
-/** The depthwise conv as a layer with separately computed gradients (see `split-grad.ts`). */
+/** The depthwise conv as a layer with its own gradients (see `split-grad.ts`). */
 function apply(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, stride: 1 | 2, act: DepthwiseActivation): tf.Tensor4D {
+  const k = w.shape[0];
   return applySplitGrad({
     forward: (xi) => tf.fused.depthwiseConv2d({ x: xi, filter: w, strides: stride, pad: 'same', bias: b ?? undefined, activation: act }),
-    inputGrad: (dy, y, xShape) => inputGrad(preActivationGrad(dy, y, act), w, xShape, stride),
-    paramGrads: (dy, y, xi) => {
-      const dz = preActivationGrad(dy, y, act);
-      const dw = filterGrad(xi, dz, w.shape[0], stride);
+    preActivationGrad: (dy, y) => preActivationGrad(dy, y, act),
+    inputGrad: (dz, xShape) => nativeConvGrads()
+      ? tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dz, filter: w },
+        { strides: stride, dilations: 1, pad: 'same', inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor4D
+      : inputGrad(dz, w, xShape, stride),
+    paramGrads: (dz, xi) => {
+      const dw = nativeConvGrads()
+        ? tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: xi, dy: dz },
+          { strides: stride, dilations: 1, pad: 'same', filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor4D
+        : filterGrad(xi, dz, k, stride);
       return b ? [dw, tf.sum(dz, [0, 1, 2])] : [dw];
     },
   }, x, b ? [w, b] : [w]);

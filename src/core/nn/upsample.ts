@@ -4,6 +4,7 @@
  * convolution).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { resizeBilinearAdjoint, webgpuPrograms } from './webgpu-programs';
 
 /**
  * Nearest-neighbour upsampling by an integer factor, by broadcasting.
@@ -128,7 +129,9 @@ export function upsampleBilinear(x: tf.Tensor4D, f: number, halfPixelCenters = t
   const [, h, w] = x.shape;
   const op = tf.customGrad((...args: unknown[]) => ({
     value: tf.image.resizeBilinear(args[0] as tf.Tensor4D, [h * f, w * f], false, halfPixelCenters),
-    gradFunc: (dy: tf.Tensor) => upsampleBilinearAdjoint(dy as tf.Tensor4D, f, halfPixelCenters),
+    gradFunc: (dy: tf.Tensor) => webgpuPrograms()
+      ? resizeBilinearAdjoint(dy as tf.Tensor4D, (args[0] as tf.Tensor4D).shape, f, halfPixelCenters)
+      : upsampleBilinearAdjoint(dy as tf.Tensor4D, f, halfPixelCenters),
   }));
   return op(x) as tf.Tensor4D;
 }

@@ -62,21 +62,26 @@
  *
  * ## Order within a step
  *
- * All gradients are taken at the same point (θ_t, y_t); only when every loss and gradient is
- * finite do θ (Adam on g_θ), D and S's heads (Adam on ∇_y f_k(x_tr)) move. The lower-level
- * gradient is shared by c_k and the lower step.
+ * All gradients are taken at the same point (θ_t, y_t). First the lower levels' gradients in y
+ * on both batches (cheap: with F(x) a constant only D, or S's heads, run backward), which give
+ * c_k and the lower steps; then one pass for θ, with the held-out and training crops stacked
+ * along the batch axis, whose gradient is Σ_k w_k·h_k. θ (Adam on g_θ), D and S's heads (Adam on
+ * ∇_y f_k(x_tr)) then move; a non-finite loss or gradient, found by the step's one read at its
+ * end, undoes all three.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { bdlFusionLoss, generatorAdversarialLoss, saliencyTarget } from '../losses/fusion-losses';
 import { fusion } from '../models/fusion';
 import { discriminator } from '../models/discriminator';
-import { SEGDET_PARTS, segdetParamNames, type SegDetPart } from '../models/segdet';
+import { SEGDET_PARTS, segdet, segdetParamNames, type SegDetPart } from '../models/segdet';
 import { discriminatorObjective } from '../train/objectives';
 import type { Params } from '../types';
 import type { StepLosses } from '../train/loop';
+import { fusedRgb } from '../image/tensor';
+import { FlatLayout } from '../train/flat';
 import {
-  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, addScaled, batchTensors, dot, lossAndGrads, readFinite,
-  requireTaskTargets, resolveOptions, scaled, taskObjective, type BatchTensors, type LossGrads, type NamedTensors, type OptionRules,
+  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, dot, lossAndGrads, requireTaskTargets, resolveOptions,
+  taskLoss, taskObjective, type BatchTensors, type LossGrads, type NamedTensors, type OptionRules,
 } from './common';
 import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, StrategyStepLog, TaskLossOptions } from './types';
 
@@ -161,25 +166,33 @@ export interface BdlTaskGradients {
 }
 
 /**
- * BDLFusion's first-order hypergradient of one task:
- * `h_k = ∇_θ F_k − η · c_k · ∇_θ f̃_k`,
- * `c_k = clip(<∇_y f_k(x_val), ∇_y f_k(x_tr)> / ||∇_y f_k(x_tr)||², ±cMax)`.
- * With a frozen module (`heldOutY` null) `c_k = 0` and `h_k = ∇_θ F_k`.
+ * `c_k = clip(<∇_y f_k(x_val), ∇_y f_k(x_tr)> / ||∇_y f_k(x_tr)||², ±cMax)` of two gradient
+ * vectors; 0 when the training gradient is 0 (rather than 0/0).
+ */
+export function bdlCoefficient(heldOutY: tf.Tensor1D, lowerY: tf.Tensor1D, cMax: number): tf.Scalar {
+  return tf.tidy(() => {
+    const raw = tf.div(dot(heldOutY, lowerY), tf.maximum(dot(lowerY, lowerY), 1e-30));
+    return tf.clipByValue(raw, -cMax, cMax) as tf.Scalar;
+  });
+}
+
+/**
+ * BDLFusion's first-order hypergradient of one task, from its four gradients:
+ * `h_k = ∇_θ F_k − η · c_k · ∇_θ f̃_k` with c_k from {@link bdlCoefficient}. With a frozen
+ * module (`heldOutY` null) `c_k = 0` and `h_k = ∇_θ F_k`. The strategy takes Σ_k w_k·h_k in one
+ * pass as the gradient of Σ_k w_k·(F_k − η·c_k·f̃_k) (c_k a constant there); this is that sum's
+ * term spelled out, which the tests hold against the exact hypergradient.
  * @returns new tensors: `h` keyed like `upperTheta`, and `c` (a scalar).
  */
 export function bdlHypergradient(g: BdlTaskGradients, eta: number, cMax: number): { h: NamedTensors; c: tf.Scalar } {
   if (!g.heldOutY || !g.lowerY || !g.lowerTildeTheta) {
     return { h: tf.tidy(() => Object.fromEntries(Object.entries(g.upperTheta).map(([k, t]) => [k, tf.clone(t)]))), c: tf.scalar(0) };
   }
-  const { heldOutY, lowerY, lowerTildeTheta } = g;
-  const c = tf.tidy(() => {
-    const num = dot(heldOutY, lowerY);
-    const den = dot(lowerY, lowerY);
-    // 0/0 (no lower gradient at all) gives 0 rather than NaN.
-    const raw = tf.div(num, tf.maximum(den, 1e-30));
-    return tf.clipByValue(raw, -cMax, cMax) as tf.Scalar;
-  });
-  const h = tf.tidy(() => addScaled(g.upperTheta, lowerTildeTheta, tf.mul(c, -eta) as tf.Scalar));
+  const y = new FlatLayout(g.heldOutY);
+  const theta = new FlatLayout(g.upperTheta);
+  const { lowerTildeTheta, upperTheta } = g;
+  const c = tf.tidy(() => bdlCoefficient(y.flatten(g.heldOutY!), y.flatten(g.lowerY!), cMax));
+  const h = tf.tidy(() => theta.unflatten(tf.sub(theta.flatten(upperTheta), tf.mul(theta.flatten(lowerTildeTheta), tf.mul(c, eta))) as tf.Tensor1D));
   return { h, c };
 }
 
@@ -264,15 +277,22 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
   const runner = new StepRunner(groups, o);
   const dwa = new DwaWindows(BDL_TASKS.length, o.dwaWindow > 0 ? o.dwaWindow : DWA_WINDOW_ALONE);
 
-  /** F_D on a batch: BDLFusion's fusion loss plus the adversarial term. */
-  const visualUpper = (t: BatchTensors) => (): StepLosses => {
-    const fused = fusion.apply(F, t.x);
+  /** F_D of fused images: BDLFusion's fusion loss plus the adversarial term. */
+  const visualUpper = (fused: tf.Tensor4D, t: BatchTensors, dOut: tf.Tensor4D | null): StepLosses => {
     const fl = bdlFusionLoss(fused, t.ir, t.vi, { ssimWeight: o.ssimWeight });
-    if (o.adversarial <= 0) return { total: fl, terms: { fusion: tf.clone(fl) as tf.Scalar } };
-    const adv = generatorAdversarialLoss(discriminator.apply(D, fused));
+    if (!dOut) return { total: fl, terms: { fusion: tf.clone(fl) as tf.Scalar } };
+    const adv = generatorAdversarialLoss(dOut);
     return { total: tf.add(fl, tf.mul(adv, o.adversarial)) as tf.Scalar, terms: { fusion: fl, adversarial: adv } };
   };
-  const taskLoss = (t: BatchTensors) => (): StepLosses => taskObjective(S, fusion.apply(F, t.x), t, o);
+  /** f_S on a batch with F(x) a constant: only y_S is differentiated, so only S's heads run backward. */
+  const lowerTaskGrads = (t: BatchTensors): LossGrads => {
+    const fused = tf.tidy(() => fusion.apply(F, t.x));
+    try {
+      return lossAndGrads(() => taskObjective(S, fused, t, o), { segdet: yS });
+    } finally {
+      fused.dispose();
+    }
+  };
   /** f_D on a batch: D's LSGAN loss with F(x) a constant (computed outside the tape). */
   const discriminatorLossAndGrads = (t: BatchTensors): LossGrads => {
     const fake = tf.tidy(() => fusion.apply(F, t.x));
@@ -283,6 +303,11 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
       tf.dispose([fake, real]);
     }
   };
+  /** c_k of a module from its objective's gradients in y on the held-out and the training batch. */
+  const coefficient = (model: 'discriminator' | 'segdet', val: LossGrads, low: LossGrads): tf.Scalar => {
+    const layout = runner.group(model).layout;
+    return tf.tidy(() => bdlCoefficient(layout.flatten(val.grads[model]!), layout.flatten(low.grads[model]!), o.cMax));
+  };
 
   const step = (batches: StrategyBatches): Promise<StrategyStepLog> => runner.run(async (bag) => {
     requireTaskTargets(batches.train, o, 'bdl');
@@ -290,49 +315,67 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
     const tr = bag.add(batchTensors(batches.train, 32));
     const va = batches.heldOut ? bag.add(batchTensors(batches.heldOut, 32)) : tr;
 
-    // Upper level on the held-out batch: ∇θ F_k; for S also ∇y f_S(x_val) (F_S = f_S).
-    const upD: LossGrads = bag.add(lossAndGrads(visualUpper(va), { fusion: F }));
-    const upS: LossGrads = bag.add(lossAndGrads(taskLoss(va), o.trainS ? { fusion: F, segdet: yS } : { fusion: F }));
-    // D's own objective on both batches (c_D), and the generator side on the training batch (f̃_D).
-    let valD: LossGrads | null = null;
-    let lowD: LossGrads | null = null;
-    let tildeD: LossGrads | null = null;
-    if (o.trainD) {
-      valD = bag.add(discriminatorLossAndGrads(va));
-      lowD = bag.add(discriminatorLossAndGrads(tr));
-      tildeD = bag.add(lossAndGrads(visualUpper(tr), { fusion: F }));
-    }
-    const lowS: LossGrads | null = o.trainS ? bag.add(lossAndGrads(taskLoss(tr), { fusion: F, segdet: yS })) : null;
+    // 1. The lower levels' gradients in y on both batches: c_k, and the lower steps.
+    const valD = o.trainD ? bag.add(discriminatorLossAndGrads(va)) : null;
+    const lowD = o.trainD ? bag.add(discriminatorLossAndGrads(tr)) : null;
+    const valS = o.trainS ? bag.add(lowerTaskGrads(va)) : null;
+    const lowS = o.trainS ? bag.add(lowerTaskGrads(tr)) : null;
+    const cD = bag.add(valD && lowD ? coefficient('discriminator', valD, lowD) : tf.scalar(0));
+    const cS = bag.add(valS && lowS ? coefficient('segdet', valS, lowS) : tf.scalar(0));
 
-    const scalars: Record<string, tf.Scalar> = { visual: upD.value, task: upS.value, ...upD.terms, ...upS.terms };
-    if (lowD) scalars.discriminator = lowD.value;
-    if (tildeD) scalars.visualTrain = tildeD.value;
-    if (lowS) scalars.taskTrain = lowS.value;
-    const grads = [upD, upS, valD, lowD, tildeD, lowS].flatMap((r) => (r ? Object.values(r.grads) : [])) as NamedTensors[];
-    const v = await readFinite(scalars, grads);
-
-    const hD = bag.add(bdlHypergradient({
-      upperTheta: upD.grads.fusion!, heldOutY: valD?.grads.discriminator ?? null,
-      lowerY: lowD?.grads.discriminator ?? null, lowerTildeTheta: tildeD?.grads.fusion ?? null,
-    }, o.eta, o.cMax));
-    const hS = bag.add(bdlHypergradient({
-      upperTheta: upS.grads.fusion!, heldOutY: upS.grads.segdet ?? null,
-      lowerY: lowS?.grads.segdet ?? null, lowerTildeTheta: lowS?.grads.fusion ?? null,
-    }, o.eta, o.cMax));
+    // 2. θ's gradient Σ_k w_k·h_k in one pass, as that of Σ_k w_k·(F_k(x_val) − η·c_k·f̃_k(x_tr)):
+    //    F, D and S run once on the held-out and training crops stacked along the batch axis.
     const w = dwa.weights(o.temperature);
-    const g = bag.add(tf.tidy(() => addScaled(scaled(hD.h, w[0]), hS.h, w[1])));
-    const c = await readFinite({ visual: hD.c, task: hS.c });
+    const split = va !== tr;
+    const bv = va.batch;
+    const half = <T extends tf.Tensor>(t: T, which: 'val' | 'tr'): T => {
+      if (!split) return t;
+      const begin = t.shape.map((_, i) => (i === 0 && which === 'tr' ? bv : 0));
+      const size = t.shape.map((n, i) => (i === 0 ? (which === 'val' ? bv : n - bv) : -1));
+      return tf.slice(t, begin, size) as T;
+    };
+    const theta = bag.add(lossAndGrads(() => {
+      const x = split ? tf.concat([va.x, tr.x]) as tf.Tensor4D : tr.x;
+      const fused = fusion.apply(F, x);
+      const dOut = o.adversarial > 0 ? discriminator.apply(D, fused) : null;
+      const fv = half(fused, 'val');
+      const ft = half(fused, 'tr');
+      const rgb = split ? tf.concat([fusedRgb(fv, va.chroma), fusedRgb(ft, tr.chroma)]) as tf.Tensor4D : fusedRgb(fused, tr.chroma);
+      const sOut = segdet.apply(S, rgb);
+      const sv = { seg: half(sOut.seg, 'val'), det: half(sOut.det, 'val') };
+      const st = { seg: half(sOut.seg, 'tr'), det: half(sOut.det, 'tr') };
+      const visualVal = visualUpper(fv, va, dOut && half(dOut, 'val'));
+      const visualTr = visualUpper(ft, tr, dOut && half(dOut, 'tr'));
+      const taskVal = taskLoss(sv, va, o);
+      const taskTr = taskLoss(st, tr, o);
+      // (1 − η·c_k·f̃/F) with c_k = 0 for a frozen module: the implicit term vanishes.
+      const visual = tf.sub(visualVal.total, tf.mul(visualTr.total, tf.mul(cD, o.eta)));
+      const task = tf.sub(taskVal.total, tf.mul(taskTr.total, tf.mul(cS, o.eta)));
+      return {
+        total: tf.add(tf.mul(visual, w[0]), tf.mul(task, w[1])) as tf.Scalar,
+        terms: {
+          visual: visualVal.total, task: taskVal.total, ...visualVal.terms, ...taskVal.terms,
+          visualTrain: visualTr.total, taskTrain: taskTr.total,
+        },
+      };
+    }, { fusion: F }));
 
-    runner.update('fusion', g);
+    runner.update('fusion', theta.grads.fusion!);
     if (lowD) runner.update('discriminator', lowD.grads.discriminator!);
     if (lowS) runner.update('segdet', lowS.grads.segdet!);
-    dwa.push([v.visual, v.task]);
 
-    const { visual, task, ...rest } = v;
+    const scalars: Record<string, tf.Scalar> = { ...theta.terms, 'c.visual': cD, 'c.task': cS };
+    if (lowD) scalars.discriminator = lowD.value;
     return {
-      total: w[0] * visual + w[1] * task,
-      terms: { visual, task, ...rest },
-      stats: { 'w.visual': w[0], 'w.task': w[1], 'c.visual': c.visual, 'c.task': c.task },
+      scalars,
+      report: ({ 'c.visual': cVisual, 'c.task': cTask, ...terms }) => {
+        dwa.push([terms.visual, terms.task]);
+        return {
+          total: w[0] * terms.visual + w[1] * terms.task,
+          terms,
+          stats: { 'w.visual': w[0], 'w.task': w[1], 'c.visual': cVisual, 'c.task': cTask },
+        };
+      },
     };
   });
 

@@ -1,15 +1,17 @@
 /**
  * Machinery shared by the strategies: crop batches as tensors, gradients keyed by model and
- * parameter name, one Adam per trained model, the non-finite guard with parameter rollback, the
- * task objective on S, and option checking.
+ * parameter name, one Adam per trained model (over one vector), the non-finite guard with
+ * parameter rollback and one read per step, the task objective on S, and option checking.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { addMany } from '../nn/add-many';
 import type { Params } from '../types';
 import type { ModelName } from '../models/registry';
 import { segdet } from '../models/segdet';
 import type { CropBatch } from '../train/batch';
-import { Adam, allFinite, clipByGlobalNorm, scheduledLr, type StepLosses } from '../train/loop';
+import { scheduledLr, type StepLosses } from '../train/loop';
+import { readScalars } from '../train/read';
+import { Adam, FlatLayout, clipToNorm, vectorNorm, type NamedTensors } from '../train/flat';
+import { variableGradsOf } from '../nn/split-grad';
 import { DEFAULT_SEGDET_WEIGHTS, segdetObjective } from '../train/objectives';
 import { msrsClassWeights } from '../losses/task-losses';
 import { encodeBatch, type DetectionTargetTensors } from '../detect/centernet';
@@ -18,8 +20,7 @@ import { fusedRgb } from '../image/tensor';
 import type { GroundTruthBox } from '../types';
 import type { CommonOptions, StrategyStepLog, TaskLossOptions } from './types';
 
-/** Named tensors, e.g. one gradient per parameter of a model. */
-export type NamedTensors = Record<string, tf.Tensor>;
+export type { NamedTensors } from '../train/flat';
 
 // ---------------------------------------------------------------------------------------------
 // Batches
@@ -137,7 +138,8 @@ export interface LossGrads {
 /**
  * Value, logged terms and gradients of `loss` with respect to exactly the parameters in
  * `wrt`. Other models' parameters are constants here (gradients still flow *through* them, e.g.
- * through a frozen S into F). A parameter the loss does not reach gets a zero gradient.
+ * through a frozen S into F, and their layers record no parameter gradient). A parameter the
+ * loss does not reach gets a zero gradient.
  */
 export function lossAndGrads(loss: () => StepLosses, wrt: Partial<Record<ModelName, Params>>): LossGrads {
   const vars: tf.Variable[] = [];
@@ -149,7 +151,7 @@ export function lossAndGrads(loss: () => StepLosses, wrt: Partial<Record<ModelNa
     }
   }
   let terms: Record<string, tf.Scalar> = {};
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = variableGradsOf(() => {
     const l = loss();
     terms = Object.fromEntries(Object.entries(l.terms).map(([k, t]) => [k, tf.keep(t)]));
     return l.total;
@@ -162,19 +164,9 @@ export function lossAndGrads(loss: () => StepLosses, wrt: Partial<Record<ModelNa
   return { value, terms, grads: out };
 }
 
-/** `Σ_k <a_k, b_k>` over the names of `a` (a scalar tensor). */
-export function dot(a: NamedTensors, b: NamedTensors): tf.Scalar {
-  return tf.tidy(() => addMany(Object.keys(a).map((k) => tf.sum(tf.mul(a[k], b[k])))) as tf.Scalar);
-}
-
-/** `a + s·b` name by name (new tensors); `s` a number or a scalar tensor. */
-export function addScaled(a: NamedTensors, b: NamedTensors, s: number | tf.Scalar): NamedTensors {
-  return tf.tidy(() => Object.fromEntries(Object.keys(a).map((k) => [k, tf.add(a[k], tf.mul(b[k], s))])));
-}
-
-/** `s·a` name by name (new tensors). */
-export function scaled(a: NamedTensors, s: number | tf.Scalar): NamedTensors {
-  return tf.tidy(() => Object.fromEntries(Object.keys(a).map((k) => [k, tf.mul(a[k], s)])));
+/** `<a, b>` of two vectors (a scalar). */
+export function dot(a: tf.Tensor1D, b: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.mul(a, b)) as tf.Scalar);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,23 +177,6 @@ export class NonFiniteError extends Error {
   constructor(readonly what: string, readonly terms: Record<string, number>) {
     super(`non-finite ${what}`);
   }
-}
-
-/**
- * Reads the scalars of `values` (awaiting the backend, safe on WebGPU) and checks them and the
- * sum of every gradient tensor in `grads` for NaN/Inf.
- * @throws NonFiniteError naming the first bad term, or `gradient` for a bad gradient.
- */
-export async function readFinite(
-  values: Record<string, tf.Scalar>, grads: NamedTensors[] = [],
-): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const [k, t] of Object.entries(values)) out[k] = (await t.data())[0];
-  const bad = Object.keys(out).find((k) => !Number.isFinite(out[k]));
-  if (bad !== undefined) throw new NonFiniteError(`loss '${bad}'`, out);
-  const all = grads.flatMap((g) => Object.values(g));
-  if (all.length > 0 && !(await allFinite(all))) throw new NonFiniteError('gradient', out);
-  return out;
 }
 
 /** Snapshots of trained parameters: the last good values to roll back to. */
@@ -266,7 +241,7 @@ export class ParamGuard {
 // ---------------------------------------------------------------------------------------------
 // Optimisation
 
-/** The parameters of one trained model with their Adam state and base learning rate. */
+/** The parameters of one trained model with their Adam state (one vector) and base learning rate. */
 export class TrainGroup {
   #opt: Adam;
 
@@ -282,11 +257,21 @@ export class TrainGroup {
     return new Adam(this.params, { eps: this.eps });
   }
 
-  /** Clips `grads` to global norm `clipNorm` (0 = no clip) and applies one Adam step of `lr`. */
-  apply(grads: NamedTensors, lr: number, clipNorm: number): void {
-    const g = clipNorm > 0 ? clipByGlobalNorm(grads, clipNorm) : grads;
-    this.#opt.apply(g, lr);
-    if (g !== grads) tf.dispose(Object.values(g));
+  /** Where each parameter sits in the group's vectors. */
+  get layout(): FlatLayout {
+    return this.#opt.layout;
+  }
+
+  /**
+   * Clips the gradient vector `g` to norm `clipNorm` (0 = no clip) and applies one Adam step of
+   * `lr`. Returns the norm before clipping: non-finite when any gradient was.
+   */
+  apply(g: tf.Tensor1D, lr: number, clipNorm: number): tf.Scalar {
+    const norm = vectorNorm(g);
+    const clipped = clipToNorm(g, norm, clipNorm);
+    this.#opt.applyFlat(clipped, lr);
+    clipped.dispose();
+    return norm;
   }
 
   /** Forgets the moments (after a rollback: they carry the updates that led to it). */
@@ -300,7 +285,15 @@ export class TrainGroup {
   }
 }
 
-/** What a step body returns: plain numbers for the log. */
+/** What a step body returns: the scalars to read, and how to report the numbers read. */
+export interface StepOutput {
+  /** Losses and statistics of the step, read back in one transfer and checked for NaN/Inf. */
+  scalars: Record<string, tf.Scalar>;
+  /** The log from the values read (every scalar, finite). */
+  report(values: Record<string, number>): StepResult;
+}
+
+/** What a step reports: plain numbers for the log. */
 export interface StepResult {
   total: number;
   terms: Record<string, number>;
@@ -308,12 +301,19 @@ export interface StepResult {
 }
 
 /**
- * Runs steps with the shared guard: snapshot before, tensors freed after, and on a non-finite
- * loss or gradient a rollback of every trained model, an optimizer reset and a log that says so.
+ * Runs steps with the shared guard: snapshot before, tensors freed after, one read of all the
+ * step's numbers at its end, and on a non-finite loss or gradient a rollback of every trained
+ * model, an optimizer reset and a log that says so.
+ *
+ * Updates are applied as the body asks for them, before anything is read: a step that needs
+ * its first update's result (td's real step after its meta step) runs without a stall, and a
+ * step that went wrong is undone by the rollback, as if it had not moved anything.
  */
 export class StepRunner {
   #step = 0;
   readonly #guard: ParamGuard;
+  /** Gradient norms of the current step's updates, read with its scalars. */
+  #norms: Record<string, tf.Scalar> = {};
 
   constructor(readonly groups: TrainGroup[], readonly options: CommonOptions) {
     this.#guard = new ParamGuard(groups.map((g) => g.params));
@@ -323,29 +323,51 @@ export class StepRunner {
     return this.#step;
   }
 
+  /** The group of `model`. */
+  group(model: ModelName): TrainGroup {
+    const g = this.groups.find((x) => x.model === model);
+    if (!g) throw new Error(`internal: ${model} is not trained by this strategy`);
+    return g;
+  }
+
   /** Learning-rate multiplier at `step` (cosine to 10 % over `totalSteps`, or 1). */
   lrScale(step: number): number {
     const n = this.options.totalSteps;
     return n > 0 ? scheduledLr(Math.min(step, n), { lr: 1, lrMin: 0.1, warmup: 0, steps: n }) : 1;
   }
 
-  /** Applies `grads` to the group of `model` at its scheduled learning rate. */
-  update(model: ModelName, grads: NamedTensors): void {
-    const g = this.groups.find((x) => x.model === model);
-    if (!g) throw new Error(`internal: ${model} is not trained by this strategy`);
-    g.apply(grads, g.lr * this.lrScale(this.#step), this.options.clipNorm);
+  /**
+   * Applies gradients to the group of `model` at its scheduled learning rate: named (missing
+   * names count as zero) or already one vector in the group's layout. `grads` are not disposed.
+   */
+  update(model: ModelName, grads: NamedTensors | tf.Tensor1D): void {
+    const g = this.group(model);
+    const flat = grads instanceof tf.Tensor ? grads : g.layout.flatten(grads);
+    try {
+      const norm = g.apply(flat, g.lr * this.lrScale(this.#step), this.options.clipNorm);
+      this.#norms[`${model} gradient`] = norm;
+    } finally {
+      if (flat !== grads) flat.dispose();
+    }
   }
 
   /** Runs one guarded step. `body` registers its tensors in the bag it is given. */
-  async run(body: (bag: Bag) => Promise<StepResult>): Promise<StrategyStepLog> {
+  async run(body: (bag: Bag) => Promise<StepOutput> | StepOutput): Promise<StrategyStepLog> {
     this.#step += 1;
     const step = this.#step;
     const lr = this.options.lr * this.lrScale(step);
     const t0 = performance.now();
     const bag = new Bag();
     this.#guard.begin(step);
+    this.#norms = {};
     try {
-      const r = await body(bag);
+      const out = await body(bag);
+      const values = await readScalars({ ...out.scalars, ...this.#norms });
+      const scalars = Object.fromEntries(Object.keys(out.scalars).map((k) => [k, values[k]]));
+      const bad = Object.keys(scalars).find((k) => !Number.isFinite(scalars[k]));
+      if (bad !== undefined) throw new NonFiniteError(`loss '${bad}'`, scalars);
+      if (Object.keys(this.#norms).some((k) => !Number.isFinite(values[k]))) throw new NonFiniteError('gradient', scalars);
+      const r = out.report(scalars);
       this.#guard.commit();
       return { step, total: r.total, terms: r.terms, stats: r.stats ?? {}, ms: performance.now() - t0, skipped: false, restored: false, lr };
     } catch (e) {
@@ -361,6 +383,8 @@ export class StepRunner {
         note: `step ${step}: ${e.message}; step skipped, ${said}, optimizer moments reset`,
       };
     } finally {
+      tf.dispose(Object.values(this.#norms));
+      this.#norms = {};
       bag.dispose();
     }
   }
@@ -394,9 +418,13 @@ export function requireTaskTargets(b: CropBatch, o: TaskLossOptions, strategy: s
  *   visible chroma.
  */
 export function taskObjective(sParams: Params, fused: tf.Tensor4D, t: BatchTensors, o: TaskLossOptions): StepLosses {
+  return taskLoss(segdet.apply(sParams, fusedRgb(fused, t.chroma)), t, o);
+}
+
+/** The task loss of S's outputs `out` on the batch `t` (see {@link taskObjective}). */
+export function taskLoss(out: { seg: tf.Tensor4D; det: tf.Tensor4D }, t: BatchTensors, o: TaskLossOptions): StepLosses {
   const labels = o.segmentation > 0 ? t.labels : null;
   const targets = o.detection > 0 ? t.targets : null;
-  const out = segdet.apply(sParams, fusedRgb(fused, t.chroma));
   return segdetObjective(out, labels, targets, {
     segmentation: o.segmentation,
     detection: o.detection,

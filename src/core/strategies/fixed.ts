@@ -12,7 +12,7 @@ import { fusion } from '../models/fusion';
 import { discriminator } from '../models/discriminator';
 import { fusionObjective } from '../train/objectives';
 import {
-  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, readFinite, requireTaskTargets,
+  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, requireTaskTargets,
   resolveOptions, taskObjective, type OptionRules,
 } from './common';
 import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, StrategyStepLog, TaskLossOptions } from './types';
@@ -81,10 +81,11 @@ export function createFixed(models: StrategyModels, given: Partial<FixedOptions>
       const task = taskObjective(models.segdet!, fused, t, o);
       return { total: tf.add(f.total, task.total) as tf.Scalar, terms: { ...f.terms, ...task.terms } };
     }, { fusion: models.fusion }));
-    const v = await readFinite({ total: r.value, ...r.terms }, [r.grads.fusion!]);
     runner.update('fusion', r.grads.fusion!);
-    const { total, ...terms } = v;
-    return { total, terms };
+    return {
+      scalars: { total: r.value, ...r.terms },
+      report: ({ total, ...terms }) => ({ total, terms }),
+    };
   });
 
   return {

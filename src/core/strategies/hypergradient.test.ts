@@ -204,13 +204,13 @@ describe('DARTS finite-difference hypergradient (TDFusion meta step)', () => {
         fusionLoss: () => ({ total: fusionLoss(theta.w, phi.w), terms: {} }),
         taskLoss: () => ({ total: taskLoss(theta.w), terms: {} }),
       });
-      const got = await arr(r.hypergrad.w);
+      const got = await arr(r.hypergrad);
       // ε·||v|| is the probe length: radius·||θ||.
       const thetaNorm = Math.hypot(...(await arr(theta0)));
       expect((await r.epsilon.data())[0]).toBeGreaterThan(0);
       const cos = got.reduce((a, g, i) => a + g * want[i], 0) / (Math.hypot(...got) * Math.hypot(...want));
       expect(cos, `r = ${radius} (probe ${(radius * thetaNorm).toExponential(1)})`).toBeGreaterThanOrEqual(0.99);
-      tf.dispose([r.taskAtVirtual, r.fusionAtTheta, r.epsilon, ...Object.values(r.hypergrad), theta.w, phi.w]);
+      tf.dispose([r.taskAtVirtual, r.fusionAtTheta, r.epsilon, r.hypergrad, theta.w, phi.w]);
     }
   });
 
@@ -224,8 +224,8 @@ describe('DARTS finite-difference hypergradient (TDFusion meta step)', () => {
         fusionLoss: () => ({ total: fusionLoss(theta.w, phi.w), terms: {} }),
         taskLoss: () => ({ total: taskLoss(theta.w), terms: {} }),
       });
-      const got = await arr(r.hypergrad.w);
-      tf.dispose([r.taskAtVirtual, r.fusionAtTheta, r.epsilon, ...Object.values(r.hypergrad)]);
+      const got = await arr(r.hypergrad);
+      tf.dispose([r.taskAtVirtual, r.fusionAtTheta, r.epsilon, r.hypergrad]);
       expect(tf.memory().numTensors).toBe(before);
       const ex = exact(xi);
       const want = await arr(ex);

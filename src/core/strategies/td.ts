@@ -40,10 +40,11 @@ import type { Params } from '../types';
 import { fusion } from '../models/fusion';
 import { lossGenerator } from '../models/loss-generator';
 import { fusionObjective } from '../train/objectives';
-import { globalNorm, type StepLosses } from '../train/loop';
+import type { StepLosses } from '../train/loop';
+import { FlatLayout, vectorNorm } from '../train/flat';
 import {
-  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, readFinite, requireTaskTargets,
-  resolveOptions, taskObjective, type BatchTensors, type NamedTensors, type OptionRules,
+  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, requireTaskTargets,
+  resolveOptions, taskObjective, type BatchTensors, type LossGrads, type OptionRules,
 } from './common';
 import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, StrategyStepLog, TaskLossOptions } from './types';
 
@@ -68,8 +69,8 @@ export interface DartsInput {
 
 /** What {@link dartsHypergradient} returns; all tensors new and owned by the caller. */
 export interface DartsResult {
-  /** ≈ ∇_φ L_task(θ − ξ∇_θ L_fusion(θ; φ)), keyed like `phi`. */
-  hypergrad: NamedTensors;
+  /** ≈ ∇_φ L_task(θ − ξ∇_θ L_fusion(θ; φ)), one vector in the order of `phi`'s names (`FlatLayout`). */
+  hypergrad: tf.Tensor1D;
   /** L_task(θ') at the virtual parameters. */
   taskAtVirtual: tf.Scalar;
   /** L_fusion(θ; φ) before the virtual step. */
@@ -78,58 +79,56 @@ export interface DartsResult {
   epsilon: tf.Scalar;
 }
 
-/** Assigns `base + s·dir` to every variable of `vars` (by name). */
-function assignShifted(vars: Params, base: NamedTensors, dir: NamedTensors, s: number | tf.Scalar): void {
-  tf.tidy(() => {
-    for (const [k, v] of Object.entries(vars)) v.assign(tf.add(base[k], tf.mul(dir[k], s)));
-  });
-}
-
 /**
  * The TDFusion meta-gradient of φ by DARTS's finite difference (see the module comment):
  * `−ξ·(∇_φ L_fusion(θ⁺; φ) − ∇_φ L_fusion(θ⁻; φ)) / (2ε)`, `θ± = θ ± ε·∇_θ' L_task(θ')`,
  * `θ' = θ − ξ·∇_θ L_fusion(θ; φ)`, `ε = radius·||θ|| / ||∇_θ' L_task(θ')||`.
- * Costs one gradient of L_fusion in θ, one of L_task in θ' and two of L_fusion in φ.
+ * Costs one gradient of L_fusion in θ, one of L_task in θ' and two of L_fusion in φ; the
+ * vector arithmetic runs on θ and φ laid out as one vector each.
  * θ holds its original values again when this returns (or throws).
  */
 export function dartsHypergradient(i: DartsInput): DartsResult {
-  const theta0: NamedTensors = Object.fromEntries(Object.entries(i.theta).map(([k, v]) => [k, tf.clone(v)]));
+  const thetaLayout = new FlatLayout(i.theta);
+  const phiLayout = new FlatLayout(i.phi);
+  const saved = Object.entries(i.theta).map(([k, v]) => [k, tf.clone(v)] as const);
   // Intermediates, freed in any case; `kept` is freed only if this throws.
   const junk: tf.Tensor[] = [];
   const kept: tf.Tensor[] = [];
+  const flatGrad = (r: LossGrads, model: 'fusion' | 'lossGenerator', layout: FlatLayout): tf.Tensor1D => {
+    junk.push(r.value, ...Object.values(r.terms), ...Object.values(r.grads[model]!));
+    const g = layout.flatten(r.grads[model]!);
+    junk.push(g);
+    return g;
+  };
   let ok = false;
   try {
+    const theta0 = thetaLayout.flatten(i.theta);
+    junk.push(theta0);
     const inner = lossAndGrads(i.fusionLoss, { fusion: i.theta });
-    kept.push(inner.value);
-    junk.push(...Object.values(inner.terms), ...Object.values(inner.grads.fusion!));
-    assignShifted(i.theta, theta0, inner.grads.fusion!, -i.xi);
+    const fusionAtTheta = tf.clone(inner.value);
+    kept.push(fusionAtTheta);
+    const gInner = flatGrad(inner, 'fusion', thetaLayout);
+    const shifted = (dir: tf.Tensor1D, s: () => number | tf.Scalar) =>
+      tf.tidy(() => thetaLayout.assign(i.theta, tf.add(theta0, tf.mul(dir, s())) as tf.Tensor1D));
+    shifted(gInner, () => -i.xi);
     const outer = lossAndGrads(i.taskLoss, { fusion: i.theta });
-    const v = outer.grads.fusion!;
-    kept.push(outer.value);
-    junk.push(...Object.values(outer.terms), ...Object.values(v));
-    const epsilon = tf.tidy(() => {
-      const length = tf.mul(i.radius, globalNorm(Object.values(theta0)));
-      return tf.div(length, tf.maximum(globalNorm(Object.values(v)), 1e-12)) as tf.Scalar;
-    });
+    const taskAtVirtual = tf.clone(outer.value);
+    kept.push(taskAtVirtual);
+    const v = flatGrad(outer, 'fusion', thetaLayout);
+    const epsilon = tf.tidy(() => tf.div(tf.mul(i.radius, vectorNorm(theta0)), tf.maximum(vectorNorm(v), 1e-12)) as tf.Scalar);
     kept.push(epsilon);
-    const phiGrad = (sign: 1 | -1): NamedTensors => {
-      tf.tidy(() => assignShifted(i.theta, theta0, v, tf.mul(epsilon, sign) as tf.Scalar));
-      const r = lossAndGrads(i.fusionLoss, { lossGenerator: i.phi });
-      junk.push(r.value, ...Object.values(r.terms));
-      return r.grads.lossGenerator!;
+    const phiGrad = (sign: 1 | -1): tf.Tensor1D => {
+      shifted(v, () => tf.mul(epsilon, sign) as tf.Scalar);
+      return flatGrad(lossAndGrads(i.fusionLoss, { lossGenerator: i.phi }), 'lossGenerator', phiLayout);
     };
     const gp = phiGrad(1);
     const gm = phiGrad(-1);
-    junk.push(...Object.values(gp), ...Object.values(gm));
-    const hypergrad = tf.tidy(() => {
-      const scale = tf.div(-i.xi, tf.mul(epsilon, 2));
-      return Object.fromEntries(Object.keys(gp).map((k) => [k, tf.mul(tf.sub(gp[k], gm[k]), scale)]));
-    });
+    const hypergrad = tf.tidy(() => tf.mul(tf.sub(gp, gm), tf.div(-i.xi, tf.mul(epsilon, 2))) as tf.Tensor1D);
     ok = true;
-    return { hypergrad, taskAtVirtual: outer.value, fusionAtTheta: inner.value, epsilon };
+    return { hypergrad, taskAtVirtual, fusionAtTheta, epsilon };
   } finally {
-    for (const [k, v] of Object.entries(i.theta)) v.assign(theta0[k]);
-    tf.dispose([...Object.values(theta0), ...junk, ...(ok ? [] : kept)]);
+    for (const [k, t] of saved) i.theta[k].assign(t);
+    tf.dispose([...saved.map(([, t]) => t), ...junk, ...(ok ? [] : kept)]);
   }
 }
 
@@ -210,8 +209,7 @@ export function createTd(models: StrategyModels, given: Partial<TdOptions> = {})
       theta: F, phi: G, fusionLoss: fusionLoss(tr), taskLoss: () => taskObjective(S, fusion.apply(F, va.x), va, o),
       xi: o.xi, radius: o.fdRadius,
     }));
-    const m = await readFinite({ taskVirtual: meta.taskAtVirtual, fusionBefore: meta.fusionAtTheta, epsilon: meta.epsilon }, [meta.hypergrad]);
-    const hNorm = bag.add(globalNorm(Object.values(meta.hypergrad)));
+    const hNorm = bag.add(vectorNorm(meta.hypergrad));
     runner.update('lossGenerator', meta.hypergrad);
 
     // 2. Real step on θ with the updated loss (+ optional direct task term).
@@ -225,23 +223,26 @@ export function createTd(models: StrategyModels, given: Partial<TdOptions> = {})
       };
     }, { fusion: F }));
     const meanWeightIR = bag.add(tf.tidy(() => tf.mean(tf.slice(tf.softmax(lossGenerator.apply(G, tr.x)), [0, 0, 0, 0], [-1, -1, -1, 1])) as tf.Scalar));
-    const r = await readFinite({ fusion: real.value, ...real.terms, hypergradNorm: hNorm as tf.Scalar, meanWeightIR }, [real.grads.fusion!]);
     runner.update('fusion', real.grads.fusion!);
 
     // 3. Optional step of S on the (detached) fused image.
-    let taskTrain: number | undefined;
+    let low: LossGrads | null = null;
     if (o.trainS) {
       const fused = bag.add(tf.tidy(() => fusion.apply(F, tr.x)));
-      const low = bag.add(lossAndGrads(() => taskObjective(S, fused, tr, o), { segdet: S }));
-      taskTrain = (await readFinite({ taskTrain: low.value }, [low.grads.segdet!])).taskTrain;
+      low = bag.add(lossAndGrads(() => taskObjective(S, fused, tr, o), { segdet: S }));
       runner.update('segdet', low.grads.segdet!);
     }
 
-    const { hypergradNorm, meanWeightIR: mw, ...terms } = r;
     return {
-      total: r.fusion,
-      terms: { ...terms, taskVirtual: m.taskVirtual, ...(taskTrain !== undefined ? { taskTrain } : {}) },
-      stats: { epsilon: m.epsilon, hypergradNorm, meanWeightIR: mw },
+      scalars: {
+        taskVirtual: meta.taskAtVirtual, fusionBefore: meta.fusionAtTheta, epsilon: meta.epsilon,
+        fusion: real.value, ...real.terms, hypergradNorm: hNorm, meanWeightIR, ...(low ? { taskTrain: low.value } : {}),
+      },
+      report: ({ taskVirtual, fusionBefore: _, epsilon, hypergradNorm, meanWeightIR: mw, ...terms }) => ({
+        total: terms.fusion,
+        terms: { ...terms, taskVirtual },
+        stats: { epsilon, hypergradNorm, meanWeightIR: mw },
+      }),
     };
   });
 

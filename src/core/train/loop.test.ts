@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../testing';
-import { Adam, clipByGlobalNorm, scheduledLr, trainLoop } from './loop';
+import { scheduledLr, trainLoop } from './loop';
+import { Adam, FlatLayout, clipToNorm, vectorNorm } from './flat';
 
 beforeAll(() => useBackend('cpu'));
 
@@ -87,13 +88,28 @@ describe('trainLoop', () => {
 });
 
 describe('Adam', () => {
-  it('holds exactly two moment tensors per parameter and frees them on dispose', () => {
+  it('holds its moments as two vectors over all parameters and frees them on dispose', () => {
     const params = { a: tf.variable(tf.zeros([3])), b: tf.variable(tf.zeros([2, 2])) };
     const before = tf.memory().numTensors;
     const opt = new Adam(params);
-    expect(tf.memory().numTensors - before).toBe(4);
+    expect(tf.memory().numTensors - before).toBe(2);
     opt.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(Object.values(params));
+  });
+
+  it("takes Adam's first step, lr·g/(|g| + ε), on every parameter of the vector", async () => {
+    const params = { a: tf.variable(tf.tensor1d([1, 2])), b: tf.variable(tf.tensor2d([[3]])) };
+    const opt = new Adam(params);
+    const grads = { a: tf.tensor1d([0.5, -2]), b: tf.tensor2d([[1e-3]]) };
+    opt.apply(grads, 0.1);
+    const a = await params.a.data();
+    expect(a[0]).toBeCloseTo(0.9, 5);
+    expect(a[1]).toBeCloseTo(2.1, 5);
+    expect((await params.b.data())[0]).toBeCloseTo(3 - 0.1 * 1e-3 / (1e-3 + 1e-7), 5);
+    expect(params.b.shape).toEqual([1, 1]);
+    opt.dispose();
+    tf.dispose([...Object.values(params), ...Object.values(grads)]);
   });
 });
 
@@ -105,9 +121,17 @@ describe('schedule and clipping', () => {
     expect(scheduledLr(60, o)).toBeCloseTo(0.55);
     expect(scheduledLr(110, o)).toBeCloseTo(0.1);
   });
-  it('scales gradients to the global norm', async () => {
-    const g = clipByGlobalNorm({ a: tf.tensor1d([3, 0]), b: tf.tensor1d([4]) }, 1);
-    expect(Array.from(await g.a.data())[0]).toBeCloseTo(0.6);
+  it('scales gradients to the global norm, over the vector of all of them', async () => {
+    const named = { a: tf.tensor1d([3, 0]), b: tf.tensor1d([4]) };
+    const layout = new FlatLayout(named);
+    const flat = layout.flatten(named);
+    const norm = vectorNorm(flat);
+    expect((await norm.data())[0]).toBeCloseTo(5);
+    const g = layout.unflatten(clipToNorm(flat, norm, 1));
+    expect(Array.from(await g.a.data())).toEqual([expect.closeTo(0.6), 0]);
     expect(Array.from(await g.b.data())[0]).toBeCloseTo(0.8);
+    const loose = clipToNorm(flat, norm, 10);
+    expect(Array.from(await loose.data())).toEqual([3, 0, 4]);
+    tf.dispose([flat, norm, loose, ...Object.values(g), ...Object.values(named)]);
   });
 });
