@@ -34,15 +34,12 @@ interface WebgpuHooks {
 }
 
 /**
- * Runs `fn` with the WebGPU backend's dispatches and reads counted; null counts when the
- * current backend is not WebGPU. The hooks are removed however `fn` ends.
+ * Runs `fn` with the WebGPU backend's dispatches and reads counted; null (and `fn` not run) when
+ * the current backend is not WebGPU. The hooks are removed however `fn` ends.
  */
-export async function countDispatches(fn: () => Promise<unknown>): Promise<Pick<CallCounts, 'dispatches' | 'byProgram' | 'reads'>> {
+export async function countDispatches(fn: () => Promise<unknown>): Promise<Pick<CallCounts, 'dispatches' | 'byProgram' | 'reads'> | null> {
   const backend = tf.backend() as unknown as Partial<WebgpuHooks>;
-  if (typeof backend.runWebGPUProgram !== 'function' || typeof backend.getBufferData !== 'function') {
-    await fn();
-    return {};
-  }
+  if (typeof backend.runWebGPUProgram !== 'function' || typeof backend.getBufferData !== 'function') return null;
   const b = backend as WebgpuHooks;
   const run = b.runWebGPUProgram;
   const read = b.getBufferData;
@@ -51,7 +48,9 @@ export async function countDispatches(fn: () => Promise<unknown>): Promise<Pick<
   let reads = 0;
   b.runWebGPUProgram = function (this: unknown, program: object, ...rest: unknown[]) {
     dispatches += 1;
-    const name = program.constructor.name;
+    // tfjs's programs are classes; ours (`webgpu-programs.ts`) plain objects named by their key.
+    const key = (program as { shaderKey?: string }).shaderKey ?? '';
+    const name = program.constructor.name !== 'Object' ? program.constructor.name : key.replace(/_u\d+$/, '');
     programs.set(name, (programs.get(name) ?? 0) + 1);
     return run.call(this, program, ...rest);
   };
@@ -68,12 +67,17 @@ export async function countDispatches(fn: () => Promise<unknown>): Promise<Pick<
   return { dispatches, byProgram: sorted(programs), reads };
 }
 
+/** The kernels of a `tf.profile`, in all and by name. */
+export function kernelCounts(kernels: readonly { name: string }[]): Pick<CallCounts, 'kernels' | 'byKernel'> {
+  const names = new Map<string, number>();
+  for (const k of kernels) names.set(k.name, (names.get(k.name) ?? 0) + 1);
+  return { kernels: kernels.length, byKernel: sorted(names) };
+}
+
 /** Kernels of one run of `fn`, from `tf.profile`. */
 export async function countKernels(fn: () => Promise<unknown>): Promise<Pick<CallCounts, 'kernels' | 'byKernel'>> {
   const p = await tf.profile(async () => { await fn(); });
-  const names = new Map<string, number>();
-  for (const k of p.kernels) names.set(k.name, (names.get(k.name) ?? 0) + 1);
-  return { kernels: p.kernels.length, byKernel: sorted(names) };
+  return kernelCounts(p.kernels);
 }
 
 /**
@@ -84,5 +88,5 @@ export async function countKernels(fn: () => Promise<unknown>): Promise<Pick<Cal
 export async function countCall(fn: () => Promise<unknown>): Promise<CallCounts> {
   const k = await countKernels(fn);
   const d = await countDispatches(fn);
-  return { ...k, ...d };
+  return { ...k, ...(d ?? {}) };
 }

@@ -61,6 +61,17 @@ export const TARGETS = {
   convPctOfRaw: 70,
 } as const;
 
+/**
+ * Most WebGPU programs dispatched and GPU→CPU reads per call, on Node's WebGPU (Dawn): tfjs's
+ * fixed cost per dispatch, not the GPU, bounds a call made of thousands of small kernels.
+ */
+export const DISPATCH_TARGETS: Partial<Record<CaseId, { dispatches: number; reads: number }>> = {
+  pipeline: { dispatches: 150, reads: 3 },
+  fixed: { dispatches: 700, reads: 2 },
+  td: { dispatches: 1200, reads: 2 },
+  bdl: { dispatches: 1500, reads: 2 },
+};
+
 function caseOf(b: BackendResult | undefined, id: CaseId): CaseResult | undefined {
   return b?.cases.find((c) => c.id === id);
 }
@@ -87,6 +98,18 @@ export function checkTargets(backends: readonly BackendResult[]): TargetCheck[] 
   };
   timed('chromium-wasm', 'pipeline', TARGETS.pipelineMs, `full pipeline 640×480 on Chromium WASM ≤ ${TARGETS.pipelineMs} ms`);
   timed('chromium-wasm', 'bdl', TARGETS.bdlStepMs, `bdl step (batch 4, 128²) on Chromium WASM ≤ ${TARGETS.bdlStepMs} ms`);
+
+  for (const [id, limit] of Object.entries(DISPATCH_TARGETS) as [CaseId, { dispatches: number; reads: number }][]) {
+    const b = byId.get('node-webgpu');
+    const c = caseOf(b, id);
+    const target = `${id}: ≤ ${limit.dispatches} dispatches and ≤ ${limit.reads} reads on node-webgpu`;
+    if (c?.dispatches === undefined || c.reads === undefined) {
+      out.push({ target, status: 'MISS', detail: `not counted (${whyNot(b, c, id)})` });
+    } else {
+      const ok = c.dispatches <= limit.dispatches && c.reads <= limit.reads;
+      out.push({ target, status: ok ? 'PASS' : 'MISS', detail: `${c.dispatches} dispatches, ${c.reads} reads (${c.kernels ?? '?'} kernels)` });
+    }
+  }
 
   for (const b of backends) {
     if (b.status !== 'ok') continue;
@@ -131,8 +154,8 @@ const KIND_ORDER: Record<CaseKind, number> = { ceiling: 0, forward: 1, pipeline:
 
 /** The one table: a row per backend × case; unavailable backends and cases keep a row with the reason. */
 export function formatResultsTable(backends: readonly BackendResult[]): string {
-  const header = ['backend', 'case', 'cold ms', 'median ms', 'min ms', 'runs', 'MACs/call', 'GMAC/s', '% raw', 'leak Δtensors/Δbytes (iters)'];
-  const align = ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] as const;
+  const header = ['backend', 'case', 'cold ms', 'median ms', 'min ms', 'runs', 'MACs/call', 'GMAC/s', '% raw', 'kernels', 'dispatches', 'reads', 'leak Δtensors/Δbytes (iters)'];
+  const align = ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] as const;
   const rows: string[][] = [];
   for (const b of backends) {
     if (b.status !== 'ok') {
@@ -150,6 +173,7 @@ export function formatResultsTable(backends: readonly BackendResult[]): string {
         b.id, c.label, fmtMs(c.coldMs), fmtMs(c.medianMs), fmtMs(c.minMs), String(c.warmRuns ?? '–'),
         (c.macsSource?.startsWith('profile') ? '~' : '') + fmtSi(c.macs), c.gmacPerS === undefined ? '–' : c.gmacPerS.toFixed(2),
         c.pctOfRaw === undefined ? '–' : `${c.pctOfRaw.toFixed(0)}%`,
+        String(c.kernels ?? '–'), String(c.dispatches ?? '–'), String(c.reads ?? '–'),
         l ? `${fmtGrowth(l.tensorGrowth)}/${fmtGrowth(l.byteGrowth)} (${l.iterations})${l.residueTensors ? ` residue ${l.residueTensors}` : ''}` : '–',
       ]);
     }

@@ -9,6 +9,7 @@ import {
   type BenchCase, type CaseId, type CaseInstance, type CaseKind, type CaseSizes, type ModelStore,
 } from './cases';
 import { profileMacs } from './macs';
+import { countDispatches, kernelCounts } from './call-counts';
 import { gmacPerSecond, planIterations, summarize } from './stats';
 
 /** Iteration policy of one backend. */
@@ -62,6 +63,13 @@ export interface CaseResult {
   macsSource?: MacsSource;
   /** Multiply-adds of every conv/matmul kernel of one call as `tf.profile` saw them (when profiled). */
   profiledMacs?: number;
+  /** Kernels of one warm call (`tf.profile`), in all and by name (`call-counts.ts`). */
+  kernels?: number;
+  kernelsByName?: Record<string, number>;
+  /** WebGPU only: programs dispatched by one warm call, in all and by program, and its GPU→CPU reads. */
+  dispatches?: number;
+  dispatchesByProgram?: Record<string, number>;
+  reads?: number;
   /** First run after setup (kernel compilation, warm-up), reported apart. */
   coldMs?: number;
   medianMs?: number;
@@ -111,14 +119,19 @@ async function measure(c: BenchCase, inst: CaseInstance, policy: RunPolicy, log:
   const growth = after.numTensors - before.numTensors;
   log(`  ${c.id}: cold ${coldMs.toFixed(1)} ms, median ${s.median.toFixed(1)} ms, min ${s.min.toFixed(1)} ms over ${s.n}; tensor growth ${growth}`);
 
+  // One profiled run counts the kernels (and the multiply-adds where asked); on WebGPU a second,
+  // unprofiled one counts the dispatches and reads.
   let profiledMacs: number | undefined;
-  if (policy.profileMacs) {
-    const p = await tf.profile(() => inst.run());
-    profiledMacs = profileMacs(p.kernels);
-  }
+  const p = await tf.profile(() => inst.run());
+  if (policy.profileMacs) profiledMacs = profileMacs(p.kernels);
+  const { kernels, byKernel } = kernelCounts(p.kernels);
+  const d = await countDispatches(() => inst.run());
+  log(`  ${c.id}: ${kernels} kernels${d ? `, ${d.dispatches} dispatches, ${d.reads} reads` : ''}`);
   const macs = inst.macs ?? profiledMacs;
   return {
     macs, macsSource: inst.macs !== undefined ? 'macs()' : profiledMacs !== undefined ? 'profile' : undefined, profiledMacs,
+    kernels, kernelsByName: byKernel,
+    ...(d ? { dispatches: d.dispatches, dispatchesByProgram: d.byProgram, reads: d.reads } : {}),
     coldMs, medianMs: s.median, minMs: s.min, warmRuns: s.n, samplesMs: times.map((t) => Math.round(t * 10) / 10),
     gmacPerS: macs ? gmacPerSecond(macs, s.median) : undefined,
     leak: {
