@@ -437,6 +437,11 @@ export interface TrainProgressReply {
   total: number;
   /** Estimated seconds left (mean of the last steps). */
   etaS: number;
+  /**
+   * Median wall time of the last steps in ms (the first step, which builds the kernels, left out
+   * once there are others); NaN before the first step.
+   */
+  msPerStep: number;
   /** Total loss and each term of the steps since the last message (one entry per step). */
   losses: LossPoint[];
   state: 'preparing' | 'running' | 'paused';

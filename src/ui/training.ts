@@ -2,6 +2,7 @@
  * Fine-tuning from the UI: start one with the form's settings (kept as a run when it ends),
  * pause / resume / stop / discard it, and sweeps of `fixed` weightings run one after another.
  */
+import { recordStepTime } from './step-times';
 import { getEngine, type TrainHandle } from '../client';
 import type { TrainConfig, TrainPairSource } from '../protocol/messages';
 import { getInputs, setPreview } from './cache';
@@ -120,7 +121,7 @@ async function train(override: Record<string, number | string | boolean>, owned:
       if (p.losses.length) l.addLosses(p.losses);
       const status = l.training.status === 'stopping' ? 'stopping' : p.state;
       l.setTraining({
-        status, step: p.step, total: p.total, etaS: p.etaS,
+        status, step: p.step, total: p.total, etaS: p.etaS, msPerStep: p.msPerStep, backend: l.engine.backend?.name,
         ...(p.note ? { notes: [...l.training.notes, p.note] } : {}),
         ...(p.labelSources ? { labelSources: p.labelSources } : {}),
       });
@@ -144,6 +145,7 @@ async function train(override: Record<string, number | string | boolean>, owned:
     };
     await saveRun(run, r.weights);
     const l = useStore.getState();
+    recordStepTime({ backend: r.backend, strategy: config.strategy, batch: config.batch, crop: config.crop, msPerStep: l.training.msPerStep, at: Date.now() });
     l.setTraining({ status: 'idle', notes: r.notes, lastRunId: run.id });
     l.setLab({ compareIds: [...l.compareIds.filter((x) => x !== run.id), run.id], swipeB: run.id });
     useStore.getState().addLog('info', `Fine-tune "${run.name}" done: ${r.steps} steps in ${r.seconds.toFixed(1)} s.`);

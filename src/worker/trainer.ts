@@ -148,6 +148,8 @@ export async function driveSession(
   let lastPost = 0;
   let lastCheckpoint = -Infinity;
   let stopped = false;
+  const stepMs: number[] = [];
+  const msPerStep = () => median(stepMs.length > 1 ? stepMs.slice(1).slice(-STEP_TIME_WINDOW) : stepMs);
   const check = () => {
     if (control.isCancelled()) throw new CancelledError('cancelled');
   };
@@ -157,7 +159,7 @@ export async function driveSession(
     await sleep(0);
     check();
     if (control.paused && !control.stop) {
-      sink.progress({ step: session.stepsDone, total, etaS: NaN, losses: pending, state: 'paused' });
+      sink.progress({ step: session.stepsDone, total, etaS: NaN, msPerStep: msPerStep(), losses: pending, state: 'paused' });
       pending = [];
       while (control.paused && !control.stop) {
         check();
@@ -172,9 +174,10 @@ export async function driveSession(
     history.push(entry);
     pending.push(entry);
     if (log.note) notes.push(log.note);
+    stepMs.push(log.ms);
     const now = performance.now();
     if (step === 1 || log.note || step === total || now - lastPost >= 100) {
-      sink.progress({ step, total, etaS, losses: pending, state: 'running', ...(log.note ? { note: log.note } : {}) });
+      sink.progress({ step, total, etaS, msPerStep: msPerStep(), losses: pending, state: 'running', ...(log.note ? { note: log.note } : {}) });
       pending = [];
       lastPost = now;
     }
@@ -191,6 +194,16 @@ export async function driveSession(
   return { history, notes, stopped, steps: session.stepsDone };
 }
 
+/** Steps the reported time per step is the median of. */
+const STEP_TIME_WINDOW = 10;
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 /**
  * Runs one fine-tune. Resolves with the result (also after `stop`); rejects with
  * CancelledError on cancel.
@@ -205,7 +218,7 @@ export async function runTraining(
   const check = () => {
     if (control.isCancelled()) throw new CancelledError('cancelled');
   };
-  sink.progress({ step: 0, total: cfg.steps, etaS: NaN, losses: [], state: 'preparing' });
+  sink.progress({ step: 0, total: cfg.steps, etaS: NaN, msPerStep: NaN, losses: [], state: 'preparing' });
 
   // Which models: what the session needs (D for an adversarial term, S for task terms).
   const opts: Record<string, unknown> = { ...cfg.options, lr: cfg.lr };

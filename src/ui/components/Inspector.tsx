@@ -4,6 +4,7 @@
  */
 import type { BackendChoice, FusionMetrics } from '../../protocol/messages';
 import { switchBackend } from '../actions';
+import { fasterBackend } from '../step-times';
 import { DET_COLORS, rgbCss, SEG_COLORS } from '../render';
 import { useResult, useSelectedPair, useStore } from '../store/store';
 import { Segmented } from './Segmented';
@@ -158,6 +159,30 @@ const BACKEND_OPTIONS: { value: BackendChoice; label: string }[] = [
   { value: 'cpu', label: 'CPU' },
 ];
 
+/** The fine-tune's time per step and its backend, and a faster backend when this device measured one. */
+function StepTimeLine() {
+  const t = useStore((s) => s.training);
+  const form = useStore((s) => s.form);
+  const choice = useStore((s) => s.settings.backendChoice);
+  if (!Number.isFinite(t.msPerStep) || !t.backend) return null;
+  const faster = fasterBackend({ backend: t.backend, msPerStep: t.msPerStep, strategy: form.strategy, batch: form.batch, crop: form.crop });
+  return (
+    <div className="fine" data-testid="step-time">
+      Fine-tune: {t.msPerStep.toFixed(0)} ms per step on {t.backend}.
+      {faster && (
+        <div className="warn" data-testid="step-time-faster">
+          {' '}Slower than {faster.backend} on this device ({faster.msPerStep.toFixed(0)} ms per step for the same strategy, batch and crop).{' '}
+          {choice !== faster.backend && (
+            <button type="button" disabled={t.status !== 'idle'} onClick={() => void switchBackend(faster.backend satisfies BackendChoice)}>
+              Switch to {faster.backend}
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function ComputePanel() {
   const engine = useStore((s) => s.engine);
   const choice = useStore((s) => s.settings.backendChoice);
@@ -185,6 +210,7 @@ export function ComputePanel() {
             {engine.warmupMs !== undefined && <>Warm-up {engine.warmupMs.toFixed(0)} ms. </>}
             {engine.firstOverlayMs !== undefined && <>First overlay {(engine.firstOverlayMs / 1000).toFixed(2)} s after page load.</>}
           </div>
+          <StepTimeLine />
         </>
       ) : (
         <div className="muted">{engine.status === 'error' ? engine.error : 'Starting…'}</div>

@@ -4,7 +4,7 @@
  * Run results are in the results slice; weights and bitmaps in `../cache.ts` / IndexedDB.
  */
 import type { StateCreator } from 'zustand';
-import type { LabelSource, LossPoint, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
+import type { BackendName, LabelSource, LossPoint, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
 import { PRETRAINED, type PairScores, type ResultsSlice } from './results';
 
 export type { LossPoint };
@@ -28,6 +28,9 @@ export interface TrainingState {
   step: number;
   total: number;
   etaS: number;
+  /** Median ms per step of the recent steps, and the backend they ran on (NaN / absent before one). */
+  msPerStep: number;
+  backend?: BackendName;
   history: LossPoint[];
   notes: string[];
   labelSources: Record<string, LabelSource>;
@@ -93,7 +96,7 @@ export interface LabSlice {
 }
 
 export const idleTraining: TrainingState = {
-  status: 'idle', step: 0, total: 0, etaS: NaN, history: [], notes: [], labelSources: {}, previewVersion: 0, queued: 0,
+  status: 'idle', step: 0, total: 0, etaS: NaN, msPerStep: NaN, history: [], notes: [], labelSources: {}, previewVersion: 0, queued: 0,
 };
 
 /** Removing a run removes its results, hence the results slice in its view of the store. */
