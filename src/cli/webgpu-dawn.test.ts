@@ -20,8 +20,13 @@ import { disposeParams } from '../core/models/model-def';
 import { createStrategy, STRATEGY_NAMES, type StrategyName } from '../core/strategies/registry';
 import { tinyCropBatch } from '../core/testing';
 import type { Params } from '../core/types';
-import { irSaliency } from '../core/losses/fusion-losses';
-import { msrsClassWeights, segmentationDiceLoss, segmentationLoss } from '../core/losses/task-losses';
+import { irSaliency, ssimLoss } from '../core/losses/fusion-losses';
+import { detectionLossTerms, msrsClassWeights, segmentationDiceLoss, segmentationLoss } from '../core/losses/task-losses';
+import { conv2d } from '../core/nn/conv';
+import { depthwiseConv2d } from '../core/nn/depthwise';
+import { upsampleBilinear } from '../core/nn/upsample';
+import { disposeTargets, encodeBatch } from '../core/detect/centernet';
+import type { GroundTruthBox } from '../core/types';
 import { fusedRgb } from '../core/image/tensor';
 import { Rng } from '../core/nn/random';
 
@@ -187,5 +192,109 @@ describe.skipIf(unavailable !== null)('the pipeline on a 2048×1536 pair on WebG
     expect(same / ref.seg.length).toBeGreaterThan(0.999);
     expect(gpu.detections.length).toBe(ref.detections.length);
     gpu.detections.forEach((d, i) => expect(Math.max(...d.slice(0, 4).map((v, k) => Math.abs(v - ref.detections[i][k])))).toBeLessThan(0.5));
+  });
+});
+
+/** Value and input gradients of `f` at `inputs` on `backend`, as plain arrays. */
+async function valueAndGrads(backend: 'cpu' | 'webgpu', f: (...xs: tf.Tensor[]) => tf.Scalar, inputs: { data: Float32Array; shape: number[] }[]) {
+  await useBackend(backend);
+  const xs = inputs.map((x) => tf.tensor(x.data, x.shape));
+  const { value, grads } = tf.valueAndGrads(f)(xs);
+  const out = { value: (await value.data())[0], grads: await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array)) };
+  tf.dispose([value, ...grads, ...xs]);
+  return out;
+}
+
+describe.skipIf(unavailable !== null)('our WebGPU programs and the WebGPU backprop kernels against the CPU composites', () => {
+  const rng = new Rng(21);
+  const input = (shape: number[], scale = 1) => ({ data: rng.normalArray(shape.reduce((a, b) => a * b, 1), 0, scale), shape });
+
+  const layerCases = [
+    { k: 1, stride: 1, act: 'relu' }, { k: 3, stride: 1, act: 'leakyrelu' }, { k: 3, stride: 2, act: 'relu' },
+    { k: 5, stride: 2, act: 'linear' }, { k: 3, stride: 1, act: 'sigmoid' },
+  ] as const;
+  for (const c of layerCases) {
+    it(`conv ${c.k}×${c.k} stride ${c.stride} ${c.act}: the same output gradients for x, W and b`, async () => {
+      const args = [input([2, 9, 10, 3]), input([c.k, c.k, 3, 4], 0.5), input([4], 0.3)];
+      const r = input([2, Math.ceil(9 / c.stride), Math.ceil(10 / c.stride), 4]);
+      const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(conv2d(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, { stride: c.stride, activation: c.act, alpha: 0.1 }), tf.tensor(r.data, r.shape))) as tf.Scalar;
+      const gpu = await valueAndGrads('webgpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+      const ref = await valueAndGrads('cpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+      expect(webgpuErrors).toEqual([]);
+      expect(Math.abs(gpu.value - ref.value) / Math.abs(ref.value)).toBeLessThan(1e-4);
+      gpu.grads.forEach((g, i) => expect(relativeL2(ref.grads[i], g), `gradient ${i}`).toBeLessThan(1e-4));
+    });
+  }
+
+  for (const stride of [1, 2] as const) {
+    it(`depthwise 3×3 stride ${stride} relu: the same gradients for x, W and b`, async () => {
+      const args = [input([2, 8, 9, 5]), input([3, 3, 5, 1], 0.5), input([5], 0.3)];
+      const r = input([2, Math.ceil(8 / stride), Math.ceil(9 / stride), 5]);
+      const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, { stride, activation: 'relu' }), tf.tensor(r.data, r.shape))) as tf.Scalar;
+      const gpu = await valueAndGrads('webgpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+      const ref = await valueAndGrads('cpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+      expect(webgpuErrors).toEqual([]);
+      gpu.grads.forEach((g, i) => expect(relativeL2(ref.grads[i], g), `gradient ${i}`).toBeLessThan(1e-4));
+    });
+  }
+
+  for (const half of [true, false]) {
+    it(`bilinear ×2 upsampling (half-pixel ${half}): the same gradient`, async () => {
+      const args = [input([2, 5, 6, 3])];
+      const r = input([2, 10, 12, 3]);
+      const f = (x: tf.Tensor) => tf.sum(tf.mul(upsampleBilinear(x as tf.Tensor4D, 2, half), tf.tensor(r.data, r.shape))) as tf.Scalar;
+      const gpu = await valueAndGrads('webgpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+      const ref = await valueAndGrads('cpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+      expect(relativeL2(ref.grads[0], gpu.grads[0])).toBeLessThan(1e-5);
+    });
+  }
+
+  it('SSIM loss: the same value and gradients for both images', async () => {
+    const args = [{ data: new Rng(5).uniformArray(2 * 24 * 20), shape: [2, 24, 20, 1] }, { data: new Rng(6).uniformArray(2 * 24 * 20), shape: [2, 24, 20, 1] }];
+    const f = (a: tf.Tensor, b: tf.Tensor) => ssimLoss(a as tf.Tensor4D, b as tf.Tensor4D);
+    const gpu = await valueAndGrads('webgpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+    const ref = await valueAndGrads('cpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+    expect(webgpuErrors).toEqual([]);
+    expect(Math.abs(gpu.value - ref.value) / ref.value).toBeLessThan(1e-5);
+    gpu.grads.forEach((g, i) => expect(relativeL2(ref.grads[i], g), `gradient ${i}`).toBeLessThan(1e-4));
+  });
+
+  it('class-weighted cross-entropy (with ignored pixels): the same loss and logit gradient', async () => {
+    const [b, h, w] = [2, 8, 8];
+    const labels = Int32Array.from({ length: b * h * w }, () => Math.floor(rng.uniform() * 10)); // 9: ignored
+    const f = (z: tf.Tensor) => segmentationLoss(z as tf.Tensor4D, tf.tensor3d(labels, [b, h, w], 'int32'), msrsClassWeights());
+    const args = [input([b, h, w, 9], 2)];
+    const gpu = await valueAndGrads('webgpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+    const ref = await valueAndGrads('cpu', f as (...xs: tf.Tensor[]) => tf.Scalar, args);
+    expect(webgpuErrors).toEqual([]);
+    expect(Math.abs(gpu.value - ref.value) / ref.value).toBeLessThan(1e-5);
+    expect(relativeL2(ref.grads[0], gpu.grads[0])).toBeLessThan(1e-4);
+  });
+
+  it('CenterNet heat-map and GIoU box losses: the same terms and head gradient', async () => {
+    const [b, h, w] = [2, 16, 16];
+    const boxes: GroundTruthBox[][] = [[[4, 6, 30, 50, 0], [20, 8, 44, 40, 2]], [[30, 20, 60, 62, 1]]];
+    const head = input([b, h, w, 7]);
+    const run = async (backend: 'cpu' | 'webgpu') => {
+      await useBackend(backend);
+      // Boxes of 4..60 px on a 64-px image: the head is at ¼ of it.
+      const targets = encodeBatch(boxes, 4 * h, 4 * w);
+      const g = await valueAndGrads(backend, (z: tf.Tensor) => detectionLossTerms(z as tf.Tensor4D, targets).total, [head]);
+      const z = tf.tensor4d(head.data, [b, h, w, 7]);
+      const t = detectionLossTerms(z, targets);
+      const terms = { heat: (await t.heat.data())[0], box: (await t.box.data())[0] };
+      tf.dispose([z, t.total, t.heat, t.box]);
+      disposeTargets(targets);
+      return { ...g, terms };
+    };
+    const gpu = await run('webgpu');
+    const ref = await run('cpu');
+    expect(webgpuErrors).toEqual([]);
+    expect(Math.abs(gpu.terms.heat - ref.terms.heat) / ref.terms.heat).toBeLessThan(1e-5);
+    expect(Math.abs(gpu.terms.box - ref.terms.box) / ref.terms.box).toBeLessThan(1e-5);
+    expect(ref.terms.box).toBeGreaterThan(0);
+    expect(relativeL2(ref.grads[0], gpu.grads[0])).toBeLessThan(1e-4);
   });
 });

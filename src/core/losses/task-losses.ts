@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NUM_DET_CLASSES } from '../types';
 import type { DetectionTargetTensors } from '../detect/centernet';
 import { channel } from '../nn/layers';
+import { webgpuPrograms } from '../nn/webgpu-programs';
+import { detectionLossesWebgpu, segmentationLossWebgpu } from './task-losses-webgpu';
 
 // ---------------------------------------------------------------------------------------------
 // Segmentation
@@ -56,6 +58,7 @@ export function segmentationLoss(
   if (classWeights && classWeights.length !== c) {
     throw new Error(`segmentationLoss: ${classWeights.length} class weights for ${c} classes`);
   }
+  if (webgpuPrograms()) return segmentationLossWebgpu(logits, labels, classWeights);
   return tf.tidy(() => {
     const { onehot, rows } = pixelRows(logits, labels);
     const nll = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(rows)), 1));
@@ -162,7 +165,7 @@ export function detectionLossTerms(
   if (ts[0] !== b || ts[1] !== h || ts[2] !== w || ts[3] !== nc) {
     throw new Error(`detectionLoss: targets [${ts.join(',')}] do not match head [${det.shape.join(',')}]`);
   }
-  const [heat, box] = tf.tidy(() => {
+  const [heat, box] = webgpuPrograms() ? Object.values(detectionLossesWebgpu(det, targets)) : tf.tidy(() => {
     const z = tf.slice(det, [0, 0, 0, 0], [b, h, w, nc]);
     const gt = targets.heatmap;
     // Centres are exact 1s; the next value on a Gaussian is ≤ exp(−1/(2σ²)) < 0.9996 for the

@@ -58,7 +58,7 @@ const f32Uniforms = (values: readonly number[]) => values.map((v) => ({ type: 'f
 // ---------------------------------------------------------------------------------------------
 // Element-wise expressions
 
-/** An element-wise expression in WGSL: f32 inputs `a`, `b`, `c`, … and uniforms `u0`, `u1`, …. */
+/** An element-wise expression in WGSL: f32 inputs `a`, `b`, `c`, … (at most six) and uniforms `u0`, `u1`, …. */
 export interface Expression {
   /** Unique name: it keys the compiled pipeline. */
   name: string;
@@ -66,28 +66,53 @@ export interface Expression {
   wgsl: string;
 }
 
-const INPUT_NAMES = ['a', 'b', 'c', 'd', 'e'];
+const INPUT_NAMES = ['a', 'b', 'c', 'd', 'e', 'f'];
 
-const EXPRESSION_KERNEL = 'FpExpression';
-const ADJOINT_KERNEL = 'FpResizeBilinearAdjoint';
+const PROGRAM_KERNEL = 'FpProgram';
 
-function expressionKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
-  const { name, wgsl, uniforms } = args.attrs as unknown as Expression & { uniforms: number[] };
-  const names = INPUT_NAMES.filter((n) => n in args.inputs);
-  const inputs = names.map((n) => args.inputs[n]!);
-  const shape = inputs.map((t) => t.shape).reduce((s, t) => tf.backend_util.assertAndGetBroadcastShape(s, t), [] as number[]);
-  const reads = names.map((n) => `let ${n} = get${n.toUpperCase()}ByOutputIndex(index);`).join('\n');
-  const unis = uniforms.map((_, i) => `let u${i} = uniforms.u${i};`).join('\n');
-  const body = `
-    fn main(index : i32) {
-      if (index < uniforms.size) {
-        ${reads}
-        ${unis}
-        setOutputAtIndex(index, ${wgsl});
-      }
-    }`;
-  const program = flatProgram(`fp_${name}_u${uniforms.length}`, names, shape, uniforms.map((_, i) => `u${i} : f32,`).join(' '), body);
-  return (args.backend as WebGpuBackend).runWebGPUProgram(program, inputs, 'float32', f32Uniforms(uniforms));
+/** A program of ours: its WGSL, inputs, output shape and f32 uniforms. */
+export interface ProgramSpec {
+  /** Unique per WGSL text: it keys the compiled pipeline. */
+  key: string;
+  /**
+   * WGSL defining `fn main(index : i32)`, run once per output element. tfjs provides
+   * `get<Name>(coords…)`, `get<Name>ByOutputIndex(index)`, `uniforms.<name>Shape`,
+   * `getCoordsFromIndex(index)` (output coordinates), `uniforms.size` and `setOutputAtIndex`.
+   */
+  wgsl: string;
+  /** Inputs by WGSL name (a lower-case identifier), float32 or int32 (read as f32). */
+  inputs: Record<string, tf.Tensor>;
+  outputShape: number[];
+  /** f32 uniforms by name, `uniforms.<name>` in the WGSL; their values change without recompiling. */
+  uniforms?: Record<string, number>;
+}
+
+interface ProgramAttrs {
+  key: string;
+  wgsl: string;
+  outputShape: number[];
+  inputNames: string[];
+  uniformNames: string[];
+  uniformValues: number[];
+}
+
+function programKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const a = args.attrs as unknown as ProgramAttrs;
+  const uniforms = a.uniformNames.map((n) => `${n} : f32,`).join(' ');
+  const program = flatProgram(`fp_${a.key}_u${a.uniformNames.length}`, a.inputNames, a.outputShape, uniforms, a.wgsl);
+  const inputs = a.inputNames.map((n) => args.inputs[n]!);
+  return (args.backend as WebGpuBackend).runWebGPUProgram(program, inputs, 'float32', f32Uniforms(a.uniformValues));
+}
+
+/** Runs one program of ours (see {@link ProgramSpec}). Call only where {@link webgpuPrograms} is true. */
+export function runProgram(spec: ProgramSpec): tf.Tensor {
+  if (!webgpuBackend()) throw new Error(`${spec.key}: our WebGPU programs need the WebGPU backend (have ${tf.getBackend()})`);
+  const u = spec.uniforms ?? {};
+  const attrs: ProgramAttrs = {
+    key: spec.key, wgsl: spec.wgsl, outputShape: spec.outputShape, inputNames: Object.keys(spec.inputs),
+    uniformNames: Object.keys(u), uniformValues: Object.values(u),
+  };
+  return tf.engine().runKernel(PROGRAM_KERNEL, spec.inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /**
@@ -95,11 +120,25 @@ function expressionKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknow
  * Uniform values change without recompiling. Call only where {@link webgpuPrograms} is true.
  */
 export function runExpression(expr: Expression, inputs: readonly tf.Tensor[], uniforms: readonly number[] = []): tf.Tensor {
-  if (!webgpuBackend()) throw new Error(`${expr.name}: our WebGPU programs need the WebGPU backend (have ${tf.getBackend()})`);
   if (inputs.length > INPUT_NAMES.length) throw new Error(`${expr.name}: at most ${INPUT_NAMES.length} inputs`);
-  const named = Object.fromEntries(inputs.map((t, i) => [INPUT_NAMES[i], t]));
-  const attrs = { name: expr.name, wgsl: expr.wgsl, uniforms: [...uniforms] };
-  return tf.engine().runKernel(EXPRESSION_KERNEL, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const names = INPUT_NAMES.slice(0, inputs.length);
+  const shape = inputs.map((t) => t.shape).reduce((s, t) => tf.backend_util.assertAndGetBroadcastShape(s, t), [] as number[]);
+  const reads = names.map((n) => `let ${n} = get${n.toUpperCase()}ByOutputIndex(index);`).join('\n');
+  const unis = uniforms.map((_, i) => `let u${i} = uniforms.u${i};`).join('\n');
+  return runProgram({
+    key: expr.name,
+    wgsl: `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        ${reads}
+        ${unis}
+        setOutputAtIndex(index, ${expr.wgsl});
+      }
+    }`,
+    inputs: Object.fromEntries(names.map((n, i) => [n, inputs[i]])),
+    outputShape: shape,
+    uniforms: Object.fromEntries(uniforms.map((v, i) => [`u${i}`, v])),
+  });
 }
 
 /** A differentiable element-wise op: its forward expression and, per input, that of dL/d(input). */
@@ -141,9 +180,10 @@ export function applyExpressionOp(op: ExpressionOp, inputs: tf.Tensor[], uniform
  * @param dy [B, f·h, f·w, C]; @param xShape [B, h, w, C].
  */
 export function resizeBilinearAdjoint(dy: tf.Tensor4D, xShape: readonly number[], f: number, halfPixelCenters: boolean): tf.Tensor4D {
-  if (!webgpuBackend()) throw new Error('resizeBilinearAdjoint: needs the WebGPU backend');
-  const attrs = { xShape: [...xShape], ratio: 1 / f, hp: halfPixelCenters ? 0.5 : 0 };
-  return tf.engine().runKernel(ADJOINT_KERNEL, { dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return runProgram({
+    key: 'resize_bilinear_adjoint', wgsl: ADJOINT_WGSL, inputs: { dy }, outputShape: [...xShape],
+    uniforms: { ratio: 1 / f, hp: halfPixelCenters ? 0.5 : 0 },
+  }) as tf.Tensor4D;
 }
 
 const ADJOINT_WGSL = `
@@ -177,13 +217,7 @@ const ADJOINT_WGSL = `
       }
     }`;
 
-function adjointKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
-  const { xShape, ratio, hp } = args.attrs as unknown as { xShape: number[]; ratio: number; hp: number };
-  const program = flatProgram('fp_resize_bilinear_adjoint', ['dy'], xShape, 'ratio : f32, hp : f32,', ADJOINT_WGSL);
-  return (args.backend as WebGpuBackend).runWebGPUProgram(program, [args.inputs.dy!], 'float32', f32Uniforms([ratio, hp]));
-}
-
-// Registered once per tfjs-core instance; the kernels exist only for the WebGPU backend.
-for (const [kernelName, kernelFunc] of [[EXPRESSION_KERNEL, expressionKernel], [ADJOINT_KERNEL, adjointKernel]] as const) {
-  if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+// Registered once per tfjs-core instance; the kernel exists only for the WebGPU backend.
+if (!tf.getKernel(PROGRAM_KERNEL, 'webgpu')) {
+  tf.registerKernel({ kernelName: PROGRAM_KERNEL, backendName: 'webgpu', kernelFunc: programKernel as unknown as tf.KernelFunc });
 }
