@@ -15,7 +15,8 @@
  * bundled/Vitest code).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyExpressionOp, webgpuPrograms, type ExpressionOp } from '../nn/webgpu-programs';
+import { webgpuPrograms } from '../nn/webgpu-programs';
+import { ssimMapFromMomentsWebgpu, ssimMomentsWebgpu } from './fusion-losses-webgpu';
 
 function assertSingleChannel(x: tf.Tensor, what: string): void {
   if (x.rank !== 4 || x.shape[3] !== 1) {
@@ -280,10 +281,11 @@ export function ssimMap(a: tf.Tensor4D, b: tf.Tensor4D, opts: SsimOptions = {}):
     const win = window1d(opts);
     const bs = a.shape[0];
     // One separable filtering pass over the five moment images stacked along the batch.
-    const stack = tf.concat([a, b, tf.mul(a, a), tf.mul(b, b), tf.mul(a, b)], 0) as tf.Tensor4D;
+    const gpu = webgpuPrograms();
+    const stack = gpu ? ssimMomentsWebgpu(a, b) : tf.concat([a, b, tf.mul(a, a), tf.mul(b, b), tf.mul(a, b)], 0) as tf.Tensor4D;
     const f = fixedConv(fixedConv(stack, win, [size, 1, 1, 1], 'valid'), win, [1, size, 1, 1], 'valid');
+    if (gpu) return ssimMapFromMomentsWebgpu(f, c1, c2);
     const [mu1, mu2, e11, e22, e12] = tf.split(f, [bs, bs, bs, bs, bs], 0);
-    if (webgpuPrograms()) return applyExpressionOp(SSIM_OP, [mu1, mu2, e11, e22, e12], [c1, c2]) as tf.Tensor4D;
     const mu11 = tf.mul(mu1, mu1);
     const mu22 = tf.mul(mu2, mu2);
     const mu12 = tf.mul(mu1, mu2);
@@ -295,26 +297,6 @@ export function ssimMap(a: tf.Tensor4D, b: tf.Tensor4D, opts: SsimOptions = {}):
     return tf.div(num, den) as tf.Tensor4D;
   });
 }
-
-// SSIM's map from the five filtered moments (a = μ1, b = μ2, c = E[x²], d = E[y²], e = E[xy];
-// u0 = C1, u1 = C2) as one WebGPU program, and its five partial derivatives (f = dy):
-// S = A·B / (C·D), A = 2μ1μ2 + C1, B = 2(E[xy] − μ1μ2) + C2, C = μ1² + μ2² + C1,
-// D = E[x²] − μ1² + E[y²] − μ2² + C2.
-const SSIM_A = '(2.0 * a * b + u0)';
-const SSIM_B = '(2.0 * (e - a * b) + u1)';
-const SSIM_C = '(a * a + b * b + u0)';
-const SSIM_D = '((c - a * a) + (d - b * b) + u1)';
-const SSIM_S = `(${SSIM_A} * ${SSIM_B} / (${SSIM_C} * ${SSIM_D}))`;
-const SSIM_OP: ExpressionOp = {
-  forward: { name: 'ssim_map', wgsl: SSIM_S },
-  grads: [
-    { name: 'ssim_d_mu1', wgsl: `f * (2.0 * b * (${SSIM_B} - ${SSIM_A}) - ${SSIM_S} * 2.0 * a * (${SSIM_D} - ${SSIM_C})) / (${SSIM_C} * ${SSIM_D})` },
-    { name: 'ssim_d_mu2', wgsl: `f * (2.0 * a * (${SSIM_B} - ${SSIM_A}) - ${SSIM_S} * 2.0 * b * (${SSIM_D} - ${SSIM_C})) / (${SSIM_C} * ${SSIM_D})` },
-    { name: 'ssim_d_e11', wgsl: `-f * ${SSIM_S} / ${SSIM_D}` },
-    { name: 'ssim_d_e22', wgsl: `-f * ${SSIM_S} / ${SSIM_D}` },
-    { name: 'ssim_d_e12', wgsl: `f * 2.0 * ${SSIM_A} / (${SSIM_C} * ${SSIM_D})` },
-  ],
-};
 
 /** Mean SSIM over the map and the batch (a scalar); 1 for identical images. See {@link ssimMap}. */
 export function ssim(a: tf.Tensor4D, b: tf.Tensor4D, opts: SsimOptions = {}): tf.Scalar {

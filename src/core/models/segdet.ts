@@ -33,7 +33,7 @@ import type { Params } from '../types';
 import { NUM_DET_CLASSES, NUM_SEG_CLASSES } from '../types';
 import { conv2d, convMacs } from '../nn/conv';
 import { depthwiseConv2d, depthwiseMacs } from '../nn/depthwise';
-import { makeVariable, param } from '../nn/layers';
+import { makeVariable, param, spatialMean } from '../nn/layers';
 import { Rng, deriveSeed } from '../nn/random';
 import { upsampleBilinear } from '../nn/upsample';
 import { applyExpressionOp, webgpuPrograms, type ExpressionOp } from '../nn/webgpu-programs';
@@ -268,7 +268,7 @@ function hardGate(d: tf.Tensor4D, s: tf.Tensor4D): tf.Tensor4D {
 }
 
 /** Features of S that its heads read. */
-type SegDetFeatures = {
+export type SegDetFeatures = {
   /** Stride-2 backbone features (b0's output), [B,H/2,W/2,16]. */
   f2: tf.Tensor4D;
   /** The decoder's ¼-resolution features after its squeeze-excite, [B,H/4,W/4,128]. */
@@ -298,12 +298,14 @@ function layerFn(params: Params) {
   };
 }
 
-/** Backbone and decoder: the features both heads read. */
-function features(params: Params, x: tf.Tensor4D): SegDetFeatures {
+/** Backbone and decoder: the features both heads read (`segdet.apply` is heads of features). */
+export function segdetFeatures(params: Params, x: tf.Tensor4D): SegDetFeatures {
   checkInput(NAME, x, 3, segdet.stride);
   return tf.tidy(() => {
     const c = layerFn(params);
-    const mean = (t: tf.Tensor4D) => tf.mean(t, [1, 2], true) as tf.Tensor4D;
+    // On WebGPU a matmul: one program forward and one backward (tf.mean: a transpose and a
+    // reduction forward, three element-wise ops backward). Elsewhere tf.mean, as S was measured.
+    const mean = (t: tf.Tensor4D) => (webgpuPrograms() ? spatialMean(t) : tf.mean(t, [1, 2], true) as tf.Tensor4D);
     // The stem keeps the source graph's kernel for 0–255 input (stored as float16, exactly).
     let h = hswish(c('stem', tf.mul(x, INPUT_SCALE) as tf.Tensor4D));
     let f2: tf.Tensor4D | null = null;
@@ -335,7 +337,7 @@ function features(params: Params, x: tf.Tensor4D): SegDetFeatures {
 }
 
 /** Both heads on the features. */
-function heads(params: Params, f: SegDetFeatures): SegDetOutput {
+export function segdetHeads(params: Params, f: SegDetFeatures): SegDetOutput {
   return tf.tidy(() => {
     const c = layerFn(params);
     const det = tf.concat([c('cls/pw', c('cls/dw', f.f4)), c('box/pw', c('box/dw', f.f4))], 3) as tf.Tensor4D;
@@ -351,7 +353,7 @@ function heads(params: Params, f: SegDetFeatures): SegDetOutput {
  * @returns `{ seg, det }`, both owned by the caller.
  */
 function apply(params: Params, x: tf.Tensor4D): SegDetOutput {
-  return tf.tidy(() => heads(params, features(params, x)));
+  return tf.tidy(() => segdetHeads(params, segdetFeatures(params, x)));
 }
 
 /** Exact multiply-adds of every conv for one h×w input (global-pooled SE convs count once). */

@@ -70,10 +70,10 @@
  * end, undoes all three.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { bdlFusionLoss, generatorAdversarialLoss, saliencyTarget } from '../losses/fusion-losses';
+import { bdlFusionLoss, generatorAdversarialLoss, irSaliency, saliencyTarget } from '../losses/fusion-losses';
 import { fusion } from '../models/fusion';
 import { discriminator } from '../models/discriminator';
-import { SEGDET_PARTS, segdet, segdetParamNames, type SegDetPart } from '../models/segdet';
+import { SEGDET_PARTS, segdet, segdetFeatures, segdetHeads, segdetParamNames, type SegDetPart } from '../models/segdet';
 import { discriminatorObjective } from '../train/objectives';
 import type { Params } from '../types';
 import type { StepLosses } from '../train/loop';
@@ -277,78 +277,95 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
   const runner = new StepRunner(groups, o);
   const dwa = new DwaWindows(BDL_TASKS.length, o.dwaWindow > 0 ? o.dwaWindow : DWA_WINDOW_ALONE);
 
-  /** F_D of fused images: BDLFusion's fusion loss plus the adversarial term. */
-  const visualUpper = (fused: tf.Tensor4D, t: BatchTensors, dOut: tf.Tensor4D | null): StepLosses => {
-    const fl = bdlFusionLoss(fused, t.ir, t.vi, { ssimWeight: o.ssimWeight });
+  /** F_D of fused images: BDLFusion's fusion loss (to the saliency target of map `sal`) plus the adversarial term. */
+  const visualUpper = (fused: tf.Tensor4D, t: BatchTensors, sal: tf.Tensor4D, dOut: tf.Tensor4D | null): StepLosses => {
+    const fl = bdlFusionLoss(fused, t.ir, t.vi, { ssimWeight: o.ssimWeight, saliency: sal });
     if (!dOut) return { total: fl, terms: { fusion: tf.clone(fl) as tf.Scalar } };
     const adv = generatorAdversarialLoss(dOut);
     return { total: tf.add(fl, tf.mul(adv, o.adversarial)) as tf.Scalar, terms: { fusion: fl, adversarial: adv } };
-  };
-  /** f_S on a batch with F(x) a constant: only y_S is differentiated, so only S's heads run backward. */
-  const lowerTaskGrads = (t: BatchTensors): LossGrads => {
-    const fused = tf.tidy(() => fusion.apply(F, t.x));
-    try {
-      return lossAndGrads(() => taskObjective(S, fused, t, o), { segdet: yS });
-    } finally {
-      fused.dispose();
-    }
-  };
-  /** f_D on a batch: D's LSGAN loss with F(x) a constant (computed outside the tape). */
-  const discriminatorLossAndGrads = (t: BatchTensors): LossGrads => {
-    const fake = tf.tidy(() => fusion.apply(F, t.x));
-    const real = saliencyTarget(t.ir, t.vi);
-    try {
-      return lossAndGrads(() => discriminatorObjective(discriminator.apply(D, real), discriminator.apply(D, fake)), { discriminator: D });
-    } finally {
-      tf.dispose([fake, real]);
-    }
   };
   /** c_k of a module from its objective's gradients in y on the held-out and the training batch. */
   const coefficient = (model: 'discriminator' | 'segdet', val: LossGrads, low: LossGrads): tf.Scalar => {
     const layout = runner.group(model).layout;
     return tf.tidy(() => bdlCoefficient(layout.flatten(val.grads[model]!), layout.flatten(low.grads[model]!), o.cMax));
   };
+  // With y_S = S's heads, f_S's gradient in y needs only the heads run on S's features, which
+  // do not depend on y: those are computed once for both batches, outside any tape.
+  const headsOnly = o.sParts === 'heads';
 
   const step = (batches: StrategyBatches): Promise<StrategyStepLog> => runner.run(async (bag) => {
     requireTaskTargets(batches.train, o, 'bdl');
     if (batches.heldOut) requireTaskTargets(batches.heldOut, o, 'bdl');
     const tr = bag.add(batchTensors(batches.train, 32));
     const va = batches.heldOut ? bag.add(batchTensors(batches.heldOut, 32)) : tr;
-
-    // 1. The lower levels' gradients in y on both batches: c_k, and the lower steps.
-    const valD = o.trainD ? bag.add(discriminatorLossAndGrads(va)) : null;
-    const lowD = o.trainD ? bag.add(discriminatorLossAndGrads(tr)) : null;
-    const valS = o.trainS ? bag.add(lowerTaskGrads(va)) : null;
-    const lowS = o.trainS ? bag.add(lowerTaskGrads(tr)) : null;
-    const cD = bag.add(valD && lowD ? coefficient('discriminator', valD, lowD) : tf.scalar(0));
-    const cS = bag.add(valS && lowS ? coefficient('segdet', valS, lowS) : tf.scalar(0));
-
-    // 2. θ's gradient Σ_k w_k·h_k in one pass, as that of Σ_k w_k·(F_k(x_val) − η·c_k·f̃_k(x_tr)):
-    //    F, D and S run once on the held-out and training crops stacked along the batch axis.
-    const w = dwa.weights(o.temperature);
+    // The held-out and training crops stacked along the batch axis: every model runs once on
+    // both, and `half` takes each batch's part of a result back out.
     const split = va !== tr;
     const bv = va.batch;
     const half = <T extends tf.Tensor>(t: T, which: 'val' | 'tr'): T => {
-      if (!split) return t;
+      if (!split) return tf.clone(t); // a new tensor either way: the caller owns it
       const begin = t.shape.map((_, i) => (i === 0 && which === 'tr' ? bv : 0));
       const size = t.shape.map((n, i) => (i === 0 ? (which === 'val' ? bv : n - bv) : -1));
       return tf.slice(t, begin, size) as T;
     };
+    const x = split ? bag.add(tf.concat([va.x, tr.x])) as tf.Tensor4D : tr.x;
+    const rgbOf = (fused: tf.Tensor4D) => split
+      ? tf.concat([fusedRgb(half(fused, 'val'), va.chroma), fusedRgb(half(fused, 'tr'), tr.chroma)]) as tf.Tensor4D
+      : fusedRgb(fused, tr.chroma);
+    const salVa = bag.add(irSaliency(va.ir));
+    const salTr = split ? bag.add(irSaliency(tr.ir)) : salVa;
+
+    // 1. The lower levels' gradients in y on both batches, at θ: c_k, and the lower steps.
+    //    F(x) (and S's features) are constants here, computed once for both batches.
+    const fused0 = bag.add(tf.tidy(() => fusion.apply(F, x)));
+    const lowerD = (t: BatchTensors, which: 'val' | 'tr', sal: tf.Tensor4D): LossGrads => {
+      const fake = tf.tidy(() => half(fused0, which));
+      const real = saliencyTarget(t.ir, t.vi, sal);
+      try {
+        return lossAndGrads(() => discriminatorObjective(discriminator.apply(D, real), discriminator.apply(D, fake)), { discriminator: D });
+      } finally {
+        tf.dispose([fake, real]);
+      }
+    };
+    const valD = o.trainD ? bag.add(lowerD(va, 'val', salVa)) : null;
+    const lowD = o.trainD ? bag.add(lowerD(tr, 'tr', salTr)) : null;
+    let valS: LossGrads | null = null;
+    let lowS: LossGrads | null = null;
+    if (o.trainS) {
+      const feats = headsOnly ? bag.add(tf.tidy(() => segdetFeatures(S, rgbOf(fused0)))) : null;
+      const lowerS = (t: BatchTensors, which: 'val' | 'tr'): LossGrads => {
+        if (feats) {
+          const f = tf.tidy(() => ({ f2: half(feats.f2, which), f4: half(feats.f4, which) }));
+          try {
+            return lossAndGrads(() => taskLoss(segdetHeads(S, f), t, o), { segdet: yS });
+          } finally {
+            tf.dispose([f.f2, f.f4]);
+          }
+        }
+        const fused = tf.tidy(() => half(fused0, which));
+        try {
+          return lossAndGrads(() => taskObjective(S, fused, t, o), { segdet: yS });
+        } finally {
+          fused.dispose();
+        }
+      };
+      valS = bag.add(lowerS(va, 'val'));
+      lowS = bag.add(lowerS(tr, 'tr'));
+    }
+    const cD = bag.add(valD && lowD ? coefficient('discriminator', valD, lowD) : tf.scalar(0));
+    const cS = bag.add(valS && lowS ? coefficient('segdet', valS, lowS) : tf.scalar(0));
+
+    // 2. θ's gradient Σ_k w_k·h_k in one pass, as that of Σ_k w_k·(F_k(x_val) − η·c_k·f̃_k(x_tr)).
+    const w = dwa.weights(o.temperature);
     const theta = bag.add(lossAndGrads(() => {
-      const x = split ? tf.concat([va.x, tr.x]) as tf.Tensor4D : tr.x;
       const fused = fusion.apply(F, x);
       const dOut = o.adversarial > 0 ? discriminator.apply(D, fused) : null;
-      const fv = half(fused, 'val');
-      const ft = half(fused, 'tr');
-      const rgb = split ? tf.concat([fusedRgb(fv, va.chroma), fusedRgb(ft, tr.chroma)]) as tf.Tensor4D : fusedRgb(fused, tr.chroma);
-      const sOut = segdet.apply(S, rgb);
-      const sv = { seg: half(sOut.seg, 'val'), det: half(sOut.det, 'val') };
-      const st = { seg: half(sOut.seg, 'tr'), det: half(sOut.det, 'tr') };
-      const visualVal = visualUpper(fv, va, dOut && half(dOut, 'val'));
-      const visualTr = visualUpper(ft, tr, dOut && half(dOut, 'tr'));
-      const taskVal = taskLoss(sv, va, o);
-      const taskTr = taskLoss(st, tr, o);
-      // (1 − η·c_k·f̃/F) with c_k = 0 for a frozen module: the implicit term vanishes.
+      const sOut = segdet.apply(S, rgbOf(fused));
+      const visualVal = visualUpper(half(fused, 'val'), va, salVa, dOut && half(dOut, 'val'));
+      const visualTr = visualUpper(half(fused, 'tr'), tr, salTr, dOut && half(dOut, 'tr'));
+      const taskVal = taskLoss({ seg: half(sOut.seg, 'val'), det: half(sOut.det, 'val') }, va, o);
+      const taskTr = taskLoss({ seg: half(sOut.seg, 'tr'), det: half(sOut.det, 'tr') }, tr, o);
+      // c_k = 0 for a frozen module: the implicit term vanishes.
       const visual = tf.sub(visualVal.total, tf.mul(visualTr.total, tf.mul(cD, o.eta)));
       const task = tf.sub(taskVal.total, tf.mul(taskTr.total, tf.mul(cS, o.eta)));
       return {
