@@ -17,7 +17,7 @@ import { countKernels } from './call-counts';
 export const KERNEL_BUDGETS: Partial<Record<CaseId, number>> = {
   pipeline: 420,
   fixed: 3070,
-  bdl: 7850,
+  bdl: 6350,
   td: 4780,
 };
 

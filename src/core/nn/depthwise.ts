@@ -22,7 +22,7 @@
  * Tests compare both gradients with tfjs's native depthwise gradient on the CPU backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ACTIVATION_GRAD, nativeConvGrads, samePadding } from './conv';
+import { ACTIVATION_GRAD, fusedKernel, nativeConvGrads, samePadding } from './conv';
 import { runExpression, webgpuPrograms } from './webgpu-programs';
 import { applySplitGrad } from './split-grad';
 
@@ -106,7 +106,7 @@ function preActivationGrad(dy: tf.Tensor4D, y: tf.Tensor4D, act: DepthwiseActiva
 function apply(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, stride: 1 | 2, act: DepthwiseActivation): tf.Tensor4D {
   const k = w.shape[0];
   return applySplitGrad({
-    forward: (xi) => tf.fused.depthwiseConv2d({ x: xi, filter: w, strides: stride, pad: 'same', bias: b ?? undefined, activation: act }),
+    forward: (xi) => fusedKernel('FusedDepthwiseConv2D', xi, w, b, stride, act, 0),
     preActivationGrad: (dy, y) => preActivationGrad(dy, y, act),
     inputGrad: (dz, xShape) => nativeConvGrads()
       ? tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dz, filter: w },
