@@ -20,7 +20,7 @@ import { disposeParams } from '../core/models/model-def';
 import { createStrategy, STRATEGY_NAMES, type StrategyName } from '../core/strategies/registry';
 import { tinyCropBatch } from '../core/testing';
 import type { Params } from '../core/types';
-import { irSaliency, ssimLoss } from '../core/losses/fusion-losses';
+import { gradientLoss, intensityLoss, irSaliency, ssimLoss } from '../core/losses/fusion-losses';
 import { detectionLossTerms, msrsClassWeights, segmentationDiceLoss, segmentationLoss } from '../core/losses/task-losses';
 import { conv2d } from '../core/nn/conv';
 import { depthwiseConv2d } from '../core/nn/depthwise';
@@ -251,6 +251,26 @@ describe.skipIf(unavailable !== null)('our WebGPU programs and the WebGPU backpr
     });
   }
 
+  it("F's output and every parameter gradient (its output stage is one program of ours there)", async () => {
+    const xData = new Rng(12).uniformArray(2 * 16 * 20 * 2), rData = new Rng(13).normalArray(2 * 16 * 20);
+    const run = async (backend: 'cpu' | 'webgpu') => {
+      await useBackend(backend);
+      const params = MODELS.fusion.init(5);
+      const x = tf.tensor4d(xData, [2, 16, 20, 2]), r = tf.tensor4d(rData, [2, 16, 20, 1]);
+      const names = Object.keys(params);
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(MODELS.fusion.apply(params, x), r)) as tf.Scalar, names.map((n) => params[n]));
+      const out = { value: (await value.data())[0], grads: await Promise.all(names.map(async (n) => (await grads[params[n].name].data()) as Float32Array)) };
+      tf.dispose([x, r, value, ...Object.values(grads)]);
+      disposeParams(params);
+      return out;
+    };
+    const gpu = await run('webgpu');
+    const ref = await run('cpu');
+    expect(webgpuErrors).toEqual([]);
+    expect(Math.abs(gpu.value - ref.value) / Math.abs(ref.value)).toBeLessThan(1e-5);
+    gpu.grads.forEach((g, i) => expect(relativeL2(ref.grads[i], g), `gradient ${i}`).toBeLessThan(1e-4));
+  });
+
   it('SSIM loss: the same value and gradients for both images', async () => {
     const args = [{ data: new Rng(5).uniformArray(2 * 24 * 20), shape: [2, 24, 20, 1] }, { data: new Rng(6).uniformArray(2 * 24 * 20), shape: [2, 24, 20, 1] }];
     const f = (a: tf.Tensor, b: tf.Tensor) => ssimLoss(a as tf.Tensor4D, b as tf.Tensor4D);
@@ -259,6 +279,23 @@ describe.skipIf(unavailable !== null)('our WebGPU programs and the WebGPU backpr
     expect(webgpuErrors).toEqual([]);
     expect(Math.abs(gpu.value - ref.value) / ref.value).toBeLessThan(1e-5);
     gpu.grads.forEach((g, i) => expect(relativeL2(ref.grads[i], g), `gradient ${i}`).toBeLessThan(1e-4));
+  });
+
+  it("TDFusion's weighted intensity and sobel-max gradient losses: the same values and gradients", async () => {
+    const img = (seed: number) => ({ data: new Rng(seed).uniformArray(2 * 16 * 12), shape: [2, 16, 12, 1] });
+    const [ir, vi] = [img(7), img(8)];
+    const tIr = () => tf.tensor4d(ir.data, [2, 16, 12, 1]);
+    const tVi = () => tf.tensor4d(vi.data, [2, 16, 12, 1]);
+    const intensity = (f: tf.Tensor, w: tf.Tensor) =>
+      intensityLoss(f as tf.Tensor4D, tIr(), tVi(), 'weighted', { weights: tf.softmax(w) as tf.Tensor4D });
+    const gradient = (f: tf.Tensor) => gradientLoss(f as tf.Tensor4D, tIr(), tVi(), 'sobel-max');
+    for (const [f, args] of [[intensity, [img(9), input([2, 16, 12, 2])]], [gradient, [img(9)]]] as const) {
+      const gpu = await valueAndGrads('webgpu', f as (...xs: tf.Tensor[]) => tf.Scalar, [...args]);
+      const ref = await valueAndGrads('cpu', f as (...xs: tf.Tensor[]) => tf.Scalar, [...args]);
+      expect(webgpuErrors).toEqual([]);
+      expect(Math.abs(gpu.value - ref.value) / ref.value).toBeLessThan(1e-5);
+      gpu.grads.forEach((g, i) => expect(relativeL2(ref.grads[i], g), `gradient ${i}`).toBeLessThan(1e-4));
+    }
   });
 
   it('class-weighted cross-entropy (with ignored pixels): the same loss and logit gradient', async () => {

@@ -118,3 +118,107 @@ export function ssimMapFromMomentsWebgpu(f: tf.Tensor4D, c1: number, c2: number)
   }) as unknown as (x: tf.Tensor) => tf.Tensor4D;
   return op(f);
 }
+
+// TDFusion's weighted intensity loss per pixel: (w_ir·(IR − F))² + (w_vi·(VI − F))², w = [B,H,W,2].
+const WEIGHTED = `
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let f = f32(fused[index]);
+      let dIr = f32(wts[2 * index]) * (f32(ir[index]) - f);
+      let dVi = f32(wts[2 * index + 1]) * (f32(vi[index]) - f);
+      setOutputAtIndex(index, dIr * dIr + dVi * dVi);
+    }
+  }`;
+
+// Its gradient: for F (output [B,H,W,1]) or for the weights (output [B,H,W,2]), times dy/N.
+const WEIGHTED_GRAD = `
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      var out = 0.0;
+      if (uniforms.forWeights > 0.5) {
+        let p = index / 2;
+        let f = f32(fused[p]);
+        let src = select(f32(vi[p]), f32(ir[p]), index % 2 == 0);
+        out = 2.0 * f32(wts[index]) * (src - f) * (src - f);
+      } else {
+        let f = f32(fused[index]);
+        let wIr = f32(wts[2 * index]);
+        let wVi = f32(wts[2 * index + 1]);
+        out = -2.0 * (wIr * wIr * (f32(ir[index]) - f) + wVi * wVi * (f32(vi[index]) - f));
+      }
+      setOutputAtIndex(index, out * f32(dy[0]) / uniforms.n);
+    }
+  }`;
+
+/**
+ * `mean((w_ir·(IR − F))²) + mean((w_vi·(VI − F))²)` (TDFusion's intensity term) on WebGPU,
+ * differentiable in F and in the weights [B,H,W,2]: one program and a sum forward, one program
+ * per input backward.
+ */
+export function weightedIntensityWebgpu(fused: tf.Tensor4D, ir: tf.Tensor4D, vi: tf.Tensor4D, weights: tf.Tensor4D): tf.Scalar {
+  const n = fused.size;
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [f, w] = args as tf.Tensor4D[];
+    (args[2] as tf.GradSaveFunc)([f, w, ir, vi]);
+    const perPixel = runProgram({ key: 'weighted_intensity', wgsl: WEIGHTED, inputs: { fused: f, wts: w, ir, vi }, outputShape: [n] });
+    return {
+      value: tf.div(tf.sum(perPixel), n) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [fs, ws, irs, vis] = saved;
+        const inputs = { fused: fs, wts: ws, ir: irs, vi: vis, dy: tf.reshape(dy, [1]) };
+        return [
+          runProgram({ key: 'weighted_intensity_grad', wgsl: WEIGHTED_GRAD, inputs, outputShape: fs.shape, uniforms: { forWeights: 0, n } }),
+          runProgram({ key: 'weighted_intensity_grad', wgsl: WEIGHTED_GRAD, inputs, outputShape: ws.shape, uniforms: { forWeights: 1, n } }),
+        ];
+      },
+    };
+  }) as unknown as (f: tf.Tensor, w: tf.Tensor) => tf.Scalar;
+  return op(fused, weights);
+}
+
+// Per pixel and channel, the source Sobel response of larger magnitude (IR wins ties), from the
+// sources' responses stacked [IR; VI] along the batch.
+const SOBEL_MAX_TARGET = `
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let gi = f32(g[index]);
+      let gv = f32(g[uniforms.size + index]);
+      setOutputAtIndex(index, select(gv, gi, abs(gi) >= abs(gv)));
+    }
+  }`;
+
+/** `sobel-max`'s target from the sources' Sobel responses stacked [IR; VI]: [B,H,W,2], a constant. */
+export function sobelMaxTargetWebgpu(sourceSobel: tf.Tensor4D): tf.Tensor4D {
+  const [b2, h, w, c] = sourceSobel.shape;
+  return runProgram({ key: 'sobel_max_target', wgsl: SOBEL_MAX_TARGET, inputs: { g: sourceSobel }, outputShape: [b2 / 2, h, w, c] }) as tf.Tensor4D;
+}
+
+const ABS_DIFF = `
+  fn main(index : i32) {
+    if (index < uniforms.size) { setOutputAtIndex(index, abs(f32(x[index]) - f32(t[index]))); }
+  }`;
+
+// tfjs's gradient of |x − t|: dy·step(x − t, −1), i.e. −dy at a tie.
+const ABS_DIFF_GRAD = `
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      setOutputAtIndex(index, select(-1.0, 1.0, f32(x[index]) - f32(t[index]) > 0.0) * f32(dy[0]) * uniforms.scale);
+    }
+  }`;
+
+/** `scale · mean|x − target|` on WebGPU, differentiable in x (the target is a constant). */
+export function scaledL1Webgpu(x: tf.Tensor, target: tf.Tensor, scale: number): tf.Scalar {
+  const n = x.size;
+  const op = tf.customGrad((...args: unknown[]) => {
+    const xi = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([xi, target]);
+    return {
+      value: tf.mul(tf.sum(runProgram({ key: 'abs_diff', wgsl: ABS_DIFF, inputs: { x: xi, t: target }, outputShape: [n] })), scale / n) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runProgram({
+        key: 'abs_diff_grad', wgsl: ABS_DIFF_GRAD, inputs: { x: saved[0], t: saved[1], dy: tf.reshape(dy, [1]) },
+        outputShape: saved[0].shape, uniforms: { scale: scale / n },
+      }),
+    };
+  }) as unknown as (x: tf.Tensor) => tf.Scalar;
+  return op(x);
+}

@@ -16,7 +16,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { webgpuPrograms } from '../nn/webgpu-programs';
-import { ssimMapFromMomentsWebgpu, ssimMomentsWebgpu } from './fusion-losses-webgpu';
+import {
+  scaledL1Webgpu, sobelMaxTargetWebgpu, ssimMapFromMomentsWebgpu, ssimMomentsWebgpu, weightedIntensityWebgpu,
+} from './fusion-losses-webgpu';
 
 function assertSingleChannel(x: tf.Tensor, what: string): void {
   if (x.rank !== 4 || x.shape[3] !== 1) {
@@ -147,6 +149,7 @@ export function intensityLoss(
         if (!wts || wts.rank !== 4 || wts.shape[3] !== 2) {
           throw new Error('intensityLoss(weighted): needs opts.weights of shape [B,H,W,2]');
         }
+        if (webgpuPrograms()) return weightedIntensityWebgpu(fused, ir, vi, wts);
         const [wIr, wVi] = tf.split(wts, 2, 3);
         const a = tf.mean(tf.square(tf.mul(wIr, tf.sub(ir, fused))));
         const b = tf.mean(tf.square(tf.mul(wVi, tf.sub(vi, fused))));
@@ -211,7 +214,9 @@ export function gradientLoss(
   return tf.tidy(() => {
     const gf = sobelXY(fused);
     // Sources share one conv call; they are data, so no gradient is taken through them.
-    const [gi, gv] = tf.split(sobelXY(tf.concat([ir, vi], 0) as tf.Tensor4D), 2, 0);
+    const sources = sobelXY(tf.concat([ir, vi], 0) as tf.Tensor4D);
+    if (variant === 'sobel-max' && webgpuPrograms()) return scaledL1Webgpu(gf, sobelMaxTargetWebgpu(sources), 2);
+    const [gi, gv] = tf.split(sources, 2, 0);
     if (variant === 'sobel-max') {
       // Mean over both channels = (L1_x + L1_y) / 2, so multiply by 2 for the sum of the two L1s.
       const target = tf.where(tf.greaterEqual(tf.abs(gi), tf.abs(gv)), gi, gv);

@@ -33,6 +33,8 @@ import type { Params } from '../types';
 import { applyConv, channel, initConvs, makeVariable, param, specIndex, specsMacs, type ConvSpec } from '../nn/layers';
 import { upsampleAdd } from '../nn/upsample';
 import { checkInput, countParams, type ModelDef } from './model-def';
+import { webgpuPrograms } from '../nn/webgpu-programs';
+import { fusionOutputWebgpu } from './fusion-head-webgpu';
 
 const NAME = 'fusion';
 
@@ -87,11 +89,13 @@ function apply(params: Params, x: tf.Tensor4D): tf.Tensor4D {
     const d1 = c('d1', upsampleAdd(c('u1', m2), e1));
     const d0 = c('d0', upsampleAdd(c('u0', d1), e0));
     const head = c('head', d0); // [B,H,W,2] = (s, r)
+    const gainParam = param<tf.Rank.R1>(params, 'head/gain', NAME);
+    if (webgpuPrograms()) return fusionOutputWebgpu(head, x, gainParam, FUSION_GAIN_SCALE, P_EPS);
     const s = channel(head, 0);
     const r = channel(head, 1);
     const ir = channel(x, 0);
     const vi = channel(x, 1);
-    const gain = tf.mul(param<tf.Rank.R1>(params, 'head/gain', NAME), FUSION_GAIN_SCALE);
+    const gain = tf.mul(gainParam, FUSION_GAIN_SCALE);
     const w = tf.sigmoid(tf.add(s, tf.mul(gain, tf.sub(ir, vi))));
     const p = tf.clipByValue(tf.add(vi, tf.mul(w, tf.sub(ir, vi))), P_EPS, 1 - P_EPS);
     const logitP = tf.log(tf.div(p, tf.sub(1, p)));
