@@ -25,7 +25,7 @@ import { detectionLossTerms, msrsClassWeights, segmentationDiceLoss, segmentatio
 import { conv2d } from '../core/nn/conv';
 import { depthwiseConv2d } from '../core/nn/depthwise';
 import { upsampleBilinear } from '../core/nn/upsample';
-import { disposeTargets, encodeBatch } from '../core/detect/centernet';
+import { decodeDetections, disposeTargets, encodeBatch } from '../core/detect/centernet';
 import type { GroundTruthBox } from '../core/types';
 import { fusedRgb } from '../core/image/tensor';
 import { Rng } from '../core/nn/random';
@@ -269,6 +269,33 @@ describe.skipIf(unavailable !== null)('our WebGPU programs and the WebGPU backpr
     expect(webgpuErrors).toEqual([]);
     expect(Math.abs(gpu.value - ref.value) / Math.abs(ref.value)).toBeLessThan(1e-5);
     gpu.grads.forEach((g, i) => expect(relativeL2(ref.grads[i], g), `gradient ${i}`).toBeLessThan(1e-4));
+  });
+
+  it('fused RGB and its gradient in Y; detection peaks and boxes decoded the same', async () => {
+    const y = { data: new Rng(14).uniformArray(2 * 8 * 6), shape: [2, 8, 6, 1] };
+    const chroma = new Rng(15).uniformArray(2 * 8 * 6 * 2, 0.1, 0.9); // some pixels clip
+    const r = new Rng(16).normalArray(2 * 8 * 6 * 3);
+    const f = (yy: tf.Tensor) => tf.sum(tf.mul(fusedRgb(yy as tf.Tensor4D, tf.tensor4d(chroma, [2, 8, 6, 2])), tf.tensor4d(r, [2, 8, 6, 3]))) as tf.Scalar;
+    const gpu = await valueAndGrads('webgpu', f as (...xs: tf.Tensor[]) => tf.Scalar, [y]);
+    const ref = await valueAndGrads('cpu', f as (...xs: tf.Tensor[]) => tf.Scalar, [y]);
+    expect(Math.abs(gpu.value - ref.value) / Math.abs(ref.value)).toBeLessThan(1e-5);
+    expect(relativeL2(ref.grads[0], gpu.grads[0])).toBeLessThan(1e-5);
+    // A head with ties (a plateau of equal logits) and peaks at the border.
+    const head = new Rng(17).normalArray(12 * 10 * 7, 0, 2);
+    for (let i = 0; i < 6; i++) head[(40 + i) * 7] = 3;
+    const decode = async (backend: 'cpu' | 'webgpu') => {
+      await useBackend(backend);
+      const det = tf.tensor4d(head, [1, 12, 10, 7]);
+      const d = await decodeDetections(det, { scoreThreshold: 0.05 });
+      det.dispose();
+      return d;
+    };
+    const gpuDets = await decode('webgpu');
+    const refDets = await decode('cpu');
+    expect(webgpuErrors).toEqual([]);
+    expect(gpuDets.length).toBeGreaterThan(1);
+    expect(gpuDets.length).toBe(refDets.length);
+    gpuDets.forEach((d, i) => d.forEach((v, k) => expect(v).toBeCloseTo(refDets[i][k], 4)));
   });
 
   it('SSIM loss: the same value and gradients for both images', async () => {

@@ -18,6 +18,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NUM_DET_CLASSES, type Detection, type GroundTruthBox } from '../types';
 import { nms } from './boxes';
+import { webgpuPrograms } from '../nn/webgpu-programs';
+import { detectionPeaksWebgpu } from './peaks-webgpu';
 
 /** Output stride of the detection head relative to the input image. */
 export const DET_STRIDE = 4;
@@ -210,17 +212,27 @@ export async function decodeDetections(det: tf.Tensor4D, opts: DecodeOptions = {
   // Peak picking on the tensor side (max-pool at inference only, no gradient involved) over all
   // 7 channels, of which the first 3 are heat maps: slicing them out and concatenating the box
   // channels back would cost more on WASM (JS loops per pixel) than the extra channels do.
-  // Then two reads of [h,w,7]: the peaks and the raw head (box distances).
-  const peaks = tf.tidy(() => {
-    const heat = tf.sigmoid(det);
-    const pooled = tf.maxPool(heat, 3, 1, 'same');
-    return tf.mul(heat, tf.cast(tf.equal(heat, pooled), 'float32'));
-  });
+  // Then two reads of [h,w,7]: the peaks and the raw head (box distances); on WebGPU one.
   let peakData: Float32Array, data: Float32Array;
-  try {
-    [peakData, data] = (await Promise.all([peaks.data(), det.data()])) as [Float32Array, Float32Array];
-  } finally {
-    peaks.dispose();
+  if (webgpuPrograms()) {
+    // One program and one read: peaks in the heat channels, the raw head in the box channels.
+    const both = detectionPeaksWebgpu(det);
+    try {
+      peakData = data = (await both.data()) as Float32Array;
+    } finally {
+      both.dispose();
+    }
+  } else {
+    const peaks = tf.tidy(() => {
+      const heat = tf.sigmoid(det);
+      const pooled = tf.maxPool(heat, 3, 1, 'same');
+      return tf.mul(heat, tf.cast(tf.equal(heat, pooled), 'float32'));
+    });
+    try {
+      [peakData, data] = (await Promise.all([peaks.data(), det.data()])) as [Float32Array, Float32Array];
+    } finally {
+      peaks.dispose();
+    }
   }
 
   const cand: { cell: number; cls: number; score: number }[] = [];

@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RawImage } from '../types';
 import { NEUTRAL_CHROMA, imageToY } from './color';
+import { webgpuPrograms } from '../nn/webgpu-programs';
+import { fusedRgbWebgpu } from './tensor-webgpu';
 
 /** One plane of `height * width` values as a `[1, height, width, 1]` float32 tensor. */
 export function planeToTensor(plane: Float32Array, height: number, width: number): tf.Tensor4D {
@@ -47,6 +49,7 @@ const RGB_ROWS_PER_MATMUL = 1 << 20;
  * @returns `[B,H,W,3]`, owned by the caller.
  */
 export function fusedRgb(y: tf.Tensor4D, chroma: tf.Tensor4D | null): tf.Tensor4D {
+  if (chroma && webgpuPrograms()) return fusedRgbWebgpu(y, chroma, CHROMA_TO_RGB, NEUTRAL_CHROMA);
   return tf.tidy(() => {
     const grey = tf.mul(y, tf.ones([1, 1, 1, 3]));
     if (!chroma) return grey as tf.Tensor4D;
