@@ -37,6 +37,7 @@ import { makeVariable, param, spatialMean } from '../nn/layers';
 import { Rng, deriveSeed } from '../nn/random';
 import { upsampleBilinear } from '../nn/upsample';
 import { applyExpressionOp, webgpuPrograms, type ExpressionOp } from '../nn/webgpu-programs';
+import { decoderJoinWebgpu, sigmoidGateWebgpu } from './segdet-webgpu';
 import { checkInput, countParams, type ModelDef } from './model-def';
 
 const NAME = 'segdet';
@@ -329,9 +330,10 @@ export function segdetFeatures(params: Params, x: tf.Tensor4D): SegDetFeatures {
     for (const lv of LEVELS) {
       const up = tf.add(c(`${lv.up}/x/pw`, c(`${lv.up}/x/dw`, top)), c(`${lv.up}/y/pw`, c(`${lv.up}/y/dw`, top))) as tf.Tensor4D;
       const l = c(`${lv.lat}/pw`, c(`${lv.lat}/dw`, c(`${lv.lat}/reduce`, lat[lv.lat])));
-      top = tf.relu(tf.concat([l, upsampleBilinear(up, 2, false)], 3));
+      top = webgpuPrograms() ? decoderJoinWebgpu(l, up) : tf.relu(tf.concat([l, upsampleBilinear(up, 2, false)], 3));
     }
-    const f4 = tf.mul(top, tf.sigmoid(c('hse/b', c('hse/a', mean(top))))) as tf.Tensor4D;
+    const gate = c('hse/b', c('hse/a', mean(top)));
+    const f4 = webgpuPrograms() ? sigmoidGateWebgpu(top, gate) : tf.mul(top, tf.sigmoid(gate)) as tf.Tensor4D;
     return { f2: f2!, f4 };
   });
 }

@@ -80,7 +80,10 @@ export interface ProgramSpec {
    * `getCoordsFromIndex(index)` (output coordinates), `uniforms.size` and `setOutputAtIndex`.
    */
   wgsl: string;
-  /** Inputs by WGSL name (a lower-case identifier), float32 or int32 (read as f32). */
+  /**
+   * Inputs by WGSL name (a lower-case identifier, not `out`: tfjs names the output's shape
+   * uniform `outShape`), float32 or int32 (read as f32).
+   */
   inputs: Record<string, tf.Tensor>;
   outputShape: number[];
   /** f32 uniforms by name, `uniforms.<name>` in the WGSL; their values change without recompiling. */

@@ -1,0 +1,114 @@
+/**
+ * S's decoder joins on WebGPU as programs of ours: `relu(concat([l, up×2]))` (a bilinear ×2
+ * upsampling in the graph's legacy alignment, a concat and a relu as tfjs ops) in one program
+ * forward and two backward, and the decoder's squeeze-excite gate `f·σ(s)` in one each way.
+ * The upsampling's weights are those of tfjs's WebGPU resize kernel (as `resizeBilinearAdjoint`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { applyExpressionOp, runProgram, type ExpressionOp } from '../nn/webgpu-programs';
+
+// Bilinear ×2 of `up` at output row/col (legacy alignment: source = out · ½), channel k.
+const UPSAMPLED = `
+  fn upsampled(b : i32, y : i32, x : i32, k : i32) -> f32 {
+    let h = uniforms.upShape[1];
+    let w = uniforms.upShape[2];
+    let sy = f32(y) * 0.5;
+    let sx = f32(x) * 0.5;
+    let y0 = i32(sy);
+    let x0 = i32(sx);
+    let y1 = min(h - 1, i32(ceil(sy)));
+    let x1 = min(w - 1, i32(ceil(sx)));
+    let fy = sy - f32(y0);
+    let fx = sx - f32(x0);
+    let top = getUp(b, y0, x0, k) + (getUp(b, y0, x1, k) - getUp(b, y0, x0, k)) * fx;
+    let bottom = getUp(b, y1, x0, k) + (getUp(b, y1, x1, k) - getUp(b, y1, x0, k)) * fx;
+    return top + (bottom - top) * fy;
+  }`;
+
+const JOIN = `
+  ${UPSAMPLED}
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let c = getCoordsFromIndex(index);
+      let cl = uniforms.lShape[3];
+      var v = 0.0;
+      if (c[3] < cl) { v = getL(c[0], c[1], c[2], c[3]); } else { v = upsampled(c[0], c[1], c[2], c[3] - cl); }
+      setOutputAtIndex(index, max(v, 0.0));
+    }
+  }`;
+
+// dL/dl: the first channels of dy where the output is positive.
+const JOIN_GRAD_L = `
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let c = getCoordsFromIndex(index);
+      let o = getY(c[0], c[1], c[2], c[3]);
+      setOutputAtIndex(index, select(0.0, getDy(c[0], c[1], c[2], c[3]), o > 0.0));
+    }
+  }`;
+
+// dL/dup: the adjoint of the ×2 upsampling applied to the last channels of dy (where positive).
+const JOIN_GRAD_UP = `
+  fn weight(o : i32, i : i32, len : i32) -> f32 {
+    let s = f32(o) * 0.5;
+    let i0 = i32(s);
+    let i1 = min(len - 1, i32(ceil(s)));
+    let l = s - f32(i0);
+    var w = 0.0;
+    if (i0 == i) { w = w + 1.0 - l; }
+    if (i1 == i) { w = w + l; }
+    return w;
+  }
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let c = getCoordsFromIndex(index);
+      let k = c[3] + uniforms.dyShape[3] - uniforms.outShape[3]; // after l's channels
+      let h = uniforms.outShape[1];
+      let w = uniforms.outShape[2];
+      var sum = 0.0;
+      for (var oy = max(0, 2 * c[1] - 2); oy < min(uniforms.dyShape[1], 2 * c[1] + 3); oy = oy + 1) {
+        let wy = weight(oy, c[1], h);
+        if (wy == 0.0) { continue; }
+        for (var ox = max(0, 2 * c[2] - 2); ox < min(uniforms.dyShape[2], 2 * c[2] + 3); ox = ox + 1) {
+          let wx = weight(ox, c[2], w);
+          if (wx == 0.0 || getY(c[0], oy, ox, k) <= 0.0) { continue; }
+          sum = sum + wy * wx * getDy(c[0], oy, ox, k);
+        }
+      }
+      setOutputAtIndex(index, sum);
+    }
+  }`;
+
+/** `relu(concat([l, upsampleBilinear(up, 2, false)], 3))` on WebGPU, differentiable in both. */
+export function decoderJoinWebgpu(l: tf.Tensor4D, up: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, cl] = l.shape;
+  const cu = up.shape[3];
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [li, ui] = args as tf.Tensor4D[];
+    const out = runProgram({ key: 'decoder_join', wgsl: JOIN, inputs: { l: li, up: ui }, outputShape: [b, h, w, cl + cu] });
+    (args[2] as tf.GradSaveFunc)([out]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        runProgram({ key: 'decoder_join_grad_l', wgsl: JOIN_GRAD_L, inputs: { y: saved[0], dy }, outputShape: [b, h, w, cl] }),
+        runProgram({
+          key: 'decoder_join_grad_up', wgsl: JOIN_GRAD_UP, inputs: { y: saved[0], dy }, outputShape: [...up.shape],
+        }),
+      ],
+    };
+  }) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor4D;
+  return op(l, up);
+}
+
+const SIGMOID_GATE: ExpressionOp = {
+  forward: { name: 'sigmoid_gate', wgsl: 'a / (1.0 + exp(-b))' },
+  grads: [
+    { name: 'sigmoid_gate_grad_x', wgsl: 'c / (1.0 + exp(-b))' },
+    { name: 'sigmoid_gate_grad_s', wgsl: 'c * a * (1.0 / (1.0 + exp(-b))) * (1.0 - 1.0 / (1.0 + exp(-b)))' },
+  ],
+};
+
+/** `f·σ(s)` with s [B,1,1,C] (the decoder's squeeze-excite) on WebGPU, differentiable in both. */
+export function sigmoidGateWebgpu(f: tf.Tensor4D, s: tf.Tensor4D): tf.Tensor4D {
+  return applyExpressionOp(SIGMOID_GATE, [f, s]) as tf.Tensor4D;
+}
