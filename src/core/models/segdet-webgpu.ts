@@ -5,7 +5,7 @@
  * The upsampling's weights are those of tfjs's WebGPU resize kernel (as `resizeBilinearAdjoint`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyExpressionOp, runProgram, type ExpressionOp } from '../nn/webgpu-programs';
+import { applyExpressionOp, bilinearWeightWgsl, runProgram, type ExpressionOp } from '../nn/webgpu-programs';
 
 // Bilinear ×2 of `up` at output row/col (legacy alignment: source = out · ½), channel k.
 const UPSAMPLED = `
@@ -49,16 +49,7 @@ const JOIN_GRAD_L = `
 
 // dL/dup: the adjoint of the ×2 upsampling applied to the last channels of dy (where positive).
 const JOIN_GRAD_UP = `
-  fn weight(o : i32, i : i32, len : i32) -> f32 {
-    let s = f32(o) * 0.5;
-    let i0 = i32(s);
-    let i1 = min(len - 1, i32(ceil(s)));
-    let l = s - f32(i0);
-    var w = 0.0;
-    if (i0 == i) { w = w + 1.0 - l; }
-    if (i1 == i) { w = w + l; }
-    return w;
-  }
+  ${bilinearWeightWgsl('0.5', '0.0')}
   fn main(index : i32) {
     if (index < uniforms.size) {
       let c = getCoordsFromIndex(index);

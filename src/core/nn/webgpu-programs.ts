@@ -189,9 +189,15 @@ export function resizeBilinearAdjoint(dy: tf.Tensor4D, xShape: readonly number[]
   }) as tf.Tensor4D;
 }
 
-const ADJOINT_WGSL = `
+/**
+ * WGSL `weight(o, i, len)`: the weight of input row i (of `len`) in output row o of tfjs's WebGPU
+ * bilinear resize, whose source index is `(o + hp)·ratio − hp`, truncated, with the next row
+ * clamped to the last: what an exact adjoint of that kernel sums with.
+ */
+export function bilinearWeightWgsl(ratio: string, hp: string): string {
+  return `
     fn weight(o : i32, i : i32, len : i32) -> f32 {
-      let s = (f32(o) + uniforms.hp) * uniforms.ratio - uniforms.hp;
+      let s = (f32(o) + ${hp}) * ${ratio} - ${hp};
       let i0 = i32(s);
       let i1 = min(len - 1, i32(ceil(s)));
       let l = s - f32(i0);
@@ -199,7 +205,11 @@ const ADJOINT_WGSL = `
       if (i0 == i) { w = w + 1.0 - l; }
       if (i1 == i) { w = w + l; }
       return w;
-    }
+    }`;
+}
+
+const ADJOINT_WGSL = `
+    ${bilinearWeightWgsl('uniforms.ratio', 'uniforms.hp')}
     fn main(index : i32) {
       if (index < uniforms.size) {
         let c = getCoordsFromIndex(index);
