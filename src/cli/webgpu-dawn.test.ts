@@ -298,6 +298,25 @@ describe.skipIf(unavailable !== null)('our WebGPU programs and the WebGPU backpr
     gpuDets.forEach((d, i) => d.forEach((v, k) => expect(v).toBeCloseTo(refDets[i][k], 4)));
   });
 
+  it("S's inference (layers and their epilogues as one program each) agrees with CPU", async () => {
+    const rgb = new Rng(18).uniformArray(2 * 64 * 96 * 3);
+    const run = async (backend: 'cpu' | 'webgpu') => {
+      await useBackend(backend);
+      const params = await loadModelFrom('models', 'segdet');
+      const x = tf.tensor4d(rgb, [2, 64, 96, 3]);
+      const out = MODELS.segdet.apply(params, x);
+      const r = { seg: (await out.seg.data()) as Float32Array, det: (await out.det.data()) as Float32Array };
+      tf.dispose([x, out.seg, out.det]);
+      disposeParams(params);
+      return r;
+    };
+    const gpu = await run('webgpu');
+    const ref = await run('cpu');
+    expect(webgpuErrors).toEqual([]);
+    expect(relativeL2(ref.seg, gpu.seg)).toBeLessThan(1e-5);
+    expect(relativeL2(ref.det, gpu.det)).toBeLessThan(1e-5);
+  });
+
   it('SSIM loss: the same value and gradients for both images', async () => {
     const args = [{ data: new Rng(5).uniformArray(2 * 24 * 20), shape: [2, 24, 20, 1] }, { data: new Rng(6).uniformArray(2 * 24 * 20), shape: [2, 24, 20, 1] }];
     const f = (a: tf.Tensor, b: tf.Tensor) => ssimLoss(a as tf.Tensor4D, b as tf.Tensor4D);

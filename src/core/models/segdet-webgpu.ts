@@ -103,3 +103,99 @@ const SIGMOID_GATE: ExpressionOp = {
 export function sigmoidGateWebgpu(f: tf.Tensor4D, s: tf.Tensor4D): tf.Tensor4D {
   return applyExpressionOp(SIGMOID_GATE, [f, s]) as tf.Tensor4D;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Inference only (no gradient): a layer and the element-wise work after it in one program
+
+const SIXTH = 0.1666259765625; // as segdet.ts: the shipped graph's float16 1/6
+const ACTIVATION_WGSL = `
+  fn activate(z : f32) -> f32 {
+    if (uniforms.act > 1.5) { return z * (clamp(z + 3.0, 0.0, 6.0) * ${SIXTH}); }
+    if (uniforms.act > 0.5) { return max(z, 0.0); }
+    return z;
+  }`;
+
+/** Activations of the inference programs: linear, relu, hard-swish. */
+export type InferenceActivation = 'linear' | 'relu' | 'hswish';
+const ACT_CODE: Record<InferenceActivation, number> = { linear: 0, relu: 1, hswish: 2 };
+
+// out[p, co] = act(b[co] + Σ_ci x[p, ci]·W[ci, co]) (+ r[p, co]).
+const POINTWISE = (residual: boolean) => `
+  ${ACTIVATION_WGSL}
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let cout = uniforms.outShape[3];
+      let cin = uniforms.xShape[3];
+      let p = index / cout;
+      let co = index % cout;
+      var z = f32(b[co]);
+      for (var ci = 0; ci < cin; ci = ci + 1) { z = z + f32(x[p * cin + ci]) * f32(w[ci * cout + co]); }
+      setOutputAtIndex(index, activate(z)${residual ? ' + f32(r[index])' : ''});
+    }
+  }`;
+
+/** A 1×1 conv with bias, its activation and an optional residual added after it, as one program. */
+export function pointwiseInferenceWebgpu(
+  x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, act: InferenceActivation, residual?: tf.Tensor4D,
+): tf.Tensor4D {
+  const [bs, h, wd] = x.shape;
+  return runProgram({
+    key: residual ? 'pointwise_residual' : 'pointwise', wgsl: POINTWISE(!!residual),
+    inputs: residual ? { x, w, b, r: residual } : { x, w, b }, outputShape: [bs, h, wd, w.shape[3]],
+    uniforms: { act: ACT_CODE[act] },
+  }) as tf.Tensor4D;
+}
+
+// A k×k depthwise conv, TensorFlow's 'same' padding, stride s, with bias and activation.
+const DEPTHWISE = `
+  ${ACTIVATION_WGSL}
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let o = getCoordsFromIndex(index);
+      let k = i32(uniforms.k);
+      let s = i32(uniforms.stride);
+      let c = o[3];
+      var z = f32(b[c]);
+      for (var ky = 0; ky < k; ky = ky + 1) {
+        let iy = o[1] * s - i32(uniforms.padTop) + ky;
+        if (iy < 0 || iy >= uniforms.xShape[1]) { continue; }
+        for (var kx = 0; kx < k; kx = kx + 1) {
+          let ix = o[2] * s - i32(uniforms.padLeft) + kx;
+          if (ix < 0 || ix >= uniforms.xShape[2]) { continue; }
+          z = z + getX(o[0], iy, ix, c) * f32(w[(ky * k + kx) * uniforms.xShape[3] + c]);
+        }
+      }
+      setOutputAtIndex(index, activate(z));
+    }
+  }`;
+
+/** A depthwise k×k conv ('same', stride 1 or 2) with bias and its activation, as one program. */
+export function depthwiseInferenceWebgpu(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, stride: 1 | 2, act: InferenceActivation): tf.Tensor4D {
+  const [bs, h, wd, c] = x.shape;
+  const k = w.shape[0];
+  const ho = Math.ceil(h / stride), wo = Math.ceil(wd / stride);
+  const padTop = Math.floor(Math.max((ho - 1) * stride + k - h, 0) / 2);
+  const padLeft = Math.floor(Math.max((wo - 1) * stride + k - wd, 0) / 2);
+  return runProgram({
+    key: 'depthwise', wgsl: DEPTHWISE, inputs: { x, w, b }, outputShape: [bs, ho, wo, c],
+    uniforms: { act: ACT_CODE[act], k, stride, padTop, padLeft },
+  }) as tf.Tensor4D;
+}
+
+// A squeeze-excite's second conv and gate: d · hsigmoid(b2 + Σ_j h1[j]·W2[j, c]).
+const SE_GATE = `
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let o = getCoordsFromIndex(index);
+      let c = o[3];
+      let cs = uniforms.hShape[3];
+      var s = f32(b[c]);
+      for (var j = 0; j < cs; j = j + 1) { s = s + getH(o[0], 0, 0, j) * f32(w[j * uniforms.outShape[3] + c]); }
+      setOutputAtIndex(index, getDByOutputIndex(index) * (clamp(s + 3.0, 0.0, 6.0) * ${SIXTH}));
+    }
+  }`;
+
+/** `d·hsigmoid(conv1×1(h1; W2, b2))` (a squeeze-excite's second conv and gate), as one program. */
+export function seGateInferenceWebgpu(d: tf.Tensor4D, h1: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D): tf.Tensor4D {
+  return runProgram({ key: 'se_gate', wgsl: SE_GATE, inputs: { d, h: h1, w, b }, outputShape: [...d.shape] }) as tf.Tensor4D;
+}

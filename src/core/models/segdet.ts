@@ -37,7 +37,10 @@ import { makeVariable, param, spatialMean } from '../nn/layers';
 import { Rng, deriveSeed } from '../nn/random';
 import { upsampleBilinear } from '../nn/upsample';
 import { applyExpressionOp, webgpuPrograms, type ExpressionOp } from '../nn/webgpu-programs';
-import { decoderJoinWebgpu, sigmoidGateWebgpu } from './segdet-webgpu';
+import {
+  decoderJoinWebgpu, depthwiseInferenceWebgpu, pointwiseInferenceWebgpu, seGateInferenceWebgpu, sigmoidGateWebgpu,
+} from './segdet-webgpu';
+import { gradientTapeOn } from '../nn/split-grad';
 import { checkInput, countParams, type ModelDef } from './model-def';
 
 const NAME = 'segdet';
@@ -307,26 +310,40 @@ export function segdetFeatures(params: Params, x: tf.Tensor4D): SegDetFeatures {
     // On WebGPU a matmul: one program forward and one backward (tf.mean: a transpose and a
     // reduction forward, three element-wise ops backward). Elsewhere tf.mean, as S was measured.
     const mean = (t: tf.Tensor4D) => (webgpuPrograms() ? spatialMean(t) : tf.mean(t, [1, 2], true) as tf.Tensor4D);
+    // On WebGPU at inference, a 1×1 or depthwise layer and the work after it (hard-swish, the
+    // squeeze-excite gate, the residual add) run as one program of ours: S is ~100 small layers,
+    // and on a GPU each program costs a fixed time. Under a gradient tape, the layers as ever.
+    const fuse = webgpuPrograms() && !gradientTapeOn();
+    const p = (name: string) => ({
+      w: param<tf.Rank.R4>(params, `${name}/kernel`, NAME), b: param<tf.Rank.R1>(params, `${name}/bias`, NAME),
+    });
+    const pointwiseHswish = (name: string, t: tf.Tensor4D) => (fuse
+      ? pointwiseInferenceWebgpu(t, p(name).w, p(name).b, 'hswish') : hswish(c(name, t)));
     // The stem keeps the source graph's kernel for 0–255 input (stored as float16, exactly).
     let h = hswish(c('stem', tf.mul(x, INPUT_SCALE) as tf.Tensor4D));
     let f2: tf.Tensor4D | null = null;
     const taps: tf.Tensor4D[] = [];
     BLOCKS.forEach((b, i) => {
-      const act = (t: tf.Tensor4D) => (b.act === 'hswish' ? hswish(t) : t); // relu is fused
-      const mid = b.expand ? act(c(`b${i}/expand`, h)) : h;
+      const hs = b.act === 'hswish';
+      const mid = !b.expand ? h : hs ? pointwiseHswish(`b${i}/expand`, h) : c(`b${i}/expand`, h); // relu is fused
       if (i === 3 || i === 5) taps.push(mid); // the decoder's ¼ and ⅛ laterals read the expansions
-      let d = act(c(`b${i}/dw`, mid));
+      let d = fuse && hs
+        ? depthwiseInferenceWebgpu(mid, p(`b${i}/dw`).w, p(`b${i}/dw`).b, b.stride, 'hswish')
+        : hs ? hswish(c(`b${i}/dw`, mid)) : c(`b${i}/dw`, mid);
       if (b.se) {
-        d = hardGate(d, c(`b${i}/se2`, c(`b${i}/se1`, mean(d))));
+        const h1 = c(`b${i}/se1`, mean(d));
+        d = fuse ? seGateInferenceWebgpu(d, h1, p(`b${i}/se2`).w, p(`b${i}/se2`).b) : hardGate(d, c(`b${i}/se2`, h1));
       }
-      const y = c(`b${i}/project`, d);
-      h = b.stride === 1 && y.shape[3] === h.shape[3] ? tf.add(y, h) : y;
+      const residual = b.stride === 1 && b.out === h.shape[3];
+      h = fuse
+        ? pointwiseInferenceWebgpu(d, p(`b${i}/project`).w, p(`b${i}/project`).b, 'linear', residual ? h : undefined)
+        : residual ? tf.add(c(`b${i}/project`, d), h) as tf.Tensor4D : c(`b${i}/project`, d);
       if (i === 0) f2 = h;
       if (i === 11) taps.push(h);
     });
     const [tap4, tap8, tap16] = taps;
     const lat = { c4r: tap16, c3r: tap8, c2r: tap4 } as const;
-    let top = hswish(c('extern', h));
+    let top = pointwiseHswish('extern', h);
     for (const lv of LEVELS) {
       const up = tf.add(c(`${lv.up}/x/pw`, c(`${lv.up}/x/dw`, top)), c(`${lv.up}/y/pw`, c(`${lv.up}/y/dw`, top))) as tf.Tensor4D;
       const l = c(`${lv.lat}/pw`, c(`${lv.lat}/dw`, c(`${lv.lat}/reduce`, lat[lv.lat])));
