@@ -67,6 +67,10 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     await openTab(page, /^Fine-tune/);
     await expect(page.getByLabel('Strategy', { exact: true }).locator('option')).toHaveCount(3);
     await setRun(page, { steps: 3, batch: 1, crop: 64 });
+    // As if this device had run td at this size on WebGPU at 1 ms a step: the Compute panel
+    // must then call WASM's steps slower and offer the switch.
+    await page.evaluate(() => localStorage.setItem('fusion-playground.step-times',
+      JSON.stringify([{ strategy: 'td', batch: 1, crop: 64, backend: 'webgpu', msPerStep: 1, at: 1 }])));
     for (const s of ['fixed', 'bdl', 'td']) {
       await fineTune(page, s, 300_000);
       // Three steps of losses drawn, the preview re-fused, and which labels were used said.
@@ -76,8 +80,13 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
       if (s === 'bdl') await expect(page.getByTestId('stats-chart')).toContainText('w.task');
       expect(Number(await page.getByTestId('train-preview').getAttribute('data-version'))).toBeGreaterThan(0);
       await expect(page.getByTestId('label-sources')).toContainText('from label PNGs');
+      // The Compute panel says the time per step and where it ran.
+      await expect(page.getByTestId('step-time')).toContainText(/Fine-tune: \d+ ms per step on wasm/);
+      await expect(page.getByTestId('step-time-faster')).toHaveCount(s === 'td' ? 1 : 0);
       await keepScreenshot(page, testInfo, `trained-${s}`);
     }
+    await expect(page.getByTestId('step-time-faster')).toContainText('Slower than webgpu on this device (1 ms per step');
+    await expect(page.getByTestId('step-time-faster').getByRole('button', { name: 'Switch to webgpu' })).toBeEnabled();
   });
 
   await test.step('pause, resume and stop: the run keeps the steps done', async () => {
