@@ -25,6 +25,7 @@ import { detectionLossTerms, msrsClassWeights, segmentationDiceLoss, segmentatio
 import { conv2d } from '../core/nn/conv';
 import { depthwiseConv2d } from '../core/nn/depthwise';
 import { upsampleBilinear } from '../core/nn/upsample';
+import { Adam, clipToNorm, vectorNorm } from '../core/train/flat';
 import { decodeDetections, disposeTargets, encodeBatch } from '../core/detect/centernet';
 import type { GroundTruthBox } from '../core/types';
 import { fusedRgb } from '../core/image/tensor';
@@ -315,6 +316,31 @@ describe.skipIf(unavailable !== null)('our WebGPU programs and the WebGPU backpr
     expect(webgpuErrors).toEqual([]);
     expect(relativeL2(ref.seg, gpu.seg)).toBeLessThan(1e-5);
     expect(relativeL2(ref.det, gpu.det)).toBeLessThan(1e-5);
+  });
+
+  it('Adam over one vector (with per-parameter learning-rate scales) and clipping: the same parameters after three steps', async () => {
+    const run = async (backend: 'cpu' | 'webgpu') => {
+      await useBackend(backend);
+      const rng = new Rng(19);
+      const params = { a: tf.variable(tf.tensor2d(rng.normalArray(6), [2, 3])), b: tf.variable(tf.tensor1d(rng.normalArray(4))) };
+      const opt = new Adam(params, { lrScale: { b: 0.1 } });
+      for (let step = 0; step < 3; step++) {
+        const named = { a: tf.tensor2d(rng.normalArray(6, 0, 3), [2, 3]), b: tf.tensor1d(rng.normalArray(4, 0, 3)) };
+        const flat = opt.layout.flatten(named);
+        const norm = vectorNorm(flat);
+        const clipped = clipToNorm(flat, norm, 2);
+        opt.applyFlat(clipped, 0.01);
+        tf.dispose([flat, norm, clipped, ...Object.values(named)]);
+      }
+      const out = [...(await params.a.data()), ...(await params.b.data())];
+      opt.dispose();
+      tf.dispose(Object.values(params));
+      return Float32Array.from(out);
+    };
+    const gpu = await run('webgpu');
+    const ref = await run('cpu');
+    expect(webgpuErrors).toEqual([]);
+    expect(relativeL2(ref, gpu)).toBeLessThan(1e-6);
   });
 
   it('SSIM loss: the same value and gradients for both images', async () => {
