@@ -60,11 +60,12 @@ interface Options {
   wasmThreads?: number;
 }
 
+/** Prints the usage: on stdout with exit 0 for --help, on stderr with exit 2 after `msg`. */
 function usage(msg?: string): never {
   if (msg) console.error(msg);
-  console.error(`usage: npm run bench -- [--backends ${BENCH_BACKENDS.join(',')}] [--cases ${CASE_IDS.filter((c) => c !== 'conv').join(',')}]
+  (msg ? console.error : console.log)(`usage: npm run bench -- [--backends ${BENCH_BACKENDS.join(',')}] [--cases ${CASE_IDS.filter((c) => c !== 'conv').join(',')}]
        [--reps N] [--iters N] [--budget SECONDS] [--quick] [--full-size] [--no-build] [--out FILE] [--browser-timeout SECONDS] [--wasm-threads N]`);
-  process.exit(2);
+  process.exit(msg ? 2 : 0);
 }
 
 function parseArgs(argv: string[]): Options {

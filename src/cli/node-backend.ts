@@ -23,6 +23,11 @@ try {
   wasmFilesMissing = (e as Error).message;
 }
 
+// tfjs's CPU backend greets Node with an 'install tfjs-node' banner on its first tensor: the CLIs
+// and tests choose their backends on purpose, so it is switched off (only that message).
+const cpuBackend = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+if (cpuBackend) cpuBackend.firstUse = false;
+
 /** What the WebGPU adapter said about itself, once `useBackend('webgpu')` has run. */
 export let webgpuAdapter: string | null = null;
 /** Whether that adapter is a CPU renderer (llvmpipe, SwiftShader): right answers, slow. */

@@ -46,7 +46,8 @@ const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: '../shared/data' },
     stages: { type: 'string', default: STAGES.join(',') },
-    out: { type: 'string', default: 'models' },
+    out: { type: 'string' },
+    force: { type: 'boolean', default: false },
     checkpoints: { type: 'string', default: 'checkpoints' },
     resume: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
@@ -78,7 +79,8 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log(`usage: npm run train -- --data DIR [--stages ${STAGES.join(',')}] [--out models] [--resume]
+  console.log(`usage: npm run train -- --data DIR [--stages ${STAGES.join(',')}] [--out DIR] [--force] [--resume]
+  [--out DIR]  (where the weights go; default a new folder runs/train-<date>; the shipped models/ only with --out models --force)
   [--seed N] [--backend wasm|cpu|webgpu] [--limit N] [--fusion-steps N] [--segdet-steps N] [--disc-steps N] [--lossgen-steps N]
   [--fusion-batch N] [--fusion-crop PX] [--segdet-batch N] [--segdet-crop PX] [--checkpoint-every N]
   [--segdet-parts seg,det]  (parts of S that move: ${SEGDET_PARTS.join(', ')}; the rest stay as imported)
@@ -91,6 +93,14 @@ if (args.help) {
   [--fusion-weights intensity=1,gradient=10,ssim=0.5]  (F's loss weights; defaults as shown)`);
   process.exit(0);
 }
+
+// The shipped weights are not overwritten by accident: a run writes to a new folder of its own.
+if (!args.out) args.out = path.join('runs', `train-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+if (path.resolve(args.out) === path.resolve('models') && !args.force) {
+  console.error('train: --out models would overwrite the shipped weights; add --force to mean it');
+  process.exit(2);
+}
+console.log(`train: writing to ${args.out}`);
 
 const num = (k: keyof typeof args) => Number(args[k]);
 const seed = num('seed');
@@ -219,10 +229,16 @@ function irViTensors(b: { irvi: Float32Array; batch: number; height: number; wid
   return { x, ir: channel(x, 0), vi: channel(x, 1) };
 }
 
-/** Loads an already-trained model from `<out>/<name>` into fresh params (for the later stages). */
+/**
+ * Loads an already-trained model into fresh params (for the later stages): this run's
+ * `<out>/<name>` when an earlier stage wrote it, else the shipped `models/<name>`.
+ */
 async function loadTrained(model: ModelDef<unknown>): Promise<Params> {
   const p = model.init(seed);
-  await loadModelFolderInto(path.join(args.out!, model.name), p);
+  const own = path.join(args.out!, model.name);
+  const dir = existsSync(path.join(own, 'model.json')) ? own : path.join('models', model.name);
+  if (dir !== own) console.log(`train: ${model.name} from ${dir} (no earlier stage of this run wrote it)`);
+  await loadModelFolderInto(dir, p);
   return p;
 }
 

@@ -81,7 +81,20 @@ export function compareGradients(ref: SegdetGradients, gpu: SegdetGradients): { 
   return { loss: Math.abs(gpu.loss - ref.loss) / Math.abs(ref.loss), dx: relativeL2(ref.dx, gpu.dx), worst, worstName, missing };
 }
 
-async function main(): Promise<number> {
+const USAGE = `usage: npm run webgpu-check
+  Runs S forward and backward on tfjs's WebGPU backend (Dawn) and on WASM for a fixed batch and
+  compares the loss, the input gradient and every parameter gradient; exits 1 if they differ.
+  Needs a Vulkan driver (on a machine without a GPU, Mesa >= 24's llvmpipe).`;
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (argv.length > 0) {
+    console.error(`webgpu-check: no options, got ${argv.join(' ')}\n${USAGE}`);
+    return 2;
+  }
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   try {
     const gpu = await segdetGradients('webgpu');
@@ -100,5 +113,5 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  main().then((code) => process.exit(code));
+  main(process.argv.slice(2)).then((code) => process.exit(code));
 }
