@@ -8,7 +8,7 @@ import {
   SAMPLE_NAMES, selectPair, UNTRACED, waitForFused, waitForReady,
 } from './helpers';
 
-/** Longest main-thread task allowed while fusing (issue 3, item 6). */
+/** Longest main-thread task allowed while fusing. */
 const MAX_LONG_TASK_MS = 200;
 
 // The long-task probe times the app, not Playwright's trace (see UNTRACED).

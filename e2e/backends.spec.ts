@@ -1,5 +1,5 @@
 /**
- * WebGPU and WASM give the same fused image (issue 3, item 7), and the page says which backend
+ * WebGPU and WASM give the same fused image, and the page says which backend
  * runs and why.
  *
  * Here WebGPU is SwiftShader (a software adapter, 100–700× slower than WASM), so the app is

@@ -1,5 +1,5 @@
 /**
- * The app and the CLI give the same result for the bundled samples (issue 3, item 7).
+ * The app and the CLI give the same result for the bundled samples.
  *
  * The CLI output is produced inside the test run, on the Node side of Playwright: `runFuse`
  * over `public/samples` into a temporary folder, with the weights the app serves

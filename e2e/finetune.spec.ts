@@ -1,5 +1,5 @@
 /**
- * Fine-tuning in the browser (issue 4, item 7).
+ * Fine-tuning in the browser.
  *
  * WASM, on the bundled samples, few steps and small crops (3 steps, batch 1, 64×64): a short
  * fine-tune of each strategy (fixed, bdl, td) completes and becomes a run; the runs survive a

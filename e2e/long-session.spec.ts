@@ -1,5 +1,5 @@
 /**
- * A long session (issue 13 item 7): 200 pairs fused and a 500-step fine-tune in one page leave
+ * A long session: 200 pairs fused and a 500-step fine-tune in one page leave
  * the worker's tensor count and bytes where they were, and the pair list of 200 rows stays
  * responsive (no main-thread task over 50 ms while stepping through it with the arrow keys).
  */

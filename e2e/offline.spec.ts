@@ -1,5 +1,5 @@
 /**
- * Offline once loaded (issue 13 item 9): after the first visit the app, its WASM files, the
+ * Offline once loaded: after the first visit the app, its WASM files, the
  * weights and the samples come from the service worker's precache, so a reload with the
  * network off still fuses; the app is installable (a web app manifest with icons); and each
  * weights file is precached under its content hash, so new weights replace the cached ones.

@@ -1,5 +1,5 @@
 /**
- * Timings for the README (issue 3, item 6): page load to first overlay and per-pair inference
+ * Timings for the README: page load to first overlay and per-pair inference
  * at 640×480 on WASM, and per-pair inference on WebGPU (a software adapter here, very slow).
  *
  * Opt-in, as it takes minutes on a software adapter:

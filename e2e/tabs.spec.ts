@@ -1,5 +1,5 @@
 /**
- * Two tabs of the app share their runs (issue 13 item 6): a run made in one appears in the
+ * Two tabs of the app share their runs: a run made in one appears in the
  * other, a rename in one reaches the other and is not overwritten by the other's later writes
  * (its scores), and a run deleted in one goes from both.
  */

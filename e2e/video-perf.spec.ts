@@ -1,5 +1,5 @@
 /**
- * Live video at 640×480 for the README (issue 12's bar: the live view's frames per second
+ * Live video at 640×480 for the README (the bar: the live view's frames per second
  * against the pipeline's own rate, at most 10 % lost to decoding and the page).
  *
  * Opt-in, as it takes about a minute: `npm run test:e2e:perf` (E2E_PERF=1). A 20 s, 30 fps VP8

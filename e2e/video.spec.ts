@@ -1,5 +1,5 @@
 /**
- * Video pairs (issue 12): test videos are made by the test itself, in the page (mediabunny's
+ * Video pairs: test videos are made by the test itself, in the page (mediabunny's
  * bundle served same-origin, WebCodecs VP8), from windows of a bundled sample moving across it;
  * the infrared and visible videos differ in frame rate. Then: pairing by name, stepping, live
  * playback that skips frames rather than queueing them, export read back and checked, a

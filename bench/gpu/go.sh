@@ -63,7 +63,7 @@ import json
 try: p = json.load(open('/root/probe.json'))
 except Exception: p = {}
 ms = p.get('msPerStepMedian') or 8000.0
-# Loading and fusing all pairs took about 20 s in session 11, not 24 pairs' share scaled up.
+# Loading and fusing all pairs took about 20 s on an H200, not 24 pairs' share scaled up.
 load = min(45, (max(p['firstStepAtS']) if p.get('firstStepAtS') else 60) * $N / 24)
 avail = $END - $(el) - load - 15
 print(max(20, min(8000, int(avail * 1000 / ms / 1.1) // 10 * 10)))")

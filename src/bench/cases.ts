@@ -34,7 +34,7 @@ export interface CaseSizes {
 }
 
 /**
- * The sizes of issue 5: an MSRS frame (640×480); fine-tune steps of batch 4 × 128×128 crops;
+ * The bench's full sizes: an MSRS frame (640×480); fine-tune steps of batch 4 × 128×128 crops;
  * the ceiling is one 3×3 32→32 conv (bias + ReLU, as the models run them) on a 320×240 map,
  * 0.71 G multiply-adds: 32 channels is the width most of F's and S's work runs at, and one call
  * is large enough to keep every backend busy.

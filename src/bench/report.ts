@@ -54,7 +54,7 @@ export interface BenchReport {
   targets: TargetCheck[];
 }
 
-/** Target thresholds (DESIGN §2, issue 5). */
+/** Time and throughput targets of the pipeline and a `bdl` step. */
 export const TARGETS = {
   pipelineMs: 400,
   bdlStepMs: 1500,
@@ -83,7 +83,7 @@ function whyNot(b: BackendResult | undefined, c: CaseResult | undefined, id: str
   return `${c.status}: ${c.reason ?? ''}`;
 }
 
-/** Checks the targets of issue 5 against the results. A target that was not measured is a MISS, with the reason. */
+/** Checks the targets against the results. A target that was not measured is a MISS, with the reason. */
 export function checkTargets(backends: readonly BackendResult[]): TargetCheck[] {
   const out: TargetCheck[] = [];
   const byId = new Map(backends.map((b) => [b.id, b]));

@@ -28,7 +28,7 @@ export interface RunPolicy {
    * CLI copies it from another backend of the same run.
    */
   profileMacs: boolean;
-  /** Work sizes: full (issue 5) or reduced (software WebGPU). */
+  /** Work sizes: full or reduced (software WebGPU). */
   sizes: 'full' | 'reduced';
 }
 
