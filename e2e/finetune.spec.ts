@@ -80,6 +80,7 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
       if (s === 'bdl') await expect(page.getByTestId('stats-chart')).toContainText('w.task');
       expect(Number(await page.getByTestId('train-preview').getAttribute('data-version'))).toBeGreaterThan(0);
       await expect(page.getByTestId('label-sources')).toContainText('from label PNGs');
+      await expect(page.getByText(/^Task targets:/)).toHaveCount(1); // said once, not again in the notes
       // The Compute panel says the time per step and where it ran.
       await expect(page.getByTestId('step-time')).toContainText(/Fine-tune: \d+ ms per step on wasm/);
       await expect(page.getByTestId('step-time-faster')).toHaveCount(s === 'td' ? 1 : 0);
@@ -210,18 +211,44 @@ test('fine-tunes each strategy on WASM; runs survive a reload, compare, and expo
     for (const r of setJson.rows) expect(r.scores.VIF.lo).toBeLessThanOrEqual(r.scores.VIF.value);
     await keepScreenshot(page, testInfo, 'set-compare');
 
-    // One zoom for every tile: a wheel over one tile moves the others the same way.
+    // One zoom for every tile. A plain wheel over a tile scrolls the panel (the tiles keep their
+    // view); Ctrl + wheel over one tile zooms them all the same way, and so do the buttons.
     const worlds = page.locator('[data-testid=run-grid] [data-testid=run-stage] .world:first-child');
     await expect(worlds).toHaveCount(5);
-    const before = await worlds.nth(1).evaluate((el) => (el as HTMLElement).style.transform);
+    const transformOf = () => worlds.nth(1).evaluate((el) => (el as HTMLElement).style.transform);
+    const allSame = async () => {
+      const transforms = await worlds.evaluateAll((els) => els.map((el) => (el as HTMLElement).style.transform));
+      expect(new Set(transforms).size, transforms.join(' | ')).toBe(1);
+    };
+    const before = await transformOf();
     const tile = page.locator('[data-testid=run-grid] [data-testid=run-stage]').first();
-    await tile.scrollIntoViewIfNeeded();
-    const tb = (await tile.boundingBox())!;
-    await page.mouse.move(tb.x + tb.width / 2, tb.y + tb.height / 2);
+    const overTile = async () => {
+      await tile.scrollIntoViewIfNeeded();
+      const tb = (await tile.boundingBox())!;
+      await page.mouse.move(tb.x + tb.width / 2, tb.y + tb.height / 2);
+    };
+    await page.evaluate(() => {
+      const w = window as unknown as { wheelPrevented: boolean[] };
+      w.wheelPrevented = [];
+      document.addEventListener('wheel', (e) => w.wheelPrevented.push(e.defaultPrevented));
+    });
+    await overTile();
+    await page.mouse.wheel(0, 120);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { wheelPrevented: boolean[] }).wheelPrevented.length)).toBeGreaterThan(0);
+    expect(await page.evaluate(() => (window as unknown as { wheelPrevented: boolean[] }).wheelPrevented.some((p) => p))).toBe(false);
+    expect(await transformOf()).toBe(before);
+    const lab = page.getByRole('region', { name: 'Fine-tuning' });
+    await lab.getByRole('button', { name: 'Zoom in' }).click();
+    await expect.poll(transformOf).not.toBe(before);
+    await allSame();
+    await lab.getByRole('button', { name: 'Fit', exact: true }).click();
+    await expect.poll(transformOf).toBe(before);
+    await overTile();
+    await page.keyboard.down('Control');
     await page.mouse.wheel(0, -400);
-    await expect.poll(() => worlds.nth(1).evaluate((el) => (el as HTMLElement).style.transform)).not.toBe(before);
-    const transforms = await worlds.evaluateAll((els) => els.map((el) => (el as HTMLElement).style.transform));
-    expect(new Set(transforms).size, transforms.join(' | ')).toBe(1);
+    await page.keyboard.up('Control');
+    await expect.poll(transformOf).not.toBe(before);
+    await allSame();
 
     // A paper figure: IR, VI and the five results side by side with an inset, at full resolution.
     await page.getByRole('button', { name: 'Inset from view' }).click();

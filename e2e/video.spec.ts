@@ -60,6 +60,13 @@ test('an infrared and a visible video pair by name, play live with skipping, ste
   await row.click();
   const bar = page.getByTestId('video-bar');
   await expect(bar).toHaveAttribute('data-frames', '60');
+  // The step and play buttons draw SVG icons, not font glyphs that a system font may lack.
+  for (const [name, icon] of [['Previous frame', 'previous'], ['Next frame', 'next'], ['Play', 'play']] as const) {
+    const button = bar.getByRole('button', { name });
+    expect((await button.textContent())?.trim()).toBe(name === 'Play' ? 'Play' : '');
+    const box = await button.locator(`svg[data-icon=${icon}]`).boundingBox();
+    expect(box?.width).toBeGreaterThan(8);
+  }
 
   // Step: each frame shown is fused, and frame 5's fused image is what the export must hold.
   const version = () => appState<number>(page, "Object.values(s.results).find((r) => r.runId === 'pretrained' && s.pairs[r.pairId]?.name === 'street').version");

@@ -79,3 +79,19 @@ export function setZoom(z: number, vw: number, vh: number, iw: number, ih: numbe
   const cur = transformFor(state, vw, vh, iw, ih);
   setView({ zoom: Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z)), cx: (vw / 2 - cur.tx) / cur.s, cy: (vh / 2 - cur.ty) / cur.s });
 }
+
+// The last stage laid out: its viewport and image size, for zooming from buttons outside it.
+let geometry: { vw: number; vh: number; iw: number; ih: number } | null = null;
+
+/** Stages report their geometry as they lay out (see {@link zoomCentre}). */
+export function noteGeometry(vw: number, vh: number, iw: number, ih: number): void {
+  if (vw > 0 && vh > 0 && iw > 0 && ih > 0) geometry = { vw, vh, iw, ih };
+}
+
+/** Zooms every stage by `factor` about the view's centre, or fits with 'fit' (buttons). */
+export function zoomCentre(factor: number | 'fit'): void {
+  if (!geometry) return;
+  const { vw, vh, iw, ih } = geometry;
+  if (factor === 'fit') fitView(iw, ih);
+  else setZoom(transformFor(state, vw, vh, iw, ih).s * factor, vw, vh, iw, ih);
+}

@@ -8,7 +8,7 @@ import { useEffect, useLayoutEffect, useRef } from 'react';
 import type { ResultImages } from '../cache';
 import { colourClassMap, drawBoxes, shownClassMap, type GroundTruth } from '../render';
 import type { Settings } from '../store/store';
-import { fitView, getView, panBy, subscribeView, transformFor, zoomAt } from '../view-sync';
+import { fitView, getView, noteGeometry, panBy, subscribeView, transformFor, zoomAt } from '../view-sync';
 
 /** An image a stage shows, with its caption and test id. */
 export interface StageImage {
@@ -37,6 +37,11 @@ export interface StageProps {
   onFirstDraw?: () => void;
   /** Drawn over the boxes, in image pixels (e.g. an inset). */
   paintExtra?: (ctx: CanvasRenderingContext2D) => void;
+  /**
+   * `zoom` (default): the wheel zooms. `ctrl-zoom`: the wheel scrolls the page or panel, and zooms
+   * with Ctrl or ⌘ held (stages inside a scrolling panel, such as the comparison's tiles).
+   */
+  wheel?: 'zoom' | 'ctrl-zoom';
 }
 
 function drawBitmap(c: HTMLCanvasElement | null, bmp: ImageBitmap, w: number, h: number): void {
@@ -50,7 +55,7 @@ function drawBitmap(c: HTMLCanvasElement | null, bmp: ImageBitmap, w: number, h:
 }
 
 export function Stage(props: StageProps) {
-  const { images, version, left, right, overlays, gt, classes, settings, testId, onFirstDraw, paintExtra } = props;
+  const { images, version, left, right, overlays, gt, classes, settings, testId, onFirstDraw, paintExtra, wheel = 'zoom' } = props;
   const { width: iw, height: ih } = images;
   const viewport = useRef<HTMLDivElement>(null);
   const worlds = useRef<(HTMLDivElement | null)[]>([]);
@@ -100,6 +105,7 @@ export function Stage(props: StageProps) {
     const apply = () => {
       const { w, h } = size.current;
       const { s, tx, ty } = transformFor(getView(), w, h, iw, ih);
+      noteGeometry(w, h, iw, ih);
       const t = `translate(${tx}px, ${ty}px) scale(${s})`;
       for (const el of worlds.current) if (el) el.style.transform = t;
       viewport.current?.classList.toggle('pixelated', s >= 2);
@@ -129,6 +135,7 @@ export function Stage(props: StageProps) {
       return { x: e.clientX - r.left, y: e.clientY - r.top, r };
     };
     const onWheel = (e: WheelEvent) => {
+      if (wheel === 'ctrl-zoom' && !e.ctrlKey && !e.metaKey) return; // let the panel scroll
       e.preventDefault();
       const { x, y } = local(e);
       const f = Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015));
@@ -178,7 +185,7 @@ export function Stage(props: StageProps) {
     vp.addEventListener('pointercancel', onUp, { signal });
     vp.addEventListener('dblclick', onDbl, { signal });
     return () => listening.abort();
-  }, [iw, ih, images, classes, settings]);
+  }, [iw, ih, images, classes, settings, wheel]);
 
   const worldStyle = { width: iw, height: ih };
 

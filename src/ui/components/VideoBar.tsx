@@ -8,6 +8,22 @@ import { lostShare } from '../store/video';
 import { pause, play, setOffset, showFrame } from '../video/player';
 import { VideoExport } from './VideoExport';
 
+// Inline SVG, not font glyphs: ⏮ and ⏭ show as empty boxes where the system font lacks them.
+const ICON_PATHS = {
+  previous: 'M3 2h2v12H3zM14 2v12L6 8z',
+  next: 'M11 2h2v12h-2zM2 2v12l8-6z',
+  play: 'M4 2v12l10-6z',
+  pause: 'M3 2h4v12H3zM9 2h4v12H9z',
+} as const;
+
+function Icon({ name }: { name: keyof typeof ICON_PATHS }) {
+  return (
+    <svg className="icon" data-icon={name} viewBox="0 0 16 16" width="12" height="12" aria-hidden="true" focusable="false">
+      <path d={ICON_PATHS[name]} fill="currentColor" />
+    </svg>
+  );
+}
+
 export function VideoBar({ pairId }: { pairId: string }) {
   const v = useStore((s) => s.videos[pairId]);
   const playing = useStore((s) => s.playing === pairId);
@@ -20,11 +36,11 @@ export function VideoBar({ pairId }: { pairId: string }) {
   const step = (d: number) => { pause(); void showFrame(pairId, v.frame + d); };
   return (
     <div className="video-bar" data-testid="video-bar" data-frame={v.frame} data-frames={v.frames.length} data-playing={playing}>
-      <button type="button" onClick={() => step(-1)} disabled={v.frame <= 0} aria-label="Previous frame" title="Previous frame">⏮</button>
+      <button type="button" onClick={() => step(-1)} disabled={v.frame <= 0} aria-label="Previous frame" title="Previous frame"><Icon name="previous" /></button>
       {playing
-        ? <button type="button" onClick={pause} aria-label="Pause">⏸ Pause</button>
-        : <button type="button" onClick={() => void play(pairId)} aria-label="Play">▶ Play</button>}
-      <button type="button" onClick={() => step(1)} disabled={v.frame >= last} aria-label="Next frame" title="Next frame">⏭</button>
+        ? <button type="button" onClick={pause} aria-label="Pause"><Icon name="pause" /> Pause</button>
+        : <button type="button" onClick={() => void play(pairId)} aria-label="Play"><Icon name="play" /> Play</button>}
+      <button type="button" onClick={() => step(1)} disabled={v.frame >= last} aria-label="Next frame" title="Next frame"><Icon name="next" /></button>
       <input type="range" min={0} max={last} step={1} value={v.frame} aria-label="Frame"
         onChange={(e) => { pause(); void showFrame(pairId, Number(e.target.value)); }} />
       <span className="mono" data-testid="video-time">

@@ -9,7 +9,7 @@ import { FUSION_METRIC_NAMES } from '../../../protocol/messages';
 import { retryResult } from '../../actions';
 import { getResultImages, weightMaps } from '../../cache';
 import { differenceMap, gridPng, groundTruth, HEAT_GRADIENT_CSS, paintInset, saveBlob, type Region } from '../../render';
-import { getView } from '../../view-sync';
+import { getView, zoomCentre } from '../../view-sync';
 import { exportMetrics, exportRun, exportRunWeights, importRuns, metricsRows } from '../../run-io';
 import { deleteRun, duplicateRun, loadWeightMap, renameRun } from '../../runs';
 import { storageEstimate } from '../../runs-db';
@@ -44,7 +44,7 @@ function ResultTile({ runId, pair, label, inset }: { runId: string; pair: PairSt
   return (
     <div className="tile">
       <Stage images={im} version={res?.version ?? 0} overlays gt={gt} classes={classes}
-        settings={tileSettings} testId="run-stage" paintExtra={paintExtra}
+        settings={tileSettings} testId="run-stage" paintExtra={paintExtra} wheel="ctrl-zoom"
         left={{ bitmap: im.fused, label, testId: 'run-canvas', version: res?.version ?? 0, data: { 'data-run': runId, 'data-ready': 'true' } }} />
     </div>
   );
@@ -99,7 +99,7 @@ function Swipe({ a, b, pair, names }: { a: string; b: string; pair: PairState; n
     <div className="run-swipe" data-testid="run-swipe">
       {ia && ib && ia.width === ib.width && ia.height === ib.height ? (
         <Stage images={ia} version={(ra?.version ?? 0) * 1000 + (rb?.version ?? 0)} overlays={false} gt={NO_GT}
-          classes={classes} settings={settings} testId="run-swipe-stage"
+          classes={classes} settings={settings} testId="run-swipe-stage" wheel="ctrl-zoom"
           left={{ bitmap: ia.fused, label: names[a] ?? a, testId: 'swipe-left', version: ra?.version ?? 0 }}
           right={{ bitmap: ib.fused, label: names[b] ?? b, testId: 'swipe-right', version: rb?.version ?? 0 }} />
       ) : <div className="cell-msg">fusing…</div>}
@@ -141,7 +141,7 @@ function DiffView({ a, b, pair, names }: { a: DiffSide; b: DiffSide; pair: PairS
   return (
     <div className="diff-view" data-testid="diff-view" data-max={diff.max.toFixed(3)}>
       <div className="tile">
-        <Stage images={im} version={0} overlays={false} gt={NO_GT} classes={classes} settings={settings}
+        <Stage images={im} version={0} overlays={false} gt={NO_GT} classes={classes} settings={settings} wheel="ctrl-zoom"
           testId="diff-stage" left={{ bitmap: diff.bitmap, label: `|${names[a] ?? a} − ${names[b] ?? b}|`, testId: 'diff-canvas', version: diff.max }} />
       </div>
       <ColourBar gradient={HEAT_GRADIENT_CSS} ticks={['0', (diff.max / 2).toFixed(1), `${diff.max.toFixed(1)} levels`]} label="|ΔY| (8-bit luma levels)" />
@@ -319,7 +319,10 @@ export function ComparePanel() {
           </div>
           <MetricsTable pairId={pair.id} />
           <div className="grid-tools">
-            <span className="muted">Zoom and pan are shared by every tile (wheel, drag; double-click: fit).</span>
+            <span className="muted">Zoom and pan are shared by every tile (Ctrl/⌘ + wheel or the buttons, drag; double-click: fit).</span>
+            <button type="button" aria-label="Zoom out" title="Zoom out" onClick={() => zoomCentre(1 / 1.5)}>−</button>
+            <button type="button" aria-label="Zoom in" title="Zoom in" onClick={() => zoomCentre(1.5)}>+</button>
+            <button type="button" aria-label="Fit" title="Fit the image to the tiles" onClick={() => zoomCentre('fit')}>Fit</button>
             <button type="button" onClick={() => setInset(insetFromView(pair.id))} title="Outline the centre of the current view and magnify it in a corner of every tile">Inset from view</button>
             {inset && <button type="button" onClick={() => setInset(null)}>No inset</button>}
             <button type="button" onClick={() => void exportGrid(pair, [PRETRAINED, ...compared], names, inset)} title="IR, VI and the compared runs side by side at full resolution, with the inset">⤓ Grid PNG</button>

@@ -97,6 +97,8 @@ export function TrainPanel() {
   const lsText = ls.length
     ? `Task targets: ${ls.filter((x) => x === 'label').length} pair(s) from label PNGs/boxes, ${ls.filter((x) => x === 'pseudo').length} from pseudo-labels of the pretrained segmenter${ls.includes('none') ? `, ${ls.filter((x) => x === 'none').length} without` : ''}.`
     : null;
+  // The worker's notes repeat the task targets for the run record; the line above says them here.
+  const notes = lsText ? training.notes.filter((n) => !n.startsWith('Task targets:')) : training.notes;
 
   const togglePair = (id: string) => {
     const base = form.pairIds.length ? form.pairIds : order;
@@ -191,8 +193,8 @@ export function TrainPanel() {
         )}
         {training.error && <div className="error-text" role="alert" data-testid="train-error">{training.error}</div>}
         {lsText && <div className="fine" data-testid="label-sources">{lsText}</div>}
-        {training.notes.length > 0 && (
-          <ul className="train-notes" data-testid="train-notes">{training.notes.slice(-6).map((n, i) => <li key={i}>{n}</li>)}</ul>
+        {notes.length > 0 && (
+          <ul className="train-notes" data-testid="train-notes">{notes.slice(-6).map((n, i) => <li key={i}>{n}</li>)}</ul>
         )}
         <div className="train-visuals">
           <LossChart history={training.history} total={training.total} />
