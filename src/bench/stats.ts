@@ -3,13 +3,9 @@
  * No tfjs here, so they are unit-tested without a backend.
  */
 
-/** Median of `xs` (mean of the two middle values for an even count). NaN when empty. */
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+import { median } from '../core/stats';
+
+export { median };
 
 /** Summary of warm timings in milliseconds. */
 export interface TimingSummary {

@@ -112,7 +112,8 @@ async function train(override: Record<string, number | string | boolean>, owned:
     return null;
   }
   const runName = name ?? (form.name.trim() || defaultName(form.strategy, { ...formOptions(), ...override }));
-  st.setTraining({ ...idleTraining, error: undefined, lastRunId: undefined, status: 'preparing', total: form.steps, previewPairId: previewId, queued: st.training.queued });
+  st.setTraining({ ...idleTraining, error: undefined, lastRunId: undefined, status: 'preparing', total: form.steps, previewPairId: previewId, queued: st.training.queued,
+    work: { strategy: config.strategy, batch: config.batch, crop: config.crop } });
   const ctrl = new AbortController();
   const handle = getEngine().train(config, sources, previewId ?? '', {
     signal: ctrl.signal,
@@ -145,7 +146,7 @@ async function train(override: Record<string, number | string | boolean>, owned:
     };
     await saveRun(run, r.weights);
     const l = useStore.getState();
-    recordStepTime({ backend: r.backend, strategy: config.strategy, batch: config.batch, crop: config.crop, msPerStep: l.training.msPerStep, at: Date.now() });
+    recordStepTime({ backend: r.backend, ...l.training.work!, msPerStep: l.training.msPerStep, at: Date.now() });
     l.setTraining({ status: 'idle', notes: r.notes, lastRunId: run.id });
     l.setLab({ compareIds: [...l.compareIds.filter((x) => x !== run.id), run.id], swipeB: run.id });
     useStore.getState().addLog('info', `Fine-tune "${run.name}" done: ${r.steps} steps in ${r.seconds.toFixed(1)} s.`);

@@ -22,6 +22,7 @@ import type {
 import { bitmapToLabel, bitmapToRaw, decodeBitmap, rawToBitmap } from './decode';
 import { CancelledError, type Engine } from './engine';
 import { loadModel } from './pipeline-adapter';
+import { median } from '../core/stats';
 
 /** Flags set by `trainControl` and `cancel` while a training job runs. */
 export interface TrainControl {
@@ -196,13 +197,6 @@ export async function driveSession(
 
 /** Steps the reported time per step is the median of. */
 const STEP_TIME_WINDOW = 10;
-
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /**
  * Runs one fine-tune. Resolves with the result (also after `stop`); rejects with

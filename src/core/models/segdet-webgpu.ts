@@ -1,11 +1,54 @@
 /**
- * S's decoder joins on WebGPU as programs of ours: `relu(concat([l, up×2]))` (a bilinear ×2
+ * S's work around its convolutions on WebGPU as programs of ours: the hard-swish and
+ * squeeze-excite gates, and the decoder's joins, `relu(concat([l, up×2]))` (a bilinear ×2
  * upsampling in the graph's legacy alignment, a concat and a relu as tfjs ops) in one program
  * forward and two backward, and the decoder's squeeze-excite gate `f·σ(s)` in one each way.
  * The upsampling's weights are those of tfjs's WebGPU resize kernel (as `resizeBilinearAdjoint`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { applyExpressionOp, bilinearWeightWgsl, runProgram, type ExpressionOp } from '../nn/webgpu-programs';
+
+/**
+ * 1/6 as the shipped graph has it (a float16 constant, 0.1666259765625), for S's hard-swish and
+ * gates on every backend. With the exact 1/6, S drifts from the graph it was measured as (heat
+ * maps by 1e-3, boxes by up to 12 px over the 29 hard-swish and gate layers); with this
+ * constant they agree to 2e-6.
+ */
+export const SIXTH = 0.1666259765625;
+
+// ---------------------------------------------------------------------------------------------
+// The hard activations, one program each way (four ops forward and about nine backward as
+// tfjs composites). The derivative of relu6 is taken as tfjs takes it: 1 on (0, 6].
+
+/** WGSL of hsigmoid(x) = relu6(x + 3)/6, and of its slope, for a WGSL expression `x`. */
+const hard = (x: string) => `(clamp(${x} + 3.0, 0.0, 6.0) * ${SIXTH})`;
+const hardSlope = (x: string) => `select(0.0, ${SIXTH}, ${x} > -3.0 && ${x} <= 3.0)`;
+
+const HSWISH_OP: ExpressionOp = {
+  forward: { name: 'hswish', wgsl: `a * ${hard('a')}` },
+  grads: [{ name: 'hswish_grad', wgsl: `b * (${hard('a')} + a * ${hardSlope('a')})` }],
+};
+// A squeeze-excite's d·hsigmoid(s), s broadcast over height and width.
+const GATE_OP: ExpressionOp = {
+  forward: { name: 'hsigmoid_gate', wgsl: `a * ${hard('b')}` },
+  grads: [
+    { name: 'hsigmoid_gate_grad_x', wgsl: `c * ${hard('b')}` },
+    { name: 'hsigmoid_gate_grad_s', wgsl: `c * a * ${hardSlope('b')}` },
+  ],
+};
+
+/** Hard-swish `x·hsigmoid(x)` on WebGPU, differentiable. */
+export function hswishWebgpu(x: tf.Tensor4D): tf.Tensor4D {
+  return applyExpressionOp(HSWISH_OP, [x]) as tf.Tensor4D;
+}
+
+/** A squeeze-excite's gated features `d·hsigmoid(s)` (s [B,1,1,C]) on WebGPU, differentiable in both. */
+export function hardGateWebgpu(d: tf.Tensor4D, s: tf.Tensor4D): tf.Tensor4D {
+  return applyExpressionOp(GATE_OP, [d, s]) as tf.Tensor4D;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The decoder's joins
 
 // Bilinear ×2 of `up` at output row/col (legacy alignment: source = out · ½), channel k.
 const UPSAMPLED = `
@@ -107,10 +150,9 @@ export function sigmoidGateWebgpu(f: tf.Tensor4D, s: tf.Tensor4D): tf.Tensor4D {
 // ---------------------------------------------------------------------------------------------
 // Inference only (no gradient): a layer and the element-wise work after it in one program
 
-const SIXTH = 0.1666259765625; // as segdet.ts: the shipped graph's float16 1/6
 const ACTIVATION_WGSL = `
   fn activate(z : f32) -> f32 {
-    if (uniforms.act > 1.5) { return z * (clamp(z + 3.0, 0.0, 6.0) * ${SIXTH}); }
+    if (uniforms.act > 1.5) { return z * ${hard('z')}; }
     if (uniforms.act > 0.5) { return max(z, 0.0); }
     return z;
   }`;
@@ -191,7 +233,7 @@ const SE_GATE = `
       let cs = uniforms.hShape[3];
       var s = f32(b[c]);
       for (var j = 0; j < cs; j = j + 1) { s = s + getH(o[0], 0, 0, j) * f32(w[j * uniforms.outShape[3] + c]); }
-      setOutputAtIndex(index, getDByOutputIndex(index) * (clamp(s + 3.0, 0.0, 6.0) * ${SIXTH}));
+      setOutputAtIndex(index, getDByOutputIndex(index) * ${hard('s')});
     }
   }`;
 

@@ -36,9 +36,10 @@ import { depthwiseConv2d, depthwiseMacs } from '../nn/depthwise';
 import { makeVariable, param, spatialMean } from '../nn/layers';
 import { Rng, deriveSeed } from '../nn/random';
 import { upsampleBilinear } from '../nn/upsample';
-import { applyExpressionOp, webgpuPrograms, type ExpressionOp } from '../nn/webgpu-programs';
+import { webgpuPrograms } from '../nn/webgpu-programs';
 import {
-  decoderJoinWebgpu, depthwiseInferenceWebgpu, pointwiseInferenceWebgpu, seGateInferenceWebgpu, sigmoidGateWebgpu,
+  SIXTH, decoderJoinWebgpu, depthwiseInferenceWebgpu, hardGateWebgpu, hswishWebgpu, pointwiseInferenceWebgpu,
+  seGateInferenceWebgpu, sigmoidGateWebgpu,
 } from './segdet-webgpu';
 import { gradientTapeOn } from '../nn/split-grad';
 import { checkInput, countParams, type ModelDef } from './model-def';
@@ -230,45 +231,19 @@ function init(seed: number): Params {
   return params;
 }
 
-/**
- * 1/6 as the shipped graph has it (a float16 constant, 0.1666259765625). With the exact 1/6, S
- * drifts from the graph it was measured as (heat maps by 1e-3, boxes by up to 12 px over the
- * 29 hard-swish and gate layers); with this constant they agree to 2e-6.
- */
-const SIXTH = 0.1666259765625;
-
 /** Hard sigmoid `relu6(x + 3)/6`, MobileNetV3's gate. */
 function hsigmoid(x: tf.Tensor4D): tf.Tensor4D {
   return tf.mul(tf.relu6(tf.add(x, 3)), SIXTH);
 }
 
-// The hard activations as one WebGPU program each way (four ops forward and about nine
-// backward as tfjs composites). `gate` is a squeeze-excite's d·hsigmoid(s), s broadcast over
-// height and width. The derivative of relu6 is taken as tfjs takes it: 1 on (0, 6].
-const HARD = `clamp(X + 3.0, 0.0, 6.0) * ${SIXTH}`;
-const HARD_SLOPE = `select(0.0, ${SIXTH}, X > -3.0 && X <= 3.0)`;
-const hard = (x: string) => HARD.replace('X', x);
-const hardSlope = (x: string) => HARD_SLOPE.replaceAll('X', x);
-const HSWISH_OP: ExpressionOp = {
-  forward: { name: 'hswish', wgsl: `a * (${hard('a')})` },
-  grads: [{ name: 'hswish_grad', wgsl: `b * (${hard('a')} + a * ${hardSlope('a')})` }],
-};
-const GATE_OP: ExpressionOp = {
-  forward: { name: 'hsigmoid_gate', wgsl: `a * (${hard('b')})` },
-  grads: [
-    { name: 'hsigmoid_gate_grad_x', wgsl: `c * (${hard('b')})` },
-    { name: 'hsigmoid_gate_grad_s', wgsl: `c * a * ${hardSlope('b')}` },
-  ],
-};
-
 /** Hard-swish `x·relu6(x + 3)/6` (MobileNetV3). */
 function hswish(x: tf.Tensor4D): tf.Tensor4D {
-  return webgpuPrograms() ? applyExpressionOp(HSWISH_OP, [x]) as tf.Tensor4D : tf.mul(x, hsigmoid(x));
+  return webgpuPrograms() ? hswishWebgpu(x) : tf.mul(x, hsigmoid(x));
 }
 
 /** A squeeze-excite's gated features `d·hsigmoid(s)`, s [B,1,1,C]. */
 function hardGate(d: tf.Tensor4D, s: tf.Tensor4D): tf.Tensor4D {
-  return webgpuPrograms() ? applyExpressionOp(GATE_OP, [d, s]) as tf.Tensor4D : tf.mul(d, hsigmoid(s));
+  return webgpuPrograms() ? hardGateWebgpu(d, s) : tf.mul(d, hsigmoid(s));
 }
 
 /** Features of S that its heads read. */

@@ -309,9 +309,14 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
       return tf.slice(t, begin, size) as T;
     };
     const x = split ? bag.add(tf.concat([va.x, tr.x])) as tf.Tensor4D : tr.x;
-    const rgbOf = (fused: tf.Tensor4D) => split
-      ? tf.concat([fusedRgb(half(fused, 'val'), va.chroma), fusedRgb(half(fused, 'tr'), tr.chroma)]) as tf.Tensor4D
-      : fusedRgb(fused, tr.chroma);
+    // The stacked visible chroma (null: grey), made once; undefined when one batch has colour and
+    // the other not, which then are coloured apart.
+    const chroma = !split ? tr.chroma
+      : va.chroma && tr.chroma ? bag.add(tf.concat([va.chroma, tr.chroma])) as tf.Tensor4D
+        : !va.chroma && !tr.chroma ? null : undefined;
+    const rgbOf = (fused: tf.Tensor4D) => chroma !== undefined
+      ? fusedRgb(fused, chroma)
+      : tf.concat([fusedRgb(half(fused, 'val'), va.chroma), fusedRgb(half(fused, 'tr'), tr.chroma)]) as tf.Tensor4D;
     const salVa = bag.add(irSaliency(va.ir));
     const salTr = split ? bag.add(irSaliency(tr.ir)) : salVa;
 

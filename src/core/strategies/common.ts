@@ -10,7 +10,7 @@ import { segdet } from '../models/segdet';
 import type { CropBatch } from '../train/batch';
 import { scheduledLr, type StepLosses } from '../train/loop';
 import { readScalars } from '../train/read';
-import { Adam, FlatLayout, clipToNorm, vectorNorm, type NamedTensors } from '../train/flat';
+import { Adam, FlatLayout, vectorNorm, type NamedTensors } from '../train/flat';
 import { variableGradsOf } from '../nn/split-grad';
 import { DEFAULT_SEGDET_WEIGHTS, segdetObjective } from '../train/objectives';
 import { msrsClassWeights } from '../losses/task-losses';
@@ -268,9 +268,7 @@ export class TrainGroup {
    */
   apply(g: tf.Tensor1D, lr: number, clipNorm: number): tf.Scalar {
     const norm = vectorNorm(g);
-    const clipped = clipToNorm(g, norm, clipNorm);
-    this.#opt.applyFlat(clipped, lr);
-    clipped.dispose();
+    this.#opt.applyClipped(g, norm, clipNorm, lr);
     return norm;
   }
 

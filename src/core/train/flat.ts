@@ -17,17 +17,20 @@ export type NamedTensors = Record<string, tf.Tensor>;
 export class FlatLayout {
   readonly names: readonly string[];
   readonly shapes: readonly number[][];
+  /** Elements of each named tensor, and where it starts in the vector. */
+  readonly sizes: readonly number[];
   readonly offsets: readonly number[];
   readonly size: number;
 
   constructor(params: Readonly<Record<string, { shape: number[] }>>) {
     this.names = Object.keys(params);
     this.shapes = this.names.map((k) => params[k].shape);
+    this.sizes = this.shapes.map((s) => s.reduce((a, b) => a * b, 1));
     const offsets: number[] = [];
     let at = 0;
-    for (const s of this.shapes) {
+    for (const n of this.sizes) {
       offsets.push(at);
-      at += s.reduce((a, b) => a * b, 1);
+      at += n;
     }
     this.offsets = offsets;
     this.size = at;
@@ -57,7 +60,7 @@ export class FlatLayout {
 
   /** Splits a vector read back to the CPU by name (views into `flat`). */
   split(flat: Float32Array): Record<string, Float32Array> {
-    return Object.fromEntries(this.names.map((k, i) => [k, flat.subarray(this.offsets[i], this.offsets[i] + this.#count(i))]));
+    return Object.fromEntries(this.names.map((k, i) => [k, flat.subarray(this.offsets[i], this.offsets[i] + this.sizes[i])]));
   }
 
   /** The inverse of {@link split}: one array, every name of the layout required with its size. */
@@ -66,18 +69,14 @@ export class FlatLayout {
     this.names.forEach((k, i) => {
       const p = parts[k];
       if (!p) throw new Error(`${what} lacks ${k}`);
-      if (p.length !== this.#count(i)) throw new Error(`${what}: ${k} has ${p.length} values, expected ${this.#count(i)}`);
+      if (p.length !== this.sizes[i]) throw new Error(`${what}: ${k} has ${p.length} values, expected ${this.sizes[i]}`);
       out.set(p, this.offsets[i]);
     });
     return out;
   }
 
-  #count(i: number): number {
-    return (i + 1 < this.offsets.length ? this.offsets[i + 1] : this.size) - this.offsets[i];
-  }
-
   #part(flat: tf.Tensor1D, i: number): tf.Tensor {
-    return tf.reshape(tf.slice(flat, this.offsets[i], this.#count(i)), this.shapes[i]);
+    return tf.reshape(tf.slice(flat, this.offsets[i], this.sizes[i]), this.shapes[i]);
   }
 }
 
@@ -151,7 +150,7 @@ export class Adam {
     const scaled = this.layout.names.some((k) => (this.lrScale[k] ?? 1) !== 1);
     this.#scale = scaled
       ? tf.tensor1d(this.layout.join(Object.fromEntries(this.layout.names.map((k, i) =>
-        [k, new Float32Array(this.layout.shapes[i].reduce((a, b) => a * b, 1)).fill(this.lrScale[k] ?? 1)]))))
+        [k, new Float32Array(this.layout.sizes[i]).fill(this.lrScale[k] ?? 1)]))))
       : null;
   }
 
@@ -196,6 +195,19 @@ export class Adam {
       }
       this.layout.assign(this.params, next as tf.Tensor1D);
     });
+  }
+
+  /**
+   * One update from the gradient vector `g` whose L2 norm is `norm`, clipped to `maxNorm` first
+   * (0: no clipping); `g` and `norm` are not disposed.
+   */
+  applyClipped(g: tf.Tensor1D, norm: tf.Scalar, maxNorm: number, lr: number): void {
+    const clipped = clipToNorm(g, norm, maxNorm);
+    try {
+      this.applyFlat(clipped, lr);
+    } finally {
+      clipped.dispose();
+    }
   }
 
   /** A copy of the state as plain arrays by name. */

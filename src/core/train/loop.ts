@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { variableGradsOf } from '../nn/split-grad';
 import { readScalars } from './read';
-import { clipToNorm, vectorNorm, type Adam } from './flat';
+import { vectorNorm, type Adam } from './flat';
 import { Rng, deriveSeed } from '../nn/random';
 import type { Params } from '../types';
 
@@ -84,11 +84,7 @@ export async function* trainLoop(o: LoopOptions): AsyncGenerator<StepLog, void, 
     const { [TOTAL]: total, [NORM]: gradNorm, ...termValues } = read;
     const lr = scheduledLr(step, o);
     const finite = Number.isFinite(total) && Number.isFinite(gradNorm);
-    if (finite) {
-      const clipped = clipToNorm(g, norm, o.clipNorm ?? 10);
-      opt.applyFlat(clipped, lr);
-      clipped.dispose();
-    }
+    if (finite) opt.applyClipped(g, norm, o.clipNorm ?? 10, lr);
     tf.dispose([value, g, norm, ...Object.values(named), ...Object.values(grads), ...Object.values(terms)]);
     yield { step, total, terms: termValues, ms: performance.now() - t0, skipped: !finite, lr };
   }

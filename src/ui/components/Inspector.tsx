@@ -162,10 +162,9 @@ const BACKEND_OPTIONS: { value: BackendChoice; label: string }[] = [
 /** The fine-tune's time per step and its backend, and a faster backend when this device measured one. */
 function StepTimeLine() {
   const t = useStore((s) => s.training);
-  const form = useStore((s) => s.form);
   const choice = useStore((s) => s.settings.backendChoice);
-  if (!Number.isFinite(t.msPerStep) || !t.backend) return null;
-  const faster = fasterBackend({ backend: t.backend, msPerStep: t.msPerStep, strategy: form.strategy, batch: form.batch, crop: form.crop });
+  if (!Number.isFinite(t.msPerStep) || !t.backend || !t.work) return null;
+  const faster = fasterBackend({ backend: t.backend, msPerStep: t.msPerStep, ...t.work });
   return (
     <div className="fine" data-testid="step-time">
       Fine-tune: {t.msPerStep.toFixed(0)} ms per step on {t.backend}.

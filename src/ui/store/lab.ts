@@ -6,6 +6,7 @@
 import type { StateCreator } from 'zustand';
 import type { BackendName, LabelSource, LossPoint, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
 import { PRETRAINED, type PairScores, type ResultsSlice } from './results';
+import type { StepWork } from '../step-times';
 
 export type { LossPoint };
 
@@ -31,6 +32,8 @@ export interface TrainingState {
   /** Median ms per step of the recent steps, and the backend they ran on (NaN / absent before one). */
   msPerStep: number;
   backend?: BackendName;
+  /** What the fine-tune runs (its step time is compared with other backends' for the same). */
+  work?: StepWork;
   history: LossPoint[];
   notes: string[];
   labelSources: Record<string, LabelSource>;
