@@ -103,3 +103,37 @@ test('the page may not reach another origin: the Content-Security-Policy blocks 
   expect(outcome.violations).toContain('connect-src https://example.com/collect');
   expect(outcome.violations).toContain('img-src https://example.com/pixel.png');
 });
+
+test('detection labels of a crowded pair never overlap', async ({ page }, testInfo) => {
+  await openApp(page, 'wasm');
+  await waitForReady(page);
+  await waitForFused(page, SAMPLE_NAMES.length);
+  // The crowded pair: the sample with the most detections above the slider's lowest threshold.
+  const counts = await appState<{ name: string; n: number }[]>(page,
+    's.order.map((id) => ({ name: s.pairs[id].name, n: s.results["pretrained|" + id].detections.filter((d) => d[5] >= 0.05).length }))');
+  const crowded = counts.reduce((a, b) => (b.n > a.n ? b : a));
+  expect(crowded.n).toBeGreaterThanOrEqual(8);
+  await selectPair(page, crowded.name);
+  await page.getByLabel('Detection threshold').fill('0.05');
+  const layer = page.getByTestId('box-layer');
+  await expect(layer).toHaveAttribute('data-boxes', String(crowded.n));
+
+  const { labels, elided, width, height } = await layer.evaluate((c: HTMLCanvasElement) => ({
+    labels: JSON.parse(c.dataset.labels ?? '[]') as [number, number, number, number][],
+    elided: Number(c.dataset.elided), width: c.width, height: c.height,
+  }));
+  testInfo.annotations.push({ type: 'labels', description: `${crowded.name}: ${crowded.n} boxes, ${labels.length} labels, ${elided} left out` });
+  await keepScreenshot(page, testInfo, 'crowded-labels');
+  // Every box has its label drawn or counted as left out; most are drawn.
+  expect(labels.length + elided).toBe(crowded.n);
+  expect(labels.length).toBeGreaterThanOrEqual(Math.min(crowded.n, 6));
+  for (let i = 0; i < labels.length; i++) {
+    const [x, y, w, h] = labels[i];
+    expect(x >= 0 && y >= 0 && x + w <= width && y + h <= height, `label ${i} inside the image`).toBe(true);
+    for (let j = i + 1; j < labels.length; j++) {
+      const [x2, y2, w2, h2] = labels[j];
+      const overlap = x < x2 + w2 && x2 < x + w && y < y2 + h2 && y2 < y + h;
+      expect(overlap, `labels ${i} and ${j} overlap: ${JSON.stringify([labels[i], labels[j]])}`).toBe(false);
+    }
+  }
+});

@@ -69,11 +69,54 @@ export function groundTruth(boxes: GtBox[] | undefined, source: { width: number;
   return { boxes, scale: source ? [size.width / source.width, size.height / source.height] : [1, 1] };
 }
 
-/** Draws the detections above the threshold (and the ground truth, dashed) as the settings say. */
+/** A region of an image, in its pixels. */
+export interface Region {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+function overlaps(a: Region, b: Region): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+/**
+ * Places one label per box so that no two labels overlap: each box, in the given order (the
+ * caller puts the most confident first), takes the first free spot of: above its top edge,
+ * inside its top edge, below its bottom edge, then stacked further up or down from those, a
+ * label's height at a time; kept inside the image. A label with no free spot is left out
+ * (`null`): its box is still drawn, and the inspector lists every detection.
+ */
+export function layoutLabels(boxes: { x1: number; y1: number; x2: number; y2: number; w: number }[], labelH: number, width: number, height: number): (Region | null)[] {
+  const placed: Region[] = [];
+  const maxStack = 3;
+  return boxes.map((b) => {
+    const w = Math.min(b.w, width);
+    const x = Math.min(Math.max(0, b.x1), width - w);
+    const ys = [b.y1 - labelH, b.y1, b.y2];
+    for (let k = 1; k <= maxStack; k++) ys.push(b.y1 - labelH * (k + 1), b.y2 + labelH * k);
+    for (const y of ys) {
+      if (y < 0 || y + labelH > height) continue;
+      const r = { x, y, w, h: labelH };
+      if (placed.every((p) => !overlaps(p, r))) {
+        placed.push(r);
+        return r;
+      }
+    }
+    return null;
+  });
+}
+
+/**
+ * Draws the detections above the threshold (and the ground truth, dashed) as the settings say:
+ * every box first, then the labels, placed by {@link layoutLabels}, on top.
+ * @returns the labels drawn, in image pixels (for the page's tests and tooltips), and how many were left out.
+ */
 export function drawBoxes(
   ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D, dets: Detection[], gt: GroundTruth, classes: string[],
-  s: Settings, height: number,
-): void {
+  s: Settings, width: number, height: number,
+): { labels: (Region & { text: string })[]; elided: number } {
   const gs = gt.scale;
   const lw = Math.max(2, Math.round(height / 240));
   const font = Math.max(10, Math.round(height / 44));
@@ -86,21 +129,28 @@ export function drawBoxes(
     for (const [x1, y1, x2, y2] of gt.boxes) ctx.strokeRect(x1 * gs[0], y1 * gs[1], (x2 - x1) * gs[0], (y2 - y1) * gs[1]);
     ctx.setLineDash([]);
   }
-  if (!s.showDet) return;
-  for (const [x1, y1, x2, y2, c, score] of dets) {
-    if (score < s.detThreshold) continue;
-    const col = DET_COLORS[c] ?? '#ffffff';
-    ctx.lineWidth = lw;
-    ctx.strokeStyle = col;
+  if (!s.showDet) return { labels: [], elided: 0 };
+  const shown = dets.filter((d) => d[5] >= s.detThreshold).sort((a, b) => b[5] - a[5]);
+  ctx.lineWidth = lw;
+  for (const [x1, y1, x2, y2, c] of shown) {
+    ctx.strokeStyle = DET_COLORS[c] ?? '#ffffff';
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
-    const text = `${classes[c] ?? c} ${score.toFixed(2)}`;
-    const w = ctx.measureText(text).width + 8;
-    const ty = y1 - font - 4 >= 0 ? y1 - font - 4 : y1;
-    ctx.fillStyle = col;
-    ctx.fillRect(x1 - lw / 2, ty, w, font + 4);
-    ctx.fillStyle = '#111';
-    ctx.fillText(text, x1 + 4 - lw / 2, ty + 2);
   }
+  const texts = shown.map(([, , , , c, score]) => `${classes[c] ?? c} ${score.toFixed(2)}`);
+  const spots = layoutLabels(
+    shown.map(([x1, y1, x2, y2], i) => ({ x1: x1 - lw / 2, y1, x2, y2, w: ctx.measureText(texts[i]).width + 8 })),
+    font + 4, width, height,
+  );
+  const labels: (Region & { text: string })[] = [];
+  spots.forEach((r, i) => {
+    if (!r) return;
+    ctx.fillStyle = DET_COLORS[shown[i][4]] ?? '#ffffff';
+    ctx.fillRect(r.x, r.y, r.w, r.h);
+    ctx.fillStyle = '#111';
+    ctx.fillText(texts[i], r.x + 4, r.y + 2, r.w - 8);
+    labels.push({ ...r, text: texts[i] });
+  });
+  return { labels, elided: shown.length - labels.length };
 }
 
 /** Saves a blob under a file name. */
@@ -128,7 +178,7 @@ export function paintResult(
     ctx.drawImage(layer, 0, 0);
     ctx.globalAlpha = 1;
   }
-  drawBoxes(ctx, im.detections, gt, classes, s, im.height);
+  drawBoxes(ctx, im.detections, gt, classes, s, im.width, im.height);
 }
 
 /** A result's fused image as PNG: exact pixels, or with the overlays as shown. */
@@ -138,14 +188,6 @@ export function resultPng(im: ResultImages, overlays: { gt: GroundTruth; classes
   if (overlays) paintResult(ctx, im, overlays.gt, overlays.classes, overlays.settings);
   else ctx.drawImage(im.fused, 0, 0);
   return c.convertToBlob({ type: 'image/png' });
-}
-
-/** A region of an image, in its pixels. */
-export interface Region {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
 }
 
 /**

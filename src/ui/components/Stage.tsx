@@ -95,7 +95,10 @@ export function Stage(props: StageProps) {
     if (c.width !== iw) c.width = iw;
     if (c.height !== ih) c.height = ih;
     ctx.clearRect(0, 0, iw, ih);
-    drawBoxes(ctx, images.detections, gt, classes.det, settings, ih);
+    const { labels, elided } = drawBoxes(ctx, images.detections, gt, classes.det, settings, iw, ih);
+    // Where each label went, for the browser tests that check none overlaps another.
+    c.dataset.labels = JSON.stringify(labels.map(({ x, y, w, h }) => [x, y, w, h]));
+    c.dataset.elided = String(elided);
     paintExtra?.(ctx);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [images, version, gt, classes.det, showDet, showGt, detThreshold, iw, ih, overlays, paintExtra]);
