@@ -333,19 +333,11 @@ export interface StrategyInfoData {
   bounds: Record<string, [number, number]>;
 }
 
-/** Where the task targets of a training pair came from. */
-export type LabelSource = 'label' | 'pseudo' | 'none';
+/** Where the task targets of a training pair came from; one fine-tune step as logged (NaN where rolled back). */
+export type { LabelSource, LossPoint } from '../core/runs/record';
+import type { LabelSource, LossPoint } from '../core/runs/record';
 
 /** Result of `train`. */
-/** One fine-tune step as logged: loss total and terms (NaN where skipped), and the strategy's other numbers. */
-export interface LossPoint {
-  step: number;
-  total: number;
-  terms: Record<string, number>;
-  /** E.g. bdl's task weights `w.visual`, `w.task` and coefficients `c.*`; td's ε. */
-  stats?: Record<string, number>;
-}
-
 export interface TrainResult {
   weights: RunWeights;
   /** Every step. */

@@ -47,29 +47,9 @@ export interface TrainingState {
   lastRunId?: string;
 }
 
-/** A fine-tune kept in IndexedDB: its settings, what came of it, and its scores. */
-export interface RunRecord extends Omit<TrainConfig, 'previewEvery'> {
-  id: string;
-  name: string;
-  history: LossPoint[];
-  notes: string[];
-  labelSources: Record<string, LabelSource>;
-  /** Pair names trained on. */
-  pairNames: string[];
-  /** Models whose weights the run holds. */
-  models: string[];
-  createdAt: number;
-  seconds: number;
-  backend: string;
-  stopped: boolean;
-  origin: 'trained' | 'imported';
-  /** Runs of one sweep share it (the trade-off plot draws them as one line). */
-  group?: string;
-  /** Kept in memory only: the browser refused to store it (e.g. storage full). */
-  unsaved?: true;
-  /** Scores by pair name. */
-  scores: Record<string, PairScores>;
-}
+/** A fine-tune kept in IndexedDB (the record type lives with its schema). */
+export type { RunRecord } from '../../core/runs/record';
+import type { RunRecord } from '../../core/runs/record';
 
 export interface LabSlice {
   open: boolean;

@@ -15,13 +15,8 @@ export function resultKey(runId: string, pairId: string): string {
 }
 
 /** Scores of a result: fusion metrics, mIoU against the label, mAP@0.5 against the boxes. */
-export interface PairScores {
-  metrics: FusionMetrics;
-  /** Why each undefined metric is undefined (e.g. SCD: "constant infrared image"). */
-  undefinedMetrics?: Partial<Record<keyof FusionMetrics, string>>;
-  miou?: number;
-  map50?: number;
-}
+export type { PairScores } from '../../core/runs/record';
+import type { PairScores } from '../../core/runs/record';
 
 export interface ResultState {
   runId: string;
