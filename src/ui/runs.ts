@@ -6,6 +6,9 @@
 import { getEngine } from '../client';
 import type { RunWeights } from '../protocol/messages';
 import { runWeights, weightMaps } from './cache';
+import { RUN_NAME_MAX } from '../core/runs/record';
+import { saveBlob } from './render';
+import { encodeRunFile, RUN_FILE_EXTENSION } from './run-file';
 import * as db from './runs-db';
 import * as tabs from './tab-sync';
 import type { RunRecord } from './store/lab';
@@ -20,10 +23,11 @@ export function startLab(): void {
   labStarted = true;
   getEngine().strategies().then((list) => useStore.getState().setLab({ strategies: list }),
     (e: Error) => useStore.getState().addLog('error', `Strategies: ${e.message}`));
-  db.listRuns().then((runs) => {
+  db.listRuns().then(({ runs, damaged }) => {
     const s = useStore.getState();
     for (const r of runs) s.putRun(r);
-    s.setLab({ runsLoaded: true, compareIds: runs.slice(-4).map((r) => r.id) });
+    s.setLab({ runsLoaded: true, compareIds: runs.slice(-4).map((r) => r.id), damagedRuns: damaged });
+    for (const d of damaged) s.addLog('warn', `Stored run "${d.name}" is damaged and is not shown: ${d.why}. Remove it or export it as is (Runs & compare).`);
   }, (e: Error) => {
     useStore.getState().setLab({ runsLoaded: true });
     useStore.getState().addLog('error', `Stored runs could not be read: ${e.message}`);
@@ -42,13 +46,19 @@ function onOtherTab(m: tabs.RunsMessage): void {
   db.getRun(m.id).then((r) => {
     if (!r) return;
     const s = useStore.getState();
+    if ('why' in r) {
+      s.setLab({ damagedRuns: [...s.damagedRuns.filter((d) => d.id !== r.id), r] });
+      return;
+    }
     s.putRun(r);
     if (!s.runs[r.id]) s.addLog('info', `Run "${r.name}" was made in another tab.`);
   }, () => undefined);
 }
 
 function forgetRun(id: string): void {
-  useStore.getState().removeRun(id);
+  const s = useStore.getState();
+  s.removeRun(id);
+  if (s.damagedRuns.some((d) => d.id === id)) s.setLab({ damagedRuns: s.damagedRuns.filter((d) => d.id !== id) });
   runWeights.delete(id);
 }
 
@@ -76,7 +86,7 @@ export async function saveRun(run: RunRecord, weights: RunWeights): Promise<void
  * record without weights would be broken). There the change applies to the stored record, which
  * may hold another tab's changes, and the other tabs are told to read it again.
  */
-async function changeRun(id: string, change: (r: RunRecord) => RunRecord): Promise<void> {
+async function changeRun(id: string, change: <R extends db.StoredRun>(r: R) => R): Promise<void> {
   const r = useStore.getState().runs[id];
   if (!r) return;
   useStore.getState().putRun(change(r));
@@ -85,8 +95,9 @@ async function changeRun(id: string, change: (r: RunRecord) => RunRecord): Promi
 }
 
 export async function renameRun(id: string, name: string): Promise<void> {
-  if (!name.trim()) return;
-  await changeRun(id, (r) => ({ ...r, name: name.trim() }));
+  const trimmed = name.trim().slice(0, RUN_NAME_MAX);
+  if (!trimmed) return;
+  await changeRun(id, (r) => ({ ...r, name: trimmed }));
 }
 
 export async function deleteRun(id: string): Promise<void> {
@@ -95,9 +106,25 @@ export async function deleteRun(id: string): Promise<void> {
   tabs.announce({ kind: 'deleted', id });
 }
 
-/** Remembers a run's scores on a pair with the run (shown again after a reload). */
+/**
+ * Remembers a run's scores on a pair with the run (shown again after a reload): one small
+ * entry in IndexedDB, whatever the size of the run's record.
+ */
 export function recordRunScores(runId: string, pairName: string, scores: PairScores): void {
-  void changeRun(runId, (r) => ({ ...r, scores: { ...r.scores, [pairName]: scores } })).catch(() => undefined);
+  const r = useStore.getState().runs[runId];
+  if (!r) return;
+  useStore.getState().putRun({ ...r, scores: { ...r.scores, [pairName]: scores } });
+  if (r.unsaved) return;
+  void db.putScores(runId, pairName, scores).then((stored) => { if (stored) tabs.announce({ kind: 'stored', id: runId }); }, () => undefined);
+}
+
+/** Downloads a damaged run as it is stored: a run file when it has F's weights, else its record as JSON. */
+export async function exportDamagedRun(id: string): Promise<void> {
+  const { record, scores, weights } = await db.getRaw(id);
+  const raw = { ...(record as object), scores: Object.fromEntries(scores.map((e) => [e.pair, e.scores])) } as RunRecord;
+  const base = `damaged-${id.replace(/[^\w.-]+/g, '_')}`;
+  if (weights?.fusion) saveBlob(new Blob([encodeRunFile(raw, weights)], { type: 'application/octet-stream' }), `${base}${RUN_FILE_EXTENSION}`);
+  else saveBlob(new Blob([JSON.stringify(raw, null, 1)], { type: 'application/json' }), `${base}.json`);
 }
 
 /** Prefills the training form with a run's settings (change the weights, then start). */

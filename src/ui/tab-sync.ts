@@ -4,8 +4,11 @@
  * tab appears in the other and no tab writes back an old copy of it.
  */
 
-/** What one tab tells the others. */
-export type RunsMessage = { kind: 'stored' | 'deleted'; id: string };
+import * as v from 'valibot';
+
+/** What one tab tells the others (checked on arrival: another tab may run another version). */
+const runsMessage = v.object({ kind: v.picklist(['stored', 'deleted']), id: v.pipe(v.string(), v.minLength(1), v.maxLength(100)) });
+export type RunsMessage = v.InferOutput<typeof runsMessage>;
 
 const CHANNEL = 'fusion-playground-runs';
 let channel: BroadcastChannel | null = null;
@@ -23,5 +26,9 @@ export function announce(message: RunsMessage): void {
 /** Hears the other tabs' messages. */
 export function listen(handler: (message: RunsMessage) => void): void {
   const c = open();
-  if (c) c.onmessage = (e: MessageEvent<RunsMessage>) => handler(e.data);
+  if (!c) return;
+  c.onmessage = (e: MessageEvent<unknown>) => {
+    const m = v.safeParse(runsMessage, e.data);
+    if (m.success) handler(m.output);
+  };
 }

@@ -23,6 +23,7 @@ import { bitmapToLabel, bitmapToRaw, decodeBitmap, rawToBitmap } from './decode'
 import { CancelledError, type Engine } from './engine';
 import { loadModel } from './pipeline-adapter';
 import { median } from '../core/stats';
+import { appendHistory, NOTES_MAX } from '../core/runs/record';
 
 /** Flags set by `trainControl` and `cancel` while a training job runs. */
 export interface TrainControl {
@@ -143,7 +144,7 @@ export async function driveSession(
   session: FinetuneSession, control: TrainControl, sink: SessionSink, previewEvery = 0,
 ): Promise<{ history: LossPoint[]; notes: string[]; stopped: boolean; steps: number }> {
   const total = session.config.steps;
-  const history: LossPoint[] = [];
+  let history: LossPoint[] = [];
   const notes: string[] = [];
   let pending: LossPoint[] = [];
   let lastPost = 0;
@@ -172,9 +173,9 @@ export async function driveSession(
   if (total > 0 && !(await gate())) return { history, notes, stopped: true, steps: 0 };
   for await (const { step, log, etaS } of session.run()) {
     const entry: LossPoint = { step, total: log.skipped ? NaN : log.total, terms: log.terms, stats: log.stats };
-    history.push(entry);
+    history = appendHistory(history, [entry]);
     pending.push(entry);
-    if (log.note) notes.push(log.note);
+    if (log.note && notes.length < NOTES_MAX) notes.push(log.note);
     stepMs.push(log.ms);
     const now = performance.now();
     if (step === 1 || log.note || step === total || now - lastPost >= 100) {

@@ -7,6 +7,7 @@ import type { StateCreator } from 'zustand';
 import type { BackendName, LabelSource, LossPoint, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
 import { PRETRAINED, type PairScores, type ResultsSlice } from './results';
 import type { StepWork } from '../step-times';
+import type { DamagedRun } from '../runs-db';
 
 export type { LossPoint };
 
@@ -49,7 +50,7 @@ export interface TrainingState {
 
 /** A fine-tune kept in IndexedDB (the record type lives with its schema). */
 export type { RunRecord } from '../../core/runs/record';
-import type { RunRecord } from '../../core/runs/record';
+import { appendHistory, type RunRecord } from '../../core/runs/record';
 
 export interface LabSlice {
   open: boolean;
@@ -60,6 +61,8 @@ export interface LabSlice {
   runs: Record<string, RunRecord>;
   runOrder: string[];
   runsLoaded: boolean;
+  /** Stored records that fail the run schema: listed with the reason, never used as runs. */
+  damagedRuns: DamagedRun[];
   /** Runs shown in the comparison. */
   compareIds: string[];
   swipeA: string;
@@ -68,7 +71,7 @@ export interface LabSlice {
   viewerRunA: string;
   viewerRunB: string;
 
-  setLab(patch: Partial<Pick<LabSlice, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded' | 'viewerRunA' | 'viewerRunB'>>): void;
+  setLab(patch: Partial<Pick<LabSlice, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded' | 'damagedRuns' | 'viewerRunA' | 'viewerRunB'>>): void;
   setForm(patch: Partial<TrainForm>): void;
   setOption(strategy: StrategyName, key: string, value: OptionValue): void;
   setTraining(patch: Partial<TrainingState>): void;
@@ -95,6 +98,7 @@ export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSl
   runs: {},
   runOrder: [],
   runsLoaded: false,
+  damagedRuns: [],
   compareIds: [],
   swipeA: PRETRAINED,
   swipeB: '',
@@ -107,7 +111,7 @@ export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSl
     form: { ...s.form, options: { ...s.form.options, [strategy]: { ...s.form.options[strategy], [key]: value } } },
   })),
   setTraining: (patch) => set((s) => ({ training: { ...s.training, ...patch } })),
-  addLosses: (points) => set((s) => ({ training: { ...s.training, history: [...s.training.history, ...points] } })),
+  addLosses: (points) => set((s) => ({ training: { ...s.training, history: appendHistory(s.training.history, points) } })),
   putRun: (run) => set((s) => ({
     runs: { ...s.runs, [run.id]: run },
     runOrder: s.runOrder.includes(run.id) ? s.runOrder : [...s.runOrder, run.id],
