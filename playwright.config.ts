@@ -2,7 +2,7 @@
  * Browser tests: Playwright Test driving Debian Chromium (`/usr/bin/chromium`, or
  * `CHROMIUM_PATH`) against `vite preview` of the built app (`npm run test:e2e` builds first).
  *
- * Chromium is started with flags that keep it off the network (DESIGN §7), a fresh profile
+ * Chromium is started with flags that keep it off the network (docs/benchmarks.md), a fresh profile
  * per launch (Playwright's default), and XDG/TMP folders inside a throwaway `.tmp/e2e/`.
  * `--enable-unsafe-webgpu` gives a WebGPU adapter even without a GPU (SwiftShader): specs
  * force a backend with `?backend=wasm|webgpu` (see e2e/helpers.ts).

@@ -44,7 +44,7 @@ export function choosePolicy(speed: EngineSpeed, o: PolicyOverrides = {}): Polic
     policy = { ...base, minRuns: 2, minTrainRuns: fast ? 2 : 1, iterations: 5, caseBudgetMs: 5_000 };
     note = `quick run: 2 warm runs${fast ? '' : ' (1 per training step)'}, ≤ 5 iterations per loop`;
   } else if (speed === 'cpu') {
-    // tfjs's CPU backend is ~20× slower than WASM (DESIGN §7): 100 iterations would take hours.
+    // tfjs's CPU backend is ~20× slower than WASM (docs/benchmarks.md): 100 iterations would take hours.
     policy = { ...base, minRuns: 5, minTrainRuns: 2, iterations: 10, caseBudgetMs: 60_000 };
     note = 'tfjs CPU backend (~20× slower than WASM): ≥ 5 warm runs (2 per training step), ≤ 10 iterations per loop';
   } else if (speed === 'software-gl') {

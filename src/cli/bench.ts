@@ -43,7 +43,7 @@ import type { BenchPageState, BrowserBenchConfig } from '../bench/browser-protoc
 const ROOT = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const MODELS_DIR = process.env.MODELS_DIR ?? path.join(ROOT, 'models');
 
-/** Chromium flags that keep it off the network (DESIGN §7) and give a WebGPU adapter without a GPU. */
+/** Chromium flags that keep it off the network (docs/benchmarks.md) and give a WebGPU adapter without a GPU. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu',

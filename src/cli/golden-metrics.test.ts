@@ -49,7 +49,7 @@ const noise = (n: number, seed: number): Float64Array => {
 };
 
 describe('fusion metrics vs the CDDFuse evaluator (golden values)', () => {
-  // The contract is 1e-3 relative (DESIGN §5); every value currently matches to < 1e-6
+  // The contract is 1e-3 relative (docs/metrics.md); every value currently matches to < 1e-6
   // (the residue is the reference's float32 sums), so a tighter bound catches silent drift.
   const TOLERANCE = 1e-5;
   for (const c of golden.cases) {

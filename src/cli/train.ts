@@ -329,7 +329,7 @@ async function main(): Promise<void> {
       await fuseAll(fParams, pairs);
       tf.dispose(Object.values(fParams));
       const batch = num('segdet-batch'), crop = num('segdet-crop');
-      // S starts from the COCO-pretrained detector (DESIGN §2); its segmentation head is new.
+      // S starts from the COCO-pretrained detector (docs/models.md, "where weights may come from"); its segmentation head is new.
       // With --segdet-from it continues from earlier weights (a later phase of the recipe).
       let params: Params;
       let startedFrom: Record<string, unknown> | null = null;

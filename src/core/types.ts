@@ -37,7 +37,7 @@ export type Detection = [number, number, number, number, number, number];
 /** One ground-truth box: x1, y1, x2, y2, class index. */
 export type GroundTruthBox = [number, number, number, number, number];
 
-/** The nine fusion metrics of DESIGN §5, keyed by their usual names. */
+/** The nine fusion metrics of docs/metrics.md, keyed by their usual names. */
 export interface FusionMetrics {
   EN: number; SD: number; SF: number; AG: number; MI: number;
   SCD: number; VIF: number; Qabf: number; SSIM: number;

@@ -115,7 +115,7 @@ export interface FuseResult {
   backend: BackendName;
 }
 
-/** Result of the `metrics` request: fusion metrics of a fused pair (DESIGN §5). */
+/** Result of the `metrics` request: fusion metrics of a fused pair (docs/metrics.md). */
 export interface MetricsResult {
   resultId: string;
   metrics: FusionMetrics;

@@ -3,8 +3,8 @@
  * Backend start-up for the compute worker: WebGPU → WASM → WebGL → CPU.
  *
  * A software WebGPU adapter (`isFallbackAdapter`, or SwiftShader named in the adapter info)
- * ranks below WASM unless the user picks WebGPU explicitly: it is correct but 100–200× slower
- * than WASM here (DESIGN §7). The chosen backend comes with a sentence saying why.
+ * ranks below WASM unless the user picks WebGPU explicitly: it is correct but 100–700× slower
+ * than WASM here (docs/app.md, "Backends"). The chosen backend comes with a sentence saying why.
  *
  * The WebGPU backend is registered with our own factory (replacing the package's) so that we
  * know the adapter and can watch `device.lost`.

@@ -266,7 +266,7 @@ function window1d(opts: SsimOptions): Float32Array {
  * skimage/pytorch-msssim), 'valid' filtering (no padding, so no border bias), weighted
  * population moments, C1 = (0.01 L)², C2 = (0.03 L)².
  *
- * Note: the SSIM *metric* of DESIGN §5 (7×7 uniform, sample covariance, reflect padding) lives
+ * Note: the SSIM *metric* of docs/metrics.md (7×7 uniform, sample covariance, reflect padding) lives
  * in metrics/; this is the training loss.
  *
  * @param a, b `[B,H,W,1]`, H and W at least the window size. Differentiable in both.

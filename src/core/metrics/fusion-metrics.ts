@@ -1,7 +1,7 @@
 /**
  * Image-fusion quality metrics, re-implemented to match the CDDFuse evaluator
  * (Zhaozixiang1228/MMIF-CDDFuse `utils/Evaluator.py`, run with numpy 1.24 / scipy 1.10 /
- * scikit-learn 1.2 / scikit-image 0.19), which most recent fusion papers report. DESIGN §5.
+ * scikit-learn 1.2 / scikit-image 0.19), which most recent fusion papers report. See docs/metrics.md.
  *
  * Every image is a grey image on the 0..255 scale, row-major, `width * height` values, as
  * produced by {@link toMetricGrey}. Framework-free: plain typed arrays and float64 math, except
@@ -533,7 +533,7 @@ export function ssim(ir: Float64Array, vi: Float64Array, fused: Float64Array, wi
 
 type MetricFn = (ir: Float64Array, vi: Float64Array, fused: Float64Array, width: number, height: number) => number;
 
-/** The nine metrics, in the order of DESIGN §5. */
+/** The nine metrics, in the order of docs/metrics.md. */
 const METRICS: [keyof FusionMetrics, MetricFn][] = [
   ['EN', (_ir, _vi, f) => entropy(f)],
   ['SD', (_ir, _vi, f) => standardDeviation(f)],
@@ -547,7 +547,7 @@ const METRICS: [keyof FusionMetrics, MetricFn][] = [
 ];
 
 /**
- * All nine metrics of DESIGN §5 for one (IR, VI, fused) triple of grey images on the 0..255
+ * All nine metrics of docs/metrics.md for one (IR, VI, fused) triple of grey images on the 0..255
  * scale (use {@link toMetricGrey}; a fused image in [0, 1] must be scaled and rounded first).
  * EN is in bits, SD/SF/AG in grey levels, MI in nats; MI, SCD, VIF, Qabf and SSIM are sums over
  * (F, IR) and (F, VI).

@@ -1,6 +1,6 @@
 /**
  * Task metrics: segmentation mIoU from an accumulated confusion matrix, and detection
- * mAP@0.5 with PASCAL VOC all-point interpolation (DESIGN §5). Framework-free, float64.
+ * mAP@0.5 with PASCAL VOC all-point interpolation (docs/metrics.md). Framework-free, float64.
  */
 import type { Detection, GroundTruthBox } from '../types';
 import { iou } from '../detect/boxes';

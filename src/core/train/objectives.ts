@@ -25,7 +25,7 @@ export interface FusionLossWeights {
 
 /**
  * Pretraining weights of F: max-intensity + Sobel-magnitude texture (SeAFusion's loss, α = 10)
- * plus SSIM to both sources, which the SSIM metric of DESIGN §5 sums.
+ * plus SSIM to both sources, which the SSIM metric of docs/metrics.md sums.
  */
 export const PRETRAIN_FUSION_WEIGHTS: FusionLossWeights = {
   intensity: 1, intensityMode: 'max', gradient: 10, gradientVariant: 'abs-max', ssim: 0.5, adversarial: 0,
