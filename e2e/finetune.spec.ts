@@ -14,7 +14,7 @@ import { expect, test, type Download, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cropPng, SAMPLES, stubSamples } from './fixtures';
-import { appState, dropFiles, keepScreenshot, logBrowserErrors, openApp, SAMPLE_NAMES, waitForFused, waitForReady } from './helpers';
+import { appState, dropFiles, keepScreenshot, logBrowserErrors, openApp, openTab, SAMPLE_NAMES, waitForFused, waitForReady } from './helpers';
 import { readPngRgba } from './pixels';
 
 /** Sets the training form: steps, batch, crop (and preview every step). */
@@ -23,12 +23,6 @@ async function setRun(page: Page, o: { steps: number; batch: number; crop: numbe
   await page.getByLabel('Batch', { exact: true }).fill(String(o.batch));
   await page.getByLabel('Crop', { exact: true }).fill(String(o.crop));
   await page.getByLabel('Preview every', { exact: true }).fill('2');
-}
-
-async function openTab(page: Page, name: RegExp): Promise<void> {
-  const tab = page.getByRole('tab', { name });
-  if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
-  await expect(tab).toHaveAttribute('aria-selected', 'true');
 }
 
 /** Starts a fine-tune of `strategy` and waits until it is a run (the run count goes up). */

@@ -63,6 +63,13 @@ export async function openApp(page: Page, backend: Backend = 'wasm'): Promise<vo
   await page.goto(backend === 'auto' ? './' : `./?backend=${backend}`);
 }
 
+/** Opens a tab of the fine-tuning area (Fine-tune, Runs & compare) unless it is open. */
+export async function openTab(page: Page, name: RegExp): Promise<void> {
+  const tab = page.getByRole('tab', { name });
+  if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+  await expect(tab).toHaveAttribute('aria-selected', 'true');
+}
+
 /** Waits until the worker reports ready (backend badge set, loading bar gone). */
 export async function waitForReady(page: Page, timeout = 120_000): Promise<string> {
   const badge = page.getByTestId('backend-badge');

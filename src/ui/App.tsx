@@ -12,6 +12,21 @@ import { ComputePanel, DetectionPanel, MetricsPanel, NoticesPanel, SegmentationP
 import { PairList } from './components/PairList';
 import { Toast } from './components/Toast';
 import { Viewer } from './components/Viewer';
+import { PanelBoundary } from './components/PanelBoundary';
+import { deleteRun } from './runs';
+import { useStore } from './store/store';
+
+/** The viewer, whose failure offers to remove the runs it shows. */
+function ViewerWithBoundary() {
+  const runs = useStore((s) => s.runs);
+  const shown = useStore((s) => [s.viewerRunA, s.viewerRunB].filter((id) => runs[id]).join(' '));
+  return (
+    <PanelBoundary name="the viewer" runs={shown ? shown.split(' ').map((id) => ({ id, name: runs[id].name })) : []}
+      onRemoveRun={(id) => void deleteRun(id)}>
+      <Viewer />
+    </PanelBoundary>
+  );
+}
 
 export function App() {
   useEffect(() => {
@@ -24,16 +39,18 @@ export function App() {
       <main className="layout">
         <aside className="sidebar" aria-label="Inputs">
           <DropZone />
-          <PairList />
+          <PanelBoundary name="the pair list"><PairList /></PanelBoundary>
           <ImportReport />
         </aside>
-        <Viewer />
+        <ViewerWithBoundary />
         <aside className="inspector" aria-label="Inspector">
-          <SegmentationPanel />
-          <DetectionPanel />
-          <MetricsPanel />
-          <NoticesPanel />
-          <ComputePanel />
+          <PanelBoundary name="the inspector">
+            <SegmentationPanel />
+            <DetectionPanel />
+            <MetricsPanel />
+            <NoticesPanel />
+            <ComputePanel />
+          </PanelBoundary>
         </aside>
       </main>
       <LabSection />

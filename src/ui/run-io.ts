@@ -7,7 +7,8 @@ import { getEngine } from '../client';
 import { FUSION_METRIC_NAMES, RUN_MODELS, type ModelWeights, type RunModel, type RunWeights } from '../protocol/messages';
 import { saveBlob } from './render';
 import { newRunId, saveRun, weightsOf } from './runs';
-import { decodeRunFile, encodeRunFile, RUN_FILE_EXTENSION } from './run-file';
+import { parseRunRecord } from '../core/runs/record';
+import { checkRunFileSize, decodeRunFile, encodeRunFile, RUN_FILE_EXTENSION } from './run-file';
 import type { RunRecord } from './store/lab';
 import { PRETRAINED, resultKey, type PairScores } from './store/results';
 import { useStore } from './store/store';
@@ -44,29 +45,42 @@ async function addImportedRun(run: RunRecord, weights: RunWeights): Promise<stri
   return run.id;
 }
 
+/** What an import did: the runs added (ids) and, per file refused, why. */
+export interface ImportReport {
+  added: string[];
+  failed: string[];
+}
+
 /**
- * Loads runs back: `.fprun` files (each a run), or exported TensorFlow.js weights (see
- * {@link importRunWeights}). @returns the id of the last run added. @throws naming what is wrong.
+ * Loads runs back: `.fprun` files (each a run, each on its own: a broken one does not stop
+ * the others), or exported TensorFlow.js weights (see {@link importRunWeights}).
  */
-export async function importRuns(files: File[]): Promise<string> {
+export async function importRuns(files: File[]): Promise<ImportReport> {
   const runFiles = files.filter((f) => f.name.toLowerCase().endsWith(RUN_FILE_EXTENSION));
-  if (!runFiles.length) return importRunWeights(files);
-  let last = '';
-  for (const f of runFiles) {
-    let decoded;
+  const report: ImportReport = { added: [], failed: [] };
+  if (!runFiles.length) {
     try {
-      decoded = decodeRunFile(new Uint8Array(await f.arrayBuffer()));
+      report.added.push(await importRunWeights(files));
     } catch (e) {
-      throw new Error(`${f.name}: ${(e as Error).message}`);
+      report.failed.push((e as Error).message);
     }
-    await checkModels(decoded.weights, f.name);
-    const { unsaved: _unsaved, ...run } = decoded.run;
-    last = await addImportedRun({
-      ...run, id: newRunId(), name: `${run.name} (imported)`, origin: 'imported', models: Object.keys(decoded.weights),
-      notes: [...(run.notes ?? []), `Imported from ${f.name}.`], scores: run.scores ?? {}, history: run.history ?? [],
-    }, decoded.weights);
+    return report;
   }
-  return last;
+  for (const f of runFiles) {
+    try {
+      checkRunFileSize(f.size);
+      const decoded = decodeRunFile(new Uint8Array(await f.arrayBuffer()));
+      await checkModels(decoded.weights, f.name);
+      const { unsaved: _unsaved, ...run } = decoded.run;
+      report.added.push(await addImportedRun(parseRunRecord({
+        ...run, id: newRunId(), name: `${run.name} (imported)`, origin: 'imported', models: Object.keys(decoded.weights),
+        notes: [...run.notes, `Imported from ${f.name}.`],
+      }), decoded.weights));
+    } catch (e) {
+      report.failed.push(`${f.name}: ${(e as Error).message.replace(`${f.name} `, '')}`);
+    }
+  }
+  return report;
 }
 
 /**
@@ -95,6 +109,13 @@ export async function exportRunWeights(id: string): Promise<void> {
 }
 
 
+/** The manifest with its one shard named as the file picked, so that what is said of the shard names that file. */
+function withShardName(modelJson: Record<string, unknown>, file: string): Record<string, unknown> {
+  const groups = modelJson.weightsManifest;
+  if (!Array.isArray(groups) || groups.length !== 1 || typeof groups[0] !== 'object' || !groups[0]) return modelJson;
+  return { ...modelJson, weightsManifest: [{ ...groups[0], paths: [file] }] };
+}
+
 /**
  * Loads exported weights back as a new run: one or more `model.json` files with their `.bin`
  * shards (matched by the manifest's shard name, or the only pair given). F is required; G,
@@ -121,7 +142,8 @@ export async function importRunWeights(files: File[]): Promise<string> {
     const shard = (modelJson.weightsManifest as { paths?: string[] }[] | undefined)?.[0]?.paths?.[0];
     const bin = bins.find((b) => b.name === shard) ?? (jsons.length === 1 && bins.length === 1 ? bins[0] : undefined);
     if (!bin) throw new Error(`no weights file ${shard ?? ''} for ${jf.name}`);
-    const mw: ModelWeights = { modelJson, weightData: await bin.arrayBuffer() };
+    checkRunFileSize(bin.size);
+    const mw: ModelWeights = { modelJson: withShardName(modelJson, bin.name), weightData: await bin.arrayBuffer() };
     await checkModels({ [model]: mw }, jf.name);
     weights[model] = mw;
     if (model === 'fusion') {
@@ -130,14 +152,14 @@ export async function importRunWeights(files: File[]): Promise<string> {
     }
   }
   if (!weights.fusion) throw new Error('no fusion (F) weights among the files');
-  const run: RunRecord = {
+  const run = parseRunRecord({
     id: newRunId(), name: `${meta.name ?? fusionFile.replace(/\.model\.json$|\.json$/i, '')} (imported)`,
     strategy: meta.strategy ?? 'fixed', options: meta.options ?? {}, seed: meta.seed ?? 0, steps: meta.steps ?? 0,
     batch: meta.batch ?? 0, crop: meta.crop ?? 0, lr: meta.lr ?? 0, history: [],
     notes: [`Imported from ${files.map((f) => f.name).join(', ')}.`],
     labelSources: {}, pairNames: meta.pairNames ?? [], models: Object.keys(weights), createdAt: Date.now(), seconds: 0,
     backend: meta.backend ?? '', stopped: meta.stopped ?? false, origin: 'imported', scores: {},
-  };
+  }, 'the run in its userDefinedMetadata');
   return addImportedRun(run, weights);
 }
 

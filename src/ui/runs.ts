@@ -7,6 +7,8 @@ import { getEngine } from '../client';
 import type { RunWeights } from '../protocol/messages';
 import { runWeights, weightMaps } from './cache';
 import { RUN_NAME_MAX } from '../core/runs/record';
+
+export { RUN_NAME_MAX };
 import { saveBlob } from './render';
 import { encodeRunFile, RUN_FILE_EXTENSION } from './run-file';
 import * as db from './runs-db';

@@ -64,5 +64,7 @@ describe('parseRunRecord', () => {
     expect(() => parseRunRecord({ ...base, strategy: 'sgd' })).toThrow('run.strategy: expected fixed, bdl or td');
     expect(() => parseRunRecord({ ...base, history: [{ step: 1, total: '1', terms: {} }] })).toThrow(/^run\.history\.0\.total/);
     expect(() => parseRunRecord(null)).toThrow(/^run: expected a run record/);
+    const { seed: _seed, ...noSeed } = base;
+    expect(() => parseRunRecord(noSeed)).toThrow(/^run\.seed: missing$/);
   });
 });

@@ -156,6 +156,8 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[], prefix =
   const first = issues[0];
   const path = v.getDotPath(first) ?? '';
   const field = [prefix, path].filter(Boolean).join('.');
+  // A key that is not there is reported against its object: say so plainly.
+  if (first.kind === 'schema' && first.type === 'object' && first.received === 'undefined' && path) return `${field}: missing`;
   const got = first.received ? ` (got ${first.received.length > 60 ? `${first.received.slice(0, 60)}…` : first.received})` : '';
   return `${field ? `${field}: ` : ''}${first.message}${got}`;
 }

@@ -11,8 +11,9 @@ import { getResultImages, weightMaps } from '../../cache';
 import { differenceMap, gridPng, groundTruth, HEAT_GRADIENT_CSS, paintInset, saveBlob, type Region } from '../../render';
 import { getView, zoomCentre } from '../../view-sync';
 import { exportMetrics, exportRun, exportRunWeights, importRuns, metricsRows } from '../../run-io';
-import { deleteRun, duplicateRun, loadWeightMap, renameRun } from '../../runs';
-import { storageEstimate } from '../../runs-db';
+import { deleteRun, duplicateRun, exportDamagedRun, loadWeightMap, renameRun, RUN_NAME_MAX } from '../../runs';
+import { storageEstimate, type DamagedRun } from '../../runs-db';
+import { PanelBoundary } from '../PanelBoundary';
 import type { RunRecord } from '../../store/lab';
 import { PRETRAINED, resultKey } from '../../store/results';
 import { useResult, useSelectedPair, useStore, type PairState } from '../../store/store';
@@ -174,11 +175,11 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
       <input type="checkbox" checked={compared} onChange={toggle} aria-label={`compare ${run.name}`} />
       {editing ? (
         <form onSubmit={(e) => { e.preventDefault(); void renameRun(run.id, name); setEditing(false); }}>
-          <input type="text" value={name} onChange={(e) => setName(e.target.value)} aria-label="New run name" autoFocus />
+          <input type="text" value={name} maxLength={RUN_NAME_MAX} onChange={(e) => setName(e.target.value)} aria-label="New run name" autoFocus />
           <button type="submit">Save</button>
         </form>
       ) : (
-        <span className="run-name" title={run.notes.join('\n')}>{run.name}</span>
+        <span className="run-name clip" title={[run.name, ...run.notes].join('\n')}>{run.name}</span>
       )}
       {run.unsaved && <span className="tag warn" data-testid="run-unsaved" title="The browser refused to store it (storage full?): it goes with this tab. Export run keeps it as a file.">not stored</span>}
       <span className="muted">{run.strategy} · {run.steps} steps{run.origin === 'imported' ? ' · imported' : ''}{last && Number.isFinite(last.total) ? ` · loss ${last.total.toPrecision(3)}` : ''}</span>
@@ -188,6 +189,23 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
       <button type="button" onClick={() => exportRun(run.id).catch((e: Error) => setErr(e.message))} title="Download the run as one file (.fprun): settings, loss history, scores and weights">Export run</button>
       <button type="button" onClick={() => exportRunWeights(run.id).catch((e: Error) => setErr(e.message))} title="Download the weights (tfjs format): model.json + weights.bin per model the run holds">Export weights</button>
       <button type="button" onClick={() => void deleteRun(run.id)} aria-label={`delete ${run.name}`}>Delete</button>
+      {err && <span className="error-text">{err}</span>}
+    </li>
+  );
+}
+
+/** A stored run whose record fails the schema: what is wrong, and the two things one can do. */
+function DamagedRow({ run }: { run: DamagedRun }) {
+  const [err, setErr] = useState<string | null>(null);
+  return (
+    <li className="run-row damaged" data-testid="damaged-run" data-run={run.id}>
+      <span className="tag warn">damaged</span>
+      <span className="run-name clip" title={run.name}>{run.name}</span>
+      <span className="muted clip" title={run.why}>{run.why}</span>
+      <span className="spacer" />
+      <button type="button" onClick={() => exportDamagedRun(run.id).catch((e: Error) => setErr(e.message))}
+        title="Download the stored record as it is (with its weights when it has them), to mend it by hand">Export as is</button>
+      <button type="button" onClick={() => void deleteRun(run.id)} aria-label={`remove damaged run ${run.name}`}>Remove</button>
       {err && <span className="error-text">{err}</span>}
     </li>
   );
@@ -214,7 +232,7 @@ function MetricsTable({ pairId }: { pairId: string }) {
       <tbody>
         {rows.map((r) => (
           <tr key={r.id} data-run={r.id}>
-            <th>{r.name}</th>
+            <th className="clip" title={r.name}>{r.name}</th>
             {shown.map((c) => {
               const v = c.get(r);
               const isBest = v !== undefined && best[c.key] === v;
@@ -270,6 +288,7 @@ export function ComparePanel() {
   const swipeA = useStore((s) => s.swipeA);
   const swipeB = useStore((s) => s.swipeB);
   const set = useStore((s) => s.setLab);
+  const damaged = useStore((s) => s.damagedRuns);
   const pair = useSelectedPair();
   const [importMsg, setImportMsg] = useState<string | null>(null);
   const compared = compareIds.filter((id) => runs[id]);
@@ -284,12 +303,12 @@ export function ComparePanel() {
   const onImport = async (e: ChangeEvent<HTMLInputElement>) => {
     const files = [...(e.target.files ?? [])];
     e.target.value = '';
-    try {
-      const id = await importRuns(files);
-      setImportMsg(`Imported as "${useStore.getState().runs[id]?.name}".`);
-    } catch (err) {
-      setImportMsg(`Import failed: ${(err as Error).message}`);
-    }
+    const { added, failed } = await importRuns(files);
+    const names = added.map((id) => `"${useStore.getState().runs[id]?.name ?? id}"`);
+    setImportMsg([
+      ...(names.length ? [`Imported as ${names.join(', ')}.`] : []),
+      ...failed.map((f) => `Import failed: ${f}`),
+    ].join(' '));
   };
 
   return (
@@ -302,9 +321,16 @@ export function ComparePanel() {
             <input type="file" multiple accept=".fprun,.json,.bin" data-testid="run-import-input" onChange={(e) => void onImport(e)} hidden />
           </label>
         </div>
-        {importMsg && <div className="fine" data-testid="import-message">{importMsg}</div>}
+        {importMsg && <div className="fine wrap-anywhere" data-testid="import-message">{importMsg}</div>}
         {runOrder.length === 0 && <div className="muted">No runs yet: fine-tune in the first tab.</div>}
-        <ul>{runOrder.map((id) => runs[id] && <RunRow key={id} run={runs[id]} compared={compareIds.includes(id)} />)}</ul>
+        <ul>
+          {runOrder.map((id) => runs[id] && (
+            <PanelBoundary key={id} name={`run “${runs[id].name}”`} runs={[{ id, name: runs[id].name }]} onRemoveRun={(x) => void deleteRun(x)}>
+              <RunRow run={runs[id]} compared={compareIds.includes(id)} />
+            </PanelBoundary>
+          ))}
+          {damaged.map((d) => <DamagedRow key={d.id} run={d} />)}
+        </ul>
       </div>
       <div className="compare-right">
       <SetPanel runIds={[PRETRAINED, ...compared]}
@@ -330,8 +356,10 @@ export function ComparePanel() {
           <div className="run-grid" data-testid="run-grid" data-inset={inset ? 'true' : undefined}>
             {[PRETRAINED, ...compared].map((id) => (
               <figure key={id} className="run-cell" data-testid="run-cell" data-run={id}>
-                <ResultTile runId={id} pair={pair} label={names[id]} inset={inset} />
-                {id !== PRETRAINED && runs[id].strategy === 'td' && runs[id].models.includes('lossGenerator') && <HeatMap runId={id} pairId={pair.id} />}
+                <PanelBoundary name={`the tile of ${names[id]}`} runs={id === PRETRAINED ? [] : [{ id, name: names[id] }]} onRemoveRun={(x) => void deleteRun(x)}>
+                  <ResultTile runId={id} pair={pair} label={names[id]} inset={inset} />
+                  {id !== PRETRAINED && runs[id].strategy === 'td' && runs[id].models.includes('lossGenerator') && <HeatMap runId={id} pairId={pair.id} />}
+                </PanelBoundary>
               </figure>
             ))}
           </div>

@@ -3,7 +3,8 @@
  * panel of the chosen tab.
  */
 import { useEffect } from 'react';
-import { startLab } from '../../runs';
+import { deleteRun, startLab } from '../../runs';
+import { PanelBoundary } from '../PanelBoundary';
 import { useStore } from '../../store/store';
 import { ComparePanel } from './ComparePanel';
 import { TrainPanel } from './TrainPanel';
@@ -17,6 +18,9 @@ export function LabSection() {
   const step = useStore((s) => s.training.step);
   const total = useStore((s) => s.training.total);
   const nRuns = useStore((s) => s.runOrder.length);
+  const runs = useStore((s) => s.runs);
+  const compareIds = useStore((s) => s.compareIds);
+  const compared = compareIds.filter((id) => runs[id]).map((id) => ({ id, name: runs[id].name }));
   useEffect(() => {
     startLab();
   }, []);
@@ -33,7 +37,13 @@ export function LabSection() {
         <span className="spacer" />
         {open && <button type="button" onClick={() => set({ open: false })} aria-label="Close fine-tuning panel">▾</button>}
       </div>
-      {open && <div className="lab-body">{tab === 'train' ? <TrainPanel /> : <ComparePanel />}</div>}
+      {open && (
+        <div className="lab-body">
+          {tab === 'train'
+            ? <PanelBoundary name="the fine-tune panel"><TrainPanel /></PanelBoundary>
+            : <PanelBoundary name="the comparison" runs={compared} onRemoveRun={(id) => void deleteRun(id)}><ComparePanel /></PanelBoundary>}
+        </div>
+      )}
     </section>
   );
 }

@@ -87,7 +87,7 @@ export function SetPanel({ runIds, names }: { runIds: string[]; names: Record<st
             {rows.map((r) => (
               <tr key={r.runId} data-run={r.runId} data-selected={r.runId === selected ? 'true' : undefined} className={r.runId === selected ? 'selected' : undefined}
                 onClick={() => select(r.runId)}>
-                <th>{r.name}</th>
+                <th className="clip" title={r.name}>{r.name}</th>
                 {SET_COLUMNS.map((c) => {
                   const x = r.scores[c];
                   const isBest = best[c] === x.value;

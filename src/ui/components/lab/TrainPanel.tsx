@@ -6,7 +6,7 @@
 import { useLayoutEffect, useRef, useState } from 'react';
 import type { StrategyName } from '../../../protocol/messages';
 import { getPreview } from '../../cache';
-import { deleteRun } from '../../runs';
+import { deleteRun, RUN_NAME_MAX } from '../../runs';
 import type { OptionValue } from '../../store/lab';
 import { useStore } from '../../store/store';
 import { discardTraining, pauseTraining, resumeTraining, runSweep, startTraining, stopTraining } from '../../training';
@@ -137,7 +137,7 @@ export function TrainPanel() {
           )}
           <label className="field wide">
             <span>Run name</span>
-            <input type="text" value={form.name} placeholder="(automatic)" aria-label="Run name" onChange={(e) => setForm({ name: e.target.value })} />
+            <input type="text" value={form.name} maxLength={RUN_NAME_MAX} placeholder="(automatic)" aria-label="Run name" onChange={(e) => setForm({ name: e.target.value })} />
           </label>
         </fieldset>
         <fieldset className="options pairs" disabled={busy}>
