@@ -9,9 +9,16 @@ const rule = (name, comment, fromPath, toPath) => ({
 
 module.exports = {
   forbidden: [
-    rule('core-is-framework-free', 'src/core imports tfjs and itself only', '^src/core/', '^src/(cli|worker|ui|client|bench|protocol)/|^node:|^(fs|path|os|url)$'),
+    rule('core-is-framework-free', 'src/core imports tfjs, valibot and itself only', '^src/core/', '^src/(cli|worker|ui|client|bench|protocol)/|^node:|^(fs|path|os|url)$'),
     { name: 'core-no-node', comment: 'no Node built-ins in the core', severity: 'error', from: { path: '^src/core/', pathNot: notTest }, to: { dependencyTypes: ['core'] } },
     rule('protocol-is-types', 'the worker protocol imports (types of) the core only', '^src/protocol/', '^src/(cli|worker|ui|client|bench)/'),
+    {
+      name: 'ui-pure-core', severity: 'error',
+      comment: 'the page reaches the core through the client and the protocol; it may import only the pure core modules that need no tfjs: '
+        + 'core/types.ts (names), core/runs/record.ts (the run record and its schema), core/video/frame-pairing.ts (frame timing)',
+      from: { path: '^src/ui/', pathNot: notTest },
+      to: { path: '^src/core/', pathNot: '^src/core/(types|runs/record|video/frame-pairing)\\.ts$' },
+    },
     rule('client-talks-protocol', 'the main-thread bridge knows the protocol only', '^src/client/', '^src/(core|cli|worker|ui|bench)/'),
     rule('worker-below-ui', 'the worker never imports the page or the Node CLI', '^src/worker/', '^src/(cli|ui|client|bench)/'),
     rule('ui-through-client', 'the page reaches compute through the client only', '^src/ui/', '^src/(cli|worker|bench)/'),

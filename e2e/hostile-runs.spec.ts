@@ -20,7 +20,7 @@ const fusion = {
   weightData: new Uint8Array(readFileSync('models/fusion/weights.bin')).buffer,
 };
 const record = (name: string, extra: Partial<RunRecord> = {}): RunRecord => ({
-  id: 'shared', name, strategy: 'fixed', options: {}, seed: 1, steps: 3, batch: 1, crop: 64, lr: 1e-4,
+  id: 'shared', name, spec: { strategy: 'fixed', options: { lr: 1e-4 }, steps: 3, batch: 1, crop: 64, seed: 1, heldOutFraction: 0.2 }, steps: 3,
   history: [{ step: 1, total: 1, terms: { fusion: 1 } }], notes: [], labelSources: {}, pairNames: ['00233D'], models: ['fusion'],
   createdAt: 1, seconds: 1, backend: 'wasm', stopped: false, origin: 'trained', scores: {}, ...extra,
 });

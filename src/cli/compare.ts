@@ -24,6 +24,7 @@ import { FUSION_METRIC_NAMES } from '../core/types';
 
 type FusionMetricName = (typeof FUSION_METRIC_NAMES)[number];
 import type { StrategyName } from '../core/strategies/types';
+import type { FinetuneSpec } from '../core/strategies/registry';
 
 /** The compared fine-tunes: a strategy and the options that differ from its defaults. */
 export const ARMS = {
@@ -124,17 +125,20 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
       const histFile = path.join(dir, 'history.json');
       if (existsSync(histFile)) {
         const h = JSON.parse(await readFile(histFile, 'utf8'));
-        if (h.steps === o.steps && h.logs?.length === o.steps) {
+        // A history from before runs kept their spec lists its steps beside it.
+        if ((h.spec?.steps ?? h.steps) === o.steps && h.logs?.length === o.steps) {
           log(`[compare] ${arm} seed ${seed}: already trained (${dir})`);
           (secondsPerStep[arm] ??= []).push(h.seconds / o.steps);
           continue;
         }
       }
       log(`[compare] ${arm} seed ${seed}: fine-tuning ${o.steps} steps ...`);
-      const spec = ARMS[arm];
+      const { strategy, options } = ARMS[arm];
+      const spec: FinetuneSpec = {
+        strategy, options: { ...options, ...(o.lr !== undefined ? { lr: o.lr } : {}) }, steps: o.steps, batch: o.batch, crop: o.crop, seed, heldOutFraction: o.heldOut,
+      };
       const s = await runFinetune({
-        strategy: spec.strategy, data: o.data, train: o.train, models: modelsDir, out: dir, steps: o.steps, batch: o.batch,
-        crop: o.crop, lr: o.lr, seed, backend: o.backend, limit: o.limit, heldOut: o.heldOut, strategyOptions: { ...spec.options },
+        spec, data: o.data, train: o.train, models: modelsDir, out: dir, backend: o.backend, limit: o.limit,
         evaluate: false, log: (l) => log(`  ${l}`),
       });
       (secondsPerStep[arm] ??= []).push(s.logs.reduce((a, l) => a + l.ms, 0) / 1000 / o.steps);

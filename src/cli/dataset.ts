@@ -2,10 +2,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { imageToY, interleavedChroma } from '../core/image/color';
-import type { TrainPair } from '../core/train/batch';
+import { checkLabel, type ReadPair } from '../core/train/pairs';
 import type { GroundTruthBox } from '../core/types';
-import { labelIndices } from '../core/image/label';
 import { readImage } from './image-io';
 import { Rng } from '../core/nn/random';
 
@@ -25,17 +23,18 @@ export async function readDetections(file: string): Promise<Map<string, GroundTr
 }
 
 /**
- * Loads every pair of `dir` (`ir/`, `vi/`, optional `label/` and `detection.json`), optionally
- * only the first `limit` (sorted by name). Reports progress through `onProgress`.
+ * Reads every pair of `dir` (`ir/`, `vi/`, optional `label/` and `detection.json`), optionally
+ * only the first `limit` (sorted by name), for the core's `prepareTrainPairs`. Reports progress
+ * through `onProgress`. @throws on a pair whose images differ in size or whose label does not fit.
  */
 export async function loadSplit(
   dir: string, opts: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
-): Promise<TrainPair[]> {
+): Promise<ReadPair[]> {
   const names = (await readdir(path.join(dir, 'ir'))).filter((f) => /\.(png|jpe?g|bmp)$/i.test(f)).sort();
   const chosen = opts.limit ? names.slice(0, opts.limit) : names;
   const boxes = await readDetections(path.join(dir, 'detection.json'));
   const hasBoxes = boxes.size > 0;
-  const pairs: TrainPair[] = [];
+  const pairs: ReadPair[] = [];
   for (const [i, name] of chosen.entries()) {
     const stem = path.parse(name).name;
     const ir = await readImage(path.join(dir, 'ir', name));
@@ -44,15 +43,11 @@ export async function loadSplit(
       throw new Error(`${name}: IR is ${ir.width}x${ir.height} but VI is ${vi.width}x${vi.height}`);
     }
     const labelFile = path.join(dir, 'label', name);
-    const pair: TrainPair = {
-      stem, width: ir.width, height: ir.height, ir: imageToY(ir), vi: imageToY(vi), chroma: interleavedChroma(vi),
-    };
+    const pair: ReadPair = { key: stem, stem, ir, vi };
     if (existsSync(labelFile)) {
-      try {
-        pair.label = labelIndices(await readImage(labelFile));
-      } catch (e) {
-        throw new Error(`${labelFile}: ${(e as Error).message}`);
-      }
+      const checked = checkLabel(await readImage(labelFile), ir);
+      if (!('indices' in checked)) throw new Error(`${labelFile}: ${checked.message}`);
+      pair.label = checked.indices;
     }
     if (hasBoxes) pair.boxes = boxes.get(stem.toLowerCase()) ?? [];
     pairs.push(pair);

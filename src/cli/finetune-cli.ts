@@ -4,14 +4,14 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HELD_OUT_FRACTION } from '../core/train/finetune-session';
+import { SPEC_DEFAULTS } from '../core/strategies/registry';
 import { parseFinetuneArgs, runFinetune } from './finetune';
 import { parseCompareArgs, runCompare } from './compare';
 
 /** Entry point: returns the process exit code (0 ok, 1 fatal error, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes('--compare')) {
-    const c = parseCompareArgs(argv, { heldOut: HELD_OUT_FRACTION });
+    const c = parseCompareArgs(argv, { heldOut: SPEC_DEFAULTS.heldOutFraction });
     if (!c) return 2;
     try {
       await runCompare(c);

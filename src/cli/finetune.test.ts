@@ -37,9 +37,8 @@ describe('finetune CLI', () => {
     const lines: string[] = [];
     const out = path.join(tmp, 'run-bdl');
     const s = await runFinetune({
-      strategy: 'bdl', data: '(unused)', train: FIXTURES, test: FIXTURES, models: path.join(tmp, 'models'), out,
-      steps: 2, batch: 1, crop: 64, seed: 3, backend: 'wasm', heldOut: 0.5,
-      strategyOptions: { segmentation: 1, detection: 0.5 }, evaluate: true, evalMaxSide: 160,
+      spec: { strategy: 'bdl', options: { segmentation: 1, detection: 0.5 }, steps: 2, batch: 1, crop: 64, seed: 3, heldOutFraction: 0.5 },
+      data: '(unused)', train: FIXTURES, test: FIXTURES, models: path.join(tmp, 'models'), out, backend: 'wasm', evaluate: true, evalMaxSide: 160,
       log: (l) => lines.push(l),
     });
     expect(s.logs.map((l) => l.step)).toEqual([1, 2]);
@@ -52,8 +51,9 @@ describe('finetune CLI', () => {
       expect(existsSync(path.join(out, f))).toBe(true);
     }
     const card = JSON.parse(await readFile(path.join(out, 'fusion', 'card.json'), 'utf8'));
-    expect(card.fineTuned.strategy).toBe('bdl');
-    expect(card.fineTuned.options.detection).toBe(0.5);
+    expect(card.fineTuned.spec.strategy).toBe('bdl');
+    expect(card.fineTuned.spec.options.detection).toBe(0.5);
+    expect(card.fineTuned.spec.options.lr).toBe(1e-4);
     const history = JSON.parse(await readFile(path.join(out, 'history.json'), 'utf8'));
     expect(history.logs).toHaveLength(2);
     expect(Object.keys(history.logs[0].stats)).toEqual(['w.visual', 'w.task', 'c.visual', 'c.task']);
@@ -110,7 +110,7 @@ describe('finetune CLI', () => {
       expect(parseFinetuneArgs(['--strategy', 'nope'])).toBeNull();
       expect(parseFinetuneArgs(['--strategy', 'td', '--opt', 'novalue'])).toBeNull();
       expect(parseFinetuneArgs(['--strategy', 'td', '--steps', '0'])).toBeNull();
-      expect(await main(['--strategy', 'fixed', '--train', FIXTURES, '--models', path.join(tmp, 'models'), '--no-eval', '--opt', 'bogus=1', '--out', path.join(tmp, 'x')])).toBe(1);
+      expect(await main(['--strategy', 'fixed', '--train', FIXTURES, '--models', path.join(tmp, 'models'), '--no-eval', '--opt', 'bogus=1', '--out', path.join(tmp, 'x')])).toBe(2);
     } finally {
       [console.error, console.log] = [origErr, origLog];
     }
@@ -119,7 +119,8 @@ describe('finetune CLI', () => {
     expect(errors[2]).toMatch(/--steps must be an integer ≥ 1/);
     expect(errors[3]).toMatch(/unknown option 'bogus'/);
     const o = parseFinetuneArgs(['--strategy', 'bdl', '--opt', 'trainS=true', '--opt', 'eta=0.5', '--opt', 'classWeights=uniform']);
-    expect(o!.strategyOptions).toEqual({ trainS: true, eta: 0.5, classWeights: 'uniform' });
+    expect(o!.spec.options).toMatchObject({ trainS: true, eta: 0.5, classWeights: 'uniform', lr: 1e-4 });
+    expect(parseFinetuneArgs(['--strategy', 'fixed', '--lr', '3e-4'])!.spec.options.lr).toBe(3e-4);
     expect(o!.out).toBe(path.join('runs', 'bdl-seed1'));
   });
 

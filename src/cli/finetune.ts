@@ -23,14 +23,17 @@ import { loadModelFrom, saveModelFolder } from './weights-fs';
 import { DEFAULT_MODELS_DIR, runFuse, type FuseSummary } from './fuse';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
-import { FinetuneSession, HELD_OUT_FRACTION, modelsNeeded } from '../core/train/finetune-session';
-import { isStrategyName, strategyInfo, STRATEGY_NAMES } from '../core/strategies/registry';
+import { FinetuneSession, modelsNeeded, taskTermsOn } from '../core/train/finetune-session';
+import { prepareTrainPairs, TRAIN_MAX_SIDE } from '../core/train/pairs';
+import { createPipeline } from '../core/pipeline';
+import { isStrategyName, resolveSpec, SPEC_DEFAULTS, strategyInfo, STRATEGY_NAMES, type FinetuneSpec } from '../core/strategies/registry';
 import type { StrategyModels, StrategyName, StrategyStepLog } from '../core/strategies/types';
 import { FUSION_METRIC_NAMES, type FusionMetrics, type Params } from '../core/types';
 
 /** Options of {@link runFinetune} (the parsed command line). */
 export interface FinetuneOptions {
-  strategy: StrategyName;
+  /** The fine-tune (its options may be partial: the core fills in and checks the rest). */
+  spec: FinetuneSpec;
   /** Data root with `msrs/train` and `msrs/test` (default `../shared/data`). */
   data: string;
   /** Training split folder (ir/, vi/, label/, detection.json); default `<data>/msrs/train`. */
@@ -41,20 +44,9 @@ export interface FinetuneOptions {
   models?: string;
   /** Run folder written. */
   out: string;
-  steps: number;
-  batch: number;
-  /** Square crop side in pixels (a multiple of 32 is used whole; otherwise cut down). */
-  crop: number;
-  /** Learning rate of F (the strategy's `lr`). */
-  lr?: number;
-  seed: number;
   backend: 'wasm' | 'cpu';
   /** Use only the first N training pairs. */
   limit?: number;
-  /** Fraction of the training pairs held out for the upper-level / meta batch (bdl, td). */
-  heldOut: number;
-  /** Strategy options (loss weights, learning rates of D/S/G, η, ξ, ...). */
-  strategyOptions: Record<string, number | string | boolean>;
   /** Evaluate on the test split (default true). */
   evaluate: boolean;
   /** Evaluate on the first N test pairs only. */
@@ -83,10 +75,10 @@ export interface FinetuneSummary {
 }
 
 const USAGE = `usage: npm run finetune -- --strategy ${STRATEGY_NAMES.join('|')} [--data ../shared/data] [--out DIR]
-       [--steps 200] [--batch 4] [--crop 128] [--lr 1e-4] [--seed 1] [--held-out ${HELD_OUT_FRACTION}] [--limit N]
+       [--steps ${SPEC_DEFAULTS.steps}] [--batch ${SPEC_DEFAULTS.batch}] [--crop ${SPEC_DEFAULTS.crop}] [--lr F's learning rate] [--seed ${SPEC_DEFAULTS.seed}] [--held-out ${SPEC_DEFAULTS.heldOutFraction}] [--limit N]
        [--opt name=value ...] [--models DIR] [--train DIR] [--test DIR] [--backend wasm|cpu]
        [--no-eval] [--eval-limit N] [--eval-max-side N]
-  --opt sets a strategy option, e.g. --opt segmentation=0.5 --opt eta=1 --opt trainS=true
+  --opt sets a strategy option, e.g. --opt segmentation=0.5 --opt eta=1 --opt trainS=true (--lr X is --opt lr=X)
   --compare runs the strategies side by side and scores them (see --compare --help)
   (options and defaults: fixed ${optionList('fixed')}
                          bdl ${optionList('bdl')}
@@ -156,7 +148,8 @@ export function goalCheck(rows: EvalRow[]): string {
 export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> {
   const log = o.log ?? ((s: string) => console.log(s));
   await useBackend(o.backend);
-  const info = strategyInfo(o.strategy);
+  const spec = resolveSpec(o.spec);
+  const info = strategyInfo(spec.strategy);
   const modelsDir = o.models ?? DEFAULT_MODELS_DIR;
   const trainDir = o.train ?? path.join(o.data, 'msrs', 'train');
   const testDir = o.test ?? path.join(o.data, 'msrs', 'test');
@@ -164,7 +157,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
   if (o.evaluate && !existsSync(path.join(testDir, 'ir'))) throw new Error(`no test pairs at ${testDir}`);
 
   // Models: every one the session needs, and S always (the pretrained S scores every F).
-  const needed = new Set<ModelName>(['fusion', ...modelsNeeded(o.strategy, o.strategyOptions), 'segdet']);
+  const needed = new Set<ModelName>(['fusion', ...modelsNeeded(spec.strategy, spec.options), 'segdet']);
   const loaded: Partial<Record<ModelName, Params>> = {};
   let scoringS: Params | null = null;
   let pretrainedF: Params | null = null;
@@ -176,19 +169,22 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
     log(`models from ${modelsDir}: ${Object.keys(loaded).join(', ')}`);
 
     log(`loading ${trainDir} ...`);
-    const pairs = await loadSplit(trainDir, { limit: o.limit });
-    if (pairs.length === 0) throw new Error(`no pairs in ${trainDir}`);
+    const read = await loadSplit(trainDir, { limit: o.limit });
+    if (read.length === 0) throw new Error(`no pairs in ${trainDir}`);
+    // Unlabelled pairs get pseudo-labels from the pretrained F and S, as in the page.
+    const pretrained = createPipeline({ fusion: loaded.fusion!, segdet: loaded.segdet });
+    const { pairs, labelSources, notes } = await prepareTrainPairs(read, {
+      taskOn: taskTermsOn(spec.options), pseudoLabel: (ir, vi) => pretrained.run(ir, vi, { maxSide: TRAIN_MAX_SIDE }),
+    });
+    for (const n of notes) log(n);
     const models: StrategyModels = {
       fusion: loaded.fusion!, discriminator: loaded.discriminator, segdet: loaded.segdet, lossGenerator: loaded.lossGenerator,
     };
-    const session = new FinetuneSession(models, pairs, {
-      strategy: o.strategy, steps: o.steps, batch: o.batch, crop: o.crop, seed: o.seed, heldOutFraction: o.heldOut,
-      options: { ...(o.lr !== undefined ? { lr: o.lr } : {}), ...o.strategyOptions },
-    });
+    const session = new FinetuneSession(models, pairs, spec);
     const { strategy, split } = session;
-    log(`${o.strategy}: ${info.label}; moves ${strategy.moves.join(', ')}; ${split.train.length} training pairs` +
+    log(`${spec.strategy}: ${info.label}; moves ${strategy.moves.join(', ')}; ${split.train.length} training pairs` +
       (strategy.usesHeldOut ? `, ${split.heldOut.length} held out${split.heldOut.length ? '' : ' (too few pairs: the held-out batch comes from the training pairs)'}` : '') +
-      `; backend ${tf.getBackend()}; seed ${o.seed}`);
+      `; backend ${tf.getBackend()}; seed ${spec.seed}`);
     log(`options: ${Object.entries(strategy.options).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
 
     // Fine-tune.
@@ -198,15 +194,15 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
     try {
       for await (const { step, log: l, etaS } of session.run()) {
         logs.push(l);
-        if (l.note) log(`[${o.strategy}] ${l.note}`);
+        if (l.note) log(`[${spec.strategy}] ${l.note}`);
         const now = performance.now();
-        if (now - lastPrint >= 2000 || step === o.steps) {
+        if (now - lastPrint >= 2000 || step === spec.steps) {
           lastPrint = now;
           const recent = logs.slice(-20);
           const ms = recent.reduce((a, b) => a + b.ms, 0) / recent.length;
           const terms = Object.entries(l.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
           const stats = Object.entries(l.stats).map(([k, v]) => `${k} ${v.toPrecision(3)}`).join(' ');
-          log(`[${o.strategy}] ${step}/${o.steps} (${((100 * step) / o.steps).toFixed(1)}%) loss ${l.total.toFixed(4)} | ${terms}` +
+          log(`[${spec.strategy}] ${step}/${spec.steps} (${((100 * step) / spec.steps).toFixed(1)}%) loss ${l.total.toFixed(4)} | ${terms}` +
             `${stats ? ` | ${stats}` : ''} | ${ms.toFixed(0)} ms/step | ETA ${fmtDuration(etaS)}`);
         }
       }
@@ -220,8 +216,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
     await mkdir(o.out, { recursive: true });
     const saved: string[] = [];
     const run = {
-      strategy: o.strategy, options: strategy.options, seed: o.seed, steps: o.steps, batch: o.batch, crop: o.crop,
-      backend: tf.getBackend(), seconds: Math.round(seconds), skippedSteps: skipped,
+      spec: session.spec, backend: tf.getBackend(), labelSources, seconds: Math.round(seconds), skippedSteps: skipped,
       data: { train: trainDir, pairs: pairs.length, trainPairs: split.train.map((i) => pairs[i].stem), heldOutPairs: split.heldOut.map((i) => pairs[i].stem) },
       pretrained: modelsDir,
     };
@@ -262,7 +257,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
     }
     const table = comparisonTable(rows);
     const goal = goalCheck(rows);
-    log(`\n${o.strategy} after ${o.steps} steps vs the pretrained F, frozen S, on ${testDir} (mIoU and mAP50 in %):\n${table}\n${goal}`);
+    log(`\n${spec.strategy} after ${spec.steps} steps vs the pretrained F, frozen S, on ${testDir} (mIoU and mAP50 in %):\n${table}\n${goal}`);
     await writeFile(path.join(o.out, 'comparison.json'), JSON.stringify({ ...run, test: testDir, rows, goal }, null, 2) + '\n');
     return { logs, saved, evaluation: rows };
   } finally {
@@ -275,9 +270,9 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
   return readCommandLine(argv, {
     strategy: { type: 'string' }, data: { type: 'string', default: '../shared/data' },
     train: { type: 'string' }, test: { type: 'string' }, models: { type: 'string' }, out: { type: 'string' },
-    steps: { type: 'string', default: '200' }, batch: { type: 'string', default: '4' }, crop: { type: 'string', default: '128' },
-    lr: { type: 'string' }, seed: { type: 'string', default: '1' }, backend: { type: 'string', default: 'wasm' },
-    limit: { type: 'string' }, 'held-out': { type: 'string', default: String(HELD_OUT_FRACTION) },
+    steps: { type: 'string' }, batch: { type: 'string' }, crop: { type: 'string' },
+    lr: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+    limit: { type: 'string' }, 'held-out': { type: 'string' },
     opt: { type: 'string', multiple: true, default: [] },
     'no-eval': { type: 'boolean' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
   }, USAGE, (v) => {
@@ -292,15 +287,15 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
       if (eq <= 0) throw new Error(`--opt needs name=value, got '${kv}'`);
       strategyOptions[kv.slice(0, eq)] = parseOptValue(kv.slice(eq + 1));
     }
-    const heldOut = num(v['held-out'], 'held-out', { min: 0 })!;
-    if (heldOut >= 1) throw new Error(`--held-out must be below 1, got ${heldOut}`);
-    const seed = num(v.seed, 'seed', { int: true, min: 0 })!;
+    if (v.lr !== undefined) strategyOptions.lr = num(v.lr, 'lr')!;
+    const spec = resolveSpec({
+      strategy: v.strategy, options: strategyOptions, steps: num(v.steps, 'steps', { int: true, min: 1 }), batch: num(v.batch, 'batch', { int: true, min: 1 }),
+      crop: num(v.crop, 'crop', { int: true, min: 32 }), seed: num(v.seed, 'seed', { int: true, min: 0 }), heldOutFraction: num(v['held-out'], 'held-out', { min: 0 }),
+    });
     return {
-      strategy: v.strategy, data: v.data, train: v.train, test: v.test, models: v.models,
-      out: v.out ?? path.join('runs', `${v.strategy}-seed${seed}`),
-      steps: num(v.steps, 'steps', { int: true, min: 1 })!, batch: num(v.batch, 'batch', { int: true, min: 1 })!,
-      crop: num(v.crop, 'crop', { int: true, min: 32 })!, lr: num(v.lr, 'lr'), seed,
-      backend: v.backend, limit: num(v.limit, 'limit', { int: true, min: 1 }), heldOut, strategyOptions,
+      spec, data: v.data, train: v.train, test: v.test, models: v.models,
+      out: v.out ?? path.join('runs', `${spec.strategy}-seed${spec.seed}`),
+      backend: v.backend, limit: num(v.limit, 'limit', { int: true, min: 1 }),
       evaluate: !v['no-eval'], evalLimit: num(v['eval-limit'], 'eval-limit', { int: true, min: 1 }),
       evalMaxSide: num(v['eval-max-side'], 'eval-max-side', { int: true, min: 32 }),
     };

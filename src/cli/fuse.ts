@@ -250,7 +250,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
   } finally {
     if (!o.loaded) {
       disposeParams(models.fusion);
-      disposeParams(models.segdet);
+      if (models.segdet) disposeParams(models.segdet);
     }
   }
 }

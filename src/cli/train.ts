@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { useBackend, webgpuAdapter, webgpuErrors } from './node-backend';
 import { parseNodeBackend } from './args';
 import { holdOutBlocks, loadSplit } from './dataset';
+import { prepareTrainPairs } from '../core/train/pairs';
 import { loadModelFolderInto, loadModelFolderPartlyInto, saveModelFolder } from './weights-fs';
 import { fusion } from '../core/models/fusion';
 import { SEGDET_PARTS, segdet, segdetParamNames, type SegDetPart } from '../core/models/segdet';
@@ -263,7 +264,8 @@ async function main(): Promise<void> {
   const trainDir = path.join(args.data!, 'msrs', 'train');
   if (!existsSync(path.join(trainDir, 'ir'))) throw new Error(`no training data at ${trainDir} (expected ir/, vi/, label/, detection.json)`);
   console.log(`loading ${trainDir} ...`);
-  const loaded = await loadSplit(trainDir, { limit: args.limit ? num('limit') : undefined });
+  // Training from scratch uses the labels as they are: no pseudo-labels.
+  const { pairs: loaded } = await prepareTrainPairs(await loadSplit(trainDir, { limit: args.limit ? num('limit') : undefined }), { taskOn: false });
   // A validation split chosen before training, so recipe decisions need not look at msrs/test.
   // Its own seed, so that later phases with other training seeds keep the same split.
   const split = holdOutBlocks(loaded.map((p) => p.stem), num('hold-out'), num('hold-out-seed'));

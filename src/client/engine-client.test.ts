@@ -70,7 +70,7 @@ describe('EngineClient', () => {
     await init;
     const ctrl = new AbortController();
     const stuck = c.metrics('a', undefined, { signal: ctrl.signal });
-    const queued = c.train({} as never, [], 'a').result;
+    const queued = c.train({} as never, 1, [], 'a').result;
     ctrl.abort();
     const stuckErr = stuck.catch((e) => e);
     const queuedErr = queued.catch((e) => e);

@@ -8,9 +8,8 @@
  */
 import type {
   AnyResultReply, BackendChoice, PairEvaluation, RunModel, EventReply, FuseOptions, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultKind,
-  ResultMap, Size, TrainConfig, TrainPairSource, TrainPreviewReply, TrainProgressReply, TrainResult, WorkerReply, WorkerRequest,
+  FinetuneSpec, ResultMap, Size, TrainPairSource, TrainPreviewReply, TrainProgressReply, TrainResult, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
-import { assertNever, isReplyTo } from '../protocol/messages';
 
 /** Progress of a request: `done` of `total` in a phase. */
 export interface Progress {
@@ -140,7 +139,7 @@ export class EngineClient {
         p.reject(abortError());
         return;
       default:
-        assertNever(msg);
+        throw new Error(`unexpected message: ${JSON.stringify(msg satisfies never)}`);
     }
   }
 
@@ -172,7 +171,8 @@ export class EngineClient {
       };
       const pending: Pending = {
         settle: (reply) => {
-          if (isReplyTo(reply, kind)) resolve(reply.payload);
+          // A reply to a request of type `kind` carries that kind's payload.
+          if (reply.kind === kind) resolve(reply.payload as ResultMap[T]);
           else reject(new Error(`the worker answered a ${kind} request with a ${reply.kind} result`));
         },
         reject,
@@ -226,9 +226,9 @@ export class EngineClient {
   }
 
   /** Starts a fine-tune. Abort the signal to discard it; `control('stop')` ends it early with a result. */
-  train(config: TrainConfig, pairs: TrainPairSource[], previewPairId: string, opts: TrainCallOptions = {}): TrainHandle {
+  train(spec: FinetuneSpec, previewEvery: number, pairs: TrainPairSource[], previewPairId: string, opts: TrainCallOptions = {}): TrainHandle {
     let id = -1;
-    const result = this.#call('train', (i) => ({ id: i, type: 'train', config, pairs, previewPairId }), {
+    const result = this.#call('train', (i) => ({ id: i, type: 'train', spec, previewEvery, pairs, previewPairId }), {
       signal: opts.signal,
       onId: (i) => { id = i; },
       onTrain: (msg) => {

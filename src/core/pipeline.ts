@@ -38,7 +38,8 @@ export interface SegDetDefLike {
 /** Parameters of the two models the pipeline runs (variables; later updates are seen). */
 export interface PipelineModels {
   fusion: Params;
-  segdet: Params;
+  /** S; without it the pipeline only fuses (`tasks: false`). */
+  segdet?: Params;
 }
 
 /** Model definitions; defaults to F (`models/fusion`) and S (`models/segdet`). Tests may pass small stand-ins. */
@@ -284,6 +285,8 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
     const { y: viY, cb, cr } = splitYCbCr(vi);
     const greyVisible = isGreyLike(vi);
     const tasks = opts.tasks ?? true;
+    const sParams = models.segdet;
+    if (tasks && !sParams) throw new Error('this pipeline has no segmenter S: run it with tasks off');
 
     const taskScale = opts.taskScale ?? DEFAULT_TASK_SCALE;
     if (!(taskScale > 0 && taskScale <= 1)) throw new Error(`taskScale must be in (0, 1], got ${taskScale}`);
@@ -306,7 +309,7 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
         const sized = tf.image.resizeBilinear(cropTo(rgb, height, width), [taskSize.height, taskSize.width], false, true);
         rgb = padToMultiple(sized, stride, opts.padMode);
       }
-      const { seg, det } = defs.segdet.apply(models.segdet, rgb);
+      const { seg, det } = defs.segdet.apply(sParams!, rgb);
       let logits = cropTo(seg, taskSize.height, taskSize.width);
       if (shrunk) logits = tf.image.resizeBilinear(logits, [height, width], false, true);
       const labels = tf.argMax(logits, 3);

@@ -1,7 +1,7 @@
 /**
  * Messages between the page (src/client) and the compute worker (src/worker).
  *
- * Types only (plus the `assertNever` and `isReplyTo` guards, and the two name lists both sides share). One discriminated union each way: requests `{ id, type }`, replies
+ * Types only: nothing of it exists at run time (a test checks). One discriminated union each way: requests `{ id, type }`, replies
  * `{ id, type }` with the id of the request they answer (`id: null` for events the worker
  * raises on its own, such as a lost GPU device). Only plain data crosses: numbers, strings,
  * plain objects, typed arrays, Blobs and ImageBitmaps (the latter two by structured clone or
@@ -9,15 +9,15 @@
  */
 import type { Detection, FusionMetrics } from '../core/types';
 import type { StrategyName } from '../core/strategies/types';
+import type { FinetuneSpec } from '../core/strategies/registry';
 import type { AspectPolicy, PipelineNotice } from '../core/pipeline';
 import type { Media } from '../core/image/pairing';
 import type { PairEvaluation, SetScoreName } from '../core/metrics/evaluation';
 import type { Interval } from '../core/metrics/bootstrap';
 import type { GpuAdapterSummary } from '../core/gpu-adapter';
 
-export type { Detection, FusionMetrics, GpuAdapterSummary, Interval, PairEvaluation, SetScoreName, StrategyName };
+export type { Detection, FinetuneSpec, FusionMetrics, GpuAdapterSummary, Interval, PairEvaluation, SetScoreName, StrategyName };
 /** The nine fusion metrics, in the order every table and export uses. */
-export { FUSION_METRIC_NAMES } from '../core/types';
 
 /** A TensorFlow.js backend the worker can run on. */
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
@@ -227,26 +227,8 @@ export interface ModelWeights {
 }
 
 /** Weights of a run, by model name (`fusion` always; others when the strategy moved them). */
-/** The models a run may hold weights of (F always; D, S, G when its strategy moved them). */
-export const RUN_MODELS = ['fusion', 'discriminator', 'segdet', 'lossGenerator'] as const;
-export type RunModel = (typeof RUN_MODELS)[number];
 export type RunWeights = Partial<Record<RunModel, ModelWeights>>;
 
-/** Settings of one fine-tune (every loss weight is in `options`). */
-export interface TrainConfig {
-  strategy: StrategyName;
-  /** Strategy options (loss weights, learning rates of D/S/G, ...), partial: defaults fill the rest. */
-  options: Record<string, number | string | boolean>;
-  steps: number;
-  batch: number;
-  /** Square crop side in pixels. */
-  crop: number;
-  /** Learning rate of F. */
-  lr: number;
-  seed: number;
-  /** Refresh the preview every this many steps (and at the end). */
-  previewEvery: number;
-}
 
 /** A training pair as the worker reads it. */
 export interface TrainPairSource {
@@ -266,7 +248,10 @@ export interface TrainPairSource {
 export interface TrainRequest {
   id: number;
   type: 'train';
-  config: TrainConfig;
+  /** The fine-tune as the form holds it; the core checks and completes it. */
+  spec: FinetuneSpec;
+  /** Refresh the preview every this many steps (and at the end). */
+  previewEvery: number;
   pairs: TrainPairSource[];
   /** The pair re-fused as the preview. */
   previewPairId: string;
@@ -327,6 +312,10 @@ export interface StrategyInfoData {
   requires: string[];
   mayMove: string[];
   defaultOptions: Record<string, number | string | boolean>;
+  /** A fine-tune with this strategy at every default: what the form starts from. */
+  defaultSpec: FinetuneSpec;
+  /** Whether its steps take a held-out batch (then the spec's held-out share applies). */
+  usesHeldOut: boolean;
   /** Allowed values of string options. */
   choices: Record<string, string[]>;
   /** Closed ranges of bounded numeric options (the rest: ≥ 0). */
@@ -334,21 +323,22 @@ export interface StrategyInfoData {
 }
 
 /** Where the task targets of a training pair came from; one fine-tune step as logged (NaN where rolled back). */
-export type { LabelSource, LossPoint } from '../core/runs/record';
-import type { LabelSource, LossPoint } from '../core/runs/record';
+export type { LabelSource, LossPoint, RunModel } from '../core/runs/record';
+import type { LabelSource, LossPoint, RunModel } from '../core/runs/record';
 
 /** Result of `train`. */
 export interface TrainResult {
   weights: RunWeights;
-  /** Every step. */
+  /** Every step (thinned past a bound, see `boundHistory`). */
   history: LossPoint[];
-  /** Resolved strategy options (defaults filled in). */
-  options: Record<string, number | string | boolean>;
+  /** The spec as run: every default filled in. */
+  spec: FinetuneSpec;
   moves: string[];
   /** Notes for the user: label sources, untrained modules, rollbacks. */
   notes: string[];
   labelSources: Record<string, LabelSource>;
   stopped: boolean;
+  /** Steps taken (fewer than planned when stopped). */
   steps: number;
   seconds: number;
   backend: BackendName;
@@ -398,10 +388,6 @@ export interface ResultReply<K extends ResultKind> {
 /** Any request's answer: a union over the kinds, so `kind` narrows `payload`. */
 export type AnyResultReply = { [K in ResultKind]: ResultReply<K> }[ResultKind];
 
-/** Whether a reply answers a request of type `kind` (and so carries its payload type). */
-export function isReplyTo<K extends ResultKind>(reply: AnyResultReply, kind: K): reply is ResultReply<K> & AnyResultReply {
-  return reply.kind === kind;
-}
 export interface ErrorReply {
   id: number;
   type: 'error';
@@ -454,8 +440,3 @@ export interface TrainPreviewReply {
 export type WorkerReply =
   | AnyResultReply | ProgressReply | ErrorReply | CancelledReply | EventReply
   | TrainProgressReply | TrainPreviewReply;
-
-/** Exhaustiveness check for `switch` on message types. */
-export function assertNever(x: never): never {
-  throw new Error(`unexpected message: ${JSON.stringify(x)}`);
-}

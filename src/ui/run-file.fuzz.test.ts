@@ -11,7 +11,7 @@ import type { RunRecord } from './store/lab';
 
 const metrics = { EN: 6.6, SD: 40, SF: 10, AG: 3, MI: 4, SCD: 1.6, VIF: 1.1, Qabf: 0.7, SSIM: 0.97 };
 const run: RunRecord = {
-  id: 'run-1', name: 'td ±', strategy: 'td', options: { xi: 0.01, mode: 'a', on: true }, seed: 3, steps: 2, batch: 1, crop: 64, lr: 1e-4,
+  id: 'run-1', name: 'td ±', spec: { strategy: 'td', options: { xi: 0.01, mode: 'a', on: true, lr: 1e-4 }, steps: 2, batch: 1, crop: 64, seed: 3, heldOutFraction: 0.2 }, steps: 2,
   history: [{ step: 1, total: 0.5, terms: { fusion: 0.5 } }, { step: 2, total: 0.4, terms: { fusion: 0.4 }, stats: { eps: 1e-3 } }],
   notes: ['n'], labelSources: { a: 'label' }, pairNames: ['a'], models: ['fusion'], createdAt: 1, seconds: 2, backend: 'wasm',
   stopped: false, origin: 'trained', scores: { a: { metrics, miou: 0.5 } },

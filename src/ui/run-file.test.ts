@@ -3,7 +3,7 @@ import { checkRunFileSize, decodeRunFile, encodeRunFile, isRunFile, RUN_HEADER_M
 import type { RunRecord } from './store/lab';
 
 const run: RunRecord = {
-  id: 'run-1', name: 'td ±', strategy: 'td', options: { xi: 0.01 }, seed: 3, steps: 2, batch: 1, crop: 64, lr: 1e-4,
+  id: 'run-1', name: 'td ±', spec: { strategy: 'td', options: { xi: 0.01, lr: 1e-4 }, steps: 2, batch: 1, crop: 64, seed: 3, heldOutFraction: 0.2 }, steps: 2,
   history: [{ step: 1, total: 0.5, terms: { fusion: 0.5 } }], notes: ['n'], labelSources: {}, pairNames: ['a'],
   models: ['fusion', 'lossGenerator'], createdAt: 1, seconds: 2, backend: 'wasm', stopped: false, origin: 'trained',
   scores: { a: { metrics: { EN: 6.6, SD: 40, SF: 10, AG: 3, MI: 4, SCD: NaN, VIF: 1.1, Qabf: 0.7, SSIM: 0.97 }, miou: 0.5, undefinedMetrics: { SCD: 'constant infrared image' } } },
@@ -50,5 +50,13 @@ describe('run file', () => {
     expect(() => decodeRunFile(withHeader({ ...header, models: { extra: {} } }))).toThrow(/^models\.extra: /);
     expect(() => decodeRunFile(withHeader(header, RUN_HEADER_MAX_BYTES))).toThrow(/its header is 8 MB, over the 8 MB/);
     expect(() => checkRunFileSize(254 * 2 ** 20)).toThrow('the file is 254 MB, over the 64 MB a run file may be');
+  });
+
+  it('reads a run file written before runs kept a spec: the flat settings become one', () => {
+    const { spec, steps, ...rest } = run;
+    const flat = { ...rest, strategy: spec.strategy, options: { xi: 0.01, lr: 1e-4, clipNorm: 5, totalSteps: 2 }, steps, batch: 1, crop: 64, lr: 1e-4, seed: 3 };
+    const back = decodeRunFile(encodeRunFile(flat as never, weights)).run;
+    expect(back.spec).toEqual({ strategy: 'td', options: { xi: 0.01, lr: 1e-4, clipNorm: 5 }, steps: 2, batch: 1, crop: 64, seed: 3, heldOutFraction: 0.2 });
+    expect(back.steps).toBe(2);
   });
 });

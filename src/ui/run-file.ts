@@ -6,8 +6,8 @@
  * the weight bytes one model after another.
  */
 import * as v from 'valibot';
-import { describeIssues, parseRunRecord, RunFileError } from '../core/runs/record';
-import { RUN_MODELS, type ModelWeights, type RunModel, type RunWeights } from '../protocol/messages';
+import { describeIssues, parseRunRecord, RUN_MODELS, RunFileError, type RunModel } from '../core/runs/record';
+import type { ModelWeights, RunWeights } from '../protocol/messages';
 import type { RunRecord } from './store/lab';
 
 export { RunFileError };

@@ -4,10 +4,11 @@
  * back as a new run; and a pair's comparison table as CSV or JSON.
  */
 import { getEngine } from '../client';
-import { FUSION_METRIC_NAMES, RUN_MODELS, type ModelWeights, type RunModel, type RunWeights } from '../protocol/messages';
+import { FUSION_METRIC_NAMES } from '../core/types';
+import type { ModelWeights, RunModel, RunWeights } from '../protocol/messages';
 import { saveBlob } from './render';
 import { newRunId, saveRun, weightsOf } from './runs';
-import { parseRunRecord } from '../core/runs/record';
+import { parseRunRecord, RUN_MODELS } from '../core/runs/record';
 import { checkRunFileSize, decodeRunFile, encodeRunFile, RUN_FILE_EXTENSION } from './run-file';
 import type { RunRecord } from './store/lab';
 import { PRETRAINED, resultKey, type PairScores } from './store/results';
@@ -127,7 +128,7 @@ export async function importRunWeights(files: File[]): Promise<string> {
   const bins = files.filter((f) => /\.bin$/i.test(f.name));
   if (jsons.length === 0 || bins.length === 0) throw new Error('choose a model.json and its .bin weights file together');
   const weights: RunWeights = {};
-  let meta: Partial<RunRecord> = {};
+  let meta: Partial<RunRecord> & Record<string, unknown> = {};
   let fusionFile = jsons[0].name;
   for (const jf of jsons) {
     let modelJson: Record<string, unknown>;
@@ -153,9 +154,10 @@ export async function importRunWeights(files: File[]): Promise<string> {
   }
   if (!weights.fusion) throw new Error('no fusion (F) weights among the files');
   const run = parseRunRecord({
-    id: newRunId(), name: `${meta.name ?? fusionFile.replace(/\.model\.json$|\.json$/i, '')} (imported)`,
-    strategy: meta.strategy ?? 'fixed', options: meta.options ?? {}, seed: meta.seed ?? 0, steps: meta.steps ?? 0,
-    batch: meta.batch ?? 0, crop: meta.crop ?? 0, lr: meta.lr ?? 0, history: [],
+    // What a manifest that says nothing of its run stands for; a run's own settings replace it.
+    strategy: 'fixed', options: {}, seed: 0, steps: 0, batch: 0, crop: 0,
+    ...meta,
+    id: newRunId(), name: `${meta.name ?? fusionFile.replace(/\.model\.json$|\.json$/i, '')} (imported)`, history: [],
     notes: [`Imported from ${files.map((f) => f.name).join(', ')}.`],
     labelSources: {}, pairNames: meta.pairNames ?? [], models: Object.keys(weights), createdAt: Date.now(), seconds: 0,
     backend: meta.backend ?? '', stopped: meta.stopped ?? false, origin: 'imported', scores: {},
@@ -170,7 +172,7 @@ export function metricsRows(pairId: string): { id: string; name: string; strateg
   const rows = [{ id: PRETRAINED, name: 'pretrained F', strategy: '-', scores: l.results[resultKey(PRETRAINED, pairId)]?.scores }];
   for (const id of l.compareIds) {
     const r = l.runs[id];
-    if (r) rows.push({ id, name: r.name, strategy: r.strategy, scores: l.results[resultKey(id, pairId)]?.scores });
+    if (r) rows.push({ id, name: r.name, strategy: r.spec.strategy, scores: l.results[resultKey(id, pairId)]?.scores });
   }
   return rows;
 }
@@ -188,7 +190,7 @@ export function exportMetrics(pairId: string, format: 'csv' | 'json'): void {
       rows: rows.map((r) => ({
         run: r.name, id: r.id, strategy: r.strategy, ...(r.scores?.metrics ?? {}), mIoU: r.scores?.miou ?? null, mAP50: r.scores?.map50 ?? null,
         ...(r.scores?.undefinedMetrics ? { undefined: r.scores.undefinedMetrics } : {}),
-        options: l.runs[r.id]?.options, seed: l.runs[r.id]?.seed, steps: l.runs[r.id]?.steps,
+        spec: l.runs[r.id]?.spec, steps: l.runs[r.id]?.steps,
       })),
     };
     saveBlob(new Blob([JSON.stringify(out, null, 2)], { type: 'application/json' }), `${name}.json`);

@@ -134,14 +134,11 @@ export function duplicateRun(id: string): void {
   const s = useStore.getState();
   const r = s.runs[id];
   if (!r) return;
-  const { lr: _lr, totalSteps: _t, ...stored } = r.options;
   // A run from an older version may carry options the strategy no longer has: keep the rest.
-  const known = s.strategies.find((x) => x.name === r.strategy)?.defaultOptions;
-  const options = known ? Object.fromEntries(Object.entries(stored).filter(([k]) => k in known)) : stored;
-  s.setForm({
-    strategy: r.strategy, options: { ...s.form.options, [r.strategy]: options }, steps: r.steps || s.form.steps,
-    batch: r.batch, crop: r.crop, lr: r.lr, seed: r.seed, name: `${r.name} (copy)`,
-  });
+  const known = s.strategies.find((x) => x.name === r.spec.strategy)?.defaultOptions;
+  const options = known ? Object.fromEntries(Object.entries(r.spec.options).filter(([k]) => k in known)) : r.spec.options;
+  s.loadSpec({ ...r.spec, options });
+  s.setForm({ name: `${r.name} (copy)` });
   s.setLab({ tab: 'train', open: true });
 }
 

@@ -4,7 +4,8 @@
  * metrics, mIoU and mAP@0.5 over the set with 95 % bootstrap intervals (computed in the worker),
  * and the table as CSV, JSON or a LaTeX `tabular` with the best value per column in bold.
  */
-import { FUSION_METRIC_NAMES, type Interval, type SetScoreName } from '../protocol/messages';
+import { FUSION_METRIC_NAMES } from '../core/types';
+import type { Interval, SetScoreName } from '../protocol/messages';
 import { saveBlob } from './render';
 import { PRETRAINED, resultKey } from './store/results';
 import type { Store } from './store/store';

@@ -4,7 +4,7 @@
  */
 import { recordStepTime } from './step-times';
 import { getEngine, type TrainHandle } from '../client';
-import type { TrainConfig, TrainPairSource } from '../protocol/messages';
+import type { FinetuneSpec, TrainPairSource } from '../protocol/messages';
 import { getInputs, setPreview } from './cache';
 import { newRunId, saveRun } from './runs';
 import { idleTraining, type RunRecord } from './store/lab';
@@ -57,39 +57,26 @@ function defaultName(strategy: string, options: Record<string, unknown>): string
   return `#${n} ${strategy}`;
 }
 
-/** Options of the form's strategy: defaults with the user's edits. */
-export function formOptions(): Record<string, number | string | boolean> {
-  const { form, strategies } = useStore.getState();
-  const info = strategies.find((s) => s.name === form.strategy);
-  return { ...(info?.defaultOptions ?? {}), ...form.options[form.strategy] };
-}
-
 /**
- * Runs one fine-tune with the form's settings (plus `override` options) and keeps the result
- * as a run. Resolves with the run id, or null when discarded or failed.
+ * Runs one fine-tune of the form's spec (or `spec`) and keeps the result as a run. Resolves
+ * with the run id, or null when discarded or failed.
  */
-export async function startTraining(override: Record<string, number | string | boolean> = {}, name?: string, group?: string): Promise<string | null> {
-  if (current || starting) return null;
+export async function startTraining(spec?: FinetuneSpec, name?: string, group?: string): Promise<string | null> {
+  const chosen = spec ?? useStore.getState().form.spec;
+  if (current || starting || !chosen) return null;
   starting = true;
   const owned: ImageBitmap[] = [];
   try {
-    return await train(override, owned, name, group);
+    return await train(chosen, owned, name, group);
   } finally {
     starting = false;
     for (const b of owned) b.close();
   }
 }
 
-async function train(override: Record<string, number | string | boolean>, owned: ImageBitmap[], name?: string, group?: string): Promise<string | null> {
+async function train(spec: FinetuneSpec, owned: ImageBitmap[], name?: string, group?: string): Promise<string | null> {
   const st = useStore.getState();
   const { form } = st;
-  const options = { ...form.options[form.strategy], ...override };
-  delete (options as Record<string, unknown>).lr;
-  delete (options as Record<string, unknown>).totalSteps;
-  const config: TrainConfig = {
-    strategy: form.strategy, options, steps: form.steps, batch: form.batch, crop: form.crop, lr: form.lr,
-    seed: form.seed, previewEvery: form.previewEvery,
-  };
   const ids = form.pairIds.length ? form.pairIds.filter((id) => st.pairs[id]) : st.order;
   const videos = ids.filter((id) => st.pairs[id].media === 'video');
   if (videos.length) st.setTraining({ ...idleTraining, status: 'preparing', queued: st.training.queued });
@@ -111,11 +98,11 @@ async function train(override: Record<string, number | string | boolean>, owned:
     st.setTraining({ ...idleTraining, error: 'No pairs to train on.' });
     return null;
   }
-  const runName = name ?? (form.name.trim() || defaultName(form.strategy, { ...formOptions(), ...override }));
-  st.setTraining({ ...idleTraining, error: undefined, lastRunId: undefined, status: 'preparing', total: form.steps, previewPairId: previewId, queued: st.training.queued,
-    work: { strategy: config.strategy, batch: config.batch, crop: config.crop } });
+  const runName = name ?? (form.name.trim() || defaultName(spec.strategy, spec.options));
+  st.setTraining({ ...idleTraining, error: undefined, lastRunId: undefined, status: 'preparing', total: spec.steps, previewPairId: previewId, queued: st.training.queued,
+    work: { strategy: spec.strategy, batch: spec.batch, crop: spec.crop } });
   const ctrl = new AbortController();
-  const handle = getEngine().train(config, sources, previewId ?? '', {
+  const handle = getEngine().train(spec, form.previewEvery, sources, previewId ?? '', {
     signal: ctrl.signal,
     onTrainProgress: (p) => {
       const l = useStore.getState();
@@ -138,8 +125,7 @@ async function train(override: Record<string, number | string | boolean>, owned:
     const r = await handle.result;
     useStore.getState().setTraining({ status: 'saving' });
     const run: RunRecord = {
-      id: newRunId(), name: runName, strategy: config.strategy, options: r.options, seed: config.seed, steps: r.steps,
-      batch: config.batch, crop: config.crop, lr: config.lr, history: r.history, notes: r.notes,
+      id: newRunId(), name: runName, spec: r.spec, steps: r.steps, history: r.history, notes: r.notes,
       labelSources: r.labelSources, pairNames: sources.filter((s) => !s.previewOnly).map((s) => s.name),
       models: Object.keys(r.weights), createdAt: Date.now(), seconds: r.seconds, backend: r.backend, stopped: r.stopped,
       origin: 'trained', scores: {}, ...(group ? { group } : {}),
@@ -185,13 +171,16 @@ export function discardTraining(): void {
 export async function runSweep(ratios: [number, number][]): Promise<void> {
   if (current) return;
   sweepAbort = false;
-  useStore.getState().setForm({ strategy: 'fixed' });
+  const st = useStore.getState();
+  st.chooseStrategy('fixed');
+  const base = useStore.getState().form.spec;
+  if (!base) return;
   const group = `sweep-${Date.now().toString(36)}`;
   for (let i = 0; i < ratios.length; i++) {
     if (sweepAbort) break;
     const [a, b] = ratios[i];
     useStore.getState().setTraining({ queued: ratios.length - i - 1 });
-    await startTraining({ intensity: a, gradient: b }, `sweep int ${a} : grad ${b}`, group);
+    await startTraining({ ...base, options: { ...base.options, intensity: a, gradient: b } }, `sweep int ${a} : grad ${b}`, group);
   }
   useStore.getState().setTraining({ queued: 0 });
 }

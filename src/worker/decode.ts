@@ -5,6 +5,7 @@
  */
 import type { RawImage } from '../core/types';
 import type { ImageSource, Size } from '../protocol/messages';
+import { checkLabel } from '../core/train/pairs';
 
 /** An input file that could not be read as an image. */
 export class UnreadableImageError extends Error {
@@ -135,4 +136,22 @@ export function bitmapToLabel(bmp: ImageBitmap, size: Size): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = raw.data[i * 4];
   return out;
+}
+
+/**
+ * A label file as class indices at `size` (nearest), checked by the core against the infrared
+ * file it belongs to; or why it is left out (unreadable, another size, not class indices).
+ */
+export async function readLabel(src: ImageSource, irFile: Size, size: Size = irFile): Promise<ReturnType<typeof checkLabel>> {
+  let lb: ImageBitmap;
+  try {
+    lb = await decodeBitmap(src);
+  } catch (e) {
+    return { code: 'label-unreadable', message: `Label ignored: ${(e as Error).message}.` };
+  }
+  try {
+    return checkLabel({ width: lb.width, height: lb.height, channels: 1, data: bitmapToLabel(lb, { width: lb.width, height: lb.height }) }, irFile, size);
+  } finally {
+    lb.close();
+  }
 }

@@ -13,12 +13,11 @@ import { MODELS, type ModelName } from '../core/models/registry';
 import { countParams, disposeParams } from '../core/models/model-def';
 import { DET_CLASSES, SEG_CLASSES } from '../core/types';
 import { resizeLabels } from '../core/image/resize';
-import { labelIndices } from '../core/image/label';
 import { evaluatePairStepwise, scoreSet, type PairEvaluationInput } from '../core/metrics/evaluation';
 import type {
   BackendName, FuseRequest, FuseResult, MetricsResult, ModelStatus, ModelWeights, Notice, ResultMap, Size,
 } from '../protocol/messages';
-import { bitmapToRaw, bitmapToLabel, decodeBitmap, rawToBitmap, UnreadableImageError } from './decode';
+import { bitmapToRaw, decodeBitmap, rawToBitmap, readLabel, UnreadableImageError } from './decode';
 import { downloadModels, type MissingModel, type ModelFiles } from './model-files';
 import { buildPipeline, loadModel, PIPELINE_MODELS, type BuiltPipeline } from './pipeline-adapter';
 
@@ -194,41 +193,17 @@ export class Engine {
 
     onProgress(0, 3, 'decode');
     const [irBmp, viBmp] = await Promise.all([decodeBitmap(req.ir), decodeBitmap(req.vi)]);
-    let labelBmp: ImageBitmap | null = null;
-    if (req.label) {
-      try {
-        labelBmp = await decodeBitmap(req.label);
-      } catch (e) {
-        notices.push({ level: 'warn', code: 'label-unreadable', message: `Label ignored: ${(e as Error).message}` });
-      }
-    }
+    const source = { ir: { width: irBmp.width, height: irBmp.height }, vi: { width: viBmp.width, height: viBmp.height } };
+    const checked = req.label ? await readLabel(req.label, source.ir) : null;
+    if (checked && !('indices' in checked)) notices.push({ level: 'warn', code: checked.code, message: checked.message });
+    const labelFull = checked && 'indices' in checked ? checked.indices : null;
     check();
-    const source = {
-      ir: { width: irBmp.width, height: irBmp.height },
-      vi: { width: viBmp.width, height: viBmp.height },
-      ...(labelBmp ? { label: { width: labelBmp.width, height: labelBmp.height } } : {}),
-    };
     // Full-resolution pixels as decoded; resizing (VI to IR, max side) is the core pipeline's,
     // exactly as in the CLI.
     const irRaw = bitmapToRaw(irBmp, source.ir, false);
     const viRaw = bitmapToRaw(viBmp, source.vi, false);
     irBmp.close();
     viBmp.close();
-    let labelFull: Uint8Array | null = null;
-    if (labelBmp) {
-      const { width: lw, height: lh } = labelBmp;
-      const map = bitmapToLabel(labelBmp, { width: lw, height: lh });
-      labelBmp.close();
-      if (lw !== source.ir.width || lh !== source.ir.height) {
-        notices.push({ level: 'warn', code: 'label-size', message: `Label ignored: it is ${lw}×${lh}, the infrared image is ${source.ir.width}×${source.ir.height}.` });
-      } else {
-        try {
-          labelFull = labelIndices({ width: lw, height: lh, channels: 1, data: map });
-        } catch (e) {
-          notices.push({ level: 'warn', code: 'label-unreadable', message: `Label ignored: ${(e as Error).message}.` });
-        }
-      }
-    }
     const tDecode = performance.now();
     onProgress(1, 3, 'fuse');
     check();

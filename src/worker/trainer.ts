@@ -1,25 +1,23 @@
 /**
- * Fine-tuning in the worker: decodes the chosen pairs into training pairs (labels from label
- * PNGs, otherwise pseudo-labels from the pretrained S), copies the models the session needs
- * (the pretrained ones are never touched), drives the core's `FinetuneSession` (the CLI drives
- * the same one) with pause / resume / stop, posts losses and an ETA, re-fuses a preview pair
+ * Fine-tuning in the worker: decodes the chosen pairs (the core's `prepareTrainPairs` gives
+ * them their task targets, as it does for the CLI), copies the models the session needs (the
+ * pretrained ones are never touched), drives the core's `FinetuneSession` with the spec as the
+ * page sent it, with pause / resume / stop, posts losses and an ETA, re-fuses a preview pair
  * every N steps, and returns the moved models' weights in the tfjs weights format.
  */
-import type { GroundTruthBox, Params, RawImage } from '../core/types';
-import { labelIndices } from '../core/image/label';
-import { imageToY, interleavedChroma } from '../core/image/color';
+import type { GroundTruthBox, Params } from '../core/types';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
 import { createPipeline, fitVisible } from '../core/pipeline';
-import type { TrainPair } from '../core/train/batch';
 import { FinetuneSession, modelsNeeded, taskTermsOn } from '../core/train/finetune-session';
-import { STRATEGY_NAMES, strategyInfo } from '../core/strategies/registry';
+import { prepareTrainPairs, TRAIN_MAX_SIDE, type ReadPair } from '../core/train/pairs';
+import { resolveSpec, STRATEGY_NAMES, strategyInfo } from '../core/strategies/registry';
 import type { StrategyModels } from '../core/strategies/types';
 import { encodeWeights } from '../core/weights/io';
 import type {
-  BackendName, LabelSource, LossPoint, RunWeights, StrategyInfoData, TrainPairSource, TrainProgressReply, TrainRequest, TrainResult,
+  BackendName, LossPoint, RunWeights, StrategyInfoData, TrainPairSource, TrainProgressReply, TrainRequest, TrainResult,
 } from '../protocol/messages';
-import { bitmapToLabel, bitmapToRaw, decodeBitmap, rawToBitmap } from './decode';
+import { bitmapToRaw, decodeBitmap, rawToBitmap, readLabel } from './decode';
 import { CancelledError, type Engine } from './engine';
 import { loadModel } from './pipeline-adapter';
 import { median } from '../core/stats';
@@ -56,57 +54,32 @@ export function strategyList(): StrategyInfoData[] {
     const i = strategyInfo(n);
     return {
       name: i.name, label: i.label, description: i.description, requires: [...i.requires], mayMove: [...i.mayMove],
-      defaultOptions: { ...i.defaultOptions },
+      defaultOptions: { ...i.defaultOptions }, defaultSpec: resolveSpec({ strategy: n }), usesHeldOut: i.usesHeldOut,
       choices: Object.fromEntries(Object.entries(i.choices).map(([k, v]) => [k, [...v]])),
       bounds: Object.fromEntries(Object.entries(i.bounds).map(([k, [lo, hi]]) => [k, [lo, hi]])),
     };
   });
 }
 
-/** Detections at or above this score become pseudo boxes. */
-const PSEUDO_BOX_SCORE = 0.3;
-/** Largest side a training pair is read at. */
-const TRAIN_MAX_SIDE = 1024;
-
-interface Decoded {
-  src: TrainPairSource;
-  ir: RawImage;
-  vi: RawImage;
-  label: Uint8Array | null;
-  /** Read size / file size (boxes are given in file pixels). */
-  scale: number;
-}
-
-async function decodePair(src: TrainPairSource): Promise<Decoded> {
+/** A pair read for training, and why its label was left out when it was. */
+async function decodePair(src: TrainPairSource): Promise<{ read: ReadPair; note?: string }> {
   const [irB, viB] = await Promise.all([decodeBitmap(src.ir), decodeBitmap(src.vi)]);
-  let { width, height } = irB;
-  const sx = Math.min(1, TRAIN_MAX_SIDE / Math.max(width, height));
-  const full = { width, height };
-  width = Math.round(width * sx);
-  height = Math.round(height * sx);
-  const ir = bitmapToRaw(irB, { width, height }, true);
+  const full = { width: irB.width, height: irB.height };
+  const sx = Math.min(1, TRAIN_MAX_SIDE / Math.max(full.width, full.height));
+  const size = { width: Math.round(full.width * sx), height: Math.round(full.height * sx) };
+  const ir = bitmapToRaw(irB, size, true);
   let vi = bitmapToRaw(viB, { width: viB.width, height: viB.height }, false);
   irB.close();
   viB.close();
   try {
-    vi = fitVisible(vi, width, height, src.aspect ?? 'refuse').vi;
+    vi = fitVisible(vi, size.width, size.height, src.aspect ?? 'refuse').vi;
   } catch (e) {
     throw new Error(`pair ${src.name}: ${(e as Error).message}`);
   }
-  let label: Uint8Array | null = null;
-  if (src.label) {
-    try {
-      const lb = await decodeBitmap(src.label);
-      try {
-        if (lb.width === full.width && lb.height === full.height) {
-          label = labelIndices({ width, height, channels: 1, data: bitmapToLabel(lb, { width, height }) });
-        }
-      } finally {
-        lb.close();
-      }
-    } catch { /* unreadable or not a class map: treated as absent */ }
-  }
-  return { src, ir, vi, label, scale: width / full.width };
+  const read: ReadPair = { key: src.pairId, stem: src.name, ir, vi, ...(src.boxes ? { boxes: scaleBoxes(src.boxes, size.width / full.width) } : {}) };
+  if (!src.label) return { read };
+  const checked = await readLabel(src.label, full, size);
+  return 'indices' in checked ? { read: { ...read, label: checked.indices } } : { read, note: `${src.name}: ${checked.message}` };
 }
 
 function scaleBoxes(boxes: [number, number, number, number, number][], s: number): GroundTruthBox[] {
@@ -143,7 +116,7 @@ export interface SessionSink {
 export async function driveSession(
   session: FinetuneSession, control: TrainControl, sink: SessionSink, previewEvery = 0,
 ): Promise<{ history: LossPoint[]; notes: string[]; stopped: boolean; steps: number }> {
-  const total = session.config.steps;
+  const total = session.spec.steps;
   let history: LossPoint[] = [];
   const notes: string[] = [];
   let pending: LossPoint[] = [];
@@ -207,66 +180,31 @@ export async function runTraining(
   req: TrainRequest, engine: Engine, backend: BackendName, control: TrainControl, sink: TrainSink,
 ): Promise<{ result: TrainResult; transfer: Transferable[] }> {
   const t0 = performance.now();
-  const cfg = req.config;
-  const info = strategyInfo(cfg.strategy);
+  const { spec } = req;
   const notes: string[] = [];
   const check = () => {
     if (control.isCancelled()) throw new CancelledError('cancelled');
   };
-  sink.progress({ step: 0, total: cfg.steps, etaS: NaN, msPerStep: NaN, losses: [], state: 'preparing' });
+  sink.progress({ step: 0, total: spec.steps, etaS: NaN, msPerStep: NaN, losses: [], state: 'preparing' });
 
   // Which models: what the session needs (D for an adversarial term, S for task terms).
-  const opts: Record<string, unknown> = { ...cfg.options, lr: cfg.lr };
-  const taskOn = taskTermsOn({ ...info.defaultOptions, ...opts });
-  const needed = modelsNeeded(cfg.strategy, opts);
+  const taskOn = taskTermsOn({ ...strategyInfo(spec.strategy).defaultOptions, ...spec.options });
+  const needed = modelsNeeded(spec.strategy, spec.options);
 
   // Pairs, with task targets.
-  const decoded: Decoded[] = [];
+  const decoded: { src: TrainPairSource; read: ReadPair }[] = [];
   for (const src of req.pairs) {
     check();
-    decoded.push(await decodePair(src));
+    const d = await decodePair(src);
+    if (d.note) notes.push(d.note);
+    decoded.push({ src, read: d.read });
   }
   const pipe = engine.pipeline;
-  const labelSources: Record<string, LabelSource> = {};
-  const pairs: TrainPair[] = [];
-  for (const d of decoded) {
-    if (d.src.previewOnly) continue;
-    check();
-    const { width, height } = d.ir;
-    const p: TrainPair = {
-      stem: d.src.name, width, height, ir: imageToY(d.ir), vi: imageToY(d.vi), chroma: interleavedChroma(d.vi),
-    };
-    const scale = d.scale;
-    if (d.label) {
-      p.label = d.label;
-      if (d.src.boxes) p.boxes = scaleBoxes(d.src.boxes, scale);
-      labelSources[d.src.pairId] = 'label';
-    } else if (taskOn && pipe.hasTasks) {
-      // Pseudo-labels: the pretrained S on the pretrained F's fused image.
-      const out = await pipe.run(d.ir, d.vi, { maxSide: TRAIN_MAX_SIDE });
-      if (out.seg && out.width === width && out.height === height) {
-        p.label = out.seg;
-        p.boxes = out.detections.filter((b) => b[5] >= PSEUDO_BOX_SCORE).map((b) => [b[0], b[1], b[2], b[3], b[4]] as GroundTruthBox);
-        labelSources[d.src.pairId] = 'pseudo';
-      } else {
-        labelSources[d.src.pairId] = 'none';
-      }
-    } else {
-      if (d.src.boxes) p.boxes = scaleBoxes(d.src.boxes, scale);
-      labelSources[d.src.pairId] = d.src.boxes ? 'label' : 'none';
-    }
-    pairs.push(p);
-  }
-  const nPseudo = Object.values(labelSources).filter((s) => s === 'pseudo').length;
-  const nNone = Object.values(labelSources).filter((s) => s === 'none').length;
-  if (taskOn) {
-    notes.push(`Task targets: ${pairs.length - nPseudo - nNone} pair(s) with label PNGs/boxes, ${nPseudo} with pseudo-labels from the pretrained segmenter` +
-      `${nNone ? `, ${nNone} without any (no segmenter for pseudo-labels)` : ''}.`);
-    if (nNone > 0) {
-      throw new Error(`${nNone} training pair(s) have no label and no segmenter is loaded to make pseudo-labels: ` +
-        'set the segmentation and detection weights to 0, or train on labelled pairs only');
-    }
-  }
+  const { pairs, labelSources, notes: targetNotes } = await prepareTrainPairs(decoded.filter((d) => !d.src.previewOnly).map((d) => d.read), {
+    taskOn, between: check,
+    ...(pipe.hasTasks ? { pseudoLabel: (ir, vi) => pipe.run(ir, vi, { maxSide: TRAIN_MAX_SIDE }) } : {}),
+  });
+  notes.push(...targetNotes);
 
   // Copies of the models (the pretrained ones in the pipeline stay as they are).
   const loaded: Partial<Record<ModelName, Params>> = {};
@@ -277,17 +215,15 @@ export async function runTraining(
     const models: StrategyModels = {
       fusion: loaded.fusion, discriminator: loaded.discriminator, segdet: loaded.segdet, lossGenerator: loaded.lossGenerator,
     };
-    const session = new FinetuneSession(models, pairs, {
-      strategy: cfg.strategy, options: opts, steps: cfg.steps, batch: cfg.batch, crop: cfg.crop, seed: cfg.seed,
-    });
+    const session = new FinetuneSession(models, pairs, spec);
     const strategy = session.strategy;
     notes.push(...session.notes);
 
     const previewSrc = decoded.find((d) => d.src.pairId === req.previewPairId);
-    const previewPipe = createPipeline({ fusion: loaded.fusion, segdet: loaded.fusion });
+    const previewPipe = createPipeline({ fusion: loaded.fusion });
     const preview = async (step: number) => {
       if (!previewSrc) return;
-      const r = await previewPipe.run(previewSrc.ir, previewSrc.vi, { maxSide: TRAIN_MAX_SIDE, tasks: false });
+      const r = await previewPipe.run(previewSrc.read.ir, previewSrc.read.vi, { maxSide: TRAIN_MAX_SIDE, tasks: false });
       const bmp = await rawToBitmap({ width: r.width, height: r.height, channels: 4, data: r.rgb });
       sink.preview(step, previewSrc.src.pairId, bmp);
     };
@@ -298,14 +234,14 @@ export async function runTraining(
       const transfer: Transferable[] = [];
       for (const name of new Set<ModelName>(['fusion', ...strategy.moves])) {
         const { modelJson, weightData } = await encodeWeights(loaded[name]!, {
-          extra: { model: name, strategy: cfg.strategy, steps: step, seed: cfg.seed, options: strategy.options },
+          extra: { model: name, spec: session.spec, steps: step },
         });
         weights[name] = { modelJson: modelJson as unknown as Record<string, unknown>, weightData };
         transfer.push(weightData);
       }
       const result: TrainResult = {
-        weights, history: [...history], options: { ...strategy.options }, moves: [...strategy.moves],
-        notes: [...notes, ...runNotes, ...(stopped ? [`Stopped after ${step} of ${cfg.steps} steps.`] : [])], labelSources,
+        weights, history: [...history], spec: session.spec, moves: [...strategy.moves],
+        notes: [...notes, ...runNotes, ...(stopped ? [`Stopped after ${step} of ${spec.steps} steps.`] : [])], labelSources,
         stopped, steps: step, seconds: (performance.now() - t0) / 1000, backend,
       };
       return { result, transfer };
@@ -322,7 +258,7 @@ export async function runTraining(
         },
         preview,
         ...(sink.checkpoint ? { checkpoint: async (step, history, runNotes) => sink.checkpoint!(await runAt(step, history, runNotes, true)) } : {}),
-      }, cfg.previewEvery);
+      }, req.previewEvery);
       await preview(run.steps);
     } finally {
       session.dispose();

@@ -11,7 +11,6 @@ import { setScoreIntervals } from '../core/metrics/evaluation';
 import type {
   BackendChoice, BackendInfo, InitRequest, ProgressPhase, ReadyPayload, Size, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
-import { assertNever } from '../protocol/messages';
 import { lostUnderFailure, setDeviceLostHandler, setGpuErrorHandler, startBackend, simulateDeviceLoss } from './backend';
 import { CancelledError, Engine } from './engine';
 import { runTraining, strategyList, type TrainControl } from './trainer';
@@ -177,7 +176,7 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
       return [{ id: job.id, type: 'result', kind: 'weightMap', payload }, [payload.wIr.buffer]];
     }
     default:
-      return assertNever(job);
+      throw new Error(`unexpected message: ${JSON.stringify(job satisfies never)}`);
   }
 }
 

@@ -40,7 +40,7 @@ describe('boundHistory', () => {
 
 describe('parseRunRecord', () => {
   const base = {
-    id: 'r', name: 'x', strategy: 'bdl', options: { lr: 1e-4 }, seed: 1, steps: 3, batch: 2, crop: 128, lr: 1e-4, history: [],
+    id: 'r', name: 'x', spec: { strategy: 'bdl', options: { lr: 1e-4 }, steps: 3, batch: 2, crop: 128, seed: 1, heldOutFraction: 0.2 }, steps: 3, history: [],
     notes: [], labelSources: {}, pairNames: [], models: ['fusion'], createdAt: 1, seconds: 1, backend: 'wasm', stopped: false, origin: 'trained',
   };
 
@@ -61,10 +61,10 @@ describe('parseRunRecord', () => {
     expect(() => parseRunRecord({ ...base, history: 5 })).toThrow('run.history: expected a list of loss points (got 5)');
     expect(() => parseRunRecord({ ...base, steps: { n: 3 } })).toThrow(/^run\.steps: expected a number/);
     expect(() => parseRunRecord({ ...base, notes: 'abc' })).toThrow('run.notes: expected a list of notes');
-    expect(() => parseRunRecord({ ...base, strategy: 'sgd' })).toThrow('run.strategy: expected fixed, bdl or td');
+    expect(() => parseRunRecord({ ...base, spec: { ...base.spec, strategy: 'sgd' } })).toThrow('run.spec.strategy: expected fixed, bdl, td');
     expect(() => parseRunRecord({ ...base, history: [{ step: 1, total: '1', terms: {} }] })).toThrow(/^run\.history\.0\.total/);
     expect(() => parseRunRecord(null)).toThrow(/^run: expected a run record/);
-    const { seed: _seed, ...noSeed } = base;
-    expect(() => parseRunRecord(noSeed)).toThrow(/^run\.seed: missing$/);
+    const { seed: _seed, ...noSeed } = base.spec;
+    expect(() => parseRunRecord({ ...base, spec: noSeed })).toThrow(/^run\.spec\.seed: missing$/);
   });
 });

@@ -8,7 +8,7 @@
  */
 import * as v from 'valibot';
 import { FUSION_METRIC_NAMES, type FusionMetrics } from '../types';
-import type { StrategyName } from '../strategies/types';
+import { SPEC_DEFAULTS, STRATEGY_NAMES, type FinetuneSpec } from '../strategies/types';
 
 /** Longest run name kept (a longer one is cut, ending in "…"). */
 export const RUN_NAME_MAX = 200;
@@ -23,6 +23,10 @@ export const PAIR_NAME_MAX = 500;
 /** Most strategy options, and the longest option value that is a string. */
 const OPTIONS_MAX = 100;
 const SHORT_MAX = 100;
+
+/** The models a run may hold weights of (F always; D, S, G when its strategy moved them). */
+export const RUN_MODELS = ['fusion', 'discriminator', 'segdet', 'lossGenerator'] as const;
+export type RunModel = (typeof RUN_MODELS)[number];
 
 /** One fine-tuning step's losses. */
 export interface LossPoint {
@@ -49,16 +53,10 @@ export interface PairScores {
 export interface RunRecord {
   id: string;
   name: string;
-  strategy: StrategyName;
-  /** Strategy options as resolved (defaults filled in). */
-  options: Record<string, number | string | boolean>;
+  /** The fine-tune as it ran, every default filled in. */
+  spec: FinetuneSpec;
+  /** Steps taken (fewer than `spec.steps` when stopped). */
   steps: number;
-  batch: number;
-  /** Square crop side in pixels. */
-  crop: number;
-  /** Learning rate of F. */
-  lr: number;
-  seed: number;
   history: LossPoint[];
   notes: string[];
   labelSources: Record<string, LabelSource>;
@@ -120,17 +118,36 @@ const runName = v.pipe(
   v.transform((s) => (s.length > RUN_NAME_MAX ? `${s.slice(0, RUN_NAME_MAX - 1)}…` : s)),
 );
 
-/** The schema of a run record, with the bounds applied (a long name cut, a long history thinned). */
-export const runRecordSchema = v.object({
-  id: v.pipe(short, v.minLength(1, 'expected an id')),
-  name: runName,
-  strategy: v.picklist(['fixed', 'bdl', 'td'] as const satisfies readonly StrategyName[], 'expected fixed, bdl or td'),
+const specSchema = v.object({
+  strategy: v.picklist(STRATEGY_NAMES, `expected ${STRATEGY_NAMES.join(', ')}`),
   options: v.pipe(v.record(short, v.union([v.number(), short, v.boolean()], 'expected a number, a short text or true/false'), 'expected an object'), maxEntries(OPTIONS_MAX)),
   steps: count,
   batch: count,
   crop: count,
-  lr: v.pipe(finite, v.minValue(0, 'expected a number ≥ 0')),
-  seed: finite,
+  seed: count,
+  heldOutFraction: v.pipe(finite, v.minValue(0, 'expected a share in [0, 1)'), v.maxValue(0.99, 'expected a share in [0, 1)')),
+}, 'expected a fine-tune spec { strategy, options, steps, batch, crop, seed, heldOutFraction }');
+
+/**
+ * Runs kept before the spec held the settings listed them flat, with F's learning rate beside
+ * the options and the schedule's length among them: read as a spec.
+ */
+function fromFlatSettings(x: unknown): unknown {
+  if (!x || typeof x !== 'object' || 'spec' in x || !('strategy' in x)) return x;
+  const { strategy, options, steps, batch, crop, lr, seed, ...rest } = x as Record<string, unknown>;
+  const { totalSteps: _schedule, ...kept } = (options && typeof options === 'object' ? options : {}) as Record<string, unknown>;
+  return {
+    ...rest, steps,
+    spec: { strategy, options: lr === undefined ? kept : { ...kept, lr }, steps: Math.max(1, Number(steps) || 1), batch, crop, seed, heldOutFraction: SPEC_DEFAULTS.heldOutFraction },
+  };
+}
+
+/** The schema of a run record, with the bounds applied (a long name cut, a long history thinned). */
+export const runRecordSchema = v.pipe(v.unknown(), v.transform(fromFlatSettings), v.object({
+  id: v.pipe(short, v.minLength(1, 'expected an id')),
+  name: runName,
+  spec: specSchema,
+  steps: count,
   history: v.pipe(v.array(lossPoint, 'expected a list of loss points'), v.transform((h) => boundHistory(h))),
   notes: v.pipe(v.array(v.string('expected text'), 'expected a list of notes'), v.transform((n: string[]) => boundNotes(n))),
   labelSources: v.pipe(v.record(pairName, v.picklist(['label', 'pseudo', 'none'] as const, 'expected label, pseudo or none'), 'expected an object'), maxEntries(PAIRS_MAX)),
@@ -144,7 +161,7 @@ export const runRecordSchema = v.object({
   group: v.optional(short),
   unsaved: v.optional(v.literal(true)),
   scores: v.optional(v.pipe(v.record(pairName, pairScores, 'expected an object of scores by pair'), maxEntries(PAIRS_MAX)), {}),
-}, 'expected a run record (an object)');
+}, 'expected a run record (an object)'));
 
 // The schema's output is the record type, field for field.
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

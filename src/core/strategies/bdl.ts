@@ -83,7 +83,7 @@ import {
   CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, dot, lossAndGrads, requireTaskTargets, resolveOptions,
   taskLoss, taskObjective, type BatchTensors, type LossGrads, type NamedTensors, type OptionRules,
 } from './common';
-import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, StrategyStepLog, TaskLossOptions } from './types';
+import { COMMON_DEFAULTS, CONSTANT_RATE, type CommonOptions, type Strategy, type StrategyBatches, type StrategyModels, type StrategyPlan, type StrategyStepLog, type TaskLossOptions } from './types';
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts
@@ -242,7 +242,7 @@ const DWA_WINDOW_ALONE = 10;
  * order of the lower levels' learning rates, as its definition (the lower step size) says.
  */
 export const BDL_DEFAULTS: BdlOptions = {
-  lr: 1e-4, clipNorm: 5, totalSteps: 0,
+  ...COMMON_DEFAULTS,
   lrD: 1e-4, lrS: 1e-4, trainD: true, trainS: true, sParts: 'heads',
   eta: 1e-4, cMax: 10, temperature: 2, dwaWindow: 0, adversarial: 0.1, ssimWeight: 1.1,
   segmentation: 1, detection: 1, classWeights: 'msrs',
@@ -261,7 +261,7 @@ export const BDL_TASKS = ['visual', 'task'] as const;
  * Creates the `bdl` strategy; needs F, D and S.
  * @throws on bad options or a missing model.
  */
-export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {}): Strategy {
+export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {}, plan: StrategyPlan = CONSTANT_RATE): Strategy {
   const o = resolveOptions('bdl', BDL_DEFAULTS, given, BDL_RULES);
   if (!models.discriminator) throw new Error('bdl: needs the discriminator D (visual lower level)');
   if (!models.segdet) throw new Error('bdl: needs the segmenter S (semantic lower level)');
@@ -274,7 +274,7 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
   const groups = [new TrainGroup('fusion', F, o.lr)];
   if (o.trainD) groups.push(new TrainGroup('discriminator', D, o.lrD));
   if (o.trainS) groups.push(new TrainGroup('segdet', yS, o.lrS));
-  const runner = new StepRunner(groups, o);
+  const runner = new StepRunner(groups, o, plan);
   const dwa = new DwaWindows(BDL_TASKS.length, o.dwaWindow > 0 ? o.dwaWindow : DWA_WINDOW_ALONE);
 
   /** F_D of fused images: BDLFusion's fusion loss (to the saliency target of map `sal`) plus the adversarial term. */

@@ -18,7 +18,7 @@ import { encodeBatch, type DetectionTargetTensors } from '../detect/centernet';
 import { cropBoxes } from '../detect/boxes';
 import { fusedRgb } from '../image/tensor';
 import type { GroundTruthBox } from '../types';
-import type { CommonOptions, StrategyStepLog, TaskLossOptions } from './types';
+import { CONSTANT_RATE, type CommonOptions, type StrategyPlan, type StrategyStepLog, type TaskLossOptions } from './types';
 
 export type { NamedTensors } from '../train/flat';
 
@@ -313,7 +313,7 @@ export class StepRunner {
   /** Gradient norms of the current step's updates, read with its scalars. */
   #norms: Record<string, tf.Scalar> = {};
 
-  constructor(readonly groups: TrainGroup[], readonly options: CommonOptions) {
+  constructor(readonly groups: TrainGroup[], readonly options: CommonOptions, readonly plan: StrategyPlan = CONSTANT_RATE) {
     this.#guard = new ParamGuard(groups.map((g) => g.params));
   }
 
@@ -330,7 +330,7 @@ export class StepRunner {
 
   /** Learning-rate multiplier at `step` (cosine to 10 % over `totalSteps`, or 1). */
   lrScale(step: number): number {
-    const n = this.options.totalSteps;
+    const n = this.plan.totalSteps;
     return n > 0 ? scheduledLr(Math.min(step, n), { lr: 1, lrMin: 0.1, warmup: 0, steps: n }) : 1;
   }
 

@@ -15,7 +15,7 @@ import {
   CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, requireTaskTargets,
   resolveOptions, taskObjective, type OptionRules,
 } from './common';
-import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, StrategyStepLog, TaskLossOptions } from './types';
+import { COMMON_DEFAULTS, CONSTANT_RATE, type CommonOptions, type Strategy, type StrategyBatches, type StrategyModels, type StrategyPlan, type StrategyStepLog, type TaskLossOptions } from './types';
 
 /** Options of {@link createFixed}; a zero weight leaves its term out. */
 export interface FixedOptions extends CommonOptions, TaskLossOptions {
@@ -39,7 +39,7 @@ export interface FixedOptions extends CommonOptions, TaskLossOptions {
  * task terms, at a fine-tuning learning rate.
  */
 export const FIXED_DEFAULTS: FixedOptions = {
-  lr: 1e-4, clipNorm: 5, totalSteps: 0,
+  ...COMMON_DEFAULTS,
   intensity: 1, intensityMode: 'max', gradient: 10, gradientVariant: 'abs-max', ssim: 0.5, adversarial: 0,
   segmentation: 0.1, detection: 0.1, classWeights: 'msrs',
 };
@@ -58,13 +58,13 @@ export const FIXED_RULES: OptionRules<FixedOptions> = {
  * @throws when an option is unknown or ill-typed, or a term needs a model that is not given
  *   (adversarial → discriminator, task terms → segdet).
  */
-export function createFixed(models: StrategyModels, given: Partial<FixedOptions> = {}): Strategy {
+export function createFixed(models: StrategyModels, given: Partial<FixedOptions> = {}, plan: StrategyPlan = CONSTANT_RATE): Strategy {
   const o = resolveOptions('fixed', FIXED_DEFAULTS, given, FIXED_RULES);
   const useTask = o.segmentation > 0 || o.detection > 0;
   if (o.adversarial > 0 && !models.discriminator) throw new Error('fixed: the adversarial term needs the discriminator D');
   if (useTask && !models.segdet) throw new Error('fixed: the task terms need the segmenter S');
   const multiple = useTask ? 32 : o.adversarial > 0 ? discriminator.stride : fusion.stride;
-  const runner = new StepRunner([new TrainGroup('fusion', models.fusion, o.lr)], o);
+  const runner = new StepRunner([new TrainGroup('fusion', models.fusion, o.lr)], o, plan);
   const weights = {
     intensity: o.intensity, intensityMode: o.intensityMode, gradient: o.gradient, gradientVariant: o.gradientVariant,
     ssim: o.ssim, adversarial: o.adversarial,

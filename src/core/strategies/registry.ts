@@ -4,11 +4,13 @@
  */
 import type { ModelName } from '../models/registry';
 import { BDL_DEFAULTS, BDL_RULES, createBdl, type BdlOptions } from './bdl';
+import { resolveOptions, type OptionValue } from './common';
 import { FIXED_DEFAULTS, FIXED_RULES, createFixed, type FixedOptions } from './fixed';
 import { TD_DEFAULTS, TD_RULES, createTd, type TdOptions } from './td';
-import type { Strategy, StrategyModels, StrategyName } from './types';
+import { CONSTANT_RATE, SPEC_DEFAULTS, STRATEGY_NAMES, type FinetuneSpec, type Strategy, type StrategyModels, type StrategyName, type StrategyPlan } from './types';
 
-export type { Strategy, StrategyBatches, StrategyModels, StrategyName, StrategyStepLog } from './types';
+export type { FinetuneSpec, Strategy, StrategyBatches, StrategyModels, StrategyName, StrategyStepLog } from './types';
+export { SPEC_DEFAULTS, STRATEGY_NAMES } from './types';
 
 /** Options of each strategy, by name. */
 export interface StrategyOptionsMap {
@@ -42,8 +44,6 @@ const rules = (r: { choices?: object; bounds?: object }) => ({
   bounds: { ...(r.bounds ?? {}) } as Record<string, readonly [number, number]>,
 });
 
-/** Registry names in menu order. */
-export const STRATEGY_NAMES: readonly StrategyName[] = ['fixed', 'bdl', 'td'];
 
 /** Static description of a strategy. @throws on an unknown name. */
 export function strategyInfo(name: StrategyName): StrategyInfo {
@@ -86,12 +86,40 @@ export function isStrategyName(s: string): s is StrategyName {
  * @throws on an unknown strategy, bad options, or a required model missing.
  */
 export function createStrategy<N extends StrategyName>(
-  name: N, models: StrategyModels, options: Partial<StrategyOptionsMap[N]> = {},
+  name: N, models: StrategyModels, options: Partial<StrategyOptionsMap[N]> = {}, plan: StrategyPlan = CONSTANT_RATE,
 ): Strategy {
   switch (name) {
-    case 'fixed': return createFixed(models, options as Partial<FixedOptions>);
-    case 'bdl': return createBdl(models, options as Partial<BdlOptions>);
-    case 'td': return createTd(models, options as Partial<TdOptions>);
+    case 'fixed': return createFixed(models, options as Partial<FixedOptions>, plan);
+    case 'bdl': return createBdl(models, options as Partial<BdlOptions>, plan);
+    case 'td': return createTd(models, options as Partial<TdOptions>, plan);
     default: throw new Error(`unknown strategy '${String(name)}' (strategies: ${STRATEGY_NAMES.join(', ')})`);
   }
+}
+
+function checkInteger(name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`${name} must be a whole number ≥ ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * A fine-tune spec with every default filled in and every value checked (plain data arrives from
+ * the page, the worker's messages and the command line): the strategy's options by its rules.
+ * @throws naming what is wrong.
+ */
+export function resolveSpec(given: { strategy: string } & Partial<Omit<FinetuneSpec, 'strategy'>>): FinetuneSpec {
+  const { strategy } = given;
+  if (!isStrategyName(strategy)) throw new Error(`unknown strategy '${String(strategy)}' (strategies: ${STRATEGY_NAMES.join(', ')})`);
+  const info = strategyInfo(strategy);
+  const s = { ...SPEC_DEFAULTS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
+  const held = s.heldOutFraction;
+  if (typeof held !== 'number' || !(held >= 0 && held < 1)) throw new Error(`the held-out share must be in [0, 1), got ${JSON.stringify(held)}`);
+  return {
+    strategy,
+    options: resolveOptions(strategy, info.defaultOptions as Record<string, OptionValue>, given.options ?? {}, { choices: info.choices, bounds: info.bounds }),
+    steps: checkInteger('steps', s.steps, 1),
+    batch: checkInteger('batch', s.batch, 1),
+    crop: checkInteger('crop', s.crop, 32),
+    seed: checkInteger('seed', s.seed, 0),
+    heldOutFraction: held,
+  };
 }

@@ -46,7 +46,7 @@ import {
   CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, requireTaskTargets,
   resolveOptions, taskObjective, type BatchTensors, type LossGrads, type OptionRules,
 } from './common';
-import type { CommonOptions, Strategy, StrategyBatches, StrategyModels, StrategyStepLog, TaskLossOptions } from './types';
+import { COMMON_DEFAULTS, CONSTANT_RATE, type CommonOptions, type Strategy, type StrategyBatches, type StrategyModels, type StrategyPlan, type StrategyStepLog, type TaskLossOptions } from './types';
 
 // ---------------------------------------------------------------------------------------------
 // The DARTS hypergradient (pure tensors in, tensors out)
@@ -158,7 +158,7 @@ export interface TdOptions extends CommonOptions, TaskLossOptions {
 
 /** Defaults: TDFusion's a = b = 1, S frozen, no direct task term. */
 export const TD_DEFAULTS: TdOptions = {
-  lr: 1e-4, clipNorm: 5, totalSteps: 0,
+  ...COMMON_DEFAULTS,
   lrG: 1e-4, intensity: 1, gradient: 1, xi: 0.01, fdRadius: 1e-3, taskTerm: 0, trainS: false, lrS: 1e-5,
   segmentation: 1, detection: 1, classWeights: 'msrs',
 };
@@ -173,7 +173,7 @@ export const TD_RULES: OptionRules<TdOptions> = {
  * Creates the `td` strategy; needs F, G and S.
  * @throws on bad options or a missing model.
  */
-export function createTd(models: StrategyModels, given: Partial<TdOptions> = {}): Strategy {
+export function createTd(models: StrategyModels, given: Partial<TdOptions> = {}, plan: StrategyPlan = CONSTANT_RATE): Strategy {
   const o = resolveOptions('td', TD_DEFAULTS, given, TD_RULES);
   if (!models.lossGenerator) throw new Error('td: needs the loss generator G');
   if (!models.segdet) throw new Error('td: needs the segmenter S (the task loss)');
@@ -186,7 +186,7 @@ export function createTd(models: StrategyModels, given: Partial<TdOptions> = {})
   // Adam uses ε = 1e-10, as TDFusion's optimizer of the loss module does.
   const groups = [new TrainGroup('fusion', F, o.lr), new TrainGroup('lossGenerator', G, o.lrG, 1e-10)];
   if (o.trainS) groups.push(new TrainGroup('segdet', S, o.lrS));
-  const runner = new StepRunner(groups, o);
+  const runner = new StepRunner(groups, o, plan);
   const weights = {
     intensity: o.intensity, intensityMode: 'weighted' as const, gradient: o.gradient, gradientVariant: 'sobel-max' as const,
     ssim: 0, adversarial: 0,

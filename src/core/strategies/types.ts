@@ -13,6 +13,10 @@ import type { StepLog } from '../train/loop';
 /** Registry name of a strategy. */
 export type StrategyName = 'fixed' | 'bdl' | 'td';
 
+/** Registry names in menu order. */
+export const STRATEGY_NAMES: readonly StrategyName[] = ['fixed', 'bdl', 'td'];
+
+
 /**
  * Parameters of the models a strategy works with. The strategy reads all of them and moves
  * (assigns new values to) only those it trains, see {@link Strategy.moves}; the caller owns the
@@ -67,12 +71,22 @@ export interface CommonOptions {
   lr: number;
   /** Global gradient-norm clip per model (0 = off). */
   clipNorm: number;
+}
+
+/** The options every strategy has, at their defaults: the one place F's learning rate is set. */
+export const COMMON_DEFAULTS: CommonOptions = { lr: 1e-4, clipNorm: 5 };
+
+/** What a strategy is planned for (not an option: the fine-tune's length sets it). */
+export interface StrategyPlan {
   /**
    * Planned number of steps: > 0 decays every learning rate by a cosine to 10 % at that step
    * (loop.ts `scheduledLr`); 0 keeps them constant.
    */
   totalSteps: number;
 }
+
+/** A strategy with no planned length: its learning rates stay constant. */
+export const CONSTANT_RATE: StrategyPlan = { totalSteps: 0 };
 
 /** Weights of the task terms on S's outputs (class-weighted segmentation CE, CenterNet loss). */
 export interface TaskLossOptions {
@@ -103,3 +117,23 @@ export interface Strategy {
   /** Frees optimizer state and snapshots (not the models' parameters). */
   dispose(): void;
 }
+
+/**
+ * One fine-tune, whole: what the form holds, the protocol carries, the CLI builds from its flags,
+ * the session runs and a run keeps. F's learning rate is the strategy's option `lr`.
+ */
+export interface FinetuneSpec {
+  strategy: StrategyName;
+  /** The strategy's options (loss weights, learning rates, η, ...); complete once resolved. */
+  options: Record<string, number | string | boolean>;
+  steps: number;
+  batch: number;
+  /** Square crop side in pixels. */
+  crop: number;
+  seed: number;
+  /** Share of the pairs held out for the upper-level (bdl) or meta (td) batch. */
+  heldOutFraction: number;
+}
+
+/** Defaults of a fine-tune's own settings (each strategy's options default in its module). */
+export const SPEC_DEFAULTS = { steps: 200, batch: 4, crop: 128, seed: 1, heldOutFraction: 0.2 } as const;

@@ -10,30 +10,14 @@
  */
 import type { ModelName } from '../models/registry';
 import { Rng, deriveSeed } from '../nn/random';
-import { createStrategy, strategyInfo, type StrategyOptionsMap } from '../strategies/registry';
+import { createStrategy, resolveSpec, strategyInfo, type FinetuneSpec, type StrategyOptionsMap } from '../strategies/registry';
 import type { Strategy, StrategyModels, StrategyName, StrategyStepLog } from '../strategies/types';
 import { sampleCrops, type TrainPair } from './batch';
 
-/** Share of the pairs held out for the upper-level (bdl) or meta (td) batch. */
-export const HELD_OUT_FRACTION = 0.2;
 /** Below this many pairs nothing is held out: the held-out batch comes from the training pairs. */
 export const MIN_PAIRS_TO_HOLD_OUT = 2;
 /** DWA's window when one pass over the training pairs is shorter. */
 export const MIN_DWA_WINDOW = 10;
-
-/** What a session runs. */
-export interface FinetuneConfig {
-  strategy: StrategyName;
-  /** Strategy options, partial (loss weights, learning rates, η, ...); plain data. */
-  options: Record<string, unknown>;
-  steps: number;
-  batch: number;
-  /** Square crop side in pixels. */
-  crop: number;
-  seed: number;
-  /** Share of pairs held out (bdl, td); default {@link HELD_OUT_FRACTION}. */
-  heldOutFraction?: number;
-}
 
 /** Seeded split of pair indices into training and held-out ones. */
 export function splitHeldOut(n: number, fraction: number, seed: number): { train: number[]; heldOut: number[] } {
@@ -76,27 +60,29 @@ export class FinetuneSession {
   readonly split: { train: number[]; heldOut: number[] };
   /** Sentences for the person (what was held out). */
   readonly notes: string[] = [];
+  /** The spec as run: every default filled in. */
+  readonly spec: FinetuneSpec;
   #next = 1;
 
   /**
    * @param models the parameters to fine-tune (copies: the strategy moves them in place).
-   * @throws on bad options, a missing model or no pairs.
+   * @param spec the fine-tune; checked and completed here (it may come as plain data).
+   * @throws on a bad spec, a missing model or no pairs.
    */
-  constructor(models: StrategyModels, readonly pairs: TrainPair[], readonly config: FinetuneConfig) {
+  constructor(models: StrategyModels, readonly pairs: TrainPair[], spec: FinetuneSpec) {
     if (pairs.length === 0) throw new Error('no training pairs: choose at least one pair to train on');
-    const usesHeldOut = strategyInfo(config.strategy).usesHeldOut;
+    this.spec = resolveSpec(spec);
+    const { strategy, steps, batch, seed } = this.spec;
+    const usesHeldOut = strategyInfo(strategy).usesHeldOut;
     this.split = usesHeldOut
-      ? splitHeldOut(pairs.length, config.heldOutFraction ?? HELD_OUT_FRACTION, config.seed)
+      ? splitHeldOut(pairs.length, this.spec.heldOutFraction, seed)
       : { train: pairs.map((_, i) => i), heldOut: [] };
-    const options: Record<string, unknown> = { totalSteps: config.steps, ...config.options };
-    // DWA compares mean losses of whole passes over the training pairs (bdl's dwaWindow 0).
-    if (config.strategy === 'bdl' && !options.dwaWindow) {
-      options.dwaWindow = Math.max(MIN_DWA_WINDOW, Math.ceil(this.split.train.length / config.batch));
-    }
-    // Plain data: createStrategy checks every name and type.
-    this.strategy = createStrategy(config.strategy, models, options as Partial<StrategyOptionsMap[StrategyName]>);
+    // DWA compares mean losses of whole passes over the training pairs (bdl's dwaWindow 0 = that).
+    const window = strategy === 'bdl' && !this.spec.options.dwaWindow
+      ? { dwaWindow: Math.max(MIN_DWA_WINDOW, Math.ceil(this.split.train.length / batch)) } : {};
+    this.strategy = createStrategy(strategy, models, { ...this.spec.options, ...window } as Partial<StrategyOptionsMap[StrategyName]>, { totalSteps: steps });
     if (usesHeldOut) {
-      const what = config.strategy === 'bdl' ? 'upper-level' : 'meta';
+      const what = strategy === 'bdl' ? 'upper-level' : 'meta';
       this.notes.push(this.split.heldOut.length
         ? `${this.split.heldOut.length} of ${pairs.length} pairs held out for the ${what} batch.`
         : `Fewer than ${MIN_PAIRS_TO_HOLD_OUT} pairs: the ${what} batch is drawn from the training pairs.`);
@@ -113,7 +99,7 @@ export class FinetuneSession {
    * seed and s, so a session resumed by a new generator continues the same run.
    */
   async *run(): AsyncGenerator<SessionStep, void, undefined> {
-    const { steps, batch, crop, seed } = this.config;
+    const { steps, batch, crop, seed } = this.spec;
     const heldOutIdx = this.split.heldOut.length > 0 ? this.split.heldOut : this.split.train;
     const recent: number[] = [];
     while (this.#next <= steps) {

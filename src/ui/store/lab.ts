@@ -4,7 +4,7 @@
  * Run results are in the results slice; weights and bitmaps in `../cache.ts` / IndexedDB.
  */
 import type { StateCreator } from 'zustand';
-import type { BackendName, LabelSource, LossPoint, StrategyInfoData, StrategyName, TrainConfig } from '../../protocol/messages';
+import type { BackendName, FinetuneSpec, LabelSource, LossPoint, StrategyInfoData, StrategyName } from '../../protocol/messages';
 import { PRETRAINED, type PairScores, type ResultsSlice } from './results';
 import type { StepWork } from '../step-times';
 import type { DamagedRun } from '../runs-db';
@@ -13,10 +13,17 @@ export type { LossPoint };
 
 export type OptionValue = number | string | boolean;
 
-/** What the training panel is set to: a `TrainConfig` with options kept per strategy. */
-export interface TrainForm extends Omit<TrainConfig, 'options'> {
-  /** Options per strategy (so switching keeps edits). */
-  options: Record<StrategyName, Record<string, OptionValue>>;
+/** What the training panel is set to. */
+export interface TrainForm {
+  /**
+   * The next fine-tune, passed as it is to the worker and kept with the run: seeded from the
+   * worker's strategy list (null until it arrives), edited field by field.
+   */
+  spec: FinetuneSpec | null;
+  /** Each strategy's options as last edited, so that switching strategy keeps the edits. */
+  optionsBy: Partial<Record<StrategyName, Record<string, OptionValue>>>;
+  /** Refresh the preview every this many steps. */
+  previewEvery: number;
   /** Pair ids to train on; empty = every fused pair. */
   pairIds: string[];
   /** Name of the next run (empty: generated). */
@@ -72,8 +79,14 @@ export interface LabSlice {
   viewerRunB: string;
 
   setLab(patch: Partial<Pick<LabSlice, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded' | 'damagedRuns' | 'viewerRunA' | 'viewerRunB'>>): void;
-  setForm(patch: Partial<TrainForm>): void;
-  setOption(strategy: StrategyName, key: string, value: OptionValue): void;
+  setForm(patch: Partial<Omit<TrainForm, 'spec' | 'optionsBy'>>): void;
+  /** Changes the spec's own settings (steps, batch, crop, seed, held-out share). */
+  setSpec(patch: Partial<Omit<FinetuneSpec, 'strategy' | 'options'>>): void;
+  setOption(key: string, value: OptionValue): void;
+  /** Switches strategy, with that strategy's options as last edited (else its defaults). */
+  chooseStrategy(name: StrategyName): void;
+  /** The form set to a spec (a run's, to run it again with changes). */
+  loadSpec(spec: FinetuneSpec): void;
   setTraining(patch: Partial<TrainingState>): void;
   addLosses(points: LossPoint[]): void;
   putRun(run: RunRecord): void;
@@ -90,10 +103,8 @@ export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSl
   open: false,
   tab: 'train',
   strategies: [],
-  form: {
-    strategy: 'fixed', options: { fixed: {}, bdl: {}, td: {} }, steps: 20, batch: 2, crop: 128, lr: 1e-4, seed: 1,
-    previewEvery: 5, pairIds: [], name: '', videoFrames: 8,
-  },
+  form: { spec: null, optionsBy: {}, previewEvery: 5, pairIds: [], name: '', videoFrames: 8 },
+
   training: idleTraining,
   runs: {},
   runOrder: [],
@@ -105,11 +116,24 @@ export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSl
   viewerRunA: '',
   viewerRunB: '',
 
-  setLab: (patch) => set(patch),
+  // The strategy list seeds the form the first time it arrives.
+  setLab: (patch) => set((s) => (patch.strategies?.length && !s.form.spec
+    ? { ...patch, form: { ...s.form, spec: patch.strategies[0].defaultSpec } } : patch)),
   setForm: (patch) => set((s) => ({ form: { ...s.form, ...patch } })),
-  setOption: (strategy, key, value) => set((s) => ({
-    form: { ...s.form, options: { ...s.form.options, [strategy]: { ...s.form.options[strategy], [key]: value } } },
-  })),
+  setSpec: (patch) => set((s) => (s.form.spec ? { form: { ...s.form, spec: { ...s.form.spec, ...patch } } } : {})),
+  setOption: (key, value) => set((s) => {
+    const spec = s.form.spec;
+    if (!spec) return {};
+    const options = { ...spec.options, [key]: value };
+    return { form: { ...s.form, spec: { ...spec, options }, optionsBy: { ...s.form.optionsBy, [spec.strategy]: options } } };
+  }),
+  chooseStrategy: (name) => set((s) => {
+    const spec = s.form.spec;
+    const info = s.strategies.find((x) => x.name === name);
+    if (!spec || !info) return {};
+    return { form: { ...s.form, spec: { ...spec, strategy: name, options: s.form.optionsBy[name] ?? info.defaultSpec.options } } };
+  }),
+  loadSpec: (spec) => set((s) => ({ form: { ...s.form, spec, optionsBy: { ...s.form.optionsBy, [spec.strategy]: spec.options } } })),
   setTraining: (patch) => set((s) => ({ training: { ...s.training, ...patch } })),
   addLosses: (points) => set((s) => ({ training: { ...s.training, history: appendHistory(s.training.history, points) } })),
   putRun: (run) => set((s) => ({

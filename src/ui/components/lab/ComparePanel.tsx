@@ -5,7 +5,7 @@
  * TDFusion's learned weight map for `td` runs.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
-import { FUSION_METRIC_NAMES } from '../../../protocol/messages';
+import { FUSION_METRIC_NAMES } from '../../../core/types';
 import { retryResult } from '../../actions';
 import { getResultImages, weightMaps } from '../../cache';
 import { differenceMap, gridPng, groundTruth, HEAT_GRADIENT_CSS, paintInset, saveBlob, type Region } from '../../render';
@@ -171,7 +171,7 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
   };
   const last = run.history.at(-1);
   return (
-    <li className="run-row" data-testid="run-row" data-run={run.id} data-name={run.name} data-strategy={run.strategy}>
+    <li className="run-row" data-testid="run-row" data-run={run.id} data-name={run.name} data-strategy={run.spec.strategy}>
       <input type="checkbox" checked={compared} onChange={toggle} aria-label={`compare ${run.name}`} />
       {editing ? (
         <form onSubmit={(e) => { e.preventDefault(); void renameRun(run.id, name); setEditing(false); }}>
@@ -182,7 +182,7 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
         <span className="run-name clip" title={[run.name, ...run.notes].join('\n')}>{run.name}</span>
       )}
       {run.unsaved && <span className="tag warn" data-testid="run-unsaved" title="The browser refused to store it (storage full?): it goes with this tab. Export run keeps it as a file.">not stored</span>}
-      <span className="muted">{run.strategy} · {run.steps} steps{run.origin === 'imported' ? ' · imported' : ''}{last && Number.isFinite(last.total) ? ` · loss ${last.total.toPrecision(3)}` : ''}</span>
+      <span className="muted">{run.spec.strategy} · {run.steps} steps{run.origin === 'imported' ? ' · imported' : ''}{last && Number.isFinite(last.total) ? ` · loss ${last.total.toPrecision(3)}` : ''}</span>
       <span className="spacer" />
       <button type="button" onClick={() => { setName(run.name); setEditing(!editing); }}>Rename</button>
       <button type="button" onClick={() => duplicateRun(run.id)} title="Prefill the fine-tune panel with this run's settings">Duplicate</button>
@@ -334,7 +334,7 @@ export function ComparePanel() {
       </div>
       <div className="compare-right">
       <SetPanel runIds={[PRETRAINED, ...compared]}
-        names={{ [PRETRAINED]: { name: 'pretrained F', strategy: '-' }, ...Object.fromEntries(compared.map((id) => [id, { name: runs[id].name, strategy: runs[id].strategy }])) }} />
+        names={{ [PRETRAINED]: { name: 'pretrained F', strategy: '-' }, ...Object.fromEntries(compared.map((id) => [id, { name: runs[id].name, strategy: runs[id].spec.strategy }])) }} />
       {pair ? (
         <div className="compare-body">
           <div className="panel-head">
@@ -358,7 +358,7 @@ export function ComparePanel() {
               <figure key={id} className="run-cell" data-testid="run-cell" data-run={id}>
                 <PanelBoundary name={`the tile of ${names[id]}`} runs={id === PRETRAINED ? [] : [{ id, name: names[id] }]} onRemoveRun={(x) => void deleteRun(x)}>
                   <ResultTile runId={id} pair={pair} label={names[id]} inset={inset} />
-                  {id !== PRETRAINED && runs[id].strategy === 'td' && runs[id].models.includes('lossGenerator') && <HeatMap runId={id} pairId={pair.id} />}
+                  {id !== PRETRAINED && runs[id].spec.strategy === 'td' && runs[id].models.includes('lossGenerator') && <HeatMap runId={id} pairId={pair.id} />}
                 </PanelBoundary>
               </figure>
             ))}

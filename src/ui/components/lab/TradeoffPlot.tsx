@@ -21,8 +21,8 @@ interface Point extends TradeoffPoint {
 
 /** A run's weighting as a point label: fixed runs by their loss weights, others by name. */
 function weighting(row: SetRow, run: RunRecord | undefined): string {
-  const o = run?.options;
-  if (run?.strategy === 'fixed' && o && o.intensity !== undefined && o.gradient !== undefined) return `int ${String(o.intensity)} : grad ${String(o.gradient)}`;
+  const o = run?.spec.options;
+  if (run?.spec.strategy === 'fixed' && o && o.intensity !== undefined && o.gradient !== undefined) return `int ${String(o.intensity)} : grad ${String(o.gradient)}`;
   return row.name;
 }
 

@@ -13,8 +13,8 @@ import { discardTraining, pauseTraining, resumeTraining, runSweep, startTraining
 import { LossChart } from './LossChart';
 import { parseRatios } from '../../sweep';
 
-/** Options set by the run settings (not shown among the strategy's options). */
-const HIDDEN_OPTIONS = new Set(['lr', 'totalSteps']);
+/** Options shown under a name of their own, not their key. */
+const OPTION_LABELS: Record<string, string> = { lr: 'Learning rate' };
 
 function fmtEta(s: number): string {
   if (!Number.isFinite(s)) return '…';
@@ -39,6 +39,8 @@ function NumberField({ label, aria = label, value, onChange, step = 'any', min =
 function OptionField({ name, value, choices, bounds, onChange }: {
   name: string; value: OptionValue; choices?: string[]; bounds?: [number, number]; onChange: (v: OptionValue) => void;
 }) {
+  const label = OPTION_LABELS[name];
+  if (label && typeof value === 'number') return <NumberField label={label} value={value} min={bounds?.[0] ?? 0} max={bounds?.[1]} onChange={onChange} />;
   if (typeof value === 'boolean') {
     return (
       <label className="field check">
@@ -80,15 +82,18 @@ export function TrainPanel() {
   const lastRun = useStore((s) => (s.training.lastRunId ? s.runs[s.training.lastRunId] : undefined));
   const setLab = useStore((s) => s.setLab);
   const setForm = useStore((s) => s.setForm);
+  const setSpec = useStore((s) => s.setSpec);
   const setOption = useStore((s) => s.setOption);
+  const chooseStrategy = useStore((s) => s.chooseStrategy);
   const pairs = useStore((s) => s.pairs);
   const order = useStore((s) => s.order);
   const engineReady = useStore((s) => s.engine.status === 'ready');
   const segdetLoaded = useStore((s) => s.engine.models.some((m) => m.name === 'segdet' && m.loaded));
   const [sweep, setSweep] = useState('1:1, 1:5, 1:10');
-  const info = strategies.find((s) => s.name === form.strategy);
+  const { spec } = form;
+  const info = strategies.find((s) => s.name === spec?.strategy);
   const busy = training.status !== 'idle';
-  const options = { ...(info?.defaultOptions ?? {}), ...form.options[form.strategy] };
+  const options = spec?.options ?? {};
   const chosen = form.pairIds.length ? form.pairIds : order;
   // A video pair gives `videoFrames` unlabelled frames.
   const unlabelled = chosen.reduce((n, id) => n + (!pairs[id] ? 0 : pairs[id].media === 'video' ? form.videoFrames : pairs[id].paths.label ? 0 : 1), 0);
@@ -111,25 +116,28 @@ export function TrainPanel() {
       <div className="train-form">
         <label className="field wide">
           <span>Strategy</span>
-          <select value={form.strategy} aria-label="Strategy" disabled={busy}
-            onChange={(e) => setForm({ strategy: e.target.value as StrategyName })}>
+          <select value={spec?.strategy ?? ''} aria-label="Strategy" disabled={busy || !spec}
+            onChange={(e) => chooseStrategy(e.target.value as StrategyName)}>
             {strategies.map((s) => <option key={s.name} value={s.name}>{s.label}</option>)}
           </select>
         </label>
         {info && <div className="fine wide">{info.description} Needs {info.requires.join(', ')}.</div>}
         <fieldset className="options" disabled={busy}>
           <legend>Loss weights and options</legend>
-          {Object.entries(options).filter(([k]) => !HIDDEN_OPTIONS.has(k)).map(([k, v]) => (
-            <OptionField key={`${form.strategy}:${k}`} name={k} value={v} choices={info?.choices[k]} bounds={info?.bounds[k]} onChange={(x) => setOption(form.strategy, k, x)} />
+          {Object.entries(options).map(([k, v]) => (
+            <OptionField key={`${spec?.strategy}:${k}`} name={k} value={v} choices={info?.choices[k]} bounds={info?.bounds[k]} onChange={(x) => setOption(k, x)} />
           ))}
         </fieldset>
         <fieldset className="options" disabled={busy}>
           <legend>Run</legend>
-          <NumberField label="Steps" value={form.steps} step="1" min={1} onChange={(v) => setForm({ steps: Math.max(1, Math.round(v)) })} />
-          <NumberField label="Batch" value={form.batch} step="1" min={1} onChange={(v) => setForm({ batch: Math.max(1, Math.round(v)) })} />
-          <NumberField label="Crop" value={form.crop} step="32" min={32} onChange={(v) => setForm({ crop: Math.max(32, Math.round(v)) })} />
-          <NumberField label="Learning rate" value={form.lr} onChange={(v) => setForm({ lr: v })} />
-          <NumberField label="Seed" value={form.seed} step="1" onChange={(v) => setForm({ seed: Math.max(0, Math.round(v)) })} />
+          <NumberField label="Steps" value={spec?.steps ?? NaN} step="1" min={1} onChange={(v) => setSpec({ steps: Math.max(1, Math.round(v)) })} />
+          <NumberField label="Batch" value={spec?.batch ?? NaN} step="1" min={1} onChange={(v) => setSpec({ batch: Math.max(1, Math.round(v)) })} />
+          <NumberField label="Crop" value={spec?.crop ?? NaN} step="32" min={32} onChange={(v) => setSpec({ crop: Math.max(32, Math.round(v)) })} />
+          <NumberField label="Seed" value={spec?.seed ?? NaN} step="1" onChange={(v) => setSpec({ seed: Math.max(0, Math.round(v)) })} />
+          {spec && info?.usesHeldOut && (
+            <NumberField label="Held out" value={spec.heldOutFraction} step="0.05" min={0} max={0.9}
+              onChange={(v) => setSpec({ heldOutFraction: v })} />
+          )}
           <NumberField label="Preview every" value={form.previewEvery} step="1" min={1} onChange={(v) => setForm({ previewEvery: Math.max(1, Math.round(v)) })} />
           {order.some((id) => pairs[id]?.media === 'video') && (
             <NumberField label="Frames per video" value={form.videoFrames} step="1" min={1} max={256} testId="video-frames"
