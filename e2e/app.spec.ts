@@ -33,13 +33,13 @@ test('opens with the samples fused on WASM', async ({ page }, testInfo) => {
   await waitForFused(page, SAMPLE_NAMES.length);
 
   const timings = await appState<{ firstOverlayMs?: number; pairs: { name: string; ms?: number; size?: unknown }[] }>(page,
-    '{ firstOverlayMs: s.engine.firstOverlayMs, pairs: s.order.map((id) => { const r = s.results["pretrained|" + id]; return { name: s.pairs[id].name, ms: r.timings && r.timings.pipeline, size: r.size }; }) }');
+    '{ firstOverlayMs: s.worker.firstOverlayMs, pairs: s.order.map((id) => { const r = s.results["pretrained|" + id]; return { name: s.pairs[id].name, ms: r.timings && r.timings.pipeline, size: r.size }; }) }');
   testInfo.annotations.push({ type: 'timings', description: JSON.stringify(timings) });
   expect(timings.firstOverlayMs).toBeGreaterThan(0);
 
   // The overlay shows the segmenter's prediction by default; the label only without S.
   const seg = await appState<{ source: string; segdet: boolean }>(page,
-    "{ source: s.settings.segSource, segdet: s.engine.models.some((m) => m.name === 'segdet' && m.loaded) }");
+    "{ source: s.settings.segSource, segdet: s.worker.models.some((m) => m.name === 'segdet' && m.loaded) }");
   expect(seg.source).toBe(seg.segdet ? 'pred' : 'label');
   let classPixels = 0;
 
@@ -59,9 +59,9 @@ test('opens with the samples fused on WASM', async ({ page }, testInfo) => {
   // Some sample shows classes (unlabelled pixels are transparent black).
   expect(classPixels).toBeGreaterThan(0);
 
-  // Start-up (parsing, first render) is not "while fusing": count from the engine-ready mark.
+  // Start-up (parsing, first render) is not "while fusing": count from the worker-ready mark.
   testInfo.annotations.push({ type: 'long tasks (all)', description: JSON.stringify(await longTasks(page)) });
-  const tasks = await longTasks(page, 'engine-ready');
+  const tasks = await longTasks(page, 'worker-ready');
   testInfo.annotations.push({ type: 'long tasks while fusing', description: JSON.stringify(tasks) });
   const worst = Math.max(0, ...tasks.map((t) => t.duration));
   expect(worst, `longest main-thread task ${worst.toFixed(0)} ms`).toBeLessThanOrEqual(MAX_LONG_TASK_MS);

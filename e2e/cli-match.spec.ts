@@ -98,7 +98,7 @@ test('the fused canvas of every sample matches the CLI on WASM', async ({ page }
   await openApp(page, 'wasm');
   expect(await waitForReady(page)).toBe('wasm');
   await waitForFused(page, SAMPLE_NAMES.length);
-  const models = await appState<{ name: string; loaded: boolean }[]>(page, 's.engine.models.map((m) => ({ name: m.name, loaded: m.loaded }))');
+  const models = await appState<{ name: string; loaded: boolean }[]>(page, 's.worker.models.map((m) => ({ name: m.name, loaded: m.loaded }))');
   expect(models.find((m) => m.name === fusionDef.name)?.loaded, 'the app loaded the fusion weights').toBe(true);
   const appHasSegdet = models.find((m) => m.name === segdetDef.name)?.loaded === true;
   expect(appHasSegdet, 'the app and the CLI use the same segmenter weights').toBe(run.withSegdet);

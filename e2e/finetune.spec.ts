@@ -366,7 +366,7 @@ test('an unlabelled pair trains on pseudo-labels from the segmenter, or says why
   await openApp(page, 'wasm');
   await waitForReady(page);
   await waitForFused(page, 1);
-  const segdet = await appState<boolean>(page, "s.engine.models.some((m) => m.name === 'segdet' && m.loaded)");
+  const segdet = await appState<boolean>(page, "s.worker.models.some((m) => m.name === 'segdet' && m.loaded)");
   await openTab(page, /^Fine-tune/);
   await setRun(page, { steps: 2, batch: 1, crop: 64 });
   await page.getByLabel('Strategy', { exact: true }).selectOption('fixed');

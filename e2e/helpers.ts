@@ -1,5 +1,5 @@
 /**
- * Shared helpers for the browser specs: open the app on a backend, wait for the engine and
+ * Shared helpers for the browser specs: open the app on a backend, wait for the worker and
  * for pairs, read canvas pixels, import files, collect long tasks, keep screenshots.
  */
 import { expect, type Page, type TestInfo } from '@playwright/test';
@@ -36,7 +36,7 @@ export async function recordLongTasks(page: Page): Promise<void> {
 
 /**
  * Long tasks seen so far (ms since navigation start). With `sinceMark`, only those that end
- * after that performance mark (e.g. 'engine-ready': the app marks it when the worker is ready
+ * after that performance mark (e.g. 'worker-ready': the app marks it when the worker is ready
  * and fusing starts), so page start-up is not counted.
  */
 export async function longTasks(page: Page, sinceMark?: string): Promise<{ start: number; duration: number }[]> {

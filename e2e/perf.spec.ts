@@ -20,8 +20,8 @@ interface PerfState {
   pairs: { name: string; status: string; pipeline?: number; decode?: number; w?: number; h?: number }[];
 }
 
-const PICK = `{ firstOverlayMs: s.engine.firstOverlayMs, warmupMs: s.engine.warmupMs, backend: s.engine.backend && s.engine.backend.name,
-  reason: s.engine.backend && s.engine.backend.reason,
+const PICK = `{ firstOverlayMs: s.worker.firstOverlayMs, warmupMs: s.worker.warmupMs, backend: s.worker.backend && s.worker.backend.name,
+  reason: s.worker.backend && s.worker.backend.reason,
   pairs: s.order.map((id) => { const p = { ...s.results['pretrained|' + id], name: s.pairs[id].name }; return { name: p.name, status: p.status,
     pipeline: p.timings && p.timings.pipeline, decode: p.timings && p.timings.decode, w: p.size && p.size.width, h: p.size && p.size.height }; }) }`;
 
@@ -43,7 +43,7 @@ test('timings on WASM', async ({ page }, testInfo) => {
   await waitForReady(page);
   await waitForFused(page, SAMPLE_NAMES.length);
   const st = await appState<PerfState>(page, PICK);
-  const tasks = await longTasks(page, 'engine-ready');
+  const tasks = await longTasks(page, 'worker-ready');
   const out = summarise('wasm', st, { longestMainThreadTaskMs: Math.max(0, ...tasks.map((t) => t.duration)) });
   const path = testInfo.outputPath('perf-wasm.json');
   writeFileSync(path, JSON.stringify(out, null, 2));

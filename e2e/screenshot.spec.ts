@@ -43,7 +43,7 @@ test('README pictures: an MSRS night pair and a RoadScene pair with their overla
   await waitForReady(page);
   await waitForFused(page, SAMPLE_NAMES.length);
   const st = await appState<{ source: string; segdet: boolean; threshold: number; dets: Record<string, Detection[]> }>(page,
-    `{ source: s.settings.segSource, segdet: s.engine.models.some((m) => m.name === 'segdet' && m.loaded),
+    `{ source: s.settings.segSource, segdet: s.worker.models.some((m) => m.name === 'segdet' && m.loaded),
        threshold: s.settings.detThreshold,
        dets: Object.fromEntries(s.order.map((id) => [s.pairs[id].name, s.results['pretrained|' + id].detections])) }`);
   expect(st.segdet, 'the pictures show the trained segmenter: models/segdet must exist').toBe(true);

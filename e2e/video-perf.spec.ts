@@ -42,7 +42,7 @@ test('live video at 640x480 on WASM', async ({ page }, testInfo) => {
   await expect(bar).toHaveAttribute('data-playing', 'false', { timeout: 120_000 });
   const playedS = (Date.now() - t0) / 1000;
   const live = await appState<LiveStats>(page, 's.live');
-  const backend = await appState<string>(page, 's.engine.backend.name');
+  const backend = await appState<string>(page, 's.worker.backend.name');
   const result = {
     backend, size: '640x480', videoS: frames / 30, playedS, ...live, shownPerS: live.shown / playedS,
     pipelineFps: 1000 / live.pipelineMs,

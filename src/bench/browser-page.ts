@@ -1,5 +1,5 @@
 /**
- * Page script of `bench/bench.html`: starts the bench worker (tfjs runs in a module worker, as
+ * Page script of `src/bench/bench.html`: starts the bench worker (tfjs runs in a module worker, as
  * in the app, so the numbers are the ones the app gets), relays its progress to the console and
  * leaves the result in `window.__bench` for the CLI (`src/cli/bench.ts`) to collect.
  */

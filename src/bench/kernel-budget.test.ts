@@ -1,7 +1,7 @@
 /**
  * Kernel budgets: a strategy step or the pipeline that runs more tfjs kernels than its budget
  * fails here, so per-op churn cannot creep back in unseen. On WebGPU each kernel costs a fixed
- * time (see `call-counts.ts` and bench/README.md); the dispatches themselves are counted by
+ * time (see `call-counts.ts` and src/bench/README.md); the dispatches themselves are counted by
  * `npm run bench` on Node's WebGPU. Counted on the CPU backend, where a call's kernels are the
  * same every run (seeded weights, fixed crops), at the bench's reduced sizes.
  */

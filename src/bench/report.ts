@@ -1,5 +1,5 @@
 /**
- * The benchmark report: JSON shape of `bench/results.json`, the one printed table, and the
+ * The benchmark report: JSON shape of `runs/bench-results.json`, the one printed table, and the
  * target checks (PASS/MISS). Pure: no tfjs, no Node APIs, so it is unit-tested directly.
  */
 import type { CaseId, CaseKind } from './cases';
@@ -42,7 +42,7 @@ export interface TargetCheck {
   detail: string;
 }
 
-/** The whole `bench/results.json`. */
+/** The whole `runs/bench-results.json`. */
 export interface BenchReport {
   /** ISO time of the start. */
   startedAt: string;

@@ -2,11 +2,11 @@
  * `npm run bench`: times F, S, G, the full pipeline (640×480) and one fine-tune step per
  * strategy (batch 4, 128×128) on Node WASM, Node CPU, Node WebGPU (Dawn), Chromium WASM,
  * Chromium WebGPU and Chromium WebGL; prints one table and the target checks, and writes
- * `bench/results.json`.
+ * `runs/bench-results.json`.
  *
  *   npm run bench -- [--backends node-wasm,node-cpu,node-webgpu,chromium-wasm,chromium-webgpu,chromium-webgl]
  *                    [--cases F,S,G,pipeline,fixed,bdl,td] [--reps N] [--iters N] [--budget S]
- *                    [--quick] [--full-size] [--no-build] [--out bench/results.json] [--browser-timeout S]
+ *                    [--quick] [--full-size] [--no-build] [--out runs/bench-results.json] [--browser-timeout S]
  *                    [--wasm-threads N]
  *
  * `--quick` is a smoke run (2 warm runs, ≤ 5 iterations); slow engines (tfjs CPU, software
@@ -14,7 +14,7 @@
  * sizes unless `--full-size`; the table's notes say which. `--wasm-threads N` is a what-if for
  * Chromium WASM: N XNNPACK threads instead of the app's one per core.
  *
- * Node backends run in this process. The browser part builds `bench/bench.html` with Vite (the
+ * Node backends run in this process. The browser part builds `src/bench/bench.html` with Vite (the
  * app's config, so the same COOP/COEP headers, WASM thread fix and `models/` copy apply) into
  * `.tmp/bench/dist`, serves it with `vite preview`, and drives Chromium (`/usr/bin/chromium`, or
  * `CHROMIUM_PATH`) through playwright-core, one fresh profile per backend. Everything runs one
@@ -69,7 +69,7 @@ function usage(msg?: string): never {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { backends: [...BENCH_BACKENDS], overrides: {}, build: true, out: path.join(ROOT, 'bench', 'results.json'), browserTimeoutS: 3600 };
+  const o: Options = { backends: [...BENCH_BACKENDS], overrides: {}, build: true, out: path.join(ROOT, 'runs', 'bench-results.json'), browserTimeoutS: 3600 };
   const num = (v: string | undefined, name: string): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) usage(`--${name} needs a positive number`);
@@ -161,7 +161,7 @@ async function runNode(id: NodeBenchId, o: Options): Promise<BackendResult> {
   };
 }
 
-/** Builds `bench/bench.html` with the app's Vite config into `outDir`. */
+/** Builds `src/bench/bench.html` with the app's Vite config into `outDir`. */
 async function buildBrowserBench(outDir: string): Promise<void> {
   const { build } = await import('vite');
   await build({
@@ -170,7 +170,7 @@ async function buildBrowserBench(outDir: string): Promise<void> {
     logLevel: 'warn',
     build: {
       outDir, emptyOutDir: true,
-      rolldownOptions: { input: { bench: path.join(ROOT, 'bench', 'bench.html') } },
+      rolldownOptions: { input: { bench: path.join(ROOT, 'src', 'bench', 'bench.html') } },
     },
   });
 }
@@ -181,8 +181,8 @@ async function runBrowser(ids: BenchBackendId[], o: Options): Promise<BackendRes
   if (!existsSync(executablePath)) return unavailable(`no Chromium at ${executablePath} (set CHROMIUM_PATH)`);
   const scratch = path.join(ROOT, '.tmp', 'bench');
   const outDir = path.join(scratch, 'dist');
-  if (o.build || !existsSync(path.join(outDir, 'bench', 'bench.html'))) {
-    log('building bench/bench.html with Vite …');
+  if (o.build || !existsSync(path.join(outDir, 'src', 'bench', 'bench.html'))) {
+    log('building src/bench/bench.html with Vite …');
     try {
       await buildBrowserBench(outDir);
     } catch (e) {
@@ -235,7 +235,7 @@ async function runBrowser(ids: BenchBackendId[], o: Options): Promise<BackendRes
         page.on('pageerror', (e) => log(`  page error: ${e.message}`));
         const config: BrowserBenchConfig = { id, overrides: o.overrides, only: o.cases, wasmThreads: o.wasmThreads };
         const version = context.browser()?.version();
-        await page.goto(`${base}bench/bench.html?config=${encodeURIComponent(JSON.stringify(config))}`);
+        await page.goto(`${base}src/bench/bench.html?config=${encodeURIComponent(JSON.stringify(config))}`);
         await page.waitForFunction(() => (window as unknown as { __bench?: BenchPageState }).__bench?.done === true,
           null, { timeout: o.browserTimeoutS * 1000, polling: 1000 });
         const state = await page.evaluate(() => (window as unknown as { __bench: BenchPageState }).__bench);

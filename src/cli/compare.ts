@@ -17,6 +17,10 @@ import { numberOption, readCommandLine } from './args';
 import { runFinetune } from './finetune';
 import { DEFAULT_MODELS_DIR, runFuse } from './fuse';
 import { loadModelFrom } from './weights-fs';
+import { loadSplit } from './dataset';
+import { prepareTrainPairs } from '../core/train/pairs';
+import { adaptTaskHeads, ADAPT_DEFAULTS } from '../core/train/adapt-task';
+import type { Params } from '../core/types';
 import { disposeParams } from '../core/models/model-def';
 import { bootstrapIntervals, type Interval } from '../core/metrics/bootstrap';
 import { evaluationsFromJson, evaluationsToJson, scoreSet, type PairEvaluation } from '../core/metrics/evaluation';
@@ -56,6 +60,8 @@ export interface CompareOptions {
   evalMaxSide?: number;
   /** Bootstrap resamples (default 1000). */
   resamples?: number;
+  /** K > 0: also score every F (the pretrained one included) with S's heads adapted K steps to its fused images. */
+  adaptTask?: number;
   log?: (line: string) => void;
 }
 
@@ -91,6 +97,8 @@ export interface ArmReport {
   /** VIF and Qabf relative to the fusion-only arm, in % (the goal's "within 5 %"). */
   relativeToFusionOnly: { VIF: number; Qabf: number } | null;
   secondsPerStep: number;
+  /** The same scores with S's heads adapted to each F (`--adapt-task K`): Δ against the pretrained F's own adapted S. */
+  adapted?: Pick<ArmReport, 'perSeed' | 'vsPretrained' | 'vsFusionOnly' | 'relativeToFusionOnly'>;
 }
 
 const KEYS = ['mIoU', 'mAP50', ...FUSION_METRIC_NAMES] as const;
@@ -113,6 +121,7 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
   const log = o.log ?? ((s: string) => console.log(s));
   const modelsDir = o.models ?? DEFAULT_MODELS_DIR;
   const testDir = o.test ?? path.join(o.data, 'msrs', 'test');
+  const trainDir = o.train ?? path.join(o.data, 'msrs', 'train');
   const resamples = o.resamples ?? 1000;
   await mkdir(o.out, { recursive: true });
   const runDir = (arm: ArmName, seed: number) => path.join(o.out, `${arm}-seed${seed}`);
@@ -145,20 +154,29 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
     }
   }
 
-  // 2. Score the pretrained F and every fine-tuned F with the pretrained S.
+  // 2. Score the pretrained F and every fine-tuned F with the pretrained S (and, with
+  // --adapt-task, with S's heads adapted to that F's fused images of the labelled training pairs).
   const scoringS = await loadModelFrom(modelsDir, 'segdet');
-  const evaluate = async (name: string, fusionDir: string): Promise<Evaluation> => {
-    const file = path.join(o.out, 'evaluations', `${name}.json`);
+  const adaptPairs = o.adaptTask
+    ? (await prepareTrainPairs(await loadSplit(trainDir, { limit: o.limit }), { taskOn: false })).pairs.filter((p) => p.label)
+    : [];
+  const evaluate = async (name: string, fusionDir: string, adapt = false): Promise<Evaluation> => {
+    const file = path.join(o.out, 'evaluations', `${name}${adapt ? '-adapted' : ''}.json`);
     if (existsSync(file)) return evaluationsFromJson(JSON.parse(await readFile(file, 'utf8')));
-    log(`[compare] scoring ${name} on ${testDir} ...`);
     const f = await loadModelFrom(fusionDir, 'fusion');
+    let adaptedS: Params | null = null;
+    if (adapt) {
+      log(`[compare] adapting S's heads to ${name}: ${o.adaptTask} steps on ${adaptPairs.length} labelled training pairs ...`);
+      adaptedS = await adaptTaskHeads(f, scoringS, adaptPairs, { ...ADAPT_DEFAULTS, steps: o.adaptTask! });
+    }
+    log(`[compare] scoring ${name}${adapt ? ' with its adapted S' : ''} on ${testDir} ...`);
     try {
       const boxes = path.join(testDir, 'detection.json');
       const s = await runFuse({
         ir: path.join(testDir, 'ir'), vi: path.join(testDir, 'vi'),
         labels: existsSync(path.join(testDir, 'label')) ? path.join(testDir, 'label') : undefined,
         boxes: existsSync(boxes) ? boxes : undefined,
-        out: path.join(o.out, 'fused', name), loaded: { fusion: f, segdet: scoringS }, backend: o.backend,
+        out: path.join(o.out, 'fused', `${name}${adapt ? '-adapted' : ''}`), loaded: { fusion: f, segdet: adaptedS ?? scoringS }, backend: o.backend,
         limit: o.evalLimit, maxSide: o.evalMaxSide, log: () => {},
       });
       await mkdir(path.dirname(file), { recursive: true });
@@ -166,35 +184,48 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
       return s.perPair;
     } finally {
       disposeParams(f);
+      if (adaptedS) disposeParams(adaptedS);
     }
   };
-  let reports: ArmReport[];
-  try {
-    const pretrained = await evaluate('pretrained', modelsDir);
+  const all = (e: Evaluation) => e.map((_, i) => i);
+  /** Per arm: scores per seed, Δ against the pretrained F and against fusion-only, with intervals. */
+  const compareArms = (pretrained: Evaluation, evals: Record<ArmName, Evaluation[]>) => o.arms.map((arm) => {
+    const perSeed = evals[arm].map((e) => scoreSubset(e, all(e)));
+    const fo = arm !== 'fusion-only' && evals['fusion-only'] ? evals['fusion-only'] : null;
+    const foScores = fo?.map((e) => scoreSubset(e, all(e)));
+    const rel = (k: 'VIF' | 'Qabf') => {
+      const a = perSeed.reduce((s, x) => s + x.metrics[k], 0) / perSeed.length;
+      const b = foScores!.reduce((s, x) => s + x.metrics[k], 0) / foScores!.length;
+      return (100 * (a - b)) / Math.abs(b);
+    };
+    return {
+      perSeed,
+      vsPretrained: deltas(evals[arm], [pretrained], resamples),
+      vsFusionOnly: fo ? deltas(evals[arm], fo, resamples) : null,
+      relativeToFusionOnly: fo ? { VIF: rel('VIF'), Qabf: rel('Qabf') } : null,
+    };
+  });
+  const evaluateAll = async (adapt: boolean) => {
+    const pretrained = await evaluate('pretrained', modelsDir, adapt);
     const evals = {} as Record<ArmName, Evaluation[]>;
     for (const arm of o.arms) {
       evals[arm] = [];
-      for (const seed of o.seeds) evals[arm].push(await evaluate(`${arm}-seed${seed}`, runDir(arm, seed)));
+      for (const seed of o.seeds) evals[arm].push(await evaluate(`${arm}-seed${seed}`, runDir(arm, seed), adapt));
     }
-    const all = pretrained.map((_, i) => i);
-    const base = scoreSubset(pretrained, all);
-    log(`[compare] pretrained F: mIoU ${(100 * base.mIoU).toFixed(2)} %, mAP@0.5 ${(100 * base.mAP50).toFixed(2)}`);
-    reports = o.arms.map((arm) => {
-      const perSeed = evals[arm].map((e) => scoreSubset(e, all));
-      const fo = arm !== 'fusion-only' && evals['fusion-only'] ? evals['fusion-only'] : null;
-      const foScores = fo?.map((e) => scoreSubset(e, all));
-      const rel = (k: 'VIF' | 'Qabf') => {
-        const a = perSeed.reduce((s, x) => s + x.metrics[k], 0) / perSeed.length;
-        const b = foScores!.reduce((s, x) => s + x.metrics[k], 0) / foScores!.length;
-        return (100 * (a - b)) / Math.abs(b);
-      };
+    const base = scoreSubset(pretrained, all(pretrained));
+    log(`[compare] pretrained F${adapt ? ', adapted S' : ''}: mIoU ${(100 * base.mIoU).toFixed(2)} %, mAP@0.5 ${(100 * base.mAP50).toFixed(2)}`);
+    return compareArms(pretrained, evals);
+  };
+  let reports: ArmReport[];
+  try {
+    const frozen = await evaluateAll(false);
+    const adapted = o.adaptTask ? await evaluateAll(true) : null;
+    reports = o.arms.map((arm, i) => {
       const sps = secondsPerStep[arm] ?? [];
       return {
-        arm, label: ARMS[arm].label, seeds: o.seeds, perSeed,
-        vsPretrained: deltas(evals[arm], [pretrained], resamples),
-        vsFusionOnly: fo ? deltas(evals[arm], fo, resamples) : null,
-        relativeToFusionOnly: fo ? { VIF: rel('VIF'), Qabf: rel('Qabf') } : null,
+        arm, label: ARMS[arm].label, seeds: o.seeds, ...frozen[i],
         secondsPerStep: sps.length ? sps.reduce((a, b) => a + b, 0) / sps.length : NaN,
+        ...(adapted ? { adapted: adapted[i] } : {}),
       };
     });
   } finally {
@@ -221,7 +252,7 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
 const fmtI = (x: Interval, d = 2) => `${x.value >= 0 ? '+' : ''}${x.value.toFixed(d)} [${x.lo.toFixed(d)}, ${x.hi.toFixed(d)}]`;
 
 /** The README table: per arm, Δ against the pretrained F and against fusion-only, with intervals. */
-export function compareMarkdown(reports: ArmReport[], o: Pick<CompareOptions, 'steps' | 'batch' | 'crop' | 'seeds' | 'lr'>): string {
+export function compareMarkdown(reports: ArmReport[], o: Pick<CompareOptions, 'steps' | 'batch' | 'crop' | 'seeds' | 'lr' | 'adaptTask'>): string {
   const lines = [
     `${o.steps} steps, batch ${o.batch}, ${o.crop}² crops, F's learning rate ${o.lr ?? 'as each strategy\'s default'}, seeds ${o.seeds.join(', ')}; scored with the pretrained S on every test pair. ` +
       'Δ in points (mIoU, mAP@0.5), seeds averaged, with a paired 95 % bootstrap interval over test pairs [lo, hi].',
@@ -239,10 +270,22 @@ export function compareMarkdown(reports: ArmReport[], o: Pick<CompareOptions, 's
   for (const r of reports) {
     lines.push(`| ${r.arm} (Δ vs pretrained F) | ` + FUSION_METRIC_NAMES.map((k) => `${r.vsPretrained[k].value >= 0 ? '+' : ''}${r.vsPretrained[k].value.toFixed(3)}`).join(' | ') + ' |');
   }
+  if (reports.some((r) => r.adapted)) {
+    lines.push('', `Task-adapted: S's heads trained ${o.adaptTask ?? '?'} steps on each F's own fused images of the labelled training pairs (the same seed and crops for every F, the pretrained F's included), then scored.`, '',
+      '| arm | mIoU per seed, adapted S | ΔmIoU vs pretrained F | ΔmIoU vs fusion-only | ΔmAP@0.5 vs pretrained F | ΔmAP@0.5 vs fusion-only |',
+      '|---|---|---|---|---|---|');
+    for (const r of reports) {
+      const a = r.adapted;
+      if (!a) continue;
+      lines.push(`| ${r.arm} | ${a.perSeed.map((s) => (100 * s.mIoU).toFixed(2)).join(' / ')} | ${fmtI(a.vsPretrained.mIoU)} | ${a.vsFusionOnly ? fmtI(a.vsFusionOnly.mIoU) : '—'} | ` +
+        `${fmtI(a.vsPretrained.mAP50)} | ${a.vsFusionOnly ? fmtI(a.vsFusionOnly.mAP50) : '—'} |`);
+    }
+  }
+  // The goal is judged on the adapted scores when there are any, as the papers score.
   const goal = reports.filter((r) => r.arm === 'bdl' || r.arm === 'td').map((r) => {
-    const d = r.vsFusionOnly?.mIoU.value ?? NaN;
+    const d = (r.adapted ?? r).vsFusionOnly?.mIoU.value ?? NaN;
     const ok = d >= 1.5 && Math.abs(r.relativeToFusionOnly?.VIF ?? Infinity) <= 5 && Math.abs(r.relativeToFusionOnly?.Qabf ?? Infinity) <= 5;
-    return `${r.arm}: ${ok ? 'MET' : 'not met'} (ΔmIoU vs fusion-only ${Number.isFinite(d) ? d.toFixed(2) : '?'} points)`;
+    return `${r.arm}: ${ok ? 'MET' : 'not met'} (ΔmIoU vs fusion-only ${Number.isFinite(d) ? d.toFixed(2) : '?'} points${r.adapted ? ', adapted S' : ''})`;
   });
   if (goal.length) lines.push('', `Goal (≥ +1.5 mIoU points over fusion-only, VIF and Qabf within 5 %): ${goal.join('; ')}.`);
   return lines.join('\n');
@@ -314,7 +357,8 @@ export function compareSvg(
 
 export const COMPARE_USAGE = `usage: npm run finetune -- --compare [--arms ${ARM_NAMES.join(',')}] [--seeds 1,2] [--steps 500]
        [--batch 4] [--crop 128] [--lr F] [--out runs/compare] [--data ../shared/data] [--models DIR] [--train DIR] [--test DIR]
-       [--held-out F] [--limit N] [--eval-limit N] [--eval-max-side N] [--resamples 1000] [--backend wasm|cpu]`;
+       [--held-out F] [--limit N] [--eval-limit N] [--eval-max-side N] [--resamples 1000] [--backend wasm|cpu]
+       [--adapt-task K]  (also score with S's heads adapted K steps to each F's fused images)`;
 
 /** Parses `--compare` arguments; returns null (after printing why) when unusable. */
 export function parseCompareArgs(argv: string[], defaults: { heldOut: number }): CompareOptions | null {
@@ -325,7 +369,7 @@ export function parseCompareArgs(argv: string[], defaults: { heldOut: number }):
     out: { type: 'string', default: path.join('runs', 'compare') }, data: { type: 'string', default: '../shared/data' },
     models: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, 'held-out': { type: 'string' },
     limit: { type: 'string' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
-    resamples: { type: 'string', default: '1000' }, backend: { type: 'string', default: 'wasm' },
+    resamples: { type: 'string', default: '1000' }, backend: { type: 'string', default: 'wasm' }, 'adapt-task': { type: 'string' },
   }, COMPARE_USAGE, (v) => {
     const int = (x: string | undefined, name: string, min = 1) => numberOption(x, name, { int: true, min });
     const arms = v.arms.split(',').map((a) => a.trim());
@@ -340,6 +384,7 @@ export function parseCompareArgs(argv: string[], defaults: { heldOut: number }):
       steps: int(v.steps, 'steps')!, batch: int(v.batch, 'batch')!, crop: int(v.crop, 'crop', 32)!, lr: numberOption(v.lr, 'lr'), backend: v.backend,
       heldOut, limit: int(v.limit, 'limit'), evalLimit: int(v['eval-limit'], 'eval-limit'),
       evalMaxSide: int(v['eval-max-side'], 'eval-max-side', 32), resamples: int(v.resamples, 'resamples'),
+      adaptTask: int(v['adapt-task'], 'adapt-task'),
     };
   });
 }

@@ -39,6 +39,7 @@ describe('finetune CLI', () => {
     const s = await runFinetune({
       spec: { strategy: 'bdl', options: { segmentation: 1, detection: 0.5 }, steps: 2, batch: 1, crop: 64, seed: 3, heldOutFraction: 0.5 },
       data: '(unused)', train: FIXTURES, test: FIXTURES, models: path.join(tmp, 'models'), out, backend: 'wasm', evaluate: true, evalMaxSide: 160,
+      adaptTask: 1,
       log: (l) => lines.push(l),
     });
     expect(s.logs.map((l) => l.step)).toEqual([1, 2]);
@@ -73,6 +74,15 @@ describe('finetune CLI', () => {
       expect(Number.isFinite(r.mAP50)).toBe(true);
     }
     expect(existsSync(path.join(out, 'eval', 'finetuned', 'fused', '00964N.png'))).toBe(true);
+    // Scored again with S's heads adapted to each F, and the bdl run with its own trained heads.
+    const comparison = JSON.parse(await readFile(path.join(out, 'comparison.json'), 'utf8'));
+    expect(Object.keys(comparison.adapted)).toEqual(['pretrained', 'fine-tuned', 'fine-tuned, own heads']);
+    for (const v of Object.values(comparison.adapted) as { mIoU: number; mAP50: number }[]) {
+      expect(v.mIoU).toBeGreaterThanOrEqual(0);
+      expect(Number.isFinite(v.mAP50)).toBe(true);
+    }
+    expect(comparison.adaptTask.steps).toBe(1);
+    expect(lines.some((l) => /adapting S's heads to the fine-tuned F: 1 steps on 2 labelled training pairs/.test(l))).toBe(true);
     const table = lines.find((l) => l.includes('change %'))!;
     expect(table).toMatch(/model +EN +SD .* mIoU +mAP50/);
     expect(table).toMatch(/pretrained/);
@@ -166,5 +176,23 @@ describe('finetune --compare', () => {
     const met = bdl.vsFusionOnly.mIoU.value >= 1.5 && Math.abs(bdl.relativeToFusionOnly.VIF) <= 5 && Math.abs(bdl.relativeToFusionOnly.Qabf) <= 5;
     expect(await readFile(path.join(out, 'compare.md'), 'utf8')).toContain(`bdl: ${met ? 'MET' : 'not met'} (ΔmIoU vs fusion-only ${bdl.vsFusionOnly.mIoU.value.toFixed(2)} points)`);
     expect(await readFile(path.join(out, 'compare.svg'), 'utf8')).toMatch(/^<svg .*bdl task weights/s);
+
+    // Again with task-adapted scoring: nothing retrained, the frozen scores reused, every F
+    // (the pretrained one included) scored once more with S adapted to it.
+    lines.length = 0;
+    console.log = (m: string) => lines.push(m);
+    try {
+      expect(await main([...args, '--adapt-task', '1'])).toBe(0);
+    } finally {
+      console.log = orig;
+    }
+    expect(lines.filter((l) => /adapting S's heads to /.test(l))).toHaveLength(3);
+    expect(lines.filter((l) => /scoring .* with its adapted S/.test(l))).toHaveLength(3);
+    const adapted = JSON.parse(await readFile(path.join(out, 'compare.json'), 'utf8')).reports[1].adapted;
+    expect(adapted.perSeed).toHaveLength(1);
+    expect(adapted.vsFusionOnly.mIoU.lo).toBeLessThanOrEqual(adapted.vsFusionOnly.mIoU.value);
+    const md = await readFile(path.join(out, 'compare.md'), 'utf8');
+    expect(md).toContain('Task-adapted: S\'s heads trained 1 steps');
+    expect(md).toContain(`ΔmIoU vs fusion-only ${adapted.vsFusionOnly.mIoU.value.toFixed(2)} points, adapted S)`);
   });
 });

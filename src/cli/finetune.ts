@@ -25,6 +25,7 @@ import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
 import { FinetuneSession, modelsNeeded, taskTermsOn } from '../core/train/finetune-session';
 import { prepareTrainPairs, TRAIN_MAX_SIDE } from '../core/train/pairs';
+import { adaptTaskHeads, ADAPT_DEFAULTS } from '../core/train/adapt-task';
 import { createPipeline } from '../core/pipeline';
 import { isStrategyName, resolveSpec, SPEC_DEFAULTS, strategyInfo, STRATEGY_NAMES, type FinetuneSpec } from '../core/strategies/registry';
 import type { StrategyModels, StrategyName, StrategyStepLog } from '../core/strategies/types';
@@ -53,6 +54,8 @@ export interface FinetuneOptions {
   evalLimit?: number;
   /** Longest side at evaluation (default: full size). */
   evalMaxSide?: number;
+  /** K > 0: also score with S's heads adapted K steps to each F's fused images (see core/train/adapt-task.ts). */
+  adaptTask?: number;
   log?: (line: string) => void;
 }
 
@@ -72,13 +75,17 @@ export interface FinetuneSummary {
   /** Folders written under `out`. */
   saved: string[];
   evaluation: EvalRow[] | null;
+  /** mIoU and mAP@0.5 with S adapted to each F (`--adapt-task K`). */
+  adapted?: Record<string, { mIoU: number | null; mAP50: number | null }>;
 }
 
 const USAGE = `usage: npm run finetune -- --strategy ${STRATEGY_NAMES.join('|')} [--data ../shared/data] [--out DIR]
        [--steps ${SPEC_DEFAULTS.steps}] [--batch ${SPEC_DEFAULTS.batch}] [--crop ${SPEC_DEFAULTS.crop}] [--lr F's learning rate] [--seed ${SPEC_DEFAULTS.seed}] [--held-out ${SPEC_DEFAULTS.heldOutFraction}] [--limit N]
        [--opt name=value ...] [--models DIR] [--train DIR] [--test DIR] [--backend wasm|cpu]
-       [--no-eval] [--eval-limit N] [--eval-max-side N]
+       [--no-eval] [--eval-limit N] [--eval-max-side N] [--adapt-task K]
   --opt sets a strategy option, e.g. --opt segmentation=0.5 --opt eta=1 --opt trainS=true (--lr X is --opt lr=X)
+  --adapt-task K also scores with S's heads adapted K steps to each F's fused images of the
+    labelled training pairs (the same seed and crops for every F), as the papers score
   --compare runs the strategies side by side and scores them (see --compare --help)
   (options and defaults: fixed ${optionList('fixed')}
                          bdl ${optionList('bdl')}
@@ -240,26 +247,53 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneSummary> 
     // strategy moved the copy it trained (bdl's heads).
     pretrainedF = await loadModelFrom(modelsDir, 'fusion');
     if (strategy.moves.includes('segdet')) scoringS = await loadModelFrom(modelsDir, 'segdet');
-    const rows: EvalRow[] = [];
-    for (const [which, fParams] of [['pretrained', pretrainedF], ['fine-tuned', loaded.fusion!]] as const) {
+    const pretrainedS = scoringS ?? loaded.segdet!;
+    const score = async (which: string, fParams: Params, sParams: Params, dir: string) => {
       log(`evaluating the ${which} F on ${testDir} ...`);
       const boxes = path.join(testDir, 'detection.json');
-      const s = await runFuse({
+      return runFuse({
         ir: path.join(testDir, 'ir'), vi: path.join(testDir, 'vi'),
         labels: existsSync(path.join(testDir, 'label')) ? path.join(testDir, 'label') : undefined,
         boxes: existsSync(boxes) ? boxes : undefined,
-        out: path.join(o.out, 'eval', which === 'pretrained' ? 'pretrained' : 'finetuned'),
-        loaded: { fusion: fParams, segdet: scoringS ?? loaded.segdet! }, backend: o.backend,
+        out: path.join(o.out, 'eval', dir), loaded: { fusion: fParams, segdet: sParams }, backend: o.backend,
         limit: o.evalLimit, maxSide: o.evalMaxSide,
         log: (line) => log(`  [${which}] ${line}`),
       });
-      rows.push(evalRow(which, s));
-    }
+    };
+    const scored = [['pretrained', pretrainedF], ['fine-tuned', loaded.fusion!]] as const;
+    const rows: EvalRow[] = [];
+    for (const [which, fParams] of scored) rows.push(evalRow(which, await score(which, fParams, pretrainedS, which === 'pretrained' ? 'pretrained' : 'finetuned')));
     const table = comparisonTable(rows);
     const goal = goalCheck(rows);
     log(`\n${spec.strategy} after ${spec.steps} steps vs the pretrained F, frozen S, on ${testDir} (mIoU and mAP50 in %):\n${table}\n${goal}`);
-    await writeFile(path.join(o.out, 'comparison.json'), JSON.stringify({ ...run, test: testDir, rows, goal }, null, 2) + '\n');
-    return { logs, saved, evaluation: rows };
+
+    // Task-adapted scoring: S's heads trained K steps on each F's own fused images of the
+    // labelled training pairs (the same seed and crops for both), then scored.
+    let adapted: Record<string, { mIoU: number | null; mAP50: number | null }> | undefined;
+    if (o.adaptTask) {
+      adapted = {};
+      const labelled = pairs.filter((p) => labelSources[p.stem] === 'label');
+      const adaptRows: EvalRow[] = [];
+      for (const [which, fParams] of scored) {
+        log(`adapting S's heads to the ${which} F: ${o.adaptTask} steps on ${labelled.length} labelled training pairs ...`);
+        const s = await adaptTaskHeads(fParams, pretrainedS, labelled, { ...ADAPT_DEFAULTS, steps: o.adaptTask });
+        try {
+          const row = evalRow(which, await score(`${which}, adapted S`, fParams, s, `${which === 'pretrained' ? 'pretrained' : 'finetuned'}-adapted`));
+          adaptRows.push(row);
+          adapted[which] = { mIoU: row.mIoU, mAP50: row.mAP50 };
+        } finally {
+          disposeParams(s);
+        }
+      }
+      // A bdl run trained S's heads as its lower level: they may score its F too.
+      if (strategy.moves.includes('segdet')) {
+        const own = evalRow('fine-tuned', await score('fine-tuned, its own S heads', loaded.fusion!, loaded.segdet!, 'finetuned-own-heads'));
+        adapted['fine-tuned, own heads'] = { mIoU: own.mIoU, mAP50: own.mAP50 };
+      }
+      log(`\nthe same with S adapted to each F (${o.adaptTask} steps of its heads):\n${comparisonTable(adaptRows)}\n${goalCheck(adaptRows)}`);
+    }
+    await writeFile(path.join(o.out, 'comparison.json'), JSON.stringify({ ...run, test: testDir, rows, goal, ...(adapted ? { adapted, adaptTask: { ...ADAPT_DEFAULTS, steps: o.adaptTask } } : {}) }, null, 2) + '\n');
+    return { logs, saved, evaluation: rows, ...(adapted ? { adapted } : {}) };
   } finally {
     disposeAll();
   }
@@ -274,7 +308,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
     lr: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
     limit: { type: 'string' }, 'held-out': { type: 'string' },
     opt: { type: 'string', multiple: true, default: [] },
-    'no-eval': { type: 'boolean' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
+    'no-eval': { type: 'boolean' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' }, 'adapt-task': { type: 'string' },
   }, USAGE, (v) => {
     if (!v.strategy || !isStrategyName(v.strategy)) {
       throw new Error(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}${v.strategy ? `, got ${v.strategy}` : ''}\n${USAGE}`);
@@ -298,6 +332,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
       backend: v.backend, limit: num(v.limit, 'limit', { int: true, min: 1 }),
       evaluate: !v['no-eval'], evalLimit: num(v['eval-limit'], 'eval-limit', { int: true, min: 1 }),
       evalMaxSide: num(v['eval-max-side'], 'eval-max-side', { int: true, min: 32 }),
+      adaptTask: num(v['adapt-task'], 'adapt-task', { int: true, min: 1 }),
     };
   });
 }

@@ -16,6 +16,7 @@ import { useBackend, webgpuAdapter, webgpuErrors } from './node-backend';
 import { parseNodeBackend } from './args';
 import { holdOutBlocks, loadSplit } from './dataset';
 import { prepareTrainPairs } from '../core/train/pairs';
+import { fusePairs } from '../core/train/adapt-task';
 import { loadModelFolderInto, loadModelFolderPartlyInto, saveModelFolder } from './weights-fs';
 import { fusion } from '../core/models/fusion';
 import { SEGDET_PARTS, segdet, segdetParamNames, type SegDetPart } from '../core/models/segdet';
@@ -35,8 +36,6 @@ import {
 import { saliencyTarget } from '../core/losses/fusion-losses';
 import { msrsClassWeights } from '../core/losses/task-losses';
 import { encodeBatch, disposeTargets } from '../core/detect/centernet';
-import { padToMultiple, cropTo } from '../core/image/pad';
-import { planesToTensor, tensorToPlane } from '../core/image/tensor';
 import { SEG_CLASSES, type Params } from '../core/types';
 import { channel } from '../core/nn/layers';
 
@@ -243,20 +242,6 @@ async function loadTrained(model: ModelDef<unknown>): Promise<Params> {
   return p;
 }
 
-/** Fuses every pair at full resolution with F (for S's training data). */
-async function fuseAll(fParams: Params, pairs: TrainPair[]): Promise<void> {
-  const t0 = performance.now();
-  for (const [i, p] of pairs.entries()) {
-    const y = tf.tidy(() => {
-      const x = padToMultiple(planesToTensor([p.ir, p.vi], p.height, p.width), fusion.stride);
-      return cropTo(fusion.apply(fParams, x), p.height, p.width);
-    });
-    p.fused = await tensorToPlane(y);
-    y.dispose();
-    if ((i + 1) % 40 === 0 || i + 1 === pairs.length) console.log(`[segdet] fused ${i + 1}/${pairs.length} training pairs with F (${((performance.now() - t0) / (i + 1)).toFixed(0)} ms/pair)`);
-  }
-}
-
 async function main(): Promise<void> {
   const stages = args.stages!.split(',').map((s) => s.trim()) as Stage[];
   for (const s of stages) if (!STAGES.includes(s)) throw new Error(`unknown stage '${s}' (stages: ${STAGES.join(', ')})`);
@@ -328,7 +313,9 @@ async function main(): Promise<void> {
     }
     if (stage === 'segdet') {
       const fParams = await loadTrained(fusion);
-      await fuseAll(fParams, pairs);
+      const t0 = performance.now();
+      await fusePairs(fParams, pairs);
+      console.log(`[segdet] fused ${pairs.length} training pairs with F (${((performance.now() - t0) / pairs.length).toFixed(0)} ms/pair)`);
       tf.dispose(Object.values(fParams));
       const batch = num('segdet-batch'), crop = num('segdet-crop');
       // S starts from the COCO-pretrained detector (docs/models.md, "where weights may come from"); its segmentation head is new.

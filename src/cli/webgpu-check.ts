@@ -3,7 +3,7 @@
  * WebGPU backend (Dawn, the `webgpu` package: needs a Vulkan, Metal or D3D12 driver) against
  * WASM, on one fixed batch with the shipped weights. Prints the adapter, the differences and any
  * WebGPU errors; exits 1 when they disagree. A GPU machine's first check, before timing or
- * training on it (bench/gpu/).
+ * training on it (src/bench/gpu/).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import path from 'node:path';

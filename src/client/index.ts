@@ -1,17 +1,17 @@
 /**
  * The app's single compute worker. Only this module creates it; hooks wrap it.
  */
-import { EngineClient } from './engine-client';
+import { WorkerClient } from './worker-client';
 
-export { EngineClient, WorkerRestartedError } from './engine-client';
-export type { CallOptions, ClientEvent, Progress, TrainCallOptions, TrainHandle } from './engine-client';
+export { WorkerClient, WorkerRestartedError } from './worker-client';
+export type { CallOptions, ClientEvent, Progress, TrainCallOptions, TrainHandle } from './worker-client';
 
-let client: EngineClient | null = null;
+let client: WorkerClient | null = null;
 
-/** The shared engine client (created on first use). */
-export function getEngine(): EngineClient {
-  client ??= new EngineClient(
-    () => new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'fusion-engine' }),
+/** The shared worker client (created on first use). */
+export function getWorker(): WorkerClient {
+  client ??= new WorkerClient(
+    () => new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'fusion-worker' }),
   );
   return client;
 }

@@ -1,8 +1,8 @@
 /**
- * What the UI does with the engine: start-up (worker init, bundled samples, scheduler),
+ * What the UI does with the compute worker: start-up (worker init, bundled samples, scheduler),
  * backend switching, importing files, and removing pairs. Components call these.
  */
-import { getEngine, type ClientEvent } from '../client';
+import { getWorker, type ClientEvent } from '../client';
 import type { BackendChoice } from '../protocol/messages';
 import { dropInputs, setInputs } from './cache';
 import { startOffline } from './offline';
@@ -20,7 +20,7 @@ interface DetectionFile {
 
 let started = false;
 
-/** Loads the bundled samples into the store (they fuse as soon as the engine is ready). */
+/** Loads the bundled samples into the store (they fuse as soon as the worker is ready). */
 async function loadSamples(): Promise<void> {
   const base = new URL('samples/', document.baseURI);
   const idx = (await (await fetch(new URL('index.json', base))).json()) as SampleIndex;
@@ -52,12 +52,12 @@ function onEngineEvent(e: ClientEvent): void {
   switch (e.event) {
     case 'device-lost':
       s.addLog('error', `${e.message.replace(/\.+$/, '')}. Re-initialising…`);
-      s.setEngine({ status: 'switching' });
+      s.setWorker({ status: 'switching' });
       return;
     case 'reinitialised':
     case 'restarted':
       s.addLog('warn', e.message);
-      s.setEngine({
+      s.setWorker({
         status: 'ready', progress: null, error: undefined,
         ...(e.ready ? { backend: e.ready.backend, models: e.ready.models, classes: e.ready.classes, warmupMs: e.ready.warmupMs } : {}),
       });
@@ -65,7 +65,7 @@ function onEngineEvent(e: ClientEvent): void {
       return;
     case 'reinit-failed':
       s.addLog('error', e.message);
-      s.setEngine({ status: 'error', error: e.message });
+      s.setWorker({ status: 'error', error: e.message });
       return;
     case 'gpu-error':
       s.addLog('error', `${e.message.replace(/\.+$/, '')}. Results on WebGPU may be wrong: ?backend=wasm runs without it.`);
@@ -77,25 +77,25 @@ function onEngineEvent(e: ClientEvent): void {
 export function startApp(): void {
   if (started) return;
   started = true;
-  const client = getEngine();
+  const client = getWorker();
   const s = useStore.getState();
   client.onEvent(onEngineEvent);
   loadSamples().catch((e: Error) => s.addLog('error', `Bundled samples could not be loaded: ${e.message}`));
-  s.setEngine({ status: 'loading' });
+  s.setWorker({ status: 'loading' });
   const modelBase = new URL('models/', document.baseURI).href;
   client.init(s.settings.backendChoice, modelBase, { width: 640, height: 480 }, {
-    onProgress: (p) => useStore.getState().setEngine({ progress: p }),
+    onProgress: (p) => useStore.getState().setWorker({ progress: p }),
   }).then((ready) => {
-    performance.mark('engine-ready');
+    performance.mark('worker-ready');
     const st = useStore.getState();
-    st.setEngine({ status: 'ready', progress: null, backend: ready.backend, models: ready.models, classes: ready.classes, warmupMs: ready.warmupMs });
+    st.setWorker({ status: 'ready', progress: null, backend: ready.backend, models: ready.models, classes: ready.classes, warmupMs: ready.warmupMs });
     st.addLog('info', `Ready on ${ready.backend.name}: ${ready.backend.reason}`);
     for (const m of ready.models) if (!m.loaded) st.addLog('warn', `Model ${m.name}: ${m.note}`);
     // Without a segmenter, the ground-truth label is the only map to show.
     if (!ready.models.some((m) => m.name === 'segdet' && m.loaded)) st.setSettings({ segSource: 'label' });
   }, (e: Error) => {
     const st = useStore.getState();
-    st.setEngine({ status: 'error', error: e.message, progress: null });
+    st.setWorker({ status: 'error', error: e.message, progress: null });
     st.addLog('error', `Start-up failed: ${e.message}`);
   });
   startScheduler(client);
@@ -108,18 +108,18 @@ export function startApp(): void {
 export async function switchBackend(choice: BackendChoice): Promise<void> {
   const s = useStore.getState();
   s.setSettings({ backendChoice: choice });
-  s.setEngine({ status: 'switching', progress: null });
+  s.setWorker({ status: 'switching', progress: null });
   try {
-    const ready = await getEngine().setBackend(choice, {
-      onProgress: (p) => useStore.getState().setEngine({ progress: p }),
+    const ready = await getWorker().setBackend(choice, {
+      onProgress: (p) => useStore.getState().setWorker({ progress: p }),
     });
     const st = useStore.getState();
-    st.setEngine({ status: 'ready', progress: null, backend: ready.backend, models: ready.models, warmupMs: ready.warmupMs });
+    st.setWorker({ status: 'ready', progress: null, backend: ready.backend, models: ready.models, warmupMs: ready.warmupMs });
     st.addLog('info', `Switched to ${ready.backend.name}: ${ready.backend.reason}`);
     st.requeueAll();
   } catch (e) {
     const st = useStore.getState();
-    st.setEngine({ status: 'error', error: (e as Error).message, progress: null });
+    st.setWorker({ status: 'error', error: (e as Error).message, progress: null });
     st.addLog('error', `Backend switch failed: ${(e as Error).message}`);
   }
 }
@@ -141,7 +141,7 @@ export async function importFiles(files: PathedFile[]): Promise<void> {
   const s = useStore.getState();
   let res;
   try {
-    res = await getEngine().pair(files.map((f) => f.path));
+    res = await getWorker().pair(files.map((f) => f.path));
   } catch (e) {
     s.addLog('error', `Pairing failed: ${(e as Error).message}`);
     return;

@@ -3,7 +3,7 @@
  * weights of every model it moved) or its weights in the TensorFlow.js format, both imported
  * back as a new run; and a pair's comparison table as CSV or JSON.
  */
-import { getEngine } from '../client';
+import { getWorker } from '../client';
 import { FUSION_METRIC_NAMES } from '../core/types';
 import type { ModelWeights, RunModel, RunWeights } from '../protocol/messages';
 import { saveBlob } from './render';
@@ -31,7 +31,7 @@ export async function exportRun(id: string): Promise<void> {
 async function checkModels(weights: RunWeights, file: string): Promise<void> {
   for (const [model, mw] of Object.entries(weights) as [RunModel, ModelWeights][]) {
     try {
-      await getEngine().checkWeights(model, mw);
+      await getWorker().checkWeights(model, mw);
     } catch (e) {
       throw new Error(`${file} does not fit the ${model} model: ${(e as Error).message}`);
     }

@@ -3,7 +3,7 @@
  * into the training form, their weights (memory, then IndexedDB), their scores per pair and
  * TDFusion's weight maps. Components and the training / run I/O modules call these.
  */
-import { getEngine } from '../client';
+import { getWorker } from '../client';
 import type { RunWeights } from '../protocol/messages';
 import { runWeights, weightMaps } from './cache';
 import { RUN_NAME_MAX } from '../core/runs/record';
@@ -23,7 +23,7 @@ let labStarted = false;
 export function startLab(): void {
   if (labStarted) return;
   labStarted = true;
-  getEngine().strategies().then((list) => useStore.getState().setLab({ strategies: list }),
+  getWorker().strategies().then((list) => useStore.getState().setLab({ strategies: list }),
     (e: Error) => useStore.getState().addLog('error', `Strategies: ${e.message}`));
   db.listRuns().then(({ runs, damaged }) => {
     const s = useStore.getState();
@@ -157,6 +157,6 @@ export async function loadWeightMap(runId: string, pairId: string): Promise<void
   const w = await weightsOf(runId);
   if (!w?.lossGenerator) throw new Error('this run has no loss-generator weights');
   const key = resultKey(runId, pairId);
-  const m = await getEngine().weightMap(key, w.lossGenerator);
+  const m = await getWorker().weightMap(key, w.lossGenerator);
   weightMaps.set(key, m);
 }

@@ -4,7 +4,7 @@
  * result leaving the store frees its images.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { EngineClient } from '../client';
+import type { WorkerClient } from '../client';
 import { getResultImages, runWeights, setInputs } from './cache';
 import { pickNext, startScheduler } from './scheduler';
 import { PRETRAINED, resultKey } from './store/results';
@@ -32,7 +32,7 @@ function fakeClient() {
       return { resultId, metrics: { EN: 1 }, evaluation: { stem: resultId, metrics: null, confusion: null, detection: null }, ms: 1 };
     },
   };
-  return { calls, client: client as unknown as EngineClient };
+  return { calls, client: client as unknown as WorkerClient };
 }
 
 async function settle(): Promise<void> {
@@ -41,7 +41,7 @@ async function settle(): Promise<void> {
 
 beforeEach(() => {
   useStore.setState({ pairs: {}, order: [], selectedId: null, results: {}, runs: {}, runOrder: [] });
-  useStore.getState().setEngine({ status: 'ready' });
+  useStore.getState().setWorker({ status: 'ready' });
 });
 
 describe('scheduler', () => {

@@ -5,7 +5,7 @@
  * goes first, then pairs in list order, then run results. A result that leaves the store
  * aborts its job and frees its images.
  */
-import { WorkerRestartedError, type EngineClient } from '../client';
+import { WorkerRestartedError, type WorkerClient } from '../client';
 import type { ModelWeights } from '../protocol/messages';
 import { dropResultImages, getInputs, setResultImages } from './cache';
 import { recordRunScores, weightsOf } from './runs';
@@ -65,10 +65,10 @@ export function afterNextPaint(): Promise<void> {
 /** Aborted, or cut short by a worker restart: the task did not fail and is tried again. */
 function isInterruption(e: unknown): boolean {
   return (e instanceof DOMException && e.name === 'AbortError') || e instanceof WorkerRestartedError
-    || (e as Error).name === 'DeviceLostError' || useStore.getState().engine.status !== 'ready';
+    || (e as Error).name === 'DeviceLostError' || useStore.getState().worker.status !== 'ready';
 }
 
-async function fuse(client: EngineClient, r: ResultState, key: string, signal: AbortSignal): Promise<void> {
+async function fuse(client: WorkerClient, r: ResultState, key: string, signal: AbortSignal): Promise<void> {
   const st = useStore.getState();
   const inputs = getInputs(r.pairId);
   if (!inputs) {
@@ -109,7 +109,7 @@ async function fuse(client: EngineClient, r: ResultState, key: string, signal: A
   });
 }
 
-async function score(client: EngineClient, r: ResultState, key: string, signal: AbortSignal): Promise<void> {
+async function score(client: WorkerClient, r: ResultState, key: string, signal: AbortSignal): Promise<void> {
   const st = useStore.getState();
   const pair = st.pairs[r.pairId];
   st.updateResult(key, { scoresStatus: 'pending' });
@@ -127,7 +127,7 @@ async function score(client: EngineClient, r: ResultState, key: string, signal: 
 }
 
 /** Starts feeding the worker. @returns a function that stops it (aborting the running job). */
-export function startScheduler(client: EngineClient): () => void {
+export function startScheduler(client: WorkerClient): () => void {
   /** The job running; `scoring` once its result is fused and being scored. */
   let current: (Task & { ctrl: AbortController; scoring: boolean }) | null = null;
   let stopped = false;
@@ -177,7 +177,7 @@ export function startScheduler(client: EngineClient): () => void {
       if (!r || (current.scoring && (r.status === 'queued' || s.playing === r.pairId))) current.ctrl.abort();
       return;
     }
-    if (s.engine.status !== 'ready') return;
+    if (s.worker.status !== 'ready') return;
     const task = pickNext(s);
     if (!task) return;
     const ctrl = new AbortController();

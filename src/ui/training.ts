@@ -3,7 +3,7 @@
  * pause / resume / stop / discard it, and sweeps of `fixed` weightings run one after another.
  */
 import { recordStepTime } from './step-times';
-import { getEngine, type TrainHandle } from '../client';
+import { getWorker, type TrainHandle } from '../client';
 import type { FinetuneSpec, TrainPairSource } from '../protocol/messages';
 import { getInputs, setPreview } from './cache';
 import { newRunId, saveRun } from './runs';
@@ -102,14 +102,14 @@ async function train(spec: FinetuneSpec, owned: ImageBitmap[], name?: string, gr
   st.setTraining({ ...idleTraining, error: undefined, lastRunId: undefined, status: 'preparing', total: spec.steps, previewPairId: previewId, queued: st.training.queued,
     work: { strategy: spec.strategy, batch: spec.batch, crop: spec.crop } });
   const ctrl = new AbortController();
-  const handle = getEngine().train(spec, form.previewEvery, sources, previewId ?? '', {
+  const handle = getWorker().train(spec, form.previewEvery, sources, previewId ?? '', {
     signal: ctrl.signal,
     onTrainProgress: (p) => {
       const l = useStore.getState();
       if (p.losses.length) l.addLosses(p.losses);
       const status = l.training.status === 'stopping' ? 'stopping' : p.state;
       l.setTraining({
-        status, step: p.step, total: p.total, etaS: p.etaS, msPerStep: p.msPerStep, backend: l.engine.backend?.name,
+        status, step: p.step, total: p.total, etaS: p.etaS, msPerStep: p.msPerStep, backend: l.worker.backend?.name,
         ...(p.note ? { notes: [...l.training.notes, p.note] } : {}),
         ...(p.labelSources ? { labelSources: p.labelSources } : {}),
       });

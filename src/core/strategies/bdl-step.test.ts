@@ -17,7 +17,9 @@ import { discriminatorObjective } from '../train/objectives';
 import { FlatLayout } from '../train/flat';
 import type { Params } from '../types';
 import { BDL_DEFAULTS, bdlHypergradient, createBdl } from './bdl';
-import { TrainGroup, batchTensors, lossAndGrads, taskObjective, type BatchTensors } from './common';
+import { TrainGroup, lossAndGrads } from './step-runner';
+import { batchTensors, type BatchTensors } from './batch-tensors';
+import { taskObjective } from './task-terms';
 
 let models: Record<ModelName, Params>;
 beforeAll(async () => {

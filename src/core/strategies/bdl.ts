@@ -79,10 +79,10 @@ import type { Params } from '../types';
 import type { StepLosses } from '../train/loop';
 import { fusedRgb } from '../image/tensor';
 import { FlatLayout } from '../train/flat';
-import {
-  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, dot, lossAndGrads, requireTaskTargets, resolveOptions,
-  taskLoss, taskObjective, type BatchTensors, type LossGrads, type NamedTensors, type OptionRules,
-} from './common';
+import { CLASS_WEIGHT_CHOICES, resolveOptions, type OptionRules } from './options';
+import { StepRunner, TrainGroup, dot, lossAndGrads, type LossGrads, type NamedTensors } from './step-runner';
+import { batchTensors, type BatchTensors } from './batch-tensors';
+import { requireTaskTargets, taskLoss, taskObjective } from './task-terms';
 import { COMMON_DEFAULTS, CONSTANT_RATE, type CommonOptions, type Strategy, type StrategyBatches, type StrategyModels, type StrategyPlan, type StrategyStepLog, type TaskLossOptions } from './types';
 
 // ---------------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import type { GradientVariant } from '../losses/fusion-losses';
 import { fusion } from '../models/fusion';
 import { discriminator } from '../models/discriminator';
 import { fusionObjective } from '../train/objectives';
-import {
-  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, requireTaskTargets,
-  resolveOptions, taskObjective, type OptionRules,
-} from './common';
+import { CLASS_WEIGHT_CHOICES, resolveOptions, type OptionRules } from './options';
+import { StepRunner, TrainGroup, lossAndGrads } from './step-runner';
+import { batchTensors } from './batch-tensors';
+import { requireTaskTargets, taskObjective } from './task-terms';
 import { COMMON_DEFAULTS, CONSTANT_RATE, type CommonOptions, type Strategy, type StrategyBatches, type StrategyModels, type StrategyPlan, type StrategyStepLog, type TaskLossOptions } from './types';
 
 /** Options of {@link createFixed}; a zero weight leaves its term out. */

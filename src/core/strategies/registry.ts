@@ -4,7 +4,7 @@
  */
 import type { ModelName } from '../models/registry';
 import { BDL_DEFAULTS, BDL_RULES, createBdl, type BdlOptions } from './bdl';
-import { resolveOptions, type OptionValue } from './common';
+import { resolveOptions, type OptionValue } from './options';
 import { FIXED_DEFAULTS, FIXED_RULES, createFixed, type FixedOptions } from './fixed';
 import { TD_DEFAULTS, TD_RULES, createTd, type TdOptions } from './td';
 import { CONSTANT_RATE, SPEC_DEFAULTS, STRATEGY_NAMES, type FinetuneSpec, type Strategy, type StrategyModels, type StrategyName, type StrategyPlan } from './types';

@@ -42,10 +42,10 @@ import { lossGenerator } from '../models/loss-generator';
 import { fusionObjective } from '../train/objectives';
 import type { StepLosses } from '../train/loop';
 import { FlatLayout, vectorNorm } from '../train/flat';
-import {
-  CLASS_WEIGHT_CHOICES, StepRunner, TrainGroup, batchTensors, lossAndGrads, requireTaskTargets,
-  resolveOptions, taskObjective, type BatchTensors, type LossGrads, type OptionRules,
-} from './common';
+import { CLASS_WEIGHT_CHOICES, resolveOptions, type OptionRules } from './options';
+import { StepRunner, TrainGroup, lossAndGrads, type LossGrads } from './step-runner';
+import { batchTensors, type BatchTensors } from './batch-tensors';
+import { requireTaskTargets, taskObjective } from './task-terms';
 import { COMMON_DEFAULTS, CONSTANT_RATE, type CommonOptions, type Strategy, type StrategyBatches, type StrategyModels, type StrategyPlan, type StrategyStepLog, type TaskLossOptions } from './types';
 
 // ---------------------------------------------------------------------------------------------

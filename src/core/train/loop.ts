@@ -1,7 +1,7 @@
 /**
  * The one training loop of the core: a seeded step function over named parameters, an Adam
- * optimizer, per-term loss logs, and a guard against non-finite losses. Both the Node training
- * pipeline and the browser fine-tuning worker drive it (as an async generator they can stop).
+ * optimizer, per-term loss logs, and a guard against non-finite losses. `npm run train` drives
+ * it (as an async generator it can stop); fine-tunes step through the strategies' `StepRunner`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { variableGradsOf } from '../nn/split-grad';

@@ -3,7 +3,7 @@
  */
 import type { Progress } from '../../client';
 import { applyUpdate } from '../offline';
-import { useStore, type EngineState } from '../store/store';
+import { useStore, type WorkerState } from '../store/store';
 
 const BACKEND_LABEL: Record<string, string> = { webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL', cpu: 'CPU' };
 
@@ -19,7 +19,7 @@ function overall(p: Progress | null): number {
   }
 }
 
-function phaseText(p: Progress | null, status: EngineState['status']): string {
+function phaseText(p: Progress | null, status: WorkerState['status']): string {
   if (!p) return status === 'switching' ? 'Switching backend…' : 'Starting the compute worker…';
   switch (p.phase) {
     case 'backend': return 'Choosing a backend…';
@@ -32,25 +32,25 @@ function phaseText(p: Progress | null, status: EngineState['status']): string {
 }
 
 export function LoadingBar() {
-  const engine = useStore((s) => s.engine);
-  const active = engine.status === 'loading' || engine.status === 'switching' || engine.status === 'starting';
+  const worker = useStore((s) => s.worker);
+  const active = worker.status === 'loading' || worker.status === 'switching' || worker.status === 'starting';
   if (!active) return null;
-  const f = overall(engine.progress);
+  const f = overall(worker.progress);
   return (
     <div className="loading" role="progressbar" aria-label="Loading models" aria-valuemin={0} aria-valuemax={100}
       aria-valuenow={Math.round(f * 100)} data-testid="loading-bar">
       <div className="loading-fill" style={{ width: `${Math.max(2, f * 100)}%` }} />
-      <span className="loading-text">{phaseText(engine.progress, engine.status)}</span>
+      <span className="loading-text">{phaseText(worker.progress, worker.status)}</span>
     </div>
   );
 }
 
 export function Header() {
-  const engine = useStore((s) => s.engine);
+  const worker = useStore((s) => s.worker);
   const offline = useStore((s) => s.offline);
-  const b = engine.backend;
+  const b = worker.backend;
   let badge: string;
-  if (engine.status === 'error') badge = 'engine error';
+  if (worker.status === 'error') badge = 'worker error';
   else if (!b) badge = 'starting…';
   else {
     badge = BACKEND_LABEL[b.name] ?? b.name;
@@ -71,8 +71,8 @@ export function Header() {
           <button type="button" data-testid="update-button" onClick={applyUpdate}
             title="A new version (app or weights) is cached: reload to use it. Save or export what you need first.">New version: reload</button>
         )}
-        <span className={`backend-badge ${engine.status}`} data-testid="backend-badge" data-backend={b?.name ?? ''}
-          title={b?.reason ?? engine.error ?? ''}>
+        <span className={`backend-badge ${worker.status}`} data-testid="backend-badge" data-backend={b?.name ?? ''}
+          title={b?.reason ?? worker.error ?? ''}>
           {badge}
         </span>
       </div>

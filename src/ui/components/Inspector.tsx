@@ -25,10 +25,10 @@ export function SegmentationPanel() {
   const settings = useStore((s) => s.settings);
   const setSettings = useStore((s) => s.setSettings);
   const toggleClass = useStore((s) => s.toggleClass);
-  const classes = useStore((s) => s.engine.classes.seg);
+  const classes = useStore((s) => s.worker.classes.seg);
   const pair = useSelectedPair();
   const hasLabel = Boolean(pair?.paths.label);
-  const segModel = useStore((s) => s.engine.models.find((m) => m.name === 'segdet'));
+  const segModel = useStore((s) => s.worker.models.find((m) => m.name === 'segdet'));
   const hasPred = segModel?.loaded ?? false;
   return (
     <div className="panel" aria-label="Segmentation">
@@ -68,7 +68,7 @@ export function SegmentationPanel() {
 export function DetectionPanel() {
   const settings = useStore((s) => s.settings);
   const setSettings = useStore((s) => s.setSettings);
-  const classes = useStore((s) => s.engine.classes.det);
+  const classes = useStore((s) => s.worker.classes.det);
   const pair = useSelectedPair();
   const dets = useResult(pair?.id)?.detections ?? [];
   const shown = dets.filter((d) => d[5] >= settings.detThreshold);
@@ -183,15 +183,15 @@ function StepTimeLine() {
 }
 
 export function ComputePanel() {
-  const engine = useStore((s) => s.engine);
+  const worker = useStore((s) => s.worker);
   const choice = useStore((s) => s.settings.backendChoice);
   const log = useStore((s) => s.log);
-  const b = engine.backend;
+  const b = worker.backend;
   return (
     <div className="panel" aria-label="Compute">
       <div className="panel-head">
         <h2>Compute</h2>
-        <select value={choice} aria-label="Backend" disabled={engine.status === 'loading' || engine.status === 'switching'}
+        <select value={choice} aria-label="Backend" disabled={worker.status === 'loading' || worker.status === 'switching'}
           onChange={(e) => void switchBackend(e.target.value as BackendChoice)}>
           {BACKEND_OPTIONS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
         </select>
@@ -206,17 +206,17 @@ export function ComputePanel() {
             </ul>
           </details>
           <div className="fine">
-            {engine.warmupMs !== undefined && <>Warm-up {engine.warmupMs.toFixed(0)} ms. </>}
-            {engine.firstOverlayMs !== undefined && <>First overlay {(engine.firstOverlayMs / 1000).toFixed(2)} s after page load.</>}
+            {worker.warmupMs !== undefined && <>Warm-up {worker.warmupMs.toFixed(0)} ms. </>}
+            {worker.firstOverlayMs !== undefined && <>First overlay {(worker.firstOverlayMs / 1000).toFixed(2)} s after page load.</>}
           </div>
           <StepTimeLine />
         </>
       ) : (
-        <div className="muted">{engine.status === 'error' ? engine.error : 'Starting…'}</div>
+        <div className="muted">{worker.status === 'error' ? worker.error : 'Starting…'}</div>
       )}
-      {engine.models.length > 0 && (
+      {worker.models.length > 0 && (
         <ul className="models">
-          {engine.models.map((m) => (
+          {worker.models.map((m) => (
             <li key={m.name} className={m.loaded ? 'ok' : 'no'} title={m.note}>
               <b>{m.name}</b> {m.loaded ? `${m.params?.toLocaleString() ?? ''} params${cardSummary(m.card)}` : 'not loaded'}
             </li>

@@ -28,7 +28,7 @@ export function VideoBar({ pairId }: { pairId: string }) {
   const v = useStore((s) => s.videos[pairId]);
   const playing = useStore((s) => s.playing === pairId);
   const live = useStore((s) => (s.live?.pairId === pairId ? s.live : null));
-  const backend = useStore((s) => s.engine.backend?.name);
+  const backend = useStore((s) => s.worker.backend?.name);
   const pipelineMs = useStore((s) => s.results[resultKey(PRETRAINED, pairId)]?.timings?.pipeline);
   if (!v) return null;
   const f = v.frames[v.frame];

@@ -40,18 +40,18 @@ const MODES: { value: ViewMode; label: string; title: string }[] = [
 
 function markFirstOverlay(): void {
   const s = useStore.getState();
-  if (s.engine.firstOverlayMs !== undefined) return;
+  if (s.worker.firstOverlayMs !== undefined) return;
   const t = performance.now();
   performance.mark('first-overlay');
-  s.setEngine({ firstOverlayMs: t });
+  s.setWorker({ firstOverlayMs: t });
 }
 
 export function Viewer() {
   const pair = useSelectedPair();
   const settings = useStore((s) => s.settings);
   const setSettings = useStore((s) => s.setSettings);
-  const classes = useStore((s) => s.engine.classes);
-  const engineStatus = useStore((s) => s.engine.status);
+  const classes = useStore((s) => s.worker.classes);
+  const workerStatus = useStore((s) => s.worker.status);
   const result = useResult(pair?.id);
   const images = pair && result && result.version > 0 ? getResultImages(resultKey(PRETRAINED, pair.id)) : undefined;
   const [busy, setBusy] = useState<string | null>(null);
@@ -71,7 +71,7 @@ export function Viewer() {
   }, [pair?.id, iw, ih]);
 
   const onFirstDraw = useCallback(() => {
-    if (useStore.getState().engine.firstOverlayMs === undefined) requestAnimationFrame(markFirstOverlay);
+    if (useStore.getState().worker.firstOverlayMs === undefined) requestAnimationFrame(markFirstOverlay);
   }, []);
 
   const zoomBy = (f: number) => {
@@ -105,7 +105,7 @@ export function Viewer() {
     const msg = failed
       ? <>Could not fuse <b>{pair.name}</b>: {result.error}</>
       : result?.status === 'held' ? <><b>{pair.name}</b> is held unfused: {result.error}. <AspectChoice pair={pair} /></>
-      : engineStatus === 'ready' ? <>Fusing <b>{pair.name}</b>…</> : <>Waiting for the models…</>;
+      : workerStatus === 'ready' ? <>Fusing <b>{pair.name}</b>…</> : <>Waiting for the models…</>;
     body = <div className={`viewer-empty${failed ? ' error' : ''}`}>{msg}</div>;
   } else {
     const version = result?.version ?? 0;

@@ -1,5 +1,5 @@
 /**
- * The app's one store (zustand), in slices: this file's (engine, pairs, settings, import
+ * The app's one store (zustand), in slices: this file's (worker, pairs, settings, import
  * report, log), the results of every run on every pair (`results.ts`) and fine-tuning
  * (`lab.ts`). Serialisable values only; bitmaps, masks, Blobs and object URLs live in
  * `../cache.ts` under the same keys. Updates copy, never mutate.
@@ -37,7 +37,7 @@ export interface PairState {
   media?: 'video';
 }
 
-export interface EngineState {
+export interface WorkerState {
   status: 'starting' | 'loading' | 'ready' | 'switching' | 'error';
   progress: Progress | null;
   backend: BackendInfo | null;
@@ -84,7 +84,7 @@ export interface ImportReport {
 }
 
 export interface AppSlice {
-  engine: EngineState;
+  worker: WorkerState;
   pairs: Record<string, PairState>;
   order: string[];
   selectedId: string | null;
@@ -92,7 +92,7 @@ export interface AppSlice {
   report: ImportReport;
   log: LogEntry[];
 
-  setEngine(patch: Partial<EngineState>): void;
+  setWorker(patch: Partial<WorkerState>): void;
   addPairs(pairs: PairState[], select?: boolean): void;
   removePair(id: string): void;
   /** The service worker: none, the app cached for offline use, or a new version waiting. */
@@ -138,7 +138,7 @@ function resultsOfPairs(results: Record<string, ResultState>, pairs: Record<stri
 }
 
 const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
-  engine: { status: 'starting', progress: null, backend: null, models: [], classes: { seg: [], det: [] } },
+  worker: { status: 'starting', progress: null, backend: null, models: [], classes: { seg: [], det: [] } },
   pairs: {},
   order: [],
   selectedId: null,
@@ -146,7 +146,7 @@ const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
   report: { unmatched: [], batches: 0 },
   log: [],
 
-  setEngine: (patch) => set((s) => ({ engine: { ...s.engine, ...patch } })),
+  setWorker: (patch) => set((s) => ({ worker: { ...s.worker, ...patch } })),
   addPairs: (pairs, select = false) => set((s) => {
     const next = { ...s.pairs };
     for (const p of pairs) next[p.id] = p;

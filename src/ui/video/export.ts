@@ -6,7 +6,7 @@
 import {
   BufferTarget, canEncodeVideo, Output, Quality, VideoSample, VideoSampleSource, WebMOutputFormat, type VideoCodec,
 } from 'mediabunny';
-import { getEngine } from '../../client';
+import { getWorker } from '../../client';
 import type { Detection, ModelWeights } from '../../protocol/messages';
 import { groundTruth, paintResult } from '../render';
 import { useStore } from '../store/store';
@@ -93,7 +93,7 @@ export async function exportVideoPair(pairId: string, opts: VideoExportOptions):
   const st = useStore.getState();
   const v = st.videos[pairId];
   if (!v) throw new Error('not a video pair');
-  const client = getEngine();
+  const client = getWorker();
   const aspect = st.pairs[pairId]?.aspect;
   const total = v.frames.length;
   const detections: VideoExportResult['detections'] = [];
@@ -126,7 +126,7 @@ export async function exportVideoPair(pairId: string, opts: VideoExportOptions):
         const images = { pairId, width: out.width, height: out.height, fused: out.fused, seg: out.seg, label: null, detections: out.detections };
         if (opts.overlays) {
           const s = useStore.getState();
-          paintResult(ctx, images, groundTruth(undefined, undefined, out), s.engine.classes.det, s.settings);
+          paintResult(ctx, images, groundTruth(undefined, undefined, out), s.worker.classes.det, s.settings);
         } else {
           ctx.drawImage(out.fused, 0, 0);
         }

@@ -29,7 +29,7 @@ const NO_GT = { scale: [1, 1] as [number, number] };
 function ResultTile({ runId, pair, label, inset }: { runId: string; pair: PairState; label: string; inset: Region | null }) {
   const { res, im } = useRequestedResult(runId, pair.id);
   const settings = useStore((s) => s.settings);
-  const classes = useStore((s) => s.engine.classes);
+  const classes = useStore((s) => s.worker.classes);
   const paintExtra = useCallback((ctx: CanvasRenderingContext2D) => {
     if (inset && im) paintInset(ctx, im.fused, inset, im.width, im.height);
   }, [inset, im]);
@@ -95,7 +95,7 @@ function Swipe({ a, b, pair, names }: { a: string; b: string; pair: PairState; n
   const { res: ra, im: ia } = useRequestedResult(a, pair.id);
   const { res: rb, im: ib } = useRequestedResult(b, pair.id);
   const settings = useStore((s) => s.settings);
-  const classes = useStore((s) => s.engine.classes);
+  const classes = useStore((s) => s.worker.classes);
   return (
     <div className="run-swipe" data-testid="run-swipe">
       {ia && ib && ia.width === ib.width && ia.height === ib.height ? (
@@ -122,7 +122,7 @@ function DiffView({ a, b, pair, names }: { a: DiffSide; b: DiffSide; pair: PairS
   const ra = useRequestedResult(a === 'ir' || a === 'vi' ? PRETRAINED : a, pair.id);
   const rb = useRequestedResult(b === 'ir' || b === 'vi' ? PRETRAINED : b, pair.id);
   const settings = useStore((s) => s.settings);
-  const classes = useStore((s) => s.engine.classes);
+  const classes = useStore((s) => s.worker.classes);
   const [diff, setDiff] = useState<{ bitmap: ImageBitmap; max: number; key: string } | null>(null);
   const key = `${a}|${b}|${ra.res?.version}|${rb.res?.version}`;
   useEffect(() => {

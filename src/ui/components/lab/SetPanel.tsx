@@ -4,7 +4,7 @@
  * table with 95 % intervals, best per column marked, and its exports.
  */
 import { useEffect, useMemo, useState } from 'react';
-import { getEngine } from '../../../client';
+import { getWorker } from '../../../client';
 import {
   bestPerColumn, cancelSet, exportSetTable, formatScore, PAIR_SUBSETS, pairsOf, requestSet, SET_COLUMNS, setProgress,
   type PairSubset, type SetRow,
@@ -48,7 +48,7 @@ export function SetPanel({ runIds, names }: { runIds: string[]; names: Record<st
     const st = useStore.getState().results;
     Promise.all(runIds.map(async (runId): Promise<SetRow> => {
       const evals = pairIds.map((p) => st[resultKey(runId, p)].evaluation!);
-      const scores = await getEngine().setScores(evals, RESAMPLES, { signal: ctrl.signal });
+      const scores = await getWorker().setScores(evals, RESAMPLES, { signal: ctrl.signal });
       return { runId, ...names[runId], pairs: pairIds.length, scores };
     })).then(setRows, (e: Error) => { if (e.name !== 'AbortError') setError(e.message); });
     return () => ctrl.abort();

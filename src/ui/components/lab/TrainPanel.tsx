@@ -87,8 +87,8 @@ export function TrainPanel() {
   const chooseStrategy = useStore((s) => s.chooseStrategy);
   const pairs = useStore((s) => s.pairs);
   const order = useStore((s) => s.order);
-  const engineReady = useStore((s) => s.engine.status === 'ready');
-  const segdetLoaded = useStore((s) => s.engine.models.some((m) => m.name === 'segdet' && m.loaded));
+  const workerReady = useStore((s) => s.worker.status === 'ready');
+  const segdetLoaded = useStore((s) => s.worker.models.some((m) => m.name === 'segdet' && m.loaded));
   const [sweep, setSweep] = useState('1:1, 1:5, 1:10');
   const { spec } = form;
   const info = strategies.find((s) => s.name === spec?.strategy);
@@ -169,7 +169,7 @@ export function TrainPanel() {
       </div>
       <div className="train-run">
         <div className="btn-row">
-          {!busy && <button type="button" className="primary" disabled={!engineReady || !info} onClick={() => void startTraining()}>Start fine-tune</button>}
+          {!busy && <button type="button" className="primary" disabled={!workerReady || !info} onClick={() => void startTraining()}>Start fine-tune</button>}
           {training.status === 'running' && <button type="button" onClick={pauseTraining}>Pause</button>}
           {training.status === 'paused' && <button type="button" onClick={resumeTraining}>Resume</button>}
           {busy && training.status !== 'saving' && <button type="button" onClick={stopTraining} title="End now and keep the result as a run">Stop</button>}
@@ -179,7 +179,7 @@ export function TrainPanel() {
             <span>Sweep (fixed, intensity:gradient)</span>
             <input type="text" value={sweep} aria-label="Sweep ratios" onChange={(e) => setSweep(e.target.value)} disabled={busy} />
           </label>
-          <button type="button" disabled={busy || !engineReady || parseRatios(sweep).length === 0} onClick={() => void runSweep(parseRatios(sweep))}>Run sweep</button>
+          <button type="button" disabled={busy || !workerReady || parseRatios(sweep).length === 0} onClick={() => void runSweep(parseRatios(sweep))}>Run sweep</button>
         </div>
         <div className="train-progress" data-testid="train-progress" data-status={training.status} data-step={training.step}>
           <progress max={Math.max(1, training.total)} value={training.step} aria-label="Fine-tune progress" />

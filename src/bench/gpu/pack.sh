@@ -1,11 +1,11 @@
 #!/bin/bash
-# Here, not on the device machine: packs what bench/gpu/go.sh needs there into .gpu/ (node,
+# Here, not on the device machine: packs what src/bench/gpu/go.sh needs there into .gpu/ (node,
 # Dawn, the bundled CLIs, libraries, labels, a first part of the training data) and .gpu2/ (the
 # rest of the data, for stash.sh). Each, with the repository, must stay under the device
 # tool's 64 MiB; the device machine has no Node and reaches no network.
 # Needs: npm ci done, strip, xz, apt-get (Debian bookworm), cwebp and dwebp (Debian 'webp').
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 DATA=${DATA:-../shared/data/msrs/train}
 FIRST_PART_BYTES=${FIRST_PART_BYTES:-16000000}
 rm -rf .gpu .gpu2

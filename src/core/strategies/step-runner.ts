@@ -1,100 +1,18 @@
 /**
- * Machinery shared by the strategies: crop batches as tensors, gradients keyed by model and
- * parameter name, one Adam per trained model (over one vector), the non-finite guard with
- * parameter rollback and one read per step, the task objective on S, and option checking.
+ * One guarded optimisation step, shared by the strategies: the tensors a step makes (freed
+ * however it ends), gradients keyed by model and parameter name, one Adam per trained model
+ * over one vector, and the non-finite guard with parameter rollback and one read per step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../types';
 import type { ModelName } from '../models/registry';
-import { segdet } from '../models/segdet';
-import type { CropBatch } from '../train/batch';
 import { scheduledLr, type StepLosses } from '../train/loop';
 import { readScalars } from '../train/read';
 import { Adam, FlatLayout, vectorNorm, type NamedTensors } from '../train/flat';
 import { variableGradsOf } from '../nn/split-grad';
-import { DEFAULT_SEGDET_WEIGHTS, segdetObjective } from '../train/objectives';
-import { msrsClassWeights } from '../losses/task-losses';
-import { encodeBatch, type DetectionTargetTensors } from '../detect/centernet';
-import { cropBoxes } from '../detect/boxes';
-import { fusedRgb } from '../image/tensor';
-import type { GroundTruthBox } from '../types';
-import { CONSTANT_RATE, type CommonOptions, type StrategyPlan, type StrategyStepLog, type TaskLossOptions } from './types';
+import { CONSTANT_RATE, type CommonOptions, type StrategyPlan, type StrategyStepLog } from './types';
 
 export type { NamedTensors } from '../train/flat';
-
-// ---------------------------------------------------------------------------------------------
-// Batches
-
-/** One crop batch as tensors, cut to a multiple of the models' stride. All owned by the holder. */
-export interface BatchTensors {
-  batch: number;
-  height: number;
-  width: number;
-  /** `[B,h,w,2]` = (IR, Y_vis) in [0,1]: the input of F and G. */
-  x: tf.Tensor4D;
-  /** `[B,h,w,1]` each. */
-  ir: tf.Tensor4D;
-  vi: tf.Tensor4D;
-  /** `[B,h,w,2]` visible (Cb, Cr), when the batch has colour: S sees the fused Y in colour. */
-  chroma: tf.Tensor4D | null;
-  /** `[B,h,w]` int32 class indices, when the batch has labels. */
-  labels: tf.Tensor3D | null;
-  /** CenterNet targets at `h/4 × w/4`, when the batch has boxes. */
-  targets: DetectionTargetTensors | null;
-}
-
-/**
- * Turns a {@link CropBatch} into tensors, keeping the top-left `h×w` with h, w the largest
- * multiples of `multiple` (the models' strides must divide the input size). Boxes are clipped
- * to the kept window (boxes keeping < 40 % of their area are dropped, as in `sampleCrops`).
- * @throws if the crop is smaller than `multiple`.
- */
-export function batchTensors(b: CropBatch, multiple: number): BatchTensors {
-  const h = Math.floor(b.height / multiple) * multiple;
-  const w = Math.floor(b.width / multiple) * multiple;
-  if (h === 0 || w === 0) {
-    throw new Error(`crops of ${b.width}x${b.height} px are smaller than the models' stride ${multiple}: use larger crops`);
-  }
-  const n = h * w;
-  const irvi = new Float32Array(b.batch * n * 2);
-  const ir = new Float32Array(b.batch * n);
-  const vi = new Float32Array(b.batch * n);
-  const labels = b.label ? new Int32Array(b.batch * n) : null;
-  const chroma = b.chroma ? new Float32Array(b.batch * n * 2) : null;
-  for (let i = 0; i < b.batch; i++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const s = (i * b.height + y) * b.width + x;
-        const d = (i * h + y) * w + x;
-        ir[d] = irvi[2 * d] = b.irvi[2 * s];
-        vi[d] = irvi[2 * d + 1] = b.irvi[2 * s + 1];
-        if (labels) labels[d] = b.label![s];
-        if (chroma) {
-          chroma[2 * d] = b.chroma![2 * s];
-          chroma[2 * d + 1] = b.chroma![2 * s + 1];
-        }
-      }
-    }
-  }
-  let targets: DetectionTargetTensors | null = null;
-  if (b.boxes) {
-    const cut = h !== b.height || w !== b.width;
-    const boxes: GroundTruthBox[][] = b.boxes.map((bs) => (cut ? cropBoxes(bs, 0, 0, w, h) : bs));
-    targets = encodeBatch(boxes, h, w);
-  }
-  return {
-    batch: b.batch, height: h, width: w,
-    x: tf.tensor4d(irvi, [b.batch, h, w, 2]),
-    ir: tf.tensor4d(ir, [b.batch, h, w, 1]),
-    vi: tf.tensor4d(vi, [b.batch, h, w, 1]),
-    chroma: chroma ? tf.tensor4d(chroma, [b.batch, h, w, 2]) : null,
-    labels: labels ? tf.tensor3d(labels, [b.batch, h, w], 'int32') : null,
-    targets,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tensor bookkeeping
 
 function collectTensors(x: unknown, out: tf.Tensor[], seen: Set<unknown>): void {
   if (x === null || typeof x !== 'object' || seen.has(x)) return;
@@ -124,9 +42,6 @@ export class Bag {
     this.#items = [];
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Gradients
 
 /** Gradients of one loss with respect to several models, keyed by model then parameter name. */
 export interface LossGrads {
@@ -168,9 +83,6 @@ export function lossAndGrads(loss: () => StepLosses, wrt: Partial<Record<ModelNa
 export function dot(a: tf.Tensor1D, b: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => tf.sum(tf.mul(a, b)) as tf.Scalar);
 }
-
-// ---------------------------------------------------------------------------------------------
-// Non-finite guard
 
 /** Thrown inside a step when a loss or gradient is NaN or ±Inf. */
 export class NonFiniteError extends Error {
@@ -237,9 +149,6 @@ export class ParamGuard {
     this.#start = this.#good = null;
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Optimisation
 
 /** The parameters of one trained model with their Adam state (one vector) and base learning rate. */
 export class TrainGroup {
@@ -392,87 +301,3 @@ export class StepRunner {
     for (const g of this.groups) g.dispose();
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Task objective
-
-/** Whether a batch has something for the task terms of `o` to learn from. */
-export function hasTaskTargets(b: CropBatch, o: TaskLossOptions): boolean {
-  return (o.segmentation > 0 && !!b.label) || (o.detection > 0 && !!b.boxes);
-}
-
-/** Throws a clear error when task terms are on but the batch has no labels and no boxes. */
-export function requireTaskTargets(b: CropBatch, o: TaskLossOptions, strategy: string): void {
-  if (!hasTaskTargets(b, o)) {
-    throw new Error(`${strategy}: the task terms need labels (segmentation) or boxes (detection) in every batch; ` +
-      'give unlabelled pairs pseudo-labels from the pretrained segmenter, or set both task weights to 0');
-  }
-}
-
-/**
- * The task loss of S on a fused image: `segmentation·CE + detection·CenterNet` (objectives.ts
- * `segdetObjective`), with the terms whose targets the batch lacks left out.
- * @param fused `[B,h,w,1]` in [0,1], h and w multiples of 32; S sees it coloured with the batch's
- *   visible chroma.
- */
-export function taskObjective(sParams: Params, fused: tf.Tensor4D, t: BatchTensors, o: TaskLossOptions): StepLosses {
-  return taskLoss(segdet.apply(sParams, fusedRgb(fused, t.chroma)), t, o);
-}
-
-/** The task loss of S's outputs `out` on the batch `t` (see {@link taskObjective}). */
-export function taskLoss(out: { seg: tf.Tensor4D; det: tf.Tensor4D }, t: BatchTensors, o: TaskLossOptions): StepLosses {
-  const labels = o.segmentation > 0 ? t.labels : null;
-  const targets = o.detection > 0 ? t.targets : null;
-  return segdetObjective(out, labels, targets, {
-    segmentation: o.segmentation,
-    detection: o.detection,
-    detectionTerms: DEFAULT_SEGDET_WEIGHTS.detectionTerms,
-    classWeights: o.classWeights === 'msrs' ? msrsClassWeights() : undefined,
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Options
-
-/** An option value: options are flat and JSON-serialisable. */
-export type OptionValue = number | string | boolean;
-
-/** Allowed values of string options and closed ranges `[min, max]` of numeric ones. */
-export interface OptionRules<T> {
-  choices?: Partial<Record<keyof T, readonly string[]>>;
-  bounds?: Partial<Record<keyof T, readonly [number, number]>>;
-}
-
-/**
- * Fills `given` over `defaults`, checking names, types, choices and bounds (plain data arrives
- * from the worker and the command line). Numbers must be finite and ≥ 0 unless bounded.
- * @throws naming the strategy, the option and what is allowed.
- */
-export function resolveOptions<T extends Record<string, OptionValue>>(
-  strategy: string, defaults: T, given: Partial<Record<string, unknown>> = {}, rules: OptionRules<T> = {},
-): T {
-  const out: Record<string, OptionValue> = { ...defaults };
-  for (const [k, v] of Object.entries(given)) {
-    if (v === undefined) continue;
-    if (!(k in defaults)) {
-      throw new Error(`${strategy}: unknown option '${k}' (options: ${Object.keys(defaults).join(', ')})`);
-    }
-    const want = typeof defaults[k];
-    if (typeof v !== want) throw new Error(`${strategy}: option '${k}' must be a ${want}, got ${JSON.stringify(v)}`);
-    if (want === 'number' && !Number.isFinite(v as number)) throw new Error(`${strategy}: option '${k}' must be finite`);
-    const range = rules.bounds?.[k as keyof T];
-    if (range && ((v as number) < range[0] || (v as number) > range[1])) {
-      throw new Error(`${strategy}: option '${k}' must be within [${range[0]}, ${range[1]}], got ${String(v)}`);
-    }
-    if (want === 'number' && (v as number) < 0) throw new Error(`${strategy}: option '${k}' must be ≥ 0, got ${String(v)}`);
-    const allowed = rules.choices?.[k as keyof T];
-    if (allowed && !allowed.includes(v as string)) {
-      throw new Error(`${strategy}: option '${k}' must be one of ${allowed.join(', ')}, got '${String(v)}'`);
-    }
-    out[k] = v as OptionValue;
-  }
-  return out as T;
-}
-
-/** Allowed values of the `classWeights` option. */
-export const CLASS_WEIGHT_CHOICES = ['msrs', 'uniform'] as const;

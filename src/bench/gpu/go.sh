@@ -15,7 +15,7 @@ SEEDS=${SEEDS:-"11 12 13 14"}
 PROBES=${PROBES-"1 2 3 4"}
 EXTRA=${EXTRA:-}
 RECIPE="--stages segdet --segdet-from models/segdet --segdet-parts backbone,decoder,det,seg --segdet-backbone-lr-scale 0.1 --segdet-lr 2e-4 --segdet-batch 8 --segdet-dice 0.5 --segdet-focus 0.5"
-K=bench/gpu
+K=src/bench/gpu
 el() { echo $(( $(date +%s) - CALL_T0 )); }
 G=/root/gpu; D=/root/data/msrs/train; mkdir -p $G $D
 cp -r .gpu/. $G/

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EngineClient, WorkerRestartedError } from './engine-client';
+import { WorkerClient, WorkerRestartedError } from './worker-client';
 import type { WorkerReply, WorkerRequest } from '../protocol/messages';
 
 /** A stand-in Worker: records what the client posts; the test answers as the worker would. */
@@ -18,7 +18,7 @@ class FakeWorker {
   }
 }
 
-const make = (grace = 50) => new EngineClient(() => new FakeWorker() as unknown as Worker, { cancelGraceMs: grace });
+const make = (grace = 50) => new WorkerClient(() => new FakeWorker() as unknown as Worker, { cancelGraceMs: grace });
 const ready = { backend: { name: 'wasm' } } as never;
 
 afterEach(() => {
@@ -26,7 +26,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('EngineClient', () => {
+describe('WorkerClient', () => {
   it('resolves a result, routes progress, and rejects with the worker error', async () => {
     const c = make();
     const w = FakeWorker.made[0];

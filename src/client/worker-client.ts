@@ -25,7 +25,7 @@ export interface CallOptions {
   onProgress?: (p: Progress) => void;
 }
 
-/** Options of {@link EngineClient.train}. */
+/** Options of {@link WorkerClient.train}. */
 export interface TrainCallOptions {
   signal?: AbortSignal;
   onTrainProgress?: (p: TrainProgressReply) => void;
@@ -72,7 +72,7 @@ function abortError(): DOMException {
 }
 
 /** Typed, cancellable access to the compute worker. */
-export class EngineClient {
+export class WorkerClient {
   #makeWorker: () => Worker;
   #worker: Worker;
   #nextId = 1;
