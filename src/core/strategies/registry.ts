@@ -44,7 +44,6 @@ const rules = (r: { choices?: object; bounds?: object }) => ({
   bounds: { ...(r.bounds ?? {}) } as Record<string, readonly [number, number]>,
 });
 
-
 /** Static description of a strategy. @throws on an unknown name. */
 export function strategyInfo(name: StrategyName): StrategyInfo {
   switch (name) {

@@ -16,7 +16,6 @@ export type StrategyName = 'fixed' | 'bdl' | 'td';
 /** Registry names in menu order. */
 export const STRATEGY_NAMES: readonly StrategyName[] = ['fixed', 'bdl', 'td'];
 
-
 /**
  * Parameters of the models a strategy works with. The strategy reads all of them and moves
  * (assigns new values to) only those it trains, see {@link Strategy.moves}; the caller owns the

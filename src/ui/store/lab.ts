@@ -5,7 +5,7 @@
  */
 import type { StateCreator } from 'zustand';
 import type { BackendName, FinetuneSpec, LabelSource, LossPoint, StrategyInfoData, StrategyName } from '../../protocol/messages';
-import { PRETRAINED, type PairScores, type ResultsSlice } from './results';
+import { PRETRAINED, type ResultsSlice } from './results';
 import type { StepWork } from '../step-times';
 import type { DamagedRun } from '../runs-db';
 
@@ -104,7 +104,6 @@ export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSl
   tab: 'train',
   strategies: [],
   form: { spec: null, optionsBy: {}, previewEvery: 5, pairIds: [], name: '', videoFrames: 8 },
-
   training: idleTraining,
   runs: {},
   runOrder: [],
