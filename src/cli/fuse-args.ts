@@ -15,6 +15,11 @@ export interface FuseOptions {
   out: string;
   labels?: string;
   boxes?: string;
+  /**
+   * A folder of another method's fused images (grey or colour, matched to the pairs by stem):
+   * scored in place of F's output, S on each of them (`npm run score`).
+   */
+  fused?: string;
   /** Folder with `fusion/` and `segdet/` model folders (default `<repo>/models`). */
   models?: string;
   /**
@@ -42,23 +47,33 @@ export interface FuseOptions {
   log?: (line: string) => void;
 }
 
+export const SCORE_USAGE = `usage: npm run score -- --fused DIR --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE]
+       [--models DIR] [--backend wasm|cpu|webgpu] [--max-side N] [--score-threshold S] [--baselines]
+  Scores another method's fused images (grey or colour, matched to the pairs by stem) as \`fuse\` scores F's:
+  the nine fusion metrics on their luma, S (segmentation, detection) on each image, the same reports.`;
+
 const USAGE = `usage: npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE]
        [--models DIR] [--backend wasm|cpu|webgpu] [--max-side N] [--aspect refuse|stretch|crop] [--score-threshold S] [--no-metrics]
        [--task-scale F] (S's input size relative to the image, 0-1; default ${DEFAULT_TASK_SCALE})
        [--baselines] (also score pixel max/mean fusion)  [--update-cards] (write the evaluation into the model cards)`;
 
-/** Parses the command line; returns null (after printing why) when it is unusable. */
-export function parseFuseArgs(argv: string[]): FuseOptions | null {
+/**
+ * Parses the command line; returns null (after printing why) when it is unusable. `score`: the
+ * `npm run score` command line, which needs `--fused`.
+ */
+export function parseFuseArgs(argv: string[], score = false): FuseOptions | null {
+  const usage = score ? SCORE_USAGE : USAGE;
   return readCommandLine(argv, {
-    ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' },
+    ir: { type: 'string' }, vi: { type: 'string' }, out: { type: 'string' }, fused: { type: 'string' },
     labels: { type: 'string' }, boxes: { type: 'string' }, models: { type: 'string' },
     backend: { type: 'string' }, 'max-side': { type: 'string' }, aspect: { type: 'string' }, 'score-threshold': { type: 'string' },
     'task-scale': { type: 'string' }, 'no-metrics': { type: 'boolean' }, baselines: { type: 'boolean' }, 'update-cards': { type: 'boolean' },
-  }, USAGE, (v) => {
-    if (!v.ir || !v.vi || !v.out) throw new Error(`--ir, --vi and --out are required\n${USAGE}`);
+  }, usage, (v) => {
+    if (!v.ir || !v.vi || !v.out) throw new Error(`--ir, --vi and --out are required\n${usage}`);
+    if (score && !v.fused) throw new Error(`--fused is required\n${usage}`);
     if (v.aspect !== undefined && !['refuse', 'stretch', 'crop'].includes(v.aspect)) throw new Error(`--aspect must be refuse, stretch or crop, got ${v.aspect}`);
     return {
-      ir: v.ir, vi: v.vi, out: v.out, labels: v.labels, boxes: v.boxes, models: v.models,
+      ir: v.ir, vi: v.vi, out: v.out, labels: v.labels, boxes: v.boxes, models: v.models, ...(v.fused ? { fused: v.fused } : {}),
       backend: v.backend === undefined ? undefined : parseNodeBackend(v.backend),
       maxSide: numberOption(v['max-side'], 'max-side'),
       aspect: v.aspect as AspectPolicy | undefined,

@@ -36,6 +36,41 @@ beforeAll(async () => {
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 describe('fuse CLI', () => {
+  it('scores another method\'s fused folder as it scores F: F\'s own fused/ gives its fusion metrics exactly', async () => {
+    const common = {
+      ir: path.join(FIXTURES, 'ir'), vi: path.join(FIXTURES, 'vi'), labels: path.join(FIXTURES, 'label'),
+      boxes: path.join(FIXTURES, 'detection.json'), models: path.join(tmp, 'models'), backend: 'wasm' as const, log: () => {},
+    };
+    const own = await runFuse({ ...common, out: path.join(tmp, 'own') });
+    const peer = path.join(tmp, 'peer');
+    await cp(path.join(tmp, 'own', 'fused'), peer, { recursive: true });
+    await writePng(path.join(peer, 'stray.png'), { width: 8, height: 8, channels: 1, data: new Uint8Array(64) });
+    const scored = await runFuse({ ...common, fused: peer, out: path.join(tmp, 'peer-scored') });
+    expect(scored.processed).toEqual(own.processed);
+    expect(scored.perPair.map((e) => e.metrics)).toEqual(own.perPair.map((e) => e.metrics));
+    expect(scored.meanMetrics).toEqual(own.meanMetrics);
+    // S sees the 8-bit image instead of F's float output: the same classes almost everywhere
+    // (97 % here, with the seeded, untrained stand-in S, which is more sensitive than a trained one).
+    for (const stem of own.processed) {
+      const a = await readImage(path.join(tmp, 'own', 'seg', `${stem}.png`));
+      const b = await readImage(path.join(tmp, 'peer-scored', 'seg', `${stem}.png`));
+      let same = 0;
+      for (let i = 0; i < a.width * a.height; i++) same += a.data[i * a.channels] === b.data[i * b.channels] ? 1 : 0;
+      expect(same / (a.width * a.height)).toBeGreaterThan(0.95);
+    }
+    expect(scored.skipped).toEqual([{ path: path.join(peer, 'stray.png'), reason: 'no infrared/visible pair with this name' }]);
+
+    // A missing image and one of the wrong size are named, and nothing is scored for them.
+    await rm(path.join(peer, '00964N.png'));
+    await writePng(path.join(peer, '00200D.png'), { width: 320, height: 240, channels: 1, data: new Uint8Array(320 * 240) });
+    const bad = await runFuse({ ...common, fused: peer, out: path.join(tmp, 'peer-bad') });
+    expect(bad.processed).toEqual([]);
+    const reasons = bad.skipped.map((k) => k.reason);
+    expect(reasons).toContain(`no fused image named 00964N in ${peer}`);
+    expect(reasons).toContain('the fused image is 320x240, the infrared image 640x480');
+    expect(await main(['--ir', common.ir, '--vi', common.vi, '--out', path.join(tmp, 'x')], 'score')).toBe(2);
+  });
+
   it('writes an undefined metric as n/a with its reason, in metrics.csv and the log', async () => {
     const dir = path.join(tmp, 'flat');
     for (const k of ['ir', 'vi']) await mkdir(path.join(dir, k), { recursive: true });

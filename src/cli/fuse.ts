@@ -32,6 +32,21 @@ import {
 export type { FuseOptions, FuseSummary };
 export { baselineFusions, parseFuseArgs };
 
+/**
+ * The image files of another method's fused folder by stem; a file that matches no pair is
+ * reported in `skipped`, never dropped silently.
+ */
+async function fusedByStem(dir: string, pairs: FilePair[], skipped: FuseSummary['skipped']): Promise<Map<string, string>> {
+  const byStem = new Map<string, string>();
+  for (const f of await listFiles(dir, 'fused')) {
+    if (!/\.(png|jpe?g|bmp)$/i.test(f)) continue;
+    byStem.set(path.parse(f).name, path.join(dir, f));
+  }
+  const stems = new Set(pairs.map((p) => p.stem));
+  for (const [stem, file] of byStem) if (!stems.has(stem)) skipped.push({ path: file, reason: 'no infrared/visible pair with this name' });
+  return byStem;
+}
+
 /** Default folder of the committed weights (`<repo>/models`). */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
 
@@ -146,6 +161,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     const { pairs: allPairs, unmatched } = await pairFolders(o);
     const pairs = o.limit ? allPairs.slice(0, o.limit) : allPairs;
     const skipped: FuseSummary['skipped'] = [...unmatched];
+    const fusedFiles = o.fused ? await fusedByStem(o.fused, allPairs, skipped) : null;
     for (const u of unmatched) log(`skip ${u.path}: ${u.reason}`);
     let gtBoxes: Map<string, GroundTruthBox[]> | null = null;
     if (o.boxes) {
@@ -193,7 +209,13 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
             skipped.push({ path: p.label, reason: (e as Error).message });
           }
         }
-        const r = await pipeline.run(ir, vi, { maxSide: o.maxSide, aspect: o.aspect, scoreThreshold: o.scoreThreshold, taskScale: o.taskScale });
+        let fused: RawImage | undefined;
+        if (fusedFiles) {
+          const file = fusedFiles.get(p.stem);
+          if (!file) throw new Error(`no fused image named ${p.stem} in ${o.fused}`);
+          fused = await readImage(file);
+        }
+        const r = await pipeline.run(ir, vi, { maxSide: o.maxSide, aspect: o.aspect, scoreThreshold: o.scoreThreshold, taskScale: o.taskScale, ...(fused ? { fused } : {}) });
         const { width: w, height: h } = r;
         await writePng(path.join(o.out, 'fused', `${p.stem}.png`), { width: w, height: h, channels: 1, data: r.fusedY });
         await writePng(path.join(o.out, 'rgb', `${p.stem}.png`), rgbaToRgb(r.rgb, w, h));
@@ -256,14 +278,14 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
 }
 
 /** Entry point: returns the process exit code (0 ok, 1 nothing fused or fatal error, 2 usage). */
-export async function main(argv: string[]): Promise<number> {
-  const o = parseFuseArgs(argv);
+export async function main(argv: string[], command: 'fuse' | 'score' = 'fuse'): Promise<number> {
+  const o = parseFuseArgs(argv, command === 'score');
   if (!o) return argv.includes('--help') || argv.includes('-h') ? 0 : 2;
   try {
     const s = await runFuse(o);
     return s.processed.length > 0 ? 0 : 1;
   } catch (e) {
-    console.error(`fuse: ${(e as Error).message}`);
+    console.error(`${command}: ${(e as Error).message}`);
     return 1;
   }
 }

@@ -72,6 +72,12 @@ export interface PipelineRunOptions {
   aspect?: AspectPolicy;
   /** S's input size relative to the processed image (default {@link DEFAULT_TASK_SCALE}). */
   taskScale?: number;
+  /**
+   * Another method's fused image of this pair (grey or colour, at the infrared image's size),
+   * scored in place of F's: F does not run, S sees it in its own colours (a grey one in the
+   * visible image's, as F's), and the fusion metrics see its luma.
+   */
+  fused?: RawImage;
 }
 
 /**
@@ -246,6 +252,15 @@ export interface PipelineResult {
   modelMs: number;
 }
 
+/** Another method's fused image at the processed size. @throws when it is not the infrared image's size. */
+function externalFused(fused: RawImage, irIn: RawImage, scale: number, width: number, height: number): RawImage {
+  checkImage(fused, 'fused');
+  if (fused.width !== irIn.width || fused.height !== irIn.height) {
+    throw new Error(`the fused image is ${fused.width}x${fused.height}, the infrared image ${irIn.width}x${irIn.height}`);
+  }
+  return scale === 1 ? fused : resizeImage(fused, width, height);
+}
+
 /** A ready pipeline over fixed model parameters. */
 export interface Pipeline {
   run(ir: RawImage, vi: RawImage, opts?: PipelineRunOptions): Promise<PipelineResult>;
@@ -282,8 +297,11 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
 
     const { width, height } = ir;
     const irY = imageToY(ir);
-    const { y: viY, cb, cr } = splitYCbCr(vi);
-    const greyVisible = isGreyLike(vi);
+    const visible = splitYCbCr(vi);
+    const external = opts.fused ? externalFused(opts.fused, irIn, scale, width, height) : null;
+    // The colours the fused image is shown (and S sees it) in: its own, or the visible image's.
+    const { cb, cr } = external && !isGreyLike(external) ? splitYCbCr(external) : visible;
+    const greyVisible = external && !isGreyLike(external) ? false : isGreyLike(vi);
     const tasks = opts.tasks ?? true;
     const sParams = models.segdet;
     if (tasks && !sParams) throw new Error('this pipeline has no segmenter S: run it with tasks off');
@@ -295,11 +313,11 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
 
     const t0 = now();
     const out = tf.tidy(() => {
-      const x = planesToTensor([irY, viY], height, width);
-      const xp = padToMultiple(x, stride, opts.padMode);
       // F's output is clipped to [0,1] here: it ends in a sigmoid, but a stand-in or a
       // fine-tuned variant need not, and S was trained on [0,1] inputs.
-      const fusedP = tf.clipByValue(defs.fusion.apply(models.fusion, xp), 0, 1) as tf.Tensor4D;
+      const fusedP = external
+        ? padToMultiple(planesToTensor([imageToY(external)], height, width), stride, opts.padMode)
+        : tf.clipByValue(defs.fusion.apply(models.fusion, padToMultiple(planesToTensor([irY, visible.y], height, width), stride, opts.padMode)), 0, 1) as tf.Tensor4D;
       const fused = cropTo(fusedP, height, width);
       if (!tasks) return { fused };
       // S sees the fused image as the person does: F's Y in the visible image's colours.
