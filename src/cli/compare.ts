@@ -17,6 +17,7 @@ import { numberOption, readCommandLine } from './args';
 import { runFinetune } from './finetune';
 import { DEFAULT_MODELS_DIR, runFuse } from './fuse';
 import { loadModelFrom } from './weights-fs';
+import { useBackend } from './node-backend';
 import { loadSplit } from './dataset';
 import { prepareTrainPairs } from '../core/train/pairs';
 import { adaptTaskHeads, ADAPT_DEFAULTS } from '../core/train/adapt-task';
@@ -119,6 +120,8 @@ function deltas(arm: Evaluation[], base: Evaluation[], resamples: number): Recor
 /** Runs the comparison; see the module comment. */
 export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
   const log = o.log ?? ((s: string) => console.log(s));
+  // Every run may be trained already (a resumed comparison): the backend is not left to them.
+  await useBackend(o.backend);
   const modelsDir = o.models ?? DEFAULT_MODELS_DIR;
   const testDir = o.test ?? path.join(o.data, 'msrs', 'test');
   const trainDir = o.train ?? path.join(o.data, 'msrs', 'train');
