@@ -7,8 +7,6 @@ import { getWorker } from '../client';
 import type { RunWeights } from '../protocol/messages';
 import { runWeights, weightMaps } from './cache';
 import { RUN_NAME_MAX } from '../core/runs/record';
-
-export { RUN_NAME_MAX };
 import { saveBlob } from './render';
 import { encodeRunFile, RUN_FILE_EXTENSION } from './run-file';
 import * as db from './runs-db';
@@ -16,6 +14,8 @@ import * as tabs from './tab-sync';
 import type { RunRecord } from './store/lab';
 import { resultKey, type PairScores } from './store/results';
 import { useStore } from './store/store';
+
+export { RUN_NAME_MAX };
 
 let labStarted = false;
 
