@@ -300,8 +300,9 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
     const visible = splitYCbCr(vi);
     const external = opts.fused ? externalFused(opts.fused, irIn, scale, width, height) : null;
     // The colours the fused image is shown (and S sees it) in: its own, or the visible image's.
-    const { cb, cr } = external && !isGreyLike(external) ? splitYCbCr(external) : visible;
-    const greyVisible = external && !isGreyLike(external) ? false : isGreyLike(vi);
+    const ownColours = external !== null && !isGreyLike(external);
+    const { cb, cr } = ownColours ? splitYCbCr(external) : visible;
+    const greyVisible = !ownColours && isGreyLike(vi);
     const tasks = opts.tasks ?? true;
     const sParams = models.segdet;
     if (tasks && !sParams) throw new Error('this pipeline has no segmenter S: run it with tasks off');

@@ -107,6 +107,11 @@ function request<T>(r: IDBRequest<T>): Promise<T> {
   });
 }
 
+/** A run's score entries as its record's `scores` field. */
+export function scoresByPair(entries: readonly ScoreEntry[]): Record<string, PairScores> {
+  return Object.fromEntries(entries.map((e) => [e.pair, e.scores]));
+}
+
 /** All of one run's scores. */
 function runScores(store: IDBObjectStore, id: string): IDBRequest<ScoreEntry[]> {
   // Keys [id, pair] with any pair name: arrays sort after every string.
@@ -117,7 +122,7 @@ function runScores(store: IDBObjectStore, id: string): IDBRequest<ScoreEntry[]> 
 function check(raw: unknown, scores: ScoreEntry[]): RunRecord | DamagedRun {
   const rec = raw as Record<string, unknown>;
   try {
-    return parseRunRecord({ ...rec, scores: Object.fromEntries(scores.map((e) => [e.pair, e.scores])) });
+    return parseRunRecord({ ...rec, scores: scoresByPair(scores) });
   } catch (e) {
     if (!(e instanceof RunFileError)) throw e;
     const id = typeof rec?.id === 'string' ? rec.id : String(rec?.id);

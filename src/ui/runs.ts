@@ -123,7 +123,7 @@ export function recordRunScores(runId: string, pairName: string, scores: PairSco
 /** Downloads a damaged run as it is stored: a run file when it has F's weights, else its record as JSON. */
 export async function exportDamagedRun(id: string): Promise<void> {
   const { record, scores, weights } = await db.getRaw(id);
-  const raw = { ...(record as object), scores: Object.fromEntries(scores.map((e) => [e.pair, e.scores])) } as RunRecord;
+  const raw = { ...(record as object), scores: db.scoresByPair(scores) } as RunRecord;
   const base = `damaged-${id.replace(/[^\w.-]+/g, '_')}`;
   if (weights?.fusion) saveBlob(new Blob([encodeRunFile(raw, weights)], { type: 'application/octet-stream' }), `${base}${RUN_FILE_EXTENSION}`);
   else saveBlob(new Blob([JSON.stringify(raw, null, 1)], { type: 'application/json' }), `${base}.json`);

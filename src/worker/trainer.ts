@@ -180,7 +180,8 @@ export async function runTraining(
   req: TrainRequest, engine: Engine, backend: BackendName, control: TrainControl, sink: TrainSink,
 ): Promise<{ result: TrainResult; transfer: Transferable[] }> {
   const t0 = performance.now();
-  const { spec } = req;
+  // Checked and completed once, before any pair is decoded; the session takes it as it is.
+  const spec = resolveSpec(req.spec);
   const notes: string[] = [];
   const check = () => {
     if (control.isCancelled()) throw new CancelledError('cancelled');
@@ -188,7 +189,7 @@ export async function runTraining(
   sink.progress({ step: 0, total: spec.steps, etaS: NaN, msPerStep: NaN, losses: [], state: 'preparing' });
 
   // Which models: what the session needs (D for an adversarial term, S for task terms).
-  const taskOn = taskTermsOn({ ...strategyInfo(spec.strategy).defaultOptions, ...spec.options });
+  const taskOn = taskTermsOn(spec.options);
   const needed = modelsNeeded(spec.strategy, spec.options);
 
   // Pairs, with task targets.
