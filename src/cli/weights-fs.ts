@@ -9,7 +9,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../core/types';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
-import { WeightsError, encodeWeights, loadWeightsInto, manifestWeightNames } from '../core/weights/io';
+import { WeightsError, decodeWeights, encodeWeights, loadWeightsInto, manifestWeightNames } from '../core/weights/io';
+import { PEERS, peerParamSpecs, type PeerId, type PeerParams } from '../core/models/peers';
 
 /** What {@link saveModelFolder} writes besides the weights. */
 export interface SaveOptions {
@@ -141,4 +142,19 @@ export async function loadModelFrom(modelsDir: string, name: ModelName): Promise
     throw e;
   }
   return params;
+}
+
+/**
+ * Loads a published network's converted weights from `<modelsDir>/peer-<id>`.
+ * @throws WeightsError naming the folder; nothing is allocated then.
+ */
+export async function loadPeerFrom(modelsDir: string, id: PeerId): Promise<PeerParams> {
+  const dir = path.join(modelsDir, PEERS[id].folder);
+  const { modelJson, shards } = await readModelFolder(dir);
+  try {
+    return decodeWeights(modelJson, shards, peerParamSpecs(PEERS[id].convs));
+  } catch (e) {
+    if (e instanceof WeightsError) throw new WeightsError(e.problems.map((p) => `${dir}: ${p}`));
+    throw e;
+  }
 }

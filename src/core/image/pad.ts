@@ -35,6 +35,21 @@ function edgeExtend(x: tf.Tensor4D, axis: 1 | 2, n: number): tf.Tensor4D {
 }
 
 /**
+ * Pads `x` [B,H,W,C] by `n` pixels on every side, repeating the edge (PyTorch's `replicate`).
+ * Returns a new tensor; the caller disposes it, or runs this inside `tf.tidy`.
+ */
+export function edgePadAround(x: tf.Tensor4D, n: number): tf.Tensor4D {
+  if (n === 0) return x.clone();
+  return tf.tidy(() => {
+    const flip = (t: tf.Tensor4D, axis: 1 | 2) => tf.reverse(t, axis) as tf.Tensor4D;
+    // The far side by edgeExtend; the near side by the same on the reversed tensor.
+    let y = flip(edgeExtend(flip(edgeExtend(x, 1, n), 1), 1, n), 1);
+    y = flip(edgeExtend(flip(edgeExtend(y, 2, n), 2), 2, n), 2);
+    return y;
+  });
+}
+
+/**
  * Pads `x` [B,H,W,C] at the bottom and right so that H and W are multiples of `stride`.
  * `reflect` falls back to `edge` along an axis shorter than the pad needs (mirroring needs
  * pad < size). Returns `x` itself when nothing is needed; otherwise a new tensor (the caller
