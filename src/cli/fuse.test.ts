@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { useBackend } from './node-backend';
 import { readImage, writePng } from './image-io';
 import { saveModelFolder } from './weights-fs';
-import { baselineFusions, main, runFuse } from './fuse';
+import { baselineFusions, DEFAULT_MODELS_DIR as MODELS, main, parseFuseArgs, runFuse } from './fuse';
 import { toMetricGrey } from '../core/metrics/fusion-metrics';
 import { fusion } from '../core/models/fusion';
 import { segdet } from '../core/models/segdet';
@@ -69,6 +69,24 @@ describe('fuse CLI', () => {
     expect(reasons).toContain(`no fused image named 00964N in ${peer}`);
     expect(reasons).toContain('the fused image is 320x240, the infrared image 640x480');
     expect(await main(['--ir', common.ir, '--vi', common.vi, '--out', path.join(tmp, 'x')], 'score')).toBe(2);
+  });
+
+  it('fuses with a published network (--method), compares it with the method\'s own outputs (--reference), and scores it as its saved images would be', async () => {
+    const models = path.join(tmp, 'models');
+    await cp(path.join(MODELS, 'peer-tardal'), path.join(models, 'peer-tardal'), { recursive: true });
+    const crops = path.join(FIXTURES, '../peers');
+    const common = { ir: path.join(crops, 'ir'), vi: path.join(crops, 'vi'), models, backend: 'wasm' as const, log: () => {} };
+    const out = path.join(tmp, 'tardal');
+    const s = await runFuse({ ...common, method: 'tardal', reference: path.join(crops, 'tardal'), out });
+    expect(s.processed).toEqual(['00200D', '00964N']);
+    const agreement = JSON.parse(await readFile(path.join(out, 'agreement.json'), 'utf8'));
+    expect(agreement.summary).toMatchObject({ pairs: 2, faithful: true });
+    expect(agreement.summary.maxAbs).toBeLessThanOrEqual(2);
+    // The colour image written is the method's own; scored as a folder, it gives the same numbers.
+    const scored = await runFuse({ ...common, fused: path.join(out, 'rgb'), out: path.join(tmp, 'tardal-scored') });
+    expect(scored.perPair.map((e) => e.metrics)).toEqual(s.perPair.map((e) => e.metrics));
+    expect(parseFuseArgs(['--ir', 'a', '--vi', 'b', '--out', 'c', '--method', 'nope'])).toBeNull();
+    expect(parseFuseArgs(['--ir', 'a', '--vi', 'b', '--out', 'c', '--reference', 'r'])).toBeNull();
   });
 
   it('writes an undefined metric as n/a with its reason, in metrics.csv and the log', async () => {

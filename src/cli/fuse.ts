@@ -1,5 +1,5 @@
 /**
- * `npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE] [--models DIR]
+ * `npm run fuse -- --ir DIR --vi DIR --out DIR [--labels DIR] [--boxes FILE] [--models DIR] [--method ID [--reference DIR]]
  *   [--backend wasm|cpu|webgpu] [--max-side N] [--score-threshold S] [--no-metrics]`
  *
  * Fuses every IR/VI pair (matched by stem) with the committed weights and writes, per pair,
@@ -9,13 +9,18 @@
  * fusion metrics per pair and their mean). With `--labels` / `--boxes` it also prints and
  * writes `OUT/task-metrics.json`: mIoU (classes present in the ground truth) with per-class
  * IoU, and mAP@0.5 (VOC all-point) with per-class AP. Bad files are reported and skipped.
+ * `--method seafusion|tardal|ifcnn` fuses with a published network instead of F (S still scores
+ * its image); `--reference DIR` then compares each of its images with the method's own output.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from './node-backend';
 import { readImage, writePng } from './image-io';
-import { loadModelFrom } from './weights-fs';
+import { loadModelFrom, loadPeerFrom } from './weights-fs';
+import { PEERS, type PeerDef, type PeerParams } from '../core/models/peers';
+import { imageAgreement, type ImageAgreement } from '../core/metrics/image-agreement';
 import { createPipeline, type PipelineModels } from '../core/pipeline';
 import { pairFiles, type FilePair } from '../core/image/pairing';
 import { resizeLabels } from '../core/image/resize';
@@ -137,6 +142,34 @@ function rgbaToRgb(rgba: Uint8ClampedArray, width: number, height: number): RawI
 
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
 
+/** A published network's output for a pair (`--method`), as its own script would save it. */
+async function peerFuse(peer: { def: PeerDef; params: PeerParams }, ir: RawImage, vi: RawImage): Promise<RawImage> {
+  if (ir.width !== vi.width || ir.height !== vi.height) {
+    throw new Error(`${peer.def.label} needs images of one size: infrared ${ir.width}x${ir.height}, visible ${vi.width}x${vi.height}`);
+  }
+  return peer.def.run(peer.params, ir, vi);
+}
+
+/**
+ * `--reference`: how closely the port reproduced the method's own outputs, pair by pair and
+ * overall (the bounds a faithful port meets: PSNR ≥ 40 dB, 95 % of values within 3 levels).
+ */
+async function writeAgreement(out: string, rows: ({ stem: string } & ImageAgreement)[], log: (s: string) => void): Promise<void> {
+  if (rows.length === 0) return;
+  const finite = rows.map((r) => Math.min(r.psnr, 99));
+  const summary = {
+    pairs: rows.length,
+    meanPsnr: round(finite.reduce((a, b) => a + b, 0) / rows.length, 2),
+    minPsnr: round(Math.min(...finite), 2),
+    maxAbs: Math.max(...rows.map((r) => r.maxAbs)),
+    minWithin3: round(Math.min(...rows.map((r) => r.within)), 5),
+    faithful: rows.every((r) => r.psnr >= 40 && r.within >= 0.95),
+  };
+  await writeFile(path.join(out, 'agreement.json'), JSON.stringify({ summary, pairs: rows.map((r) => ({ ...r, psnr: round(Math.min(r.psnr, 99), 2) })) }, null, 1) + '\n');
+  log(`against the reference: mean PSNR ${summary.meanPsnr} dB (lowest ${summary.minPsnr}), largest difference ${summary.maxAbs} levels, ` +
+    `at least ${(summary.minWithin3 * 100).toFixed(2)} % of values within 3 levels per pair: ${summary.faithful ? 'faithful' : 'NOT within the bounds'}`);
+}
+
 /** Loads F and S from `<dir>/fusion` and `<dir>/segdet`. @throws naming the folder and the problem. */
 export async function loadPipelineModels(dir: string): Promise<PipelineModels> {
   const fusion = await loadModelFrom(dir, 'fusion');
@@ -156,12 +189,15 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
   const models = o.loaded ?? await loadPipelineModels(modelsDir);
   const pipeline = createPipeline(models);
   const withMetrics = o.metrics ?? true;
+  let peer: { def: PeerDef; params: PeerParams } | null = null;
 
   try {
     const { pairs: allPairs, unmatched } = await pairFolders(o);
     const pairs = o.limit ? allPairs.slice(0, o.limit) : allPairs;
     const skipped: FuseSummary['skipped'] = [...unmatched];
     const fusedFiles = o.fused ? await fusedByStem(o.fused, allPairs, skipped) : null;
+    if (o.method) peer = { def: PEERS[o.method], params: await loadPeerFrom(o.models ?? DEFAULT_MODELS_DIR, o.method) };
+    const agreements: ({ stem: string } & ImageAgreement)[] = [];
     for (const u of unmatched) log(`skip ${u.path}: ${u.reason}`);
     let gtBoxes: Map<string, GroundTruthBox[]> | null = null;
     if (o.boxes) {
@@ -173,7 +209,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
         log(`${(e as Error).message}: detection is not scored`);
       }
     }
-    log(`${pairs.length} pair${pairs.length === 1 ? '' : 's'} to fuse (backend ${o.backend ?? 'wasm'}, models ${modelsDir})`);
+    log(`${pairs.length} pair${pairs.length === 1 ? '' : 's'} to fuse with ${peer ? `${peer.def.label} (published weights)` : 'F'} (backend ${o.backend ?? 'wasm'}, models ${modelsDir})`);
 
     for (const sub of ['fused', 'rgb', 'seg']) await mkdir(path.join(o.out, sub), { recursive: true });
     const processed: string[] = [];
@@ -214,6 +250,17 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
           const file = fusedFiles.get(p.stem);
           if (!file) throw new Error(`no fused image named ${p.stem} in ${o.fused}`);
           fused = await readImage(file);
+        } else if (peer) {
+          fused = await peerFuse(peer, ir, vi);
+          if (o.reference) {
+            const file = path.join(o.reference, `${p.stem}.png`);
+            try {
+              agreements.push({ stem: p.stem, ...imageAgreement(fused, await readImage(file)) });
+            } catch (e) {
+              // A missing or odd reference costs the comparison of this pair, not its fusion.
+              skipped.push({ path: file, reason: `reference not compared: ${(e as Error).message}` });
+            }
+          }
         }
         const r = await pipeline.run(ir, vi, { maxSide: o.maxSide, aspect: o.aspect, scoreThreshold: o.scoreThreshold, taskScale: o.taskScale, ...(fused ? { fused } : {}) });
         const { width: w, height: h } = r;
@@ -260,6 +307,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     }
 
     await writeFile(path.join(o.out, 'detections.json'), detectionsJson(detImages));
+    if (o.reference) await writeAgreement(o.out, agreements, log);
     const { meanMetrics, baselines, task } = await writeReports(o.out, perPair, {
       metrics: withMetrics, baselineRows: o.baselines ? baselineRows : null, labels: !!o.labels, boxes: !!gtBoxes,
     }, log);
@@ -270,6 +318,7 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
     if (o.updateCards && !o.loaded) await writeCardEvaluation(modelsDir, o.ir, summary);
     return summary;
   } finally {
+    if (peer) tf.dispose(Object.values(peer.params));
     if (!o.loaded) {
       disposeParams(models.fusion);
       if (models.segdet) disposeParams(models.segdet);
