@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from './node-backend';
 import { readImage, writePng } from './image-io';
 import { loadModelFrom, loadPeerFrom } from './weights-fs';
-import { PEERS, type PeerDef, type PeerParams } from '../core/models/peers';
+import { PEERS, runPeer, type PeerDef, type PeerParams } from '../core/models/peers';
 import { imageAgreement, type ImageAgreement } from '../core/metrics/image-agreement';
 import { createPipeline, type PipelineModels } from '../core/pipeline';
 import { pairFiles, type FilePair } from '../core/image/pairing';
@@ -142,14 +142,6 @@ function rgbaToRgb(rgba: Uint8ClampedArray, width: number, height: number): RawI
 
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
 
-/** A published network's output for a pair (`--method`), as its own script would save it. */
-async function peerFuse(peer: { def: PeerDef; params: PeerParams }, ir: RawImage, vi: RawImage): Promise<RawImage> {
-  if (ir.width !== vi.width || ir.height !== vi.height) {
-    throw new Error(`${peer.def.label} needs images of one size: infrared ${ir.width}x${ir.height}, visible ${vi.width}x${vi.height}`);
-  }
-  return peer.def.run(peer.params, ir, vi);
-}
-
 /**
  * `--reference`: how closely the port reproduced the method's own outputs, pair by pair and
  * overall (the bounds a faithful port meets: PSNR ≥ 40 dB, 95 % of values within 3 levels).
@@ -250,19 +242,23 @@ export async function runFuse(o: FuseOptions): Promise<FuseSummary> {
           const file = fusedFiles.get(p.stem);
           if (!file) throw new Error(`no fused image named ${p.stem} in ${o.fused}`);
           fused = await readImage(file);
-        } else if (peer) {
-          fused = await peerFuse(peer, ir, vi);
+        }
+        const fuser = peer && (async (a: RawImage, b: RawImage) => {
+          const own = await runPeer(peer!.def, peer!.params, a, b);
           if (o.reference) {
             const file = path.join(o.reference, `${p.stem}.png`);
             try {
-              agreements.push({ stem: p.stem, ...imageAgreement(fused, await readImage(file)) });
+              agreements.push({ stem: p.stem, ...imageAgreement(own, await readImage(file)) });
             } catch (e) {
               // A missing or odd reference costs the comparison of this pair, not its fusion.
               skipped.push({ path: file, reason: `reference not compared: ${(e as Error).message}` });
             }
           }
-        }
-        const r = await pipeline.run(ir, vi, { maxSide: o.maxSide, aspect: o.aspect, scoreThreshold: o.scoreThreshold, taskScale: o.taskScale, ...(fused ? { fused } : {}) });
+          return own;
+        });
+        const r = await pipeline.run(ir, vi, {
+          maxSide: o.maxSide, aspect: o.aspect, scoreThreshold: o.scoreThreshold, taskScale: o.taskScale, ...(fused ? { fused } : {}), ...(fuser ? { fuser } : {}),
+        });
         const { width: w, height: h } = r;
         await writePng(path.join(o.out, 'fused', `${p.stem}.png`), { width: w, height: h, channels: 1, data: r.fusedY });
         await writePng(path.join(o.out, 'rgb', `${p.stem}.png`), rgbaToRgb(r.rgb, w, h));

@@ -78,6 +78,12 @@ export interface PipelineRunOptions {
    * visible image's, as F's), and the fusion metrics see its luma.
    */
   fused?: RawImage;
+  /**
+   * Another network in place of F (a published method's port): given the pair on the processed
+   * grid (the visible image fitted to the infrared one, both reduced as F's input would be), it
+   * returns its fused image (grey or colour) at that size.
+   */
+  fuser?: (ir: RawImage, vi: RawImage) => Promise<RawImage>;
 }
 
 /**
@@ -252,6 +258,13 @@ export interface PipelineResult {
   modelMs: number;
 }
 
+/** A fuser's image, checked. @throws when it is not `width x height`. */
+function sameSize(fused: RawImage, width: number, height: number): RawImage {
+  checkImage(fused, 'fused');
+  if (fused.width !== width || fused.height !== height) throw new Error(`the fused image is ${fused.width}x${fused.height}, the pair ${width}x${height}`);
+  return fused;
+}
+
 /** Another method's fused image at the processed size. @throws when it is not the infrared image's size. */
 function externalFused(fused: RawImage, irIn: RawImage, scale: number, width: number, height: number): RawImage {
   checkImage(fused, 'fused');
@@ -298,7 +311,8 @@ export function createPipeline(models: PipelineModels, defs: PipelineDefs = { fu
     const { width, height } = ir;
     const irY = imageToY(ir);
     const visible = splitYCbCr(vi);
-    const external = opts.fused ? externalFused(opts.fused, irIn, scale, width, height) : null;
+    const external = opts.fused ? externalFused(opts.fused, irIn, scale, width, height)
+      : opts.fuser ? sameSize(await opts.fuser(ir, vi), width, height) : null;
     // The colours the fused image is shown (and S sees it) in: its own, or the visible image's.
     const ownColours = external !== null && !isGreyLike(external);
     const { cb, cr } = ownColours ? splitYCbCr(external) : visible;

@@ -10,7 +10,7 @@ import { useBackend } from '../node-backend';
 import { readImage } from '../image-io';
 import { DEFAULT_MODELS_DIR } from '../fuse';
 import { loadPeerFrom } from '../weights-fs';
-import { PEER_IDS, PEERS } from '../../core/models/peers';
+import { PEER_IDS, PEERS, runPeer } from '../../core/models/peers';
 import { imageAgreement } from '../../core/metrics/image-agreement';
 
 const FIXTURES = path.resolve(__dirname, '../../../test-fixtures/peers');
@@ -26,11 +26,14 @@ describe.each(PEER_IDS)('peer %s', (id) => {
     const before = tf.memory().numTensors;
     for (const stem of STEMS) {
       const [ir, vi, ref] = await Promise.all(['ir', 'vi', id].map((d) => readImage(path.join(FIXTURES, d, `${stem}.png`))));
-      const out = await PEERS[id].run(params, ir, vi);
+      const out = await runPeer(PEERS[id], params, ir, vi);
       expect([out.width, out.height, out.channels]).toEqual([vi.width, vi.height, 3]);
       const a = imageAgreement(out, ref);
       expect(a.maxAbs, `${id} ${stem}`).toBeLessThanOrEqual(2);
       expect(a.psnr, `${id} ${stem}`).toBeGreaterThan(55);
+      // Small tiles (each with the network's reach as margin) give the whole image's output.
+      const tiled = await runPeer(PEERS[id], params, ir, vi, 48);
+      expect(imageAgreement(tiled, out).maxAbs, `${id} ${stem} in 48-px tiles`).toBeLessThanOrEqual(1);
     }
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(Object.values(params));

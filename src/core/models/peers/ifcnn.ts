@@ -12,7 +12,7 @@ import type { RawImage } from '../../types';
 import { edgePadAround } from '../../image/pad';
 import { libpngGrey, pillowColourise } from './library-colour';
 import { conv, truncate8 } from './ops';
-import { fullResolutionMacs, type PeerConv, type PeerDef, type PeerParams } from './types';
+import { fullResolutionMacs, type PeerConv, type PeerDef, type PeerInput, type PeerParams } from './types';
 
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
@@ -27,17 +27,21 @@ const CONVS: PeerConv[] = [
 const PER_INPUT = new Set(['conv1', 'conv2/conv']);
 
 /** A normalised three-channel input from an 8-bit grey plane (`ToTensor` then `Normalize`). */
-function normalisedInput(grey: Uint8Array, height: number, width: number): tf.Tensor4D {
+function normalised(grey: Uint8Array): PeerInput {
   const f = new Float32Array(grey.length * 3);
   for (let i = 0; i < grey.length; i++) {
     const v = Math.fround(grey[i] / 255);
     for (let c = 0; c < 3; c++) f[3 * i + c] = Math.fround((v - MEAN[c]) / STD[c]);
   }
-  return tf.tensor4d(f, [1, height, width, 3]);
+  return { data: f, channels: 3 };
+}
+
+function inputs(ir: RawImage, vi: RawImage): PeerInput[] {
+  return [normalised(libpngGrey(ir)), normalised(libpngGrey(vi))];
 }
 
 /** The network: two normalised [1,H,W,3] inputs → three normalised output channels. */
-export function ifcnnNet(p: PeerParams, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+function net(p: PeerParams, [a, b]: tf.Tensor4D[]): tf.Tensor4D {
   return tf.tidy(() => {
     const features = (x: tf.Tensor4D) =>
       tf.relu(conv(p, 'conv2/conv', edgePadAround(conv(p, 'conv1', edgePadAround(x, 3), 'valid', false), 1), 'valid'));
@@ -46,15 +50,12 @@ export function ifcnnNet(p: PeerParams, a: tf.Tensor4D, b: tf.Tensor4D): tf.Tens
   });
 }
 
-async function run(p: PeerParams, ir: RawImage, vi: RawImage): Promise<RawImage> {
-  const { width, height } = vi;
-  const t = tf.tidy(() => ifcnnNet(p, normalisedInput(libpngGrey(ir), height, width), normalisedInput(libpngGrey(vi), height, width)));
-  const out = (await t.data()) as Float32Array;
-  t.dispose();
-  const n = width * height;
+/** De-normalised, clamped, ×255 and truncated per channel, made grey by OpenCV, in the visible image's Pillow chroma. */
+function output(out: Float32Array, _ir: RawImage, vi: RawImage): RawImage {
+  const n = vi.width * vi.height;
   const grey = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    // De-normalised, clamped, ×255, truncated per channel; the channels are OpenCV's B, G, R.
+    // The channels are OpenCV's B, G, R.
     const ch = [0, 1, 2].map((c) => {
       const v = Math.fround(Math.fround(out[3 * i + c] * STD[c]) + MEAN[c]);
       return truncate8(Math.fround((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
@@ -71,5 +72,10 @@ export const ifcnn: PeerDef = {
   citation: 'Zhang et al. IFCNN: a general image fusion framework based on convolutional neural network. Information Fusion 54, 2020.',
   convs: CONVS,
   macs: (h, w) => fullResolutionMacs(CONVS, h, w, (c) => (PER_INPUT.has(c.name) ? 2 : 1)),
-  run,
+  inputs,
+  net,
+  outChannels: 3,
+  // The 7×7 (3 px) and two 3×3 layers.
+  reach: 5,
+  output,
 };

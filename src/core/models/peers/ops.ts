@@ -25,13 +25,6 @@ export function depthwise(params: PeerParams, name: string, x: tf.Tensor4D): tf.
   return tf.depthwiseConv2d(x, tf.reshape(k, [h, w, c, 1]) as tf.Tensor4D, 1, 'same');
 }
 
-/** A [1,H,W,1] tensor of an 8-bit plane scaled to [0,1] (float32, as `ToTensor` gives). */
-export function planeTensor(plane: Uint8Array, height: number, width: number): tf.Tensor4D {
-  const f = new Float32Array(plane.length);
-  for (let i = 0; i < plane.length; i++) f[i] = plane[i] / 255;
-  return tf.tensor4d(f, [1, height, width, 1]);
-}
-
 /** float32 values to 8 bits the way NumPy's `astype(uint8)` does after clipping to [0,255]: truncated. */
 export function truncate8(v: number): number {
   return v <= 0 ? 0 : v >= 255 ? 255 : Math.trunc(v);

@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RawImage } from '../../types';
-import { conv, depthwise, planeTensor, truncate8 } from './ops';
-import { fullResolutionMacs, type PeerConv, type PeerDef, type PeerParams } from './types';
+import { conv, depthwise, truncate8 } from './ops';
+import { fullResolutionMacs, type PeerConv, type PeerDef, type PeerInput, type PeerParams } from './types';
 
 const CH = [16, 32, 48];
 
@@ -45,7 +45,7 @@ function rgbd(p: PeerParams, prefix: string, x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /** The network: visible Y and infrared, [1,H,W,1] each in [0,1] → fused Y in (0,1). */
-export function seafusionNet(p: PeerParams, viY: tf.Tensor4D, ir: tf.Tensor4D): tf.Tensor4D {
+function net(p: PeerParams, [viY, ir]: tf.Tensor4D[]): tf.Tensor4D {
   return tf.tidy(() => {
     const lrelu = (t: tf.Tensor4D) => tf.leakyRelu(t, 0.2);
     const encode = (s: string, x: tf.Tensor4D) => rgbd(p, `${s}_rgbd2`, rgbd(p, `${s}_rgbd1`, lrelu(conv(p, `${s}_conv/conv`, x))));
@@ -55,39 +55,52 @@ export function seafusionNet(p: PeerParams, viY: tf.Tensor4D, ir: tf.Tensor4D): 
   });
 }
 
-async function run(p: PeerParams, ir: RawImage, vi: RawImage): Promise<RawImage> {
-  const { width, height } = vi;
-  const n = width * height;
-  const y = new Float32Array(n), cb = new Float32Array(n), cr = new Float32Array(n);
-  const clamp01 = (v: number) => Math.fround(v < 0 ? 0 : v > 1 ? 1 : v);
-  for (let i = 0; i < n; i++) {
-    const [r, g, b] = vi.channels === 1 ? [vi.data[i], vi.data[i], vi.data[i]] : [vi.data[i * vi.channels], vi.data[i * vi.channels + 1], vi.data[i * vi.channels + 2]];
-    const R = Math.fround(r / 255), G = Math.fround(g / 255), B = Math.fround(b / 255);
-    const Y = Math.fround(0.299 * R + 0.587 * G + 0.114 * B);
-    y[i] = clamp01(Y);
-    cr[i] = clamp01((R - Y) * 0.713 + 0.5);
-    cb[i] = clamp01((B - Y) * 0.564 + 0.5);
-  }
-  const irPlane = pillowL(ir);
-  const fusedT = tf.tidy(() => seafusionNet(p, tf.tensor4d(y, [1, height, width, 1]), planeTensor(irPlane, height, width)));
-  const fused = (await fusedT.data()) as Float32Array;
-  fusedT.dispose();
-  const rgb = new Float32Array(n * 3);
+/** 8-bit RGB of pixel `i` of an image (grey counts as R = G = B). */
+function rgb(img: RawImage, i: number): [number, number, number] {
+  const { data, channels } = img;
+  return channels === 1 ? [data[i], data[i], data[i]] : [data[i * channels], data[i * channels + 1], data[i * channels + 2]];
+}
+
+const clamp01 = (v: number) => Math.fround(v < 0 ? 0 : v > 1 ? 1 : v);
+
+/** The script's RGB2YCrCb, in float32 on [0,1] (Y, Cb, Cr of pixel `i`). */
+function ycbcr(vi: RawImage, i: number): [number, number, number] {
+  const [r, g, b] = rgb(vi, i);
+  const R = Math.fround(r / 255), G = Math.fround(g / 255), B = Math.fround(b / 255);
+  const Y = Math.fround(0.299 * R + 0.587 * G + 0.114 * B);
+  return [clamp01(Y), clamp01((B - Y) * 0.564 + 0.5), clamp01((R - Y) * 0.713 + 0.5)];
+}
+
+function inputs(ir: RawImage, vi: RawImage): PeerInput[] {
+  const n = vi.width * vi.height;
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = ycbcr(vi, i)[0];
+  const irL = pillowL(ir);
+  const irF = new Float32Array(n);
+  for (let i = 0; i < n; i++) irF[i] = irL[i] / 255;
+  return [{ data: y, channels: 1 }, { data: irF, channels: 1 }];
+}
+
+/** YCbCr2RGB with the visible chroma, clamped; then the image stretched to its own min..max, truncated. */
+function output(fused: Float32Array, _ir: RawImage, vi: RawImage): RawImage {
+  const n = vi.width * vi.height;
+  const out = new Float32Array(n * 3);
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < n; i++) {
-    const Y = fused[i], dr = cr[i] - 0.5, db = cb[i] - 0.5;
+    const [, cb, cr] = ycbcr(vi, i);
+    const Y = fused[i], dr = cr - 0.5, db = cb - 0.5;
     const px = [Y + 1.403 * dr, Y - 0.714 * dr - 0.344 * db, Y + 1.773 * db];
     for (let c = 0; c < 3; c++) {
       const v = clamp01(px[c]);
-      rgb[3 * i + c] = v;
+      out[3 * i + c] = v;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
   }
   const data = new Uint8Array(n * 3);
   const span = hi - lo || 1;
-  for (let i = 0; i < n * 3; i++) data[i] = truncate8(Math.fround(Math.fround((rgb[i] - lo) / span) * 255));
-  return { width, height, channels: 3, data };
+  for (let i = 0; i < n * 3; i++) data[i] = truncate8(Math.fround(Math.fround((out[i] - lo) / span) * 255));
+  return { width: vi.width, height: vi.height, channels: 3, data };
 }
 
 /** Pillow's `convert('L')`: grey passes unchanged, colour by ITU-R 601-2 luma in 16-bit fixed point. */
@@ -108,5 +121,10 @@ export const seafusion: PeerDef = {
   citation: 'Tang, Yuan, Ma. Image fusion in the loop of high-level vision tasks. Information Fusion 82, 2022.',
   convs: CONVS,
   macs: (h, w) => fullResolutionMacs(CONVS, h, w),
-  run,
+  inputs,
+  net,
+  outChannels: 1,
+  // 3×3 layers on the longest path: the first conv, two per RGBD block, four in the decoder.
+  reach: 9,
+  output,
 };

@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RawImage } from '../../types';
 import { libpngGrey, opencvColourise, opencvGrey } from './library-colour';
-import { conv, planeTensor, truncate8 } from './ops';
-import { fullResolutionMacs, type PeerConv, type PeerDef, type PeerParams } from './types';
+import { conv, truncate8 } from './ops';
+import { fullResolutionMacs, type PeerConv, type PeerDef, type PeerInput, type PeerParams } from './types';
 
 const DIM = 32;
 const DEPTH = 3;
@@ -24,7 +24,7 @@ const CONVS: PeerConv[] = [
 ];
 
 /** The generator: infrared and visible grey, [1,H,W,1] each in [0,1] → fused grey in [0,1]. */
-export function tardalNet(p: PeerParams, ir: tf.Tensor4D, vi: tf.Tensor4D): tf.Tensor4D {
+function net(p: PeerParams, [ir, vi]: tf.Tensor4D[]): tf.Tensor4D {
   return tf.tidy(() => {
     let x = tf.relu(conv(p, 'encoder/0', tf.concat([ir, vi], 3)));
     for (let i = 0; i < DEPTH; i++) x = tf.concat([x, tf.relu(conv(p, `dense/${i}/0`, x))], 3);
@@ -33,11 +33,12 @@ export function tardalNet(p: PeerParams, ir: tf.Tensor4D, vi: tf.Tensor4D): tf.T
   });
 }
 
-async function run(p: PeerParams, ir: RawImage, vi: RawImage): Promise<RawImage> {
-  const { width, height } = vi;
-  const t = tf.tidy(() => tardalNet(p, planeTensor(libpngGrey(ir), height, width), planeTensor(opencvGrey(vi), height, width)));
-  const fused = (await t.data()) as Float32Array;
-  t.dispose();
+function inputs(ir: RawImage, vi: RawImage): PeerInput[] {
+  return [libpngGrey(ir), opencvGrey(vi)].map((g) => ({ data: Float32Array.from(g, (v) => v / 255), channels: 1 }));
+}
+
+/** The fused grey truncated to 8 bits, in the visible image's OpenCV chroma. */
+function output(fused: Float32Array, _ir: RawImage, vi: RawImage): RawImage {
   const grey = new Uint8Array(fused.length);
   for (let i = 0; i < fused.length; i++) grey[i] = truncate8(Math.fround(fused[i] * 255));
   return opencvColourise(grey, vi);
@@ -50,5 +51,10 @@ export const tardal: PeerDef = {
   citation: 'Liu et al. Target-aware dual adversarial learning and a multi-scenario multi-modality benchmark to fuse infrared and visible for object detection. CVPR 2022.',
   convs: CONVS,
   macs: (h, w) => fullResolutionMacs(CONVS, h, w),
-  run,
+  inputs,
+  net,
+  outChannels: 1,
+  // Eight 3×3 layers in a chain (the dense connections add none).
+  reach: 8,
+  output,
 };

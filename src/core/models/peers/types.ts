@@ -1,7 +1,8 @@
 /**
  * A published fusion network ("peer"), ported as a plain function over named parameters, with its
- * authors' reading and writing of images: `run` takes an infrared/visible pair as decoded and
- * returns the image the method's own script would have saved for it.
+ * authors' reading and writing of images: `inputs` turns a pair into the network's input planes as
+ * the method's script reads them, `net` is the network, `output` writes its values as the script
+ * saves them. `runPeer` (run.ts) puts the three together, tile by tile.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ParamSpec, RawImage } from '../../types';
@@ -34,11 +35,25 @@ export interface PeerDef {
   convs: readonly PeerConv[];
   /** Multiply-adds of one forward pass at `h`×`w`. */
   macs(h: number, w: number): number;
+  /** The network's inputs from a pair of one size, each `[H·W·channels]` (row-major, channels last). */
+  inputs(ir: RawImage, vi: RawImage): PeerInput[];
+  /** The network on `[1,h,w,c]` inputs (any h, w), owned by the caller; intermediates freed. */
+  net(params: PeerParams, inputs: tf.Tensor4D[]): tf.Tensor4D;
+  /** Channels of `net`'s output. */
+  outChannels: number;
   /**
-   * Fuses one pair as the method's script does, reading and writing 8-bit images with the same
-   * library conversions. `ir` and `vi` have the same size. Returns an RGB image of that size.
+   * How many pixels of padding the network's convolutions chain up (the 3×3 layers on the longest
+   * path, and so on): a tile with this margin gives the same values as the whole image.
    */
-  run(params: PeerParams, ir: RawImage, vi: RawImage): Promise<RawImage>;
+  reach: number;
+  /** The method's saved image (RGB, the pair's size) from the network's output `[H·W·outChannels]`. */
+  output(values: Float32Array, ir: RawImage, vi: RawImage): RawImage;
+}
+
+/** One input plane set of a peer network. */
+export interface PeerInput {
+  data: Float32Array;
+  channels: number;
 }
 
 /** Parameter names and shapes of a peer's convolutions. */
