@@ -7,7 +7,7 @@
  * the worker is terminated and restarted with the last `init`, squoosh-style.
  */
 import type {
-  AnyResultReply, BackendChoice, PairEvaluation, RunModel, EventReply, FuseOptions, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultKind,
+  AnyResultReply, BackendChoice, PairEvaluation, RunModel, EventReply, FuseOptions, FusedBy, ImageSource, ModelWeights, ProgressPhase, ReadyPayload, ResultKind,
   FinetuneSpec, ResultMap, Size, TrainPairSource, TrainPreviewReply, TrainProgressReply, TrainResult, WorkerReply, WorkerRequest,
 } from '../protocol/messages';
 
@@ -215,9 +215,21 @@ export class WorkerClient {
    * cache, for `metrics` and `weightMap` later.
    */
   fuse(resultId: string, ir: ImageSource, vi: ImageSource, label: ImageSource | undefined, options: FuseOptions,
-    opts: CallOptions & { fusionWeights?: ModelWeights & { key: string } } = {}): Promise<ResultMap['fuse']> {
-    const { fusionWeights, ...call } = opts;
-    return this.#call('fuse', (id) => ({ id, type: 'fuse', resultId, ir, vi, ...(label ? { label } : {}), options, ...(fusionWeights ? { fusionWeights } : {}) }), call);
+    opts: CallOptions & { fusionWeights?: ModelWeights & { key: string }; fusedBy?: FusedBy } = {}): Promise<ResultMap['fuse']> {
+    const { fusionWeights, fusedBy, ...call } = opts;
+    return this.#call('fuse', (id) => ({
+      id, type: 'fuse', resultId, ir, vi, ...(label ? { label } : {}), options, ...(fusionWeights ? { fusionWeights } : {}), ...(fusedBy ? { fusedBy } : {}),
+    }), call);
+  }
+
+  /** The published fusion networks the worker can run. */
+  peers(opts?: CallOptions): Promise<ResultMap['peers']> {
+    return this.#call('peers', (id) => ({ id, type: 'peers' }), opts);
+  }
+
+  /** Downloads and builds a published network's weights (once; progress in phase `download`). */
+  loadPeer(peer: string, opts?: CallOptions): Promise<ResultMap['loadPeer']> {
+    return this.#call('loadPeer', (id) => ({ id, type: 'loadPeer', peer }), opts);
   }
 
   /** Fusion metrics (+ mIoU against the label, + mAP@0.5 against `boxes`) of a result fused earlier. */

@@ -191,6 +191,34 @@ export interface FuseRequest {
    * pretrained F; S stays the pretrained one.
    */
   fusionWeights?: ModelWeights & { key: string };
+  /**
+   * Another method's image in place of F's: a published network's (its weights loaded first with
+   * `loadPeer`), or a fused image imported by the person (at the infrared image's size). S and the
+   * metrics then score that image.
+   */
+  fusedBy?: FusedBy;
+}
+/** Who fused a result that F did not: see {@link FuseRequest.fusedBy}. */
+export type FusedBy = { kind: 'peer'; peer: string } | { kind: 'image'; image: ImageSource };
+
+/** A published fusion network the worker can run (see `loadPeer`). */
+export interface PeerInfo {
+  id: string;
+  label: string;
+  citation: string;
+  /** Multiply-adds of one 640×480 pair. */
+  macs640: number;
+}
+/** Lists the published networks. */
+export interface PeersRequest {
+  id: number;
+  type: 'peers';
+}
+/** Downloads (with progress, phase `download`) and builds a published network's weights, once. */
+export interface LoadPeerRequest {
+  id: number;
+  type: 'loadPeer';
+  peer: string;
 }
 export interface MetricsRequest {
   id: number;
@@ -347,7 +375,7 @@ export interface TrainResult {
 export type WorkerRequest =
   | InitRequest | SetBackendRequest | PairRequest | FuseRequest | MetricsRequest | DebugRequest
   | CancelRequest | TrainRequest | TrainControlRequest | CheckWeightsRequest | WeightMapRequest | StrategiesRequest
-  | SetScoresRequest | MemoryRequest;
+  | SetScoresRequest | MemoryRequest | PeersRequest | LoadPeerRequest;
 
 /** What each request type resolves to. */
 export interface ResultMap {
@@ -363,6 +391,8 @@ export interface ResultMap {
   weightMap: { resultId: string; width: number; height: number; wIr: Float32Array };
   setScores: Record<SetScoreName, Interval>;
   memory: { numTensors: number; numBytes: number; cachedResults: number; runModels: number };
+  peers: PeerInfo[];
+  loadPeer: { peer: string; params: number; bytes: number };
 }
 export type ResultKind = keyof ResultMap;
 

@@ -41,6 +41,8 @@ const images = new Map<string, ResultImages>();
 export const runWeights = new Map<string, RunWeights>();
 /** TDFusion weight maps by result key (dropped with the result's images). */
 export const weightMaps = new Map<string, WeightMap>();
+/** Imported fused folders: each one's image files by lower-case stem (the record is the store's `methods`). */
+export const importedFused = new Map<string, Map<string, File>>();
 let preview: ImageBitmap | null = null;
 
 /** Results kept as bitmaps; older ones are dropped and fused again when shown. */

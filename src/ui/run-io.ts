@@ -10,7 +10,7 @@ import { saveBlob } from './render';
 import { newRunId, saveRun, weightsOf } from './runs';
 import { parseRunRecord, RUN_MODELS } from '../core/runs/record';
 import { checkRunFileSize, decodeRunFile, encodeRunFile, RUN_FILE_EXTENSION } from './run-file';
-import type { RunRecord } from './store/lab';
+import { comparedEntries, type RunRecord } from './store/lab';
 import { PRETRAINED, resultKey, type PairScores } from './store/results';
 import { useStore } from './store/store';
 
@@ -170,10 +170,7 @@ export async function importRunWeights(files: File[]): Promise<string> {
 export function metricsRows(pairId: string): { id: string; name: string; strategy: string; scores?: PairScores }[] {
   const l = useStore.getState();
   const rows = [{ id: PRETRAINED, name: 'pretrained F', strategy: '-', scores: l.results[resultKey(PRETRAINED, pairId)]?.scores }];
-  for (const id of l.compareIds) {
-    const r = l.runs[id];
-    if (r) rows.push({ id, name: r.name, strategy: r.spec.strategy, scores: l.results[resultKey(id, pairId)]?.scores });
-  }
+  for (const e of comparedEntries(l)) rows.push({ ...e, scores: l.results[resultKey(e.id, pairId)]?.scores });
   return rows;
 }
 

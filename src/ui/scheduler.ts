@@ -6,7 +6,8 @@
  * aborts its job and frees its images.
  */
 import { WorkerRestartedError, type WorkerClient } from '../client';
-import type { ModelWeights } from '../protocol/messages';
+import type { FusedBy, ModelWeights } from '../protocol/messages';
+import { fusedByOf } from './methods';
 import { dropResultImages, getInputs, setResultImages } from './cache';
 import { recordRunScores, weightsOf } from './runs';
 import { needsFusing, PRETRAINED, resultKey, type PairScores, type ResultState } from './store/results';
@@ -76,7 +77,14 @@ async function fuse(client: WorkerClient, r: ResultState, key: string, signal: A
     return;
   }
   let fusionWeights: (ModelWeights & { key: string }) | undefined;
-  if (r.runId !== PRETRAINED) {
+  let fusedBy: FusedBy | undefined;
+  try {
+    fusedBy = fusedByOf(r.runId, st.pairs[r.pairId]?.name ?? '');
+  } catch (e) {
+    st.updateResult(key, { status: 'error', error: (e as Error).message });
+    return;
+  }
+  if (r.runId !== PRETRAINED && !fusedBy) {
     const w = await weightsOf(r.runId);
     if (!w?.fusion) {
       st.updateResult(key, { status: 'error', error: 'the run has no fusion weights' });
@@ -86,7 +94,7 @@ async function fuse(client: WorkerClient, r: ResultState, key: string, signal: A
   }
   st.updateResult(key, { status: 'fusing' });
   const aspect = st.pairs[r.pairId]?.aspect;
-  const out = await client.fuse(key, inputs.ir, inputs.vi, inputs.label, { maxSide: st.settings.maxSide, ...(aspect ? { aspect } : {}) }, { signal, fusionWeights });
+  const out = await client.fuse(key, inputs.ir, inputs.vi, inputs.label, { maxSide: st.settings.maxSide, ...(aspect ? { aspect } : {}) }, { signal, fusionWeights, fusedBy });
   if (!useStore.getState().results[key]) {
     for (const b of [out.fused, out.ir, out.vi]) b.close();
     return;

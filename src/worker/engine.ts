@@ -20,6 +20,9 @@ import type {
 import { bitmapToRaw, decodeBitmap, rawToBitmap, readLabel, UnreadableImageError } from './decode';
 import { downloadModels, type MissingModel, type ModelFiles } from './model-files';
 import { buildPipeline, loadModel, PIPELINE_MODELS, type BuiltPipeline } from './pipeline-adapter';
+import { isPeerId, PEER_IDS, PEERS, peerParamSpecs, runPeer, type PeerId, type PeerParams } from '../core/models/peers';
+import { decodeWeights } from '../core/weights/io';
+import type { PeerInfo } from '../protocol/messages';
 
 /** Models downloaded besides the pipeline's: fine-tuning strategies use D and G. */
 export const TRAINING_MODELS = [MODELS.discriminator.name, MODELS.lossGenerator.name];
@@ -53,12 +56,18 @@ export class Engine {
   /** Recent results by the client's result id, for `metrics` and `weightMap` (most recent last). */
   #cache = new Map<string, CachedPair>();
   #runParams = new Map<string, Params>();
+  /** Published networks' weight bytes, downloaded when first asked for (kept across backends). */
+  #peerFiles = new Map<PeerId, ModelFiles>();
+  /** Their parameters on the current backend. */
+  #peerParams = new Map<PeerId, PeerParams>();
+  #modelBase = '';
 
   /** Class names shown by the UI (index = class id). */
   readonly classes = { seg: [...SEG_CLASSES] as string[], det: [...DET_CLASSES] as string[] };
 
   /** Downloads weights once; later calls reuse the bytes. */
   async download(base: string, onProgress: ProgressFn, isCancelled: () => boolean): Promise<void> {
+    this.#modelBase = base;
     if (this.#downloaded) return;
     const { models, missing } = await downloadModels(base, [...PIPELINE_MODELS, ...TRAINING_MODELS], onProgress, isCancelled);
     this.#files = models;
@@ -77,8 +86,10 @@ export class Engine {
     try {
       this.#pipeline?.dispose();
       for (const p of this.#runParams.values()) disposeParams(p);
+      for (const p of this.#peerParams.values()) tf.dispose(Object.values(p));
     } catch { /* tensors of a lost device */ }
     this.#runParams.clear();
+    this.#peerParams.clear();
     this.#pipeline = null;
   }
 
@@ -109,6 +120,39 @@ export class Engine {
       this.#runParams.delete(oldest);
     }
     return p;
+  }
+
+  /** The published networks this worker can run. */
+  peers(): PeerInfo[] {
+    return PEER_IDS.map((id) => ({ id, label: PEERS[id].label, citation: PEERS[id].citation, macs640: PEERS[id].macs(480, 640) }));
+  }
+
+  /**
+   * A published network's parameters: its weights downloaded once (with progress), built on the
+   * current backend once. @throws naming the network when they cannot be had.
+   */
+  async loadPeer(peer: string, onProgress: ProgressFn, isCancelled: () => boolean): Promise<{ peer: string; params: number; bytes: number }> {
+    if (!isPeerId(peer)) throw new Error(`no published network called '${peer}'`);
+    const def = PEERS[peer];
+    let files = this.#peerFiles.get(peer);
+    if (!files) {
+      const { models, missing } = await downloadModels(this.#modelBase, [def.folder], onProgress, isCancelled);
+      if (!models.length) throw new Error(`${def.label}: ${missing[0]?.reason ?? 'weights not found'}`);
+      files = models[0];
+      this.#peerFiles.set(peer, files);
+    }
+    let params = this.#peerParams.get(peer);
+    if (!params) {
+      try {
+        params = decodeWeights(files.modelJson, files.shards, peerParamSpecs(def.convs));
+      } catch (e) {
+        this.#peerFiles.delete(peer);
+        throw new Error(`${def.label}: weights rejected: ${(e as Error).message}`);
+      }
+      this.#peerParams.set(peer, params);
+    }
+    const count = Object.values(params).reduce((a, t) => a + t.size, 0);
+    return { peer, params: count, bytes: files.shards.reduce((a, b) => a + b.byteLength, 0) };
   }
 
   /** Validates weights against a model's names and shapes. @throws WeightsError naming the problems. */
@@ -208,9 +252,9 @@ export class Engine {
     onProgress(1, 3, 'fuse');
     check();
 
-    const out = req.fusionWeights
-      ? await p.runWith(this.#runFusion(req.fusionWeights.key, req.fusionWeights), irRaw, viRaw, req.options)
-      : await p.run(irRaw, viRaw, req.options);
+    const out = req.fusedBy ? await this.#runBy(req.fusedBy, irRaw, viRaw, req, onProgress, isCancelled)
+      : req.fusionWeights ? await p.runWith(this.#runFusion(req.fusionWeights.key, req.fusionWeights), irRaw, viRaw, req.options)
+        : await p.run(irRaw, viRaw, req.options);
     notices.push(...out.notices);
     const tPipe = performance.now();
     const size: Size = { width: out.width, height: out.height };
@@ -243,6 +287,21 @@ export class Engine {
     if (seg) transfer.push(seg.buffer);
     if (labelCopy) transfer.push(labelCopy.buffer);
     return { result, transfer };
+  }
+
+  /** The pipeline with another method's image: a published network's, or one the person imported. */
+  async #runBy(by: NonNullable<FuseRequest['fusedBy']>, ir: RawImage, vi: RawImage, req: FuseRequest, onProgress: ProgressFn, isCancelled: () => boolean) {
+    const p = this.pipeline;
+    if (by.kind === 'image') {
+      const bmp = await decodeBitmap(by.image);
+      const fused = bitmapToRaw(bmp, { width: bmp.width, height: bmp.height }, false);
+      bmp.close();
+      return p.runBy({ fused }, ir, vi, req.options);
+    }
+    await this.loadPeer(by.peer, onProgress, isCancelled);
+    const peer = by.peer as PeerId;
+    const params = this.#peerParams.get(peer)!;
+    return p.runBy({ fuser: (a, b) => runPeer(PEERS[peer], params, a, b) }, ir, vi, req.options);
   }
 
   /**

@@ -13,7 +13,7 @@ import { planesToTensor, tensorToPlane } from '../core/image/tensor';
 import { countParams, disposeParams } from '../core/models/model-def';
 import { fusion as fusionDef } from '../core/models/fusion';
 import { segdet as segdetDef } from '../core/models/segdet';
-import { createPipeline, prepareInputs } from '../core/pipeline';
+import { createPipeline, prepareInputs, type PipelineRunOptions } from '../core/pipeline';
 import { loadWeightsInto } from '../core/weights/io';
 import type { FuseOptions, ModelStatus, Notice } from '../protocol/messages';
 import type { MissingModel, ModelFiles } from './model-files';
@@ -48,6 +48,11 @@ export interface BuiltPipeline {
    * @throws when no trained F is loaded (the baseline has no F to swap).
    */
   runWith(fusion: Params, ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput>;
+  /**
+   * The same pass with another method's image in place of F's: an imported one (`fused`) or a
+   * published network's (`fuser`); S and the rest as for F.
+   */
+  runBy(by: Pick<PipelineRunOptions, 'fused' | 'fuser'>, ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput>;
   /** Whether trained S weights are loaded (segmentation, detection, pseudo-labels). */
   readonly hasTasks: boolean;
   dispose(): void;
@@ -93,6 +98,9 @@ function baselinePipeline(status: ModelStatus[]): BuiltPipeline {
     runWith() {
       return Promise.reject(new Error('no trained fusion weights are loaded: runs cannot be fused'));
     },
+    runBy() {
+      return Promise.reject(new Error('no trained weights are loaded: other methods cannot be scored'));
+    },
     hasTasks: false,
     dispose() {},
   };
@@ -130,8 +138,9 @@ export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): Bui
     level: 'warn', code: 'no-weights',
     message: 'No trained segmenter/detector weights loaded: fusion only, no segmentation or detection.',
   };
-  const runOn = async (p: ReturnType<typeof createPipeline>, ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput> => {
-    const r = await p.run(ir, vi, { maxSide: fit.maxSide, aspect: fit.aspect ?? 'refuse', tasks, scoreThreshold: MIN_DET_SCORE });
+  const runOn = async (p: ReturnType<typeof createPipeline>, ir: RawImage, vi: RawImage, fit: FuseOptions,
+    by: Pick<PipelineRunOptions, 'fused' | 'fuser'> = {}): Promise<PipelineOutput> => {
+    const r = await p.run(ir, vi, { maxSide: fit.maxSide, aspect: fit.aspect ?? 'refuse', tasks, scoreThreshold: MIN_DET_SCORE, ...by });
     const notices: Notice[] = [...r.notices];
     if (!tasks) notices.push(noTasks);
     return {
@@ -147,6 +156,7 @@ export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): Bui
     hasTasks: tasks,
     runWith: (f, ir, vi, fit) => runOn(createPipeline({ fusion: f, segdet: segdet! }), ir, vi, fit),
     run: (ir, vi, fit) => runOn(pipeline, ir, vi, fit),
+    runBy: (by, ir, vi, fit) => runOn(pipeline, ir, vi, fit, by),
     dispose() {
       disposeParams(fusion);
       disposeParams(segdet);

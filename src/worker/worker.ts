@@ -165,6 +165,10 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     }
     case 'memory':
       return [{ id: job.id, type: 'result', kind: 'memory', payload: engine.memory() }, []];
+    case 'peers':
+      return [{ id: job.id, type: 'result', kind: 'peers', payload: engine.peers() }, []];
+    case 'loadPeer':
+      return [{ id: job.id, type: 'result', kind: 'loadPeer', payload: await engine.loadPeer(job.peer, progressFor(slot, 'download'), isCancelled) }, []];
     case 'strategies':
       return [{ id: job.id, type: 'result', kind: 'strategies', payload: strategyList() }, []];
     case 'setScores':

@@ -59,6 +59,19 @@ export interface TrainingState {
 export type { RunRecord } from '../../core/runs/record';
 import { appendHistory, type RunRecord } from '../../core/runs/record';
 
+/**
+ * Another method compared beside F's runs: a published network run here from its released
+ * weights (`peer`), or a folder of fused images the person imported (`imported`; the files are in
+ * `../cache.ts`). Kept for the session: the weights ship with the app, the folder is the person's.
+ */
+export type MethodRun =
+  | {
+    id: string; kind: 'peer'; peer: string; name: string; citation: string; macs640: number;
+    /** The weights: not asked for yet, downloading (`progress` 0..1), ready, or failed (`error`). */
+    load: 'none' | 'loading' | 'loaded' | 'error'; progress?: number; error?: string; bytes?: number;
+  }
+  | { id: string; kind: 'imported'; name: string; files: number };
+
 export interface LabSlice {
   open: boolean;
   tab: 'train' | 'compare';
@@ -70,7 +83,9 @@ export interface LabSlice {
   runsLoaded: boolean;
   /** Stored records that fail the run schema: listed with the reason, never used as runs. */
   damagedRuns: DamagedRun[];
-  /** Runs shown in the comparison. */
+  /** Published networks and imported fused folders, by id (see {@link MethodRun}). */
+  methods: Record<string, MethodRun>;
+  /** Runs and methods shown in the comparison. */
   compareIds: string[];
   swipeA: string;
   swipeB: string;
@@ -92,6 +107,9 @@ export interface LabSlice {
   putRun(run: RunRecord): void;
   /** Forgets a run and its results. */
   removeRun(id: string): void;
+  putMethod(m: MethodRun): void;
+  /** Forgets a method (an imported folder) and its results. */
+  removeMethod(id: string): void;
 }
 
 export const idleTraining: TrainingState = {
@@ -109,6 +127,7 @@ export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSl
   runOrder: [],
   runsLoaded: false,
   damagedRuns: [],
+  methods: {},
   compareIds: [],
   swipeA: PRETRAINED,
   swipeB: '',
@@ -141,15 +160,40 @@ export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSl
   })),
   removeRun: (id) => set((s) => {
     const { [id]: _gone, ...runs } = s.runs;
-    const results = Object.fromEntries(Object.entries(s.results).filter(([, r]) => r.runId !== id));
-    return {
-      runs, results,
-      runOrder: s.runOrder.filter((x) => x !== id),
-      compareIds: s.compareIds.filter((x) => x !== id),
-      swipeA: s.swipeA === id ? PRETRAINED : s.swipeA,
-      swipeB: s.swipeB === id ? '' : s.swipeB,
-      viewerRunA: s.viewerRunA === id ? '' : s.viewerRunA,
-      viewerRunB: s.viewerRunB === id ? '' : s.viewerRunB,
-    };
+    return { runs, runOrder: s.runOrder.filter((x) => x !== id), ...forget(s, id) };
+  }),
+  putMethod: (m) => set((s) => ({ methods: { ...s.methods, [m.id]: m } })),
+  removeMethod: (id) => set((s) => {
+    const { [id]: _gone, ...methods } = s.methods;
+    return { methods, ...forget(s, id) };
   }),
 });
+
+/** A run or method gone: its results, and every place that shows it. */
+function forget(s: LabSlice & ResultsSlice, id: string): Partial<LabSlice & ResultsSlice> {
+  return {
+    results: Object.fromEntries(Object.entries(s.results).filter(([, r]) => r.runId !== id)),
+    compareIds: s.compareIds.filter((x) => x !== id),
+    swipeA: s.swipeA === id ? PRETRAINED : s.swipeA,
+    swipeB: s.swipeB === id ? '' : s.swipeB,
+    viewerRunA: s.viewerRunA === id ? '' : s.viewerRunA,
+    viewerRunB: s.viewerRunB === id ? '' : s.viewerRunB,
+  };
+}
+
+/**
+ * What the comparison calls a run or a method, and its kind (a strategy, `published` or
+ * `imported`), or undefined for an id that is neither (gone).
+ */
+export function comparedEntry(s: Pick<LabSlice, 'runs' | 'methods'>, id: string): { id: string; name: string; strategy: string } | undefined {
+  const r = s.runs[id];
+  if (r) return { id, name: r.name, strategy: r.spec.strategy };
+  const m = s.methods[id];
+  if (m) return { id, name: m.name, strategy: m.kind === 'peer' ? 'published' : 'imported' };
+  return undefined;
+}
+
+/** The compared runs and methods that still exist, in the order chosen. */
+export function comparedEntries(s: Pick<LabSlice, 'runs' | 'methods' | 'compareIds'>): { id: string; name: string; strategy: string }[] {
+  return s.compareIds.flatMap((id) => comparedEntry(s, id) ?? []);
+}

@@ -14,7 +14,9 @@ import { exportMetrics, exportRun, exportRunWeights, importRuns, metricsRows } f
 import { deleteRun, duplicateRun, exportDamagedRun, loadWeightMap, renameRun, RUN_NAME_MAX } from '../../runs';
 import { storageEstimate, type DamagedRun } from '../../runs-db';
 import { PanelBoundary } from '../PanelBoundary';
-import type { RunRecord } from '../../store/lab';
+import { comparedEntries, type RunRecord } from '../../store/lab';
+import { startMethods } from '../../methods';
+import { MethodsList } from './MethodsList';
 import { PRETRAINED, resultKey } from '../../store/results';
 import { useResult, useSelectedPair, useStore, type PairState } from '../../store/store';
 import { useRequestedResult } from '../../use-requested-result';
@@ -289,11 +291,17 @@ export function ComparePanel() {
   const swipeB = useStore((s) => s.swipeB);
   const set = useStore((s) => s.setLab);
   const damaged = useStore((s) => s.damagedRuns);
+  const methods = useStore((s) => s.methods);
   const pair = useSelectedPair();
   const [importMsg, setImportMsg] = useState<string | null>(null);
-  const compared = compareIds.filter((id) => runs[id]);
-  const b = swipeB && runs[swipeB] ? swipeB : compared.at(-1) ?? '';
-  const choices = [{ id: PRETRAINED, name: 'pretrained F' }, ...runOrder.filter((id) => runs[id]).map((id) => ({ id, name: runs[id].name }))];
+  useEffect(startMethods, []);
+  const entries = comparedEntries({ runs, methods, compareIds });
+  const compared = entries.map((e) => e.id);
+  const b = swipeB && (runs[swipeB] || methods[swipeB]) ? swipeB : compared.at(-1) ?? '';
+  const choices = [
+    { id: PRETRAINED, name: 'pretrained F' }, ...runOrder.filter((id) => runs[id]).map((id) => ({ id, name: runs[id].name })),
+    ...entries.filter((e) => methods[e.id]),
+  ];
   const names: Record<string, string> = { ir: 'infrared', vi: 'visible', ...Object.fromEntries(choices.map((c) => [c.id, c.name])) };
   const diffChoices = [{ id: 'ir', name: 'infrared' }, { id: 'vi', name: 'visible' }, ...choices];
   const [inset, setInset] = useState<Region | null>(null);
@@ -331,10 +339,11 @@ export function ComparePanel() {
           ))}
           {damaged.map((d) => <DamagedRow key={d.id} run={d} />)}
         </ul>
+        <PanelBoundary name="the other methods"><MethodsList /></PanelBoundary>
       </div>
       <div className="compare-right">
       <SetPanel runIds={[PRETRAINED, ...compared]}
-        names={{ [PRETRAINED]: { name: 'pretrained F', strategy: '-' }, ...Object.fromEntries(compared.map((id) => [id, { name: runs[id].name, strategy: runs[id].spec.strategy }])) }} />
+        names={{ [PRETRAINED]: { name: 'pretrained F', strategy: '-' }, ...Object.fromEntries(entries.map((e) => [e.id, { name: e.name, strategy: e.strategy }])) }} />
       {pair ? (
         <div className="compare-body">
           <div className="panel-head">
@@ -356,9 +365,9 @@ export function ComparePanel() {
           <div className="run-grid" data-testid="run-grid" data-inset={inset ? 'true' : undefined}>
             {[PRETRAINED, ...compared].map((id) => (
               <figure key={id} className="run-cell" data-testid="run-cell" data-run={id}>
-                <PanelBoundary name={`the tile of ${names[id]}`} runs={id === PRETRAINED ? [] : [{ id, name: names[id] }]} onRemoveRun={(x) => void deleteRun(x)}>
+                <PanelBoundary name={`the tile of ${names[id]}`} runs={runs[id] ? [{ id, name: names[id] }] : []} onRemoveRun={(x) => void deleteRun(x)}>
                   <ResultTile runId={id} pair={pair} label={names[id]} inset={inset} />
-                  {id !== PRETRAINED && runs[id].spec.strategy === 'td' && runs[id].models.includes('lossGenerator') && <HeatMap runId={id} pairId={pair.id} />}
+                  {runs[id]?.spec.strategy === 'td' && runs[id].models.includes('lossGenerator') && <HeatMap runId={id} pairId={pair.id} />}
                 </PanelBoundary>
               </figure>
             ))}
