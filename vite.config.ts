@@ -176,6 +176,10 @@ function offline(): Plugin[] {
     },
     workbox: {
       globPatterns: ['**/*.{html,js,css,wasm,json,bin,png,jpg,webmanifest}'],
+      // The published networks' weights load when a person first compares one, not at install;
+      // kept once fetched, so a method used before still runs offline.
+      globIgnores: ['models/peer-*/**'],
+      runtimeCaching: [{ urlPattern: /\/models\/peer-[^/]+\/[^/]+$/, handler: 'NetworkFirst', options: { cacheName: 'published-weights' } }],
       // The worker chunk (tfjs and its backends) is over 2 MB, S's weights 4 MB.
       maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
       cleanupOutdatedCaches: true,

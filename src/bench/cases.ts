@@ -5,7 +5,7 @@
  *
  * Cases: the raw-convolution ceiling; F, S and G forward at 640×480; the full pipeline (fuse +
  * segment + detect, including the CPU-side colour conversion and box decoding); one fine-tune
- * step (batch 4, 128×128 crops) per strategy.
+ * step (batch 4, 128×128 crops) per strategy; each published network (peer) at 640×480.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MODELS, type ModelName } from '../core/models/registry';
@@ -20,6 +20,7 @@ import { loadWeightsInto } from '../core/weights/io';
 import { sampleCrops, type TrainPair } from '../core/train/batch';
 import { createStrategy, type StrategyName } from '../core/strategies/registry';
 import type { Params } from '../core/types';
+import { PEER_IDS, PEERS, peerParamSpecs, runPeer, type PeerId, type PeerParams } from '../core/models/peers';
 import { syntheticPair, syntheticTrainPair, type SyntheticPair } from './scene';
 
 /** Sizes of the work a run times. */
@@ -63,7 +64,7 @@ export function caseSizes(which: 'full' | 'reduced'): CaseSizes {
 }
 
 /** Case ids, in run order. */
-export const CASE_IDS = ['conv', 'dw', 'dwgrad', 'F', 'S', 'G', 'pipeline', 'pipeline-s75', 'fixed', 'bdl', 'td'] as const;
+export const CASE_IDS = ['conv', 'dw', 'dwgrad', 'F', 'S', 'G', 'pipeline', 'pipeline-s75', 'fixed', 'bdl', 'td', ...PEER_IDS] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
 /** What a case is, for grouping in the table and choosing iteration counts. */
@@ -302,6 +303,34 @@ function pipelineCase(sizes: CaseSizes, id: 'pipeline' | 'pipeline-s75' = 'pipel
   };
 }
 
+/**
+ * A published network on the scene as the page and `fuse --method` run it: its input reading,
+ * the network in 256-px tiles, its output writing. Seeded weights (timing does not depend on the
+ * values); multiply-adds of the network on the frame, without the tiles' overlap.
+ */
+function peerCase(id: PeerId, sizes: CaseSizes): BenchCase {
+  const { width, height } = sizes.frame;
+  const def = PEERS[id];
+  return {
+    id, kind: 'forward', label: `${def.label} fwd ${sizeLabel(width, height)}`,
+    note: 'runPeer: the method\'s colour handling and its network in 256-px tiles, read back',
+    async setup(env) {
+      const rng = new Rng(13);
+      const params: PeerParams = Object.fromEntries(peerParamSpecs(def.convs).map((s) => {
+        const n = s.shape.reduce((a, b) => a * b, 1);
+        return [s.name, tf.tensor(rng.normalArray(n, 0, Math.sqrt(2 / Math.max(1, n / s.shape.at(-1)!))), s.shape)];
+      }));
+      return {
+        macs: def.macs(height, width),
+        async run() {
+          await runPeer(def, params, env.scene.ir, env.scene.vi);
+        },
+        dispose: () => tf.dispose(Object.values(params)),
+      };
+    },
+  };
+}
+
 /** One step of a fine-tuning strategy with its default options, on fresh crops each step. */
 function strategyCase(name: StrategyName, sizes: CaseSizes): BenchCase {
   const { batch, crop } = sizes;
@@ -352,5 +381,6 @@ export function benchCases(sizes: CaseSizes = FULL_SIZES): BenchCase[] {
     strategyCase('fixed', sizes),
     strategyCase('bdl', sizes),
     strategyCase('td', sizes),
+    ...PEER_IDS.map((id) => peerCase(id, sizes)),
   ];
 }
