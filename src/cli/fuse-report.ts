@@ -4,10 +4,13 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { scoreSet, type PairEvaluation } from '../core/metrics/evaluation';
+import { evaluationsToJson, scoreSet, type PairEvaluation } from '../core/metrics/evaluation';
 import { metricCell } from '../core/metrics/fusion-metrics';
 import { DET_CLASSES, FUSION_METRIC_NAMES, SEG_CLASSES, type FusionMetrics } from '../core/types';
 
+
+/** Per-pair evaluations of a `fuse` or `score` output folder. */
+export const EVALUATIONS_FILE = 'evaluations.json';
 
 /** Task scores written to `task-metrics.json`. */
 export interface TaskMetricsReport {
@@ -75,8 +78,10 @@ export function detectionsJson(images: { file: string; width: number; height: nu
 }
 
 /**
- * Writes `metrics.csv` (with metrics), `baselines.json` (with baseline rows) and
- * `task-metrics.json` (with labels or boxes) under `out`, and logs their summaries.
+ * Writes `metrics.csv` (with metrics), `baselines.json` (with baseline rows),
+ * `task-metrics.json` (with labels or boxes) and `evaluations.json` (each pair's share of the set
+ * scores: metrics, confusion matrix, detections; what `npm run rank` turns into intervals) under
+ * `out`, and logs their summaries.
  */
 export async function writeReports(
   out: string, perPair: PairEvaluation[],
@@ -85,6 +90,7 @@ export async function writeReports(
 ): Promise<Pick<FuseSummary, 'meanMetrics' | 'baselines' | 'task'>> {
   const scores = scoreSet(perPair);
   const meanMetrics = scores.meanMetrics;
+  await writeFile(path.join(out, EVALUATIONS_FILE), JSON.stringify(evaluationsToJson(perPair)) + '\n');
   const metricRows = perPair.flatMap((e) => (e.metrics ? [{ stem: e.stem, m: e.metrics, why: e.undefinedMetrics ?? {} }] : []));
   if (what.metrics) {
     const lines = [['stem', ...FUSION_METRIC_NAMES].join(',')];
