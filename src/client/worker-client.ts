@@ -215,11 +215,17 @@ export class WorkerClient {
    * cache, for `metrics` and `weightMap` later.
    */
   fuse(resultId: string, ir: ImageSource, vi: ImageSource, label: ImageSource | undefined, options: FuseOptions,
-    opts: CallOptions & { fusionWeights?: ModelWeights & { key: string }; fusedBy?: FusedBy } = {}): Promise<ResultMap['fuse']> {
-    const { fusionWeights, fusedBy, ...call } = opts;
+    opts: CallOptions & { fusionWeights?: ModelWeights & { key: string }; segdetWeights?: ModelWeights & { key: string }; fusedBy?: FusedBy } = {}): Promise<ResultMap['fuse']> {
+    const { fusionWeights, segdetWeights, fusedBy, ...call } = opts;
     return this.#call('fuse', (id) => ({
-      id, type: 'fuse', resultId, ir, vi, ...(label ? { label } : {}), options, ...(fusionWeights ? { fusionWeights } : {}), ...(fusedBy ? { fusedBy } : {}),
+      id, type: 'fuse', resultId, ir, vi, ...(label ? { label } : {}), options,
+      ...(fusionWeights ? { fusionWeights } : {}), ...(segdetWeights ? { segdetWeights } : {}), ...(fusedBy ? { fusedBy } : {}),
     }), call);
+  }
+
+  /** Adapts S's heads to an F's fused images of labelled pairs (the pretrained F without weights); progress in phase `adapt`. */
+  adaptTask(fusionWeights: ModelWeights | undefined, pairs: TrainPairSource[], steps: number, opts?: CallOptions): Promise<ResultMap['adaptTask']> {
+    return this.#call('adaptTask', (id) => ({ id, type: 'adaptTask', pairs, steps, ...(fusionWeights ? { fusionWeights } : {}) }), opts);
   }
 
   /** The published fusion networks the worker can run. */

@@ -65,7 +65,7 @@ export interface ModelStatus {
 }
 
 /** Phases reported by `progress` replies. */
-export type ProgressPhase = 'backend' | 'download' | 'warmup' | 'decode' | 'fuse' | 'metrics';
+export type ProgressPhase = 'backend' | 'download' | 'warmup' | 'decode' | 'fuse' | 'metrics' | 'adapt';
 
 /** A notice attached to a result: something the user should know, not an error. */
 export interface Notice {
@@ -197,6 +197,11 @@ export interface FuseRequest {
    * metrics then score that image.
    */
   fusedBy?: FusedBy;
+  /**
+   * Score with this S (a run's S with heads adapted to its fused images, `adaptTask`; `key`
+   * names it) instead of the pretrained S.
+   */
+  segdetWeights?: ModelWeights & { key: string };
 }
 /** Who fused a result that F did not: see {@link FuseRequest.fusedBy}. */
 export type FusedBy = { kind: 'peer'; peer: string } | { kind: 'image'; image: ImageSource };
@@ -219,6 +224,28 @@ export interface LoadPeerRequest {
   id: number;
   type: 'loadPeer';
   peer: string;
+}
+/**
+ * Adapts S's heads to one F's fused images of labelled pairs (task-adapted scoring): K steps of
+ * the heads from the pretrained S, the same seed and crops for every F. Progress in phase `adapt`.
+ */
+export interface AdaptTaskRequest {
+  id: number;
+  type: 'adaptTask';
+  /** The F whose images S adapts to (a run's); the pretrained F when absent. */
+  fusionWeights?: ModelWeights;
+  /** The labelled pairs (pairs without a label are left out). */
+  pairs: TrainPairSource[];
+  /** K. */
+  steps: number;
+}
+/** Result of `adaptTask`: the whole adapted S (its heads moved, the rest as pretrained). */
+export interface AdaptTaskResult {
+  segdet: ModelWeights;
+  steps: number;
+  /** Names of the labelled pairs it adapted on. */
+  pairNames: string[];
+  seconds: number;
 }
 export interface MetricsRequest {
   id: number;
@@ -375,7 +402,7 @@ export interface TrainResult {
 export type WorkerRequest =
   | InitRequest | SetBackendRequest | PairRequest | FuseRequest | MetricsRequest | DebugRequest
   | CancelRequest | TrainRequest | TrainControlRequest | CheckWeightsRequest | WeightMapRequest | StrategiesRequest
-  | SetScoresRequest | MemoryRequest | PeersRequest | LoadPeerRequest;
+  | SetScoresRequest | MemoryRequest | PeersRequest | LoadPeerRequest | AdaptTaskRequest;
 
 /** What each request type resolves to. */
 export interface ResultMap {
@@ -393,6 +420,7 @@ export interface ResultMap {
   memory: { numTensors: number; numBytes: number; cachedResults: number; runModels: number };
   peers: PeerInfo[];
   loadPeer: { peer: string; params: number; bytes: number };
+  adaptTask: AdaptTaskResult;
 }
 export type ResultKind = keyof ResultMap;
 

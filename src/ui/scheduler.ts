@@ -8,6 +8,8 @@
 import { WorkerRestartedError, type WorkerClient } from '../client';
 import type { FusedBy, ModelWeights } from '../protocol/messages';
 import { fusedByOf } from './methods';
+import { adaptedWeightsOf } from './adapt';
+import { adaptedBase } from './store/lab';
 import { dropResultImages, getInputs, setResultImages } from './cache';
 import { recordRunScores, weightsOf } from './runs';
 import { needsFusing, PRETRAINED, resultKey, type PairScores, type ResultState } from './store/results';
@@ -76,25 +78,30 @@ async function fuse(client: WorkerClient, r: ResultState, key: string, signal: A
     st.updateResult(key, { status: 'error', error: 'input files are gone' });
     return;
   }
+  // A run scored with its adapted S is its run's F (or method) with that S.
+  const adapted = adaptedBase(r.runId);
+  const runId = adapted ?? r.runId;
   let fusionWeights: (ModelWeights & { key: string }) | undefined;
+  let segdetWeights: (ModelWeights & { key: string }) | undefined;
   let fusedBy: FusedBy | undefined;
   try {
-    fusedBy = fusedByOf(r.runId, st.pairs[r.pairId]?.name ?? '');
+    fusedBy = fusedByOf(runId, st.pairs[r.pairId]?.name ?? '');
+    if (runId !== PRETRAINED && !fusedBy) {
+      const w = await weightsOf(runId);
+      if (!w?.fusion) throw new Error('the run has no fusion weights');
+      fusionWeights = { key: runId, ...w.fusion };
+    }
+    if (adapted !== null) {
+      segdetWeights = await adaptedWeightsOf(runId);
+      if (!segdetWeights) throw new Error('S has not been adapted to this run');
+    }
   } catch (e) {
     st.updateResult(key, { status: 'error', error: (e as Error).message });
     return;
   }
-  if (r.runId !== PRETRAINED && !fusedBy) {
-    const w = await weightsOf(r.runId);
-    if (!w?.fusion) {
-      st.updateResult(key, { status: 'error', error: 'the run has no fusion weights' });
-      return;
-    }
-    fusionWeights = { key: r.runId, ...w.fusion };
-  }
   st.updateResult(key, { status: 'fusing' });
   const aspect = st.pairs[r.pairId]?.aspect;
-  const out = await client.fuse(key, inputs.ir, inputs.vi, inputs.label, { maxSide: st.settings.maxSide, ...(aspect ? { aspect } : {}) }, { signal, fusionWeights, fusedBy });
+  const out = await client.fuse(key, inputs.ir, inputs.vi, inputs.label, { maxSide: st.settings.maxSide, ...(aspect ? { aspect } : {}) }, { signal, fusionWeights, segdetWeights, fusedBy });
   if (!useStore.getState().results[key]) {
     for (const b of [out.fused, out.ir, out.vi]) b.close();
     return;

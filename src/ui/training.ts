@@ -24,7 +24,7 @@ function boxesOf(p: PairState): TrainPairSource['boxes'] {
 const isHeld = (id: string) => useStore.getState().results[resultKey(PRETRAINED, id)]?.status === 'held';
 
 /** A pair as the trainer reads it; none for a pair without inputs or held for a choice. */
-function sourceOf(p: PairState, previewOnly = false): TrainPairSource | null {
+export function sourceOf(p: PairState, previewOnly = false): TrainPairSource | null {
   const inp = getInputs(p.id);
   if (!inp || isHeld(p.id)) return null;
   return {

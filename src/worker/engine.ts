@@ -23,6 +23,7 @@ import { buildPipeline, loadModel, PIPELINE_MODELS, type BuiltPipeline } from '.
 import { isPeerId, PEER_IDS, PEERS, peerParamSpecs, runPeer, type PeerId, type PeerParams } from '../core/models/peers';
 import { decodeWeights } from '../core/weights/io';
 import type { PeerInfo } from '../protocol/messages';
+import type { PipelineRunOptions } from '../core/pipeline';
 
 /** Models downloaded besides the pipeline's: fine-tuning strategies use D and G. */
 export const TRAINING_MODELS = [MODELS.discriminator.name, MODELS.lossGenerator.name];
@@ -45,7 +46,7 @@ type CachedPair = Omit<PairEvaluationInput, 'stem' | 'boxes' | 'metrics'>;
 
 /** Results kept for `metrics` and `weightMap`: the UI scores each result right after fusing it. */
 const CACHE_SIZE = 12;
-/** Fine-tuned F parameter sets kept built (by run key). */
+/** Runs' parameter sets kept built (F, or an adapted S, by model and run key). */
 const RUN_PARAMS_CACHE = 4;
 
 export class Engine {
@@ -104,15 +105,16 @@ export class Engine {
     return this.#files.find((f) => f.name === name);
   }
 
-  /** F parameters of a run, built once per key. */
-  #runFusion(key: string, w: ModelWeights): Params {
+  /** A run's F (or its adapted S) parameters, built once per model and key. */
+  #runModel(model: 'fusion' | 'segdet', w: ModelWeights & { key: string }): Params {
+    const key = `${model}:${w.key}`;
     let p = this.#runParams.get(key);
     if (p) {
       this.#runParams.delete(key);
       this.#runParams.set(key, p);
       return p;
     }
-    p = paramsFromWeights('fusion', w);
+    p = paramsFromWeights(model, w);
     this.#runParams.set(key, p);
     while (this.#runParams.size > RUN_PARAMS_CACHE) {
       const oldest = this.#runParams.keys().next().value as string;
@@ -252,9 +254,12 @@ export class Engine {
     onProgress(1, 3, 'fuse');
     check();
 
-    const out = req.fusedBy ? await this.#runBy(req.fusedBy, irRaw, viRaw, req, onProgress, isCancelled)
-      : req.fusionWeights ? await p.runWith(this.#runFusion(req.fusionWeights.key, req.fusionWeights), irRaw, viRaw, req.options)
-        : await p.run(irRaw, viRaw, req.options);
+    const swap = {
+      ...(req.fusionWeights ? { fusion: this.#runModel('fusion', req.fusionWeights) } : {}),
+      ...(req.segdetWeights ? { segdet: this.#runModel('segdet', req.segdetWeights) } : {}),
+    };
+    const by = req.fusedBy ? await this.#fusedBy(req.fusedBy, onProgress, isCancelled) : undefined;
+    const out = swap.fusion || swap.segdet || by ? await p.runWith(swap, irRaw, viRaw, req.options, by) : await p.run(irRaw, viRaw, req.options);
     notices.push(...out.notices);
     const tPipe = performance.now();
     const size: Size = { width: out.width, height: out.height };
@@ -289,19 +294,18 @@ export class Engine {
     return { result, transfer };
   }
 
-  /** The pipeline with another method's image: a published network's, or one the person imported. */
-  async #runBy(by: NonNullable<FuseRequest['fusedBy']>, ir: RawImage, vi: RawImage, req: FuseRequest, onProgress: ProgressFn, isCancelled: () => boolean) {
-    const p = this.pipeline;
+  /** Another method's image for the pipeline: an imported one, or a published network's (its weights loaded first). */
+  async #fusedBy(by: NonNullable<FuseRequest['fusedBy']>, onProgress: ProgressFn, isCancelled: () => boolean): Promise<Pick<PipelineRunOptions, 'fused' | 'fuser'>> {
     if (by.kind === 'image') {
       const bmp = await decodeBitmap(by.image);
       const fused = bitmapToRaw(bmp, { width: bmp.width, height: bmp.height }, false);
       bmp.close();
-      return p.runBy({ fused }, ir, vi, req.options);
+      return { fused };
     }
     await this.loadPeer(by.peer, onProgress, isCancelled);
     const peer = by.peer as PeerId;
     const params = this.#peerParams.get(peer)!;
-    return p.runBy({ fuser: (a, b) => runPeer(PEERS[peer], params, a, b) }, ir, vi, req.options);
+    return { fuser: (a, b) => runPeer(PEERS[peer], params, a, b) };
   }
 
   /**

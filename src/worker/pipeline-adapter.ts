@@ -44,15 +44,12 @@ export interface BuiltPipeline {
   status: ModelStatus[];
   run(ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput>;
   /**
-   * The same pass with other F parameters (a fine-tuning run); S stays the pretrained one.
-   * @throws when no trained F is loaded (the baseline has no F to swap).
+   * The same pass with other parameters (a fine-tuning run's F, an S adapted to a run's images;
+   * the pretrained ones where not given), and optionally another method's image in place of F's:
+   * an imported one (`by.fused`) or a published network's (`by.fuser`).
+   * @throws when no trained F is loaded (the baseline has nothing to swap).
    */
-  runWith(fusion: Params, ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput>;
-  /**
-   * The same pass with another method's image in place of F's: an imported one (`fused`) or a
-   * published network's (`fuser`); S and the rest as for F.
-   */
-  runBy(by: Pick<PipelineRunOptions, 'fused' | 'fuser'>, ir: RawImage, vi: RawImage, fit: FuseOptions): Promise<PipelineOutput>;
+  runWith(swap: { fusion?: Params; segdet?: Params }, ir: RawImage, vi: RawImage, fit: FuseOptions, by?: Pick<PipelineRunOptions, 'fused' | 'fuser'>): Promise<PipelineOutput>;
   /** Whether trained S weights are loaded (segmentation, detection, pseudo-labels). */
   readonly hasTasks: boolean;
   dispose(): void;
@@ -96,10 +93,7 @@ function baselinePipeline(status: ModelStatus[]): BuiltPipeline {
       };
     },
     runWith() {
-      return Promise.reject(new Error('no trained fusion weights are loaded: runs cannot be fused'));
-    },
-    runBy() {
-      return Promise.reject(new Error('no trained weights are loaded: other methods cannot be scored'));
+      return Promise.reject(new Error('no trained weights are loaded: runs and other methods cannot be fused or scored'));
     },
     hasTasks: false,
     dispose() {},
@@ -154,9 +148,9 @@ export function buildPipeline(files: ModelFiles[], missing: MissingModel[]): Bui
   return {
     status,
     hasTasks: tasks,
-    runWith: (f, ir, vi, fit) => runOn(createPipeline({ fusion: f, segdet: segdet! }), ir, vi, fit),
+    runWith: (swap, ir, vi, fit, by) => runOn(swap.fusion || swap.segdet
+      ? createPipeline({ fusion: swap.fusion ?? fusion, segdet: swap.segdet ?? segdet! }) : pipeline, ir, vi, fit, by),
     run: (ir, vi, fit) => runOn(pipeline, ir, vi, fit),
-    runBy: (by, ir, vi, fit) => runOn(pipeline, ir, vi, fit, by),
     dispose() {
       disposeParams(fusion);
       disposeParams(segdet);

@@ -62,7 +62,7 @@ export function strategyList(): StrategyInfoData[] {
 }
 
 /** A pair read for training, and why its label was left out when it was. */
-async function decodePair(src: TrainPairSource): Promise<{ read: ReadPair; note?: string }> {
+export async function decodePair(src: TrainPairSource): Promise<{ read: ReadPair; note?: string }> {
   const [irB, viB] = await Promise.all([decodeBitmap(src.ir), decodeBitmap(src.vi)]);
   const full = { width: irB.width, height: irB.height };
   const sx = Math.min(1, TRAIN_MAX_SIDE / Math.max(full.width, full.height));
@@ -86,7 +86,7 @@ function scaleBoxes(boxes: [number, number, number, number, number][], s: number
   return boxes.map(([x1, y1, x2, y2, c]) => [x1 * s, y1 * s, x2 * s, y2 * s, c] as GroundTruthBox);
 }
 
-function paramsOf(engine: Engine, name: ModelName, notes: string[]): Params {
+export function paramsOf(engine: Engine, name: ModelName, notes: string[]): Params {
   const files = engine.files(MODELS[name].name);
   if (files) return loadModel(MODELS[name], files);
   if (name === 'fusion') throw new Error('no trained fusion weights are loaded: nothing to fine-tune');

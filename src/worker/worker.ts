@@ -14,6 +14,8 @@ import type {
 import { lostUnderFailure, setDeviceLostHandler, setGpuErrorHandler, startBackend, simulateDeviceLoss } from './backend';
 import { CancelledError, Engine } from './engine';
 import { runTraining, strategyList, type TrainControl } from './trainer';
+import { runAdaptTask } from './adapt-task';
+import { networkOf } from '../core/runs/record';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -165,6 +167,11 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     }
     case 'memory':
       return [{ id: job.id, type: 'result', kind: 'memory', payload: engine.memory() }, []];
+    case 'adaptTask': {
+      if (!backend) throw new Error('worker not initialised');
+      const { result, transfer } = await runAdaptTask(job, engine, progressFor(slot, 'adapt'), isCancelled);
+      return [{ id: job.id, type: 'result', kind: 'adaptTask', payload: result }, transfer];
+    }
     case 'peers':
       return [{ id: job.id, type: 'result', kind: 'peers', payload: engine.peers() }, []];
     case 'loadPeer':
@@ -174,7 +181,7 @@ async function runJob(slot: Slot): Promise<[WorkerReply, Transferable[]] | null>
     case 'setScores':
       return [{ id: job.id, type: 'result', kind: 'setScores', payload: setScoreIntervals(job.evaluations, { resamples: job.resamples }) }, []];
     case 'checkWeights':
-      return [{ id: job.id, type: 'result', kind: 'checkWeights', payload: engine.checkWeights(job.model, job.weights) }, []];
+      return [{ id: job.id, type: 'result', kind: 'checkWeights', payload: engine.checkWeights(networkOf(job.model), job.weights) }, []];
     case 'weightMap': {
       const payload = await engine.weightMap(job.resultId, job.weights);
       return [{ id: job.id, type: 'result', kind: 'weightMap', payload }, [payload.wIr.buffer]];

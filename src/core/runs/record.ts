@@ -25,8 +25,26 @@ const OPTIONS_MAX = 100;
 const SHORT_MAX = 100;
 
 /** The models a run may hold weights of (F always; D, S, G when its strategy moved them). */
-export const RUN_MODELS = ['fusion', 'discriminator', 'segdet', 'lossGenerator'] as const;
+export const RUN_MODELS = ['fusion', 'discriminator', 'segdet', 'lossGenerator', 'segdetAdapted'] as const;
 export type RunModel = (typeof RUN_MODELS)[number];
+
+/**
+ * The network a run's weights are checked against: `segdetAdapted` is the pretrained S with its
+ * heads adapted to the run's fused images (task-adapted scoring), an S like any other.
+ */
+export function networkOf(m: RunModel): Exclude<RunModel, 'segdetAdapted'> {
+  return m === 'segdetAdapted' ? 'segdet' : m;
+}
+
+/** How a run's S was adapted to its fused images (its weights are the run's `segdetAdapted`). */
+export interface AdaptedS {
+  /** K: steps of S's heads. */
+  steps: number;
+  /** The labelled pairs it adapted on. */
+  pairNames: string[];
+  seconds: number;
+  createdAt: number;
+}
 
 /** One fine-tuning step's losses. */
 export interface LossPoint {
@@ -75,6 +93,8 @@ export interface RunRecord {
   unsaved?: true;
   /** Scores by pair name. */
   scores: Record<string, PairScores>;
+  /** Set when S was adapted to this run's fused images (see {@link AdaptedS}). */
+  adaptedS?: AdaptedS;
 }
 
 /** Why a run (a record or a run file) cannot be used: one sentence that names the field. */
@@ -161,6 +181,12 @@ export const runRecordSchema = v.pipe(v.unknown(), v.transform(fromFlatSettings)
   group: v.optional(short),
   unsaved: v.optional(v.literal(true)),
   scores: v.optional(v.pipe(v.record(pairName, pairScores, 'expected an object of scores by pair'), maxEntries(PAIRS_MAX)), {}),
+  adaptedS: v.optional(v.object({
+    steps: count,
+    pairNames: v.pipe(v.array(pairName, 'expected a list of pair names'), v.maxLength(PAIRS_MAX, `expected at most ${PAIRS_MAX} pairs`)),
+    seconds: v.pipe(finite, v.minValue(0, 'expected a number ≥ 0')),
+    createdAt: finite,
+  }, 'expected { steps, pairNames, seconds, createdAt }')),
 }, 'expected a run record (an object)'));
 
 // The schema's output is the record type, field for field.

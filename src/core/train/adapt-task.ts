@@ -53,7 +53,7 @@ export async function fusePairs(fParams: Params, pairs: TrainPair[]): Promise<vo
  * disposes it). @throws when no pair has a label.
  */
 export async function adaptTaskHeads(
-  fParams: Params, sParams: Params, pairs: readonly TrainPair[], o: AdaptTaskOptions, onStep?: (log: StepLog) => void,
+  fParams: Params, sParams: Params, pairs: readonly TrainPair[], o: AdaptTaskOptions, onStep?: (log: StepLog) => void | Promise<void>,
 ): Promise<Params> {
   const labelled = pairs.filter((p) => p.label).map((p) => ({ ...p }));
   if (labelled.length === 0) throw new Error('adapting S needs labelled training pairs; none has a label');
@@ -81,7 +81,7 @@ export async function adaptTaskHeads(
         disposeTargets(targets);
         return l;
       },
-    })) onStep?.(log);
+    })) await onStep?.(log);
   } catch (e) {
     tf.dispose(Object.values(adapted));
     throw e;

@@ -57,7 +57,7 @@ export interface TrainingState {
 
 /** A fine-tune kept in IndexedDB (the record type lives with its schema). */
 export type { RunRecord } from '../../core/runs/record';
-import { appendHistory, type RunRecord } from '../../core/runs/record';
+import { appendHistory, type AdaptedS, type RunRecord } from '../../core/runs/record';
 
 /**
  * Another method compared beside F's runs: a published network run here from its released
@@ -72,6 +72,16 @@ export type MethodRun =
   }
   | { id: string; kind: 'imported'; name: string; files: number };
 
+/** S being adapted to runs' fused images, one run after another (see `../adapt.ts`). */
+export interface AdaptingState {
+  /** The run whose images S adapts to now (`pretrained` for the pretrained F). */
+  runId: string;
+  step: number;
+  total: number;
+  /** Runs still to do after this one. */
+  queue: string[];
+}
+
 export interface LabSlice {
   open: boolean;
   tab: 'train' | 'compare';
@@ -83,6 +93,10 @@ export interface LabSlice {
   runsLoaded: boolean;
   /** Stored records that fail the run schema: listed with the reason, never used as runs. */
   damagedRuns: DamagedRun[];
+  /** S adapting to runs' images, or null. */
+  adapting: AdaptingState | null;
+  /** The pretrained F's adapted S this session (its weights in `../cache.ts`); runs keep theirs in their record. */
+  pretrainedAdapted: AdaptedS | null;
   /** Published networks and imported fused folders, by id (see {@link MethodRun}). */
   methods: Record<string, MethodRun>;
   /** Runs and methods shown in the comparison. */
@@ -93,7 +107,7 @@ export interface LabSlice {
   viewerRunA: string;
   viewerRunB: string;
 
-  setLab(patch: Partial<Pick<LabSlice, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded' | 'damagedRuns' | 'viewerRunA' | 'viewerRunB'>>): void;
+  setLab(patch: Partial<Pick<LabSlice, 'open' | 'tab' | 'strategies' | 'compareIds' | 'swipeA' | 'swipeB' | 'runsLoaded' | 'damagedRuns' | 'viewerRunA' | 'viewerRunB' | 'adapting' | 'pretrainedAdapted'>>): void;
   setForm(patch: Partial<Omit<TrainForm, 'spec' | 'optionsBy'>>): void;
   /** Changes the spec's own settings (steps, batch, crop, seed, held-out share). */
   setSpec(patch: Partial<Omit<FinetuneSpec, 'strategy' | 'options'>>): void;
@@ -128,6 +142,8 @@ export const createLabSlice: StateCreator<LabSlice & ResultsSlice, [], [], LabSl
   runsLoaded: false,
   damagedRuns: [],
   methods: {},
+  adapting: null,
+  pretrainedAdapted: null,
   compareIds: [],
   swipeA: PRETRAINED,
   swipeB: '',
@@ -181,11 +197,28 @@ function forget(s: LabSlice & ResultsSlice, id: string): Partial<LabSlice & Resu
   };
 }
 
+/** Id of a run's results scored with S adapted to its images (`pretrained@S` for the pretrained F). */
+export const adaptedId = (runId: string): string => `${runId}${ADAPTED_SUFFIX}`;
+const ADAPTED_SUFFIX = '@S';
+/** The run of an adapted id, or null for any other id. */
+export function adaptedBase(id: string): string | null {
+  return id.endsWith(ADAPTED_SUFFIX) ? id.slice(0, -ADAPTED_SUFFIX.length) : null;
+}
+
+type Entry = { id: string; name: string; strategy: string };
+type EntrySource = Pick<LabSlice, 'runs' | 'methods' | 'pretrainedAdapted'>;
+
 /**
- * What the comparison calls a run or a method, and its kind (a strategy, `published` or
- * `imported`), or undefined for an id that is neither (gone).
+ * What the comparison calls a run, a method, or a run scored with its adapted S, and its kind
+ * (a strategy, `published` or `imported`), or undefined for an id that is none of them (gone).
  */
-export function comparedEntry(s: Pick<LabSlice, 'runs' | 'methods'>, id: string): { id: string; name: string; strategy: string } | undefined {
+export function comparedEntry(s: EntrySource, id: string): Entry | undefined {
+  const base = adaptedBase(id);
+  if (base !== null) {
+    const k = base === PRETRAINED ? s.pretrainedAdapted?.steps : s.runs[base]?.adaptedS?.steps;
+    const of = base === PRETRAINED ? { name: 'pretrained F', strategy: '-' } : comparedEntry(s, base);
+    return k && of ? { id, name: `${of.name} · S adapted (K ${k})`, strategy: `${of.strategy}, S adapted` } : undefined;
+  }
   const r = s.runs[id];
   if (r) return { id, name: r.name, strategy: r.spec.strategy };
   const m = s.methods[id];
@@ -193,7 +226,11 @@ export function comparedEntry(s: Pick<LabSlice, 'runs' | 'methods'>, id: string)
   return undefined;
 }
 
-/** The compared runs and methods that still exist, in the order chosen. */
-export function comparedEntries(s: Pick<LabSlice, 'runs' | 'methods' | 'compareIds'>): { id: string; name: string; strategy: string }[] {
-  return s.compareIds.flatMap((id) => comparedEntry(s, id) ?? []);
+/**
+ * The compared runs and methods that still exist, in the order chosen, each run followed by its
+ * scoring with an adapted S when it has one (the pretrained F's comes first: its F is always shown).
+ */
+export function comparedEntries(s: EntrySource & Pick<LabSlice, 'compareIds'>): Entry[] {
+  const withAdapted = (id: string) => [id, adaptedId(id)].flatMap((x) => comparedEntry(s, x) ?? []);
+  return [...(s.pretrainedAdapted ? [comparedEntry(s, adaptedId(PRETRAINED))!] : []), ...s.compareIds.flatMap(withAdapted)];
 }

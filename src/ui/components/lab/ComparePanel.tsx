@@ -16,7 +16,9 @@ import { storageEstimate, type DamagedRun } from '../../runs-db';
 import { PanelBoundary } from '../PanelBoundary';
 import { comparedEntries, type RunRecord } from '../../store/lab';
 import { startMethods } from '../../methods';
+import { adaptS, ADAPT_STEPS_DEFAULT } from '../../adapt';
 import { MethodsList } from './MethodsList';
+import { AdaptControls } from './AdaptControls';
 import { PRETRAINED, resultKey } from '../../store/results';
 import { useResult, useSelectedPair, useStore, type PairState } from '../../store/store';
 import { useRequestedResult } from '../../use-requested-result';
@@ -164,6 +166,7 @@ function ColourBar({ gradient, ticks, label }: { gradient: string; ticks: string
 }
 
 function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
+  const adapting = useStore((s) => s.adapting !== null);
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(run.name);
   const [err, setErr] = useState<string | null>(null);
@@ -185,9 +188,12 @@ function RunRow({ run, compared }: { run: RunRecord; compared: boolean }) {
       )}
       {run.unsaved && <span className="tag warn" data-testid="run-unsaved" title="The browser refused to store it (storage full?): it goes with this tab. Export run keeps it as a file.">not stored</span>}
       <span className="muted">{run.spec.strategy} · {run.steps} steps{run.origin === 'imported' ? ' · imported' : ''}{last && Number.isFinite(last.total) ? ` · loss ${last.total.toPrecision(3)}` : ''}</span>
+      {run.adaptedS && <span className="tag" data-testid="run-adapted" title={`S's heads took ${run.adaptedS.steps} steps on this run's fused images of ${run.adaptedS.pairNames.length} labelled pairs (${run.adaptedS.seconds.toFixed(0)} s); kept and exported with the run`}>S adapted (K {run.adaptedS.steps})</span>}
       <span className="spacer" />
       <button type="button" onClick={() => { setName(run.name); setEditing(!editing); }}>Rename</button>
       <button type="button" onClick={() => duplicateRun(run.id)} title="Prefill the fine-tune panel with this run's settings">Duplicate</button>
+      <button type="button" disabled={adapting} onClick={() => adaptS([run.id], run.adaptedS?.steps ?? ADAPT_STEPS_DEFAULT).catch((e: Error) => setErr(e.message))}
+        title="Adapt S's heads to this run's fused images of the labelled pairs loaded (task-adapted scoring)">Adapt S</button>
       <button type="button" onClick={() => exportRun(run.id).catch((e: Error) => setErr(e.message))} title="Download the run as one file (.fprun): settings, loss history, scores and weights">Export run</button>
       <button type="button" onClick={() => exportRunWeights(run.id).catch((e: Error) => setErr(e.message))} title="Download the weights (tfjs format): model.json + weights.bin per model the run holds">Export weights</button>
       <button type="button" onClick={() => void deleteRun(run.id)} aria-label={`delete ${run.name}`}>Delete</button>
@@ -292,16 +298,17 @@ export function ComparePanel() {
   const set = useStore((s) => s.setLab);
   const damaged = useStore((s) => s.damagedRuns);
   const methods = useStore((s) => s.methods);
+  const pretrainedAdapted = useStore((s) => s.pretrainedAdapted);
   const pair = useSelectedPair();
   const [importMsg, setImportMsg] = useState<string | null>(null);
   useEffect(startMethods, []);
-  const entries = comparedEntries({ runs, methods, compareIds });
+  const entries = comparedEntries({ runs, methods, compareIds, pretrainedAdapted });
   const compared = entries.map((e) => e.id);
-  const b = swipeB && (runs[swipeB] || methods[swipeB]) ? swipeB : compared.at(-1) ?? '';
   const choices = [
     { id: PRETRAINED, name: 'pretrained F' }, ...runOrder.filter((id) => runs[id]).map((id) => ({ id, name: runs[id].name })),
-    ...entries.filter((e) => methods[e.id]),
+    ...entries.filter((e) => !runs[e.id]),
   ];
+  const b = swipeB && choices.some((c) => c.id === swipeB) ? swipeB : compared.at(-1) ?? '';
   const names: Record<string, string> = { ir: 'infrared', vi: 'visible', ...Object.fromEntries(choices.map((c) => [c.id, c.name])) };
   const diffChoices = [{ id: 'ir', name: 'infrared' }, { id: 'vi', name: 'visible' }, ...choices];
   const [inset, setInset] = useState<Region | null>(null);
@@ -342,6 +349,7 @@ export function ComparePanel() {
         <PanelBoundary name="the other methods"><MethodsList /></PanelBoundary>
       </div>
       <div className="compare-right">
+      <AdaptControls runIds={[PRETRAINED, ...compareIds.filter((id) => runs[id])]} />
       <SetPanel runIds={[PRETRAINED, ...compared]}
         names={{ [PRETRAINED]: { name: 'pretrained F', strategy: '-' }, ...Object.fromEntries(entries.map((e) => [e.id, { name: e.name, strategy: e.strategy }])) }} />
       {pair ? (
