@@ -5,7 +5,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerClient } from '../client';
-import { getResultImages, runWeights, setInputs } from './cache';
+import { getResultImages, importedFused, runWeights, setInputs } from './cache';
+import { adaptedId } from './store/lab';
 import { pickNext, startScheduler } from './scheduler';
 import { PRETRAINED, resultKey } from './store/results';
 import { useStore, type PairState } from './store/store';
@@ -17,10 +18,12 @@ const bitmap = () => {
 };
 
 function fakeClient() {
-  const calls: { kind: string; id: string; run?: string }[] = [];
+  const calls: { kind: string; id: string; run?: string; s?: string; by?: string }[] = [];
   const client = {
-    fuse: async (resultId: string, _ir: unknown, _vi: unknown, _label: unknown, _o: unknown, opts: { fusionWeights?: { key: string } }) => {
-      calls.push({ kind: 'fuse', id: resultId, run: opts.fusionWeights?.key });
+    fuse: async (resultId: string, _ir: unknown, _vi: unknown, _label: unknown, _o: unknown,
+      opts: { fusionWeights?: { key: string }; segdetWeights?: { key: string }; fusedBy?: { kind: string; peer?: string; image?: { name: string } } }) => {
+      const by = opts.fusedBy ? `${opts.fusedBy.kind}:${opts.fusedBy.peer ?? opts.fusedBy.image?.name}` : undefined;
+      calls.push({ kind: 'fuse', id: resultId, run: opts.fusionWeights?.key, ...(opts.segdetWeights ? { s: opts.segdetWeights.key } : {}), ...(by ? { by } : {}) });
       return {
         resultId, width: 4, height: 2, source: { ir: { width: 8, height: 4 }, vi: { width: 8, height: 4 } },
         fused: bitmap(), ir: bitmap(), vi: bitmap(), seg: null, label: null, detections: [], notices: [],
@@ -97,6 +100,32 @@ describe('scheduler', () => {
     expect(getResultImages(resultKey(PRETRAINED, 'b'))).toBeUndefined();
     expect(getResultImages(resultKey('run1', 'b'))).toBeUndefined();
     expect((im.fused as unknown as { closed: boolean }).closed).toBe(true);
+    stop();
+  });
+
+  it('asks the worker for other methods\' images and for a run\'s adapted S; an imported folder without the pair\'s image is an error', async () => {
+    const { calls, client } = fakeClient();
+    for (const id of ['a', 'b']) setInputs(id, { ir: { kind: 'url', url: `${id}.png`, name: id }, vi: { kind: 'url', url: `${id}.png`, name: id } });
+    const w = { modelJson: {}, weightData: new ArrayBuffer(0) };
+    runWeights.set('run1', { fusion: w, segdetAdapted: w });
+    const s = useStore.getState();
+    s.putRun({ id: 'run1', name: 'run1', spec: { strategy: 'fixed', options: {}, steps: 1, batch: 1, crop: 64, seed: 1, heldOutFraction: 0.2 }, steps: 1, history: [], notes: [],
+      labelSources: {}, pairNames: [], models: ['fusion', 'segdetAdapted'], createdAt: 0, seconds: 0, backend: 'wasm', stopped: false, origin: 'trained', scores: {},
+      adaptedS: { steps: 3, pairNames: ['a'], seconds: 1, createdAt: 7 } });
+    s.putMethod({ id: 'peer-x', kind: 'peer', peer: 'x', name: 'X', citation: '', macs640: 1, load: 'loaded' });
+    s.addPairs([pair('a'), pair('b')]);
+    importedFused.set('fused-1', new Map([['a', new File([new Uint8Array(1)], 'A.png')]]));
+    s.putMethod({ id: 'fused-1', kind: 'imported', name: 'folder (imported)', files: 1 });
+    const stop = startScheduler(client);
+    s.requestResults([{ runId: 'peer-x', pairId: 'a' }, { runId: 'fused-1', pairId: 'a' }, { runId: 'fused-1', pairId: 'b' }, { runId: adaptedId('run1'), pairId: 'a' }]);
+    await settle();
+    const fuses = calls.filter((c) => c.kind === 'fuse' && !c.id.startsWith(PRETRAINED));
+    expect(fuses).toEqual([
+      { kind: 'fuse', id: resultKey('peer-x', 'a'), run: undefined, by: 'peer:x' },
+      { kind: 'fuse', id: resultKey('fused-1', 'a'), run: undefined, by: 'image:A.png' },
+      { kind: 'fuse', id: resultKey('run1@S', 'a'), run: 'run1', s: 'run1@7' },
+    ]);
+    expect(useStore.getState().results[resultKey('fused-1', 'b')]).toMatchObject({ status: 'error', error: 'no image named b in folder (imported)' });
     stop();
   });
 
