@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAdaptKArgs, runAdaptK } from './adapt-k';
+import { saveModelFolder } from './weights-fs';
+import { useBackend } from './node-backend';
+import { fusion } from '../core/models/fusion';
+import { segdet } from '../core/models/segdet';
+import { disposeParams } from '../core/models/model-def';
+
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-fixtures/pairs');
+let tmp: string;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  tmp = await mkdtemp(path.join(tmpdir(), 'adapt-k-'));
+  // Seeded stand-ins for the committed weights: this tests the plumbing, not the choice.
+  for (const def of [fusion, segdet]) {
+    const params = def.init(3);
+    await saveModelFolder(path.join(tmp, 'models', def.name), params);
+    disposeParams(params);
+  }
+  const train = path.join(tmp, 'data', 'msrs', 'train');
+  for (const k of ['ir', 'vi', 'label']) await cp(path.join(FIXTURES, k), path.join(train, k), { recursive: true });
+  await cp(path.join(FIXTURES, 'detection.json'), path.join(train, 'detection.json'));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+describe('--choose-adapt-k', () => {
+  it('adapts on one part of msrs/train, scores the held-out blocks for each K (0 = frozen S), and keeps the best', async () => {
+    const o = parseAdaptKArgs(['--choose-adapt-k', '1,0', '--data', path.join(tmp, 'data'), '--models', path.join(tmp, 'models'), '--out', path.join(tmp, 'out'), '--held-out', '0.5'])!;
+    expect(o.ks).toEqual([0, 1]);
+    const lines: string[] = [];
+    const { rows, chosen } = await runAdaptK({ ...o, log: (l) => lines.push(l) });
+    expect(rows.map((r) => r.k)).toEqual([0, 1]);
+    for (const r of rows) expect(Number.isFinite(r.mIoU)).toBe(true);
+    expect(chosen).toBe(rows.reduce((a, b) => (b.mIoU > a.mIoU ? b : a)).k);
+    const json = JSON.parse(await readFile(path.join(tmp, 'out', 'adapt-k.json'), 'utf8'));
+    expect(json.adaptOn.length + json.heldOut.length).toBe(2);
+    expect(json.adaptOn).not.toContain(json.heldOut[0]);
+    expect(lines.at(-1)).toMatch(/^chosen: K = [01]/);
+    expect(parseAdaptKArgs(['--choose-adapt-k', 'a,b'])).toBeNull();
+  }, 120_000);
+});
