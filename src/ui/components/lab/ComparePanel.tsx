@@ -1,8 +1,9 @@
 /**
  * Runs and their comparison on the selected pair: the run list (compare, rename, duplicate,
- * export, delete; import), a grid of fused results with overlays, a swipe view between any two
- * of them (or the pretrained F), the metrics table with the best value per column marked, and
- * TDFusion's learned weight map for `td` runs.
+ * adapt S, export, delete; import), other methods (published networks, imported fused folders),
+ * task-adapted scoring, the set panel, a grid of fused results with overlays, a swipe view
+ * between any two of them (or the pretrained F), the metrics table with the best value per
+ * column marked, and TDFusion's learned weight map for `td` runs.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { FUSION_METRIC_NAMES } from '../../../core/types';
