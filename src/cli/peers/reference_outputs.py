@@ -81,6 +81,7 @@ def main():
     ap.add_argument('--ir', required=True)
     ap.add_argument('--vi', required=True)
     ap.add_argument('--out', required=True)
+    ap.add_argument('--weights', help='a checkpoint other than the one VIF-Benchmark runs (path inside the checkout)')
     a = ap.parse_args()
     cpu_only()
     stand_ins()
@@ -96,7 +97,7 @@ def main():
         init = ev.Eval.__init__
         ev.Eval.__init__ = lambda self, net, cudnn=True, half=False, eval=False: init(self, net, cudnn, False, eval)
     mod = __import__(module)
-    mod.main(Method=folder, model_path=os.path.join(bench, weights), ir_dir=os.path.abspath(a.ir),
+    mod.main(Method=folder, model_path=os.path.join(bench, a.weights or weights), ir_dir=os.path.abspath(a.ir),
              vi_dir=os.path.abspath(a.vi), save_dir=os.path.abspath(a.out), is_RGB=True)
 
 
