@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../testing';
-import { cropTo, lcmStride, padToMultiple, roundUpToMultiple } from './pad';
+import { cropTo, edgePadAround, lcmStride, padToMultiple, roundUpToMultiple } from './pad';
 
 beforeAll(() => useBackend('cpu'));
 
@@ -36,6 +36,20 @@ describe('pad', () => {
     expect(b[0][3].map((v) => v[0])).toEqual([1, 2, 3, 3]);
     tf.dispose([x, p, e]);
   });
+  it('pads around by repeating the edge (PyTorch\'s replicate), by one pixel or more', async () => {
+    // 2×3 image, one channel: [[1,2,3],[4,5,6]].
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 2, 3, 1]);
+    const one = edgePadAround(x, 1);
+    expect(one.shape).toEqual([1, 4, 5, 1]);
+    expect(Array.from(await one.data())).toEqual([1, 1, 2, 3, 3, 1, 1, 2, 3, 3, 4, 4, 5, 6, 6, 4, 4, 5, 6, 6]);
+    const three = edgePadAround(x, 3);
+    expect(three.shape).toEqual([1, 8, 9, 1]);
+    const v = Array.from(await three.data());
+    expect(v.slice(0, 9)).toEqual([1, 1, 1, 1, 2, 3, 3, 3, 3]);
+    expect(v.slice(63, 72)).toEqual([4, 4, 4, 4, 5, 6, 6, 6, 6]);
+    tf.dispose([x, one, three]);
+  });
+
   it('returns the input itself when no padding is needed', () => {
     const x = tf.zeros([1, 8, 8, 1]) as tf.Tensor4D;
     expect(padToMultiple(x, 8)).toBe(x);

@@ -40,6 +40,9 @@ function edgeExtend(x: tf.Tensor4D, axis: 1 | 2, n: number): tf.Tensor4D {
  */
 export function edgePadAround(x: tf.Tensor4D, n: number): tf.Tensor4D {
   if (n === 0) return x.clone();
+  // One pixel mirrored with the edge repeated is the edge repeated: one kernel (WASM has it
+  // natively) instead of slices, reversals and concatenations of whole feature maps.
+  if (n === 1 && x.shape[1] > 1 && x.shape[2] > 1) return tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric');
   return tf.tidy(() => {
     const flip = (t: tf.Tensor4D, axis: 1 | 2) => tf.reverse(t, axis) as tf.Tensor4D;
     // The far side by edgeExtend; the near side by the same on the reversed tensor.
