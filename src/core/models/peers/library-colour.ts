@@ -12,7 +12,8 @@ import type { RawImage } from '../../types';
 
 const clamp8 = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
 
-function rgbAt(img: RawImage, i: number): [number, number, number] {
+/** 8-bit RGB of pixel `i` (a grey image counts as R = G = B; alpha ignored). */
+export function rgbAt(img: RawImage, i: number): [number, number, number] {
   const { data, channels } = img;
   if (channels === 1) return [data[i], data[i], data[i]];
   const o = i * channels;
@@ -29,6 +30,17 @@ export function libpngGrey(img: RawImage): Uint8Array {
   for (let i = 0; i < n; i++) {
     const [r, g, b] = rgbAt(img, i);
     out[i] = r === g && g === b ? r : (r * 9797 + g * 19234 + b * 3737) >> 15;
+  }
+  return out;
+}
+
+/** Pillow's `convert('L')`: ITU-R 601-2 luma in 16-bit fixed point, rounded (grey passes unchanged). */
+export function pillowGrey(img: RawImage): Uint8Array {
+  const n = img.width * img.height;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const [r, g, b] = rgbAt(img, i);
+    out[i] = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
   }
   return out;
 }

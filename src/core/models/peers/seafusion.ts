@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RawImage } from '../../types';
+import { pillowGrey, rgbAt } from './library-colour';
 import { conv, depthwise, truncate8 } from './ops';
 import { fullResolutionMacs, type PeerConv, type PeerDef, type PeerInput, type PeerParams } from './types';
 
@@ -55,17 +56,11 @@ function net(p: PeerParams, [viY, ir]: tf.Tensor4D[]): tf.Tensor4D {
   });
 }
 
-/** 8-bit RGB of pixel `i` of an image (grey counts as R = G = B). */
-function rgb(img: RawImage, i: number): [number, number, number] {
-  const { data, channels } = img;
-  return channels === 1 ? [data[i], data[i], data[i]] : [data[i * channels], data[i * channels + 1], data[i * channels + 2]];
-}
-
 const clamp01 = (v: number) => Math.fround(v < 0 ? 0 : v > 1 ? 1 : v);
 
 /** The script's RGB2YCrCb, in float32 on [0,1] (Y, Cb, Cr of pixel `i`). */
 function ycbcr(vi: RawImage, i: number): [number, number, number] {
-  const [r, g, b] = rgb(vi, i);
+  const [r, g, b] = rgbAt(vi, i);
   const R = Math.fround(r / 255), G = Math.fround(g / 255), B = Math.fround(b / 255);
   const Y = Math.fround(0.299 * R + 0.587 * G + 0.114 * B);
   return [clamp01(Y), clamp01((B - Y) * 0.564 + 0.5), clamp01((R - Y) * 0.713 + 0.5)];
@@ -75,7 +70,7 @@ function inputs(ir: RawImage, vi: RawImage): PeerInput[] {
   const n = vi.width * vi.height;
   const y = new Float32Array(n);
   for (let i = 0; i < n; i++) y[i] = ycbcr(vi, i)[0];
-  const irL = pillowL(ir);
+  const irL = pillowGrey(ir);
   const irF = new Float32Array(n);
   for (let i = 0; i < n; i++) irF[i] = irL[i] / 255;
   return [{ data: y, channels: 1 }, { data: irF, channels: 1 }];
@@ -101,17 +96,6 @@ function output(fused: Float32Array, _ir: RawImage, vi: RawImage): RawImage {
   const span = hi - lo || 1;
   for (let i = 0; i < n * 3; i++) data[i] = truncate8(Math.fround(Math.fround((out[i] - lo) / span) * 255));
   return { width: vi.width, height: vi.height, channels: 3, data };
-}
-
-/** Pillow's `convert('L')`: grey passes unchanged, colour by ITU-R 601-2 luma in 16-bit fixed point. */
-function pillowL(img: RawImage): Uint8Array {
-  const n = img.width * img.height;
-  const out = new Uint8Array(n);
-  const { data, channels } = img;
-  for (let i = 0; i < n; i++) {
-    out[i] = channels === 1 ? data[i] : (data[i * channels] * 19595 + data[i * channels + 1] * 38470 + data[i * channels + 2] * 7471 + 0x8000) >> 16;
-  }
-  return out;
 }
 
 export const seafusion: PeerDef = {
