@@ -4,11 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAdaptKArgs, runAdaptK } from './adapt-k';
-import { saveModelFolder } from './weights-fs';
+import { saveStandInModels } from './stand-in-models.test-helper';
 import { useBackend } from './node-backend';
-import { fusion } from '../core/models/fusion';
-import { segdet } from '../core/models/segdet';
-import { disposeParams } from '../core/models/model-def';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-fixtures/pairs');
 let tmp: string;
@@ -17,11 +14,7 @@ beforeAll(async () => {
   await useBackend('wasm');
   tmp = await mkdtemp(path.join(tmpdir(), 'adapt-k-'));
   // Seeded stand-ins for the committed weights: this tests the plumbing, not the choice.
-  for (const def of [fusion, segdet]) {
-    const params = def.init(3);
-    await saveModelFolder(path.join(tmp, 'models', def.name), params);
-    disposeParams(params);
-  }
+  await saveStandInModels(path.join(tmp, 'models'), 3, ['fusion', 'segdet']);
   const train = path.join(tmp, 'data', 'msrs', 'train');
   for (const k of ['ir', 'vi', 'label']) await cp(path.join(FIXTURES, k), path.join(train, k), { recursive: true });
   await cp(path.join(FIXTURES, 'detection.json'), path.join(train, 'detection.json'));

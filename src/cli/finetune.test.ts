@@ -5,12 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from './node-backend';
-import { saveModelFolder } from './weights-fs';
+import { saveStandInModels } from './stand-in-models.test-helper';
 import { comparisonTable, goalCheck, parseFinetuneArgs, runFinetune } from './finetune';
 import { main } from './finetune-cli';
 import { splitHeldOut } from '../core/train/finetune-session';
-import { MODELS, MODEL_NAMES } from '../core/models/registry';
-import { disposeParams } from '../core/models/model-def';
 import { FUSION_METRIC_NAMES } from '../core/types';
 import { labelIndices } from '../core/image/label';
 import { resizeLabels } from '../core/image/resize';
@@ -24,11 +22,7 @@ beforeAll(async () => {
   await useBackend('wasm');
   tmp = await mkdtemp(path.join(tmpdir(), 'finetune-cli-'));
   // Seeded, untrained weights stand in for the committed ones: this tests the plumbing.
-  for (const name of MODEL_NAMES) {
-    const params = MODELS[name].init(7);
-    await saveModelFolder(path.join(tmp, 'models', MODELS[name].name), params);
-    disposeParams(params);
-  }
+  await saveStandInModels(path.join(tmp, 'models'), 7);
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 

@@ -5,12 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from './node-backend';
 import { readImage, writePng } from './image-io';
-import { saveModelFolder } from './weights-fs';
+import { saveStandInModels } from './stand-in-models.test-helper';
 import { baselineFusions, DEFAULT_MODELS_DIR as MODELS, main, parseFuseArgs, runFuse } from './fuse';
 import { toMetricGrey } from '../core/metrics/fusion-metrics';
-import { fusion } from '../core/models/fusion';
-import { segdet } from '../core/models/segdet';
-import { disposeParams } from '../core/models/model-def';
 import { FUSION_METRIC_NAMES, type Detection } from '../core/types';
 import { labelIndices } from '../core/image/label';
 import { confusionMatrix, meanAveragePrecision, segmentationScores } from '../core/metrics/task-metrics';
@@ -22,11 +19,7 @@ beforeAll(async () => {
   await useBackend('wasm');
   tmp = await mkdtemp(path.join(tmpdir(), 'fuse-cli-'));
   // Seeded, untrained weights stand in for the committed ones: this tests the plumbing.
-  for (const def of [fusion, segdet]) {
-    const params = def.init(7);
-    await saveModelFolder(path.join(tmp, 'models', def.name), params, { float16: def === segdet });
-    disposeParams(params);
-  }
+  await saveStandInModels(path.join(tmp, 'models'), 7, ['fusion', 'segdet'], ['segdet']);
   for (const k of ['ir', 'vi', 'label']) await cp(path.join(FIXTURES, k), path.join(tmp, 'in', k), { recursive: true });
   // A matched pair whose IR bytes are not an image, and a stray non-image file.
   await writeFile(path.join(tmp, 'in', 'ir', 'broken.png'), Buffer.from('not a png at all'));

@@ -12,7 +12,8 @@ import type { FinetuneSpec } from '../core/strategies/registry';
 import { MODELS, MODEL_NAMES, type ModelName } from '../core/models/registry';
 import type { Params } from '../core/types';
 import { loadSplit } from '../cli/dataset';
-import { loadModelFolderInto, saveModelFolder } from '../cli/weights-fs';
+import { loadModelFolderInto } from '../cli/weights-fs';
+import { saveStandInModels } from '../cli/stand-in-models.test-helper';
 import { runFinetune } from '../cli/finetune';
 import { fusion } from '../core/models/fusion';
 import { segdet } from '../core/models/segdet';
@@ -53,11 +54,7 @@ describe('one fine-tune session, two drivers', () => {
   beforeAll(async () => {
     await useBackend('wasm');
     tmp = await mkdtemp(path.join(tmpdir(), 'session-'));
-    for (const name of MODEL_NAMES) {
-      const params = MODELS[name].init(5);
-      await saveModelFolder(path.join(tmp, 'models', MODELS[name].name), params);
-      disposeParams(params);
-    }
+    await saveStandInModels(path.join(tmp, 'models'), 5);
   });
   afterAll(() => rm(tmp, { recursive: true, force: true }));
 
