@@ -10,7 +10,7 @@ import type { Params } from '../core/types';
 import { MODELS, type ModelName } from '../core/models/registry';
 import { disposeParams } from '../core/models/model-def';
 import { WeightsError, decodeWeights, encodeWeights, loadWeightsInto, manifestWeightNames } from '../core/weights/io';
-import { PEERS, peerParamSpecs, type PeerId, type PeerParams } from '../core/models/peers';
+import { PEERS, peerFolder, peerParamSpecs, type PeerId, type PeerParams } from '../core/models/peers';
 
 /** What {@link saveModelFolder} writes besides the weights. */
 export interface SaveOptions {
@@ -149,7 +149,7 @@ export async function loadModelFrom(modelsDir: string, name: ModelName): Promise
  * @throws WeightsError naming the folder; nothing is allocated then.
  */
 export async function loadPeerFrom(modelsDir: string, id: PeerId): Promise<PeerParams> {
-  const dir = path.join(modelsDir, PEERS[id].folder);
+  const dir = path.join(modelsDir, peerFolder(id));
   const { modelJson, shards } = await readModelFolder(dir);
   try {
     return decodeWeights(modelJson, shards, peerParamSpecs(PEERS[id].convs));

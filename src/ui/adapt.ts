@@ -14,19 +14,25 @@ import { saveRun, weightsOf } from './runs';
 import { sourceOf } from './training';
 import { adaptedId } from './store/lab';
 import { PRETRAINED } from './store/results';
-import { useStore } from './store/store';
+import { useStore, type PairState } from './store/store';
 
 /** K when the person does not choose: the CLI's `--adapt-task 100` of the measured comparison. */
 export const ADAPT_STEPS_DEFAULT = 100;
 
 let ctrl: AbortController | null = null;
 
-/** The labelled pairs loaded (images, not videos), as the worker reads them. */
-function labelledSources(): TrainPairSource[] {
+/** The labelled pairs loaded (images, not videos): what S adapts on. */
+function labelledPairs(): PairState[] {
   const s = useStore.getState();
   return s.order.flatMap((id) => {
     const p = s.pairs[id];
-    if (!p?.paths.label || p.media === 'video') return [];
+    return p?.paths.label && p.media !== 'video' ? [p] : [];
+  });
+}
+
+/** The labelled pairs as the worker reads them. */
+function labelledSources(): TrainPairSource[] {
+  return labelledPairs().flatMap((p) => {
     const src = sourceOf(p);
     return src?.label ? [src] : [];
   });
@@ -34,8 +40,7 @@ function labelledSources(): TrainPairSource[] {
 
 /** How many labelled pairs S would adapt on. */
 export function labelledPairCount(): number {
-  const s = useStore.getState();
-  return s.order.filter((id) => s.pairs[id]?.paths.label && s.pairs[id]?.media !== 'video').length;
+  return labelledPairs().length;
 }
 
 /**

@@ -20,7 +20,7 @@ import type {
 import { bitmapToRaw, decodeBitmap, rawToBitmap, readLabel, UnreadableImageError } from './decode';
 import { downloadModels, type MissingModel, type ModelFiles } from './model-files';
 import { buildPipeline, loadModel, PIPELINE_MODELS, type BuiltPipeline } from './pipeline-adapter';
-import { isPeerId, PEER_IDS, PEERS, peerParamSpecs, runPeer, type PeerId, type PeerParams } from '../core/models/peers';
+import { isPeerId, PEER_IDS, PEERS, peerFolder, peerParamSpecs, runPeer, type PeerId, type PeerParams } from '../core/models/peers';
 import { decodeWeights } from '../core/weights/io';
 import type { PeerInfo } from '../protocol/messages';
 import type { PipelineRunOptions } from '../core/pipeline';
@@ -138,7 +138,7 @@ export class Engine {
     const def = PEERS[peer];
     let files = this.#peerFiles.get(peer);
     if (!files) {
-      const { models, missing } = await downloadModels(this.#modelBase, [def.folder], onProgress, isCancelled);
+      const { models, missing } = await downloadModels(this.#modelBase, [peerFolder(peer)], onProgress, isCancelled);
       if (!models.length) throw new Error(`${def.label}: ${missing[0]?.reason ?? 'weights not found'}`);
       files = models[0];
       this.#peerFiles.set(peer, files);

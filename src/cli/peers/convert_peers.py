@@ -91,16 +91,11 @@ def sha256(path):
     return h.hexdigest()
 
 
-def convert(state):
-    """Named float32 arrays in this project's layout, and notes of what was folded."""
-    arrays = {k: v.detach().cpu().numpy().astype(np.float64) for k, v in state.items() if v.dim() > 0}
-    return arrays
-
-
 def build(name, spec, checkpoints):
     path = os.path.join(checkpoints, spec['file'])
     state = torch.load(path, map_location='cpu')
-    arrays = convert(state)
+    # float64 while folding; written as float32. (Scalars such as num_batches_tracked are left out.)
+    arrays = {k: v.detach().cpu().numpy().astype(np.float64) for k, v in state.items() if v.dim() > 0}
     out = {}
     for bn, conv in spec['fold'].items():
         g, beta = arrays.pop(bn + '.weight'), arrays.pop(bn + '.bias')

@@ -68,7 +68,6 @@ function output(out: Float32Array, _ir: RawImage, vi: RawImage): RawImage {
 export const ifcnn: PeerDef = {
   id: 'ifcnn',
   label: 'IFCNN',
-  folder: 'peer-ifcnn',
   citation: 'Zhang et al. IFCNN: a general image fusion framework based on convolutional neural network. Information Fusion 54, 2020.',
   convs: CONVS,
   macs: (h, w) => fullResolutionMacs(CONVS, h, w, (c) => (PER_INPUT.has(c.name) ? 2 : 1)),

@@ -14,5 +14,5 @@ export function isPeerId(s: string): s is PeerId {
   return Object.hasOwn(PEERS, s);
 }
 
-export { peerParamSpecs, type PeerDef, type PeerInput, type PeerParams } from './types';
+export { peerFolder, peerParamSpecs, type PeerDef, type PeerInput, type PeerParams } from './types';
 export { runPeer, PEER_TILE } from './run';

@@ -101,7 +101,6 @@ function output(fused: Float32Array, _ir: RawImage, vi: RawImage): RawImage {
 export const seafusion: PeerDef = {
   id: 'seafusion',
   label: 'SeAFusion',
-  folder: 'peer-seafusion',
   citation: 'Tang, Yuan, Ma. Image fusion in the loop of high-level vision tasks. Information Fusion 82, 2022.',
   convs: CONVS,
   macs: (h, w) => fullResolutionMacs(CONVS, h, w),

@@ -47,7 +47,6 @@ function output(fused: Float32Array, _ir: RawImage, vi: RawImage): RawImage {
 export const tardal: PeerDef = {
   id: 'tardal',
   label: 'TarDAL',
-  folder: 'peer-tardal',
   citation: 'Liu et al. Target-aware dual adversarial learning and a multi-scenario multi-modality benchmark to fuse infrared and visible for object detection. CVPR 2022.',
   convs: CONVS,
   macs: (h, w) => fullResolutionMacs(CONVS, h, w),

@@ -27,8 +27,6 @@ export interface PeerDef {
   id: string;
   /** How people name the method, e.g. 'SeAFusion'. */
   label: string;
-  /** Folder of the converted weights under `models/`. */
-  folder: string;
   /** The paper, for tables and tooltips. */
   citation: string;
   /** Every convolution, in forward order (parameter names, shapes and multiply-adds come from it). */
@@ -54,6 +52,11 @@ export interface PeerDef {
 export interface PeerInput {
   data: Float32Array;
   channels: number;
+}
+
+/** Folder of a peer's converted weights under `models/` (as `convert_peers.py` writes it). */
+export function peerFolder(id: string): string {
+  return `peer-${id}`;
 }
 
 /** Parameter names and shapes of a peer's convolutions. */
