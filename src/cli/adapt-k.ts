@@ -15,7 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readCommandLine, parseNodeBackend, type NodeBackend } from './args';
-import { holdOutBlocks, loadSplit } from './dataset';
+import { holdOutBlocks, loadSplit, VALIDATION_SHARE } from './dataset';
 import { DEFAULT_MODELS_DIR } from './fuse';
 import { useBackend } from './node-backend';
 import { loadModelFrom } from './weights-fs';
@@ -54,7 +54,7 @@ export function parseAdaptKArgs(argv: string[]): AdaptKOptions | null {
   }, USAGE, (v) => {
     const ks = (v['choose-adapt-k'] ?? '').split(',').map((s) => Number(s.trim()));
     if (!ks.length || ks.some((k) => !Number.isInteger(k) || k < 0)) throw new Error(`--choose-adapt-k takes whole numbers ≥ 0, got ${v['choose-adapt-k']}\n${USAGE}`);
-    const heldOut = v['held-out'] === undefined ? 0.2 : Number(v['held-out']);
+    const heldOut = v['held-out'] === undefined ? VALIDATION_SHARE : Number(v['held-out']);
     if (!(heldOut > 0 && heldOut < 1)) throw new Error(`--held-out must be in (0, 1), got ${v['held-out']}`);
     return {
       ks: [...new Set(ks)].sort((a, b) => a - b), data: v.data ?? '../shared/data', models: v.models, out: v.out ?? 'runs/adapt-k',

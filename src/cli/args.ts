@@ -45,3 +45,19 @@ export function parseNodeBackend(name: string, flag = '--backend'): NodeBackend 
   if (!(NODE_BACKENDS as readonly string[]).includes(name)) throw new Error(`${flag} must be one of ${NODE_BACKENDS.join(', ')}, got ${name}`);
   return name as NodeBackend;
 }
+
+/**
+ * Strategy options from `name=value` assignments (`--opt`, `--variant`): a value is a boolean,
+ * a number, or else a string. @throws naming the flag on one without a name.
+ */
+export function optionAssignments(list: readonly string[], flag: string): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const kv of list) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new Error(`${flag} needs name=value, got '${kv}'`);
+    const v = kv.slice(eq + 1);
+    const n = Number(v);
+    out[kv.slice(0, eq)] = v === 'true' ? true : v === 'false' ? false : v.trim() !== '' && Number.isFinite(n) ? n : v;
+  }
+  return out;
+}

@@ -11,14 +11,14 @@
  * evaluation already saved is not redone.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { numberOption, readCommandLine } from './args';
+import { numberOption, optionAssignments, readCommandLine } from './args';
 import { runFinetune } from './finetune';
 import { DEFAULT_MODELS_DIR, runFuse } from './fuse';
 import { loadModelFrom } from './weights-fs';
 import { useBackend } from './node-backend';
-import { loadSplit } from './dataset';
+import { holdOutBlocks, loadSplit, VALIDATION_SHARE, type DetectionFile } from './dataset';
 import { prepareTrainPairs } from '../core/train/pairs';
 import { adaptTaskHeads, ADAPT_DEFAULTS } from '../core/train/adapt-task';
 import type { Params } from '../core/types';
@@ -28,16 +28,23 @@ import { evaluationsFromJson, evaluationsToJson, scoreSet, type PairEvaluation }
 import { FUSION_METRIC_NAMES } from '../core/types';
 
 type FusionMetricName = (typeof FUSION_METRIC_NAMES)[number];
-import type { StrategyName } from '../core/strategies/types';
-import type { FinetuneSpec } from '../core/strategies/registry';
+import { STRATEGY_NAMES, type StrategyName } from '../core/strategies/types';
+import { resolveSpec, type FinetuneSpec } from '../core/strategies/registry';
 
-/** The compared fine-tunes: a strategy and the options that differ from its defaults. */
+/** A compared fine-tune: a strategy and the options that differ from its defaults. */
+export interface ArmDef {
+  strategy: StrategyName;
+  options: Record<string, number | string | boolean>;
+  label: string;
+}
+
+/** The compared fine-tunes. */
 export const ARMS = {
   'fusion-only': { strategy: 'fixed', options: { segmentation: 0, detection: 0 }, label: 'fixed, fusion terms only' },
   'fixed-task': { strategy: 'fixed', options: {}, label: 'fixed, fusion + task terms (0.1 each)' },
   bdl: { strategy: 'bdl', options: {}, label: 'bdl (BDLFusion), defaults' },
   td: { strategy: 'td', options: {}, label: 'td (TDFusion), defaults' },
-} as const satisfies Record<string, { strategy: StrategyName; options: Record<string, number | string | boolean>; label: string }>;
+} as const satisfies Record<string, ArmDef>;
 export type ArmName = keyof typeof ARMS;
 export const ARM_NAMES = Object.keys(ARMS) as ArmName[];
 
@@ -47,7 +54,16 @@ export interface CompareOptions {
   test?: string;
   models?: string;
   out: string;
-  arms: ArmName[];
+  /** Arms to run, by name: those of ARMS and of `variants`. */
+  arms: string[];
+  /** More arms, by name (`--variant NAME=STRATEGY:opt=value:...`): a strategy's options to try against the others. */
+  variants?: Record<string, ArmDef>;
+  /**
+   * Choose on the training split, never reading the test split: fine-tune on four fifths of
+   * `msrs/train` and score the held-out fifth (whole 5-frame blocks, seed 1: the split of
+   * `--choose-adapt-k`).
+   */
+  validate?: boolean;
   seeds: number[];
   steps: number;
   batch: number;
@@ -87,7 +103,7 @@ function scoreSubset(ev: Evaluation, idx: number[]): SetScores {
 
 /** What the report says of one arm. */
 export interface ArmReport {
-  arm: ArmName;
+  arm: string;
   label: string;
   seeds: number[];
   /** Per seed: the set's scores. */
@@ -117,20 +133,59 @@ function deltas(arm: Evaluation[], base: Evaluation[], resamples: number): Recor
   return Object.fromEntries(KEYS.map((k, i) => [k, iv[i]])) as Record<Key, Interval>;
 }
 
+/** An arm's definition: a built-in arm or a variant. @throws on an unknown name. */
+function armDef(o: Pick<CompareOptions, 'variants'>, arm: string): ArmDef {
+  const d = o.variants?.[arm] ?? (arm in ARMS ? ARMS[arm as ArmName] : undefined);
+  if (!d) throw new Error(`unknown arm '${arm}' (arms: ${[...ARM_NAMES, ...Object.keys(o.variants ?? {})].join(', ')})`);
+  return d;
+}
+
+/**
+ * Writes the training split cut in two as split folders of links (`fit/` and `held-out/`, each
+ * with ir/, vi/, label/ and its share of detection.json): the held-out fifth is whole 5-frame
+ * blocks (seed 1), the split `--choose-adapt-k` chooses K on.
+ */
+export async function writeValidationSplit(trainDir: string, outDir: string): Promise<{ trainDir: string; testDir: string }> {
+  const stems = (await readdir(path.join(trainDir, 'ir'))).filter((f) => /\.(png|jpe?g|bmp)$/i.test(f)).sort();
+  const byStem = new Map(stems.map((f) => [path.parse(f).name, f]));
+  const { train, validation } = holdOutBlocks([...byStem.keys()], VALIDATION_SHARE, 1);
+  const detFile = path.join(trainDir, 'detection.json');
+  const det = existsSync(detFile) ? JSON.parse(await readFile(detFile, 'utf8')) as DetectionFile : null;
+  const dirs = { trainDir: path.join(outDir, 'fit'), testDir: path.join(outDir, 'held-out') };
+  for (const [dir, part] of [[dirs.trainDir, train], [dirs.testDir, validation]] as const) {
+    await rm(dir, { recursive: true, force: true });
+    const keep = new Set(part.map((s) => byStem.get(s)!));
+    for (const sub of ['ir', 'vi', 'label']) {
+      if (!existsSync(path.join(trainDir, sub))) continue;
+      await mkdir(path.join(dir, sub), { recursive: true });
+      for (const f of keep) {
+        if (existsSync(path.join(trainDir, sub, f))) await symlink(path.resolve(trainDir, sub, f), path.join(dir, sub, f));
+      }
+    }
+    if (det) {
+      const part = { ...det, images: det.images.filter((im) => keep.has(im.file) || keep.has(path.basename(im.file))) };
+      await writeFile(path.join(dir, 'detection.json'), JSON.stringify(part));
+    }
+  }
+  return dirs;
+}
+
 /** Runs the comparison; see the module comment. */
 export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
   const log = o.log ?? ((s: string) => console.log(s));
   // Every run may be trained already (a resumed comparison): the backend is not left to them.
   await useBackend(o.backend);
   const modelsDir = o.models ?? DEFAULT_MODELS_DIR;
-  const testDir = o.test ?? path.join(o.data, 'msrs', 'test');
-  const trainDir = o.train ?? path.join(o.data, 'msrs', 'train');
   const resamples = o.resamples ?? 1000;
   await mkdir(o.out, { recursive: true });
-  const runDir = (arm: ArmName, seed: number) => path.join(o.out, `${arm}-seed${seed}`);
+  const { trainDir, testDir } = o.validate
+    ? await writeValidationSplit(o.train ?? path.join(o.data, 'msrs', 'train'), path.join(o.out, 'split'))
+    : { trainDir: o.train ?? path.join(o.data, 'msrs', 'train'), testDir: o.test ?? path.join(o.data, 'msrs', 'test') };
+  if (o.validate) log(`[compare] validating on the training split: fine-tunes on ${trainDir}, scores on ${testDir}`);
+  const runDir = (arm: string, seed: number) => path.join(o.out, `${arm}-seed${seed}`);
 
   // 1. Fine-tune every arm for every seed (skipping finished runs).
-  const secondsPerStep: Partial<Record<ArmName, number[]>> = {};
+  const secondsPerStep: Record<string, number[]> = {};
   for (const seed of o.seeds) {
     for (const arm of o.arms) {
       const dir = runDir(arm, seed);
@@ -145,12 +200,12 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
         }
       }
       log(`[compare] ${arm} seed ${seed}: fine-tuning ${o.steps} steps ...`);
-      const { strategy, options } = ARMS[arm];
+      const { strategy, options } = armDef(o, arm);
       const spec: FinetuneSpec = {
         strategy, options: { ...options, ...(o.lr !== undefined ? { lr: o.lr } : {}) }, steps: o.steps, batch: o.batch, crop: o.crop, seed, heldOutFraction: o.heldOut,
       };
       const s = await runFinetune({
-        spec, data: o.data, train: o.train, models: modelsDir, out: dir, backend: o.backend, limit: o.limit,
+        spec, data: o.data, train: trainDir, models: modelsDir, out: dir, backend: o.backend, limit: o.limit,
         evaluate: false, log: (l) => log(`  ${l}`),
       });
       (secondsPerStep[arm] ??= []).push(s.logs.reduce((a, l) => a + l.ms, 0) / 1000 / o.steps);
@@ -192,7 +247,7 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
   };
   const all = (e: Evaluation) => e.map((_, i) => i);
   /** Per arm: scores per seed, Δ against the pretrained F and against fusion-only, with intervals. */
-  const compareArms = (pretrained: Evaluation, evals: Record<ArmName, Evaluation[]>) => o.arms.map((arm) => {
+  const compareArms = (pretrained: Evaluation, evals: Record<string, Evaluation[]>) => o.arms.map((arm) => {
     const perSeed = evals[arm].map((e) => scoreSubset(e, all(e)));
     const fo = arm !== 'fusion-only' && evals['fusion-only'] ? evals['fusion-only'] : null;
     const foScores = fo?.map((e) => scoreSubset(e, all(e)));
@@ -210,7 +265,7 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
   });
   const evaluateAll = async (adapt: boolean) => {
     const pretrained = await evaluate('pretrained', modelsDir, adapt);
-    const evals = {} as Record<ArmName, Evaluation[]>;
+    const evals: Record<string, Evaluation[]> = {};
     for (const arm of o.arms) {
       evals[arm] = [];
       for (const seed of o.seeds) evals[arm].push(await evaluate(`${arm}-seed${seed}`, runDir(arm, seed), adapt));
@@ -226,7 +281,7 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
     reports = o.arms.map((arm, i) => {
       const sps = secondsPerStep[arm] ?? [];
       return {
-        arm, label: ARMS[arm].label, seeds: o.seeds, ...frozen[i],
+        arm, label: armDef(o, arm).label, seeds: o.seeds, ...frozen[i],
         secondsPerStep: sps.length ? sps.reduce((a, b) => a + b, 0) / sps.length : NaN,
         ...(adapted ? { adapted: adapted[i] } : {}),
       };
@@ -239,12 +294,12 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
   log(`\n${md}`);
   await writeFile(path.join(o.out, 'compare.md'), md + '\n');
   await writeFile(path.join(o.out, 'compare.json'), JSON.stringify({ options: { ...o, log: undefined }, reports }, null, 1) + '\n');
-  const histories: Partial<Record<ArmName, { step: number; total: number; stats: Record<string, number> }[][]>> = {};
+  const histories: Record<string, { step: number; total: number; stats: Record<string, number> }[][]> = {};
   for (const arm of o.arms) {
     histories[arm] = [];
     for (const seed of o.seeds) {
       const h = JSON.parse(await readFile(path.join(runDir(arm, seed), 'history.json'), 'utf8'));
-      histories[arm]!.push(h.logs);
+      histories[arm].push(h.logs);
     }
   }
   await writeFile(path.join(o.out, 'compare.svg'), compareSvg(reports, histories));
@@ -296,7 +351,7 @@ export function compareMarkdown(reports: ArmReport[], o: Pick<CompareOptions, 's
 
 /** Three small panels: smoothed loss per arm, bdl's w_k, Δ mIoU vs fusion-only with intervals. */
 export function compareSvg(
-  reports: ArmReport[], histories: Partial<Record<ArmName, { step: number; total: number; stats: Record<string, number> }[][]>>,
+  reports: ArmReport[], histories: Record<string, { step: number; total: number; stats: Record<string, number> }[][]>,
 ): string {
   const W = 300, H = 200, P = 36;
   const colors = ['#5f6368', '#1a73e8', '#d93025', '#188038', '#f9ab00'];
@@ -361,7 +416,10 @@ export function compareSvg(
 export const COMPARE_USAGE = `usage: npm run finetune -- --compare [--arms ${ARM_NAMES.join(',')}] [--seeds 1,2] [--steps 500]
        [--batch 4] [--crop 128] [--lr F] [--out runs/compare] [--data ../shared/data] [--models DIR] [--train DIR] [--test DIR]
        [--held-out F] [--limit N] [--eval-limit N] [--eval-max-side N] [--resamples 1000] [--backend wasm|cpu]
-       [--adapt-task K]  (also score with S's heads adapted K steps to each F's fused images)`;
+       [--adapt-task K]  (also score with S's heads adapted K steps to each F's fused images)
+       [--variant NAME=STRATEGY:opt=value:...]  (one more arm, e.g. bdl-pooled=bdl:cWindow=20; repeatable)
+       [--validate]  (fine-tune on four fifths of msrs/train and score the held-out fifth: choices made
+                      before any test number; msrs/test is not read)`;
 
 /** Parses `--compare` arguments; returns null (after printing why) when unusable. */
 export function parseCompareArgs(argv: string[], defaults: { heldOut: number }): CompareOptions | null {
@@ -373,17 +431,28 @@ export function parseCompareArgs(argv: string[], defaults: { heldOut: number }):
     models: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, 'held-out': { type: 'string' },
     limit: { type: 'string' }, 'eval-limit': { type: 'string' }, 'eval-max-side': { type: 'string' },
     resamples: { type: 'string', default: '1000' }, backend: { type: 'string', default: 'wasm' }, 'adapt-task': { type: 'string' },
+    variant: { type: 'string', multiple: true, default: [] }, validate: { type: 'boolean', default: false },
   }, COMPARE_USAGE, (v) => {
     const int = (x: string | undefined, name: string, min = 1) => numberOption(x, name, { int: true, min });
-    const arms = v.arms.split(',').map((a) => a.trim());
-    const known = (a: string): a is ArmName => a in ARMS;
-    for (const a of arms) if (!known(a)) throw new Error(`--arms: unknown arm '${a}' (arms: ${ARM_NAMES.join(', ')})`);
+    const variants: Record<string, ArmDef> = {};
+    for (const text of v.variant) {
+      const m = /^([\w.-]+)=(\w+)((?::[^:]+)*)$/.exec(text);
+      if (!m) throw new Error(`--variant needs NAME=STRATEGY:opt=value:..., got '${text}'`);
+      const [, name, strategy, rest] = m;
+      if (name in ARMS || name in variants) throw new Error(`--variant: the arm '${name}' exists already`);
+      if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) throw new Error(`--variant ${name}: unknown strategy '${strategy}' (${STRATEGY_NAMES.join(', ')})`);
+      const options = optionAssignments(rest.split(':').filter(Boolean), `--variant ${name}`);
+      resolveSpec({ strategy: strategy as StrategyName, options }); // a bad option fails here, not after hours of other arms
+      variants[name] = { strategy: strategy as StrategyName, options, label: `${strategy}, ${Object.entries(options).map(([k, x]) => `${k}=${String(x)}`).join(', ') || 'defaults'}` };
+    }
+    const arms = [...v.arms.split(',').map((a) => a.trim()).filter(Boolean), ...Object.keys(variants)];
+    for (const a of arms) armDef({ variants }, a);
     const seeds = v.seeds.split(',').map((x) => int(x.trim(), 'seeds', 0)!);
     if (v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
     const heldOut = numberOption(v['held-out'], 'held-out', { min: 0 }) ?? defaults.heldOut;
     if (heldOut >= 1) throw new Error(`--held-out must be below 1, got ${heldOut}`);
     return {
-      data: v.data, train: v.train, test: v.test, models: v.models, out: v.out, arms: arms.filter(known), seeds,
+      data: v.data, train: v.train, test: v.test, models: v.models, out: v.out, arms, variants, validate: v.validate, seeds,
       steps: int(v.steps, 'steps')!, batch: int(v.batch, 'batch')!, crop: int(v.crop, 'crop', 32)!, lr: numberOption(v.lr, 'lr'), backend: v.backend,
       heldOut, limit: int(v.limit, 'limit'), evalLimit: int(v['eval-limit'], 'eval-limit'),
       evalMaxSide: int(v['eval-max-side'], 'eval-max-side', 32), resamples: int(v.resamples, 'resamples'),

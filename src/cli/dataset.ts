@@ -56,6 +56,9 @@ export async function loadSplit(
   return pairs;
 }
 
+/** Share of `msrs/train` held out when a choice is made on the training split (K, strategy variants). */
+export const VALIDATION_SHARE = 0.2;
+
 /**
  * Splits MSRS stems into training and validation stems by whole blocks of `blockSize`
  * consecutive frames (day and night apart), as `shared/data` cut train from test: neighbouring

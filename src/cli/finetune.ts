@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { numberOption, readCommandLine } from './args';
+import { numberOption, optionAssignments, readCommandLine } from './args';
 import { useBackend } from './node-backend';
 import { loadSplit } from './dataset';
 import { loadModelFrom, saveModelFolder } from './weights-fs';
@@ -99,14 +99,6 @@ function fmtDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
   const m = Math.floor(s / 60);
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
-}
-
-/** A value of `--opt name=value`: a boolean, a number, or else a string. */
-function parseOptValue(v: string): number | string | boolean {
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  const n = Number(v);
-  return v.trim() !== '' && Number.isFinite(n) ? n : v;
 }
 
 function evalRow(model: EvalRow['model'], s: FuseSummary): EvalRow {
@@ -315,12 +307,7 @@ export function parseFinetuneArgs(argv: string[]): FinetuneOptions | null {
     }
     if (v.backend !== 'wasm' && v.backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${v.backend}`);
     const num = numberOption;
-    const strategyOptions: Record<string, number | string | boolean> = {};
-    for (const kv of v.opt) {
-      const eq = kv.indexOf('=');
-      if (eq <= 0) throw new Error(`--opt needs name=value, got '${kv}'`);
-      strategyOptions[kv.slice(0, eq)] = parseOptValue(kv.slice(eq + 1));
-    }
+    const strategyOptions = optionAssignments(v.opt, '--opt');
     if (v.lr !== undefined) strategyOptions.lr = num(v.lr, 'lr')!;
     const spec = resolveSpec({
       strategy: v.strategy, options: strategyOptions, steps: num(v.steps, 'steps', { int: true, min: 1 }), batch: num(v.batch, 'batch', { int: true, min: 1 }),

@@ -74,7 +74,7 @@ import { bdlFusionLoss, generatorAdversarialLoss, irSaliency, saliencyTarget } f
 import { fusion } from '../models/fusion';
 import { discriminator } from '../models/discriminator';
 import { SEGDET_PARTS, segdet, segdetFeatures, segdetHeads, segdetParamNames, type SegDetPart } from '../models/segdet';
-import { discriminatorObjective } from '../train/objectives';
+import { PRETRAIN_FUSION_WEIGHTS, discriminatorObjective, fusionObjective } from '../train/objectives';
 import type { Params } from '../types';
 import type { StepLosses } from '../train/loop';
 import { fusedRgb } from '../image/tensor';
@@ -177,6 +177,43 @@ export function bdlCoefficient(heldOutY: tf.Tensor1D, lowerY: tf.Tensor1D, cMax:
 }
 
 /**
+ * c_k over more than one batch pair: the two inner products of {@link bdlCoefficient} averaged
+ * over about the last `window` steps (exponential moving averages with β = 1 − 1/window; their
+ * start-up bias cancels in the ratio), then divided and clipped. A single pair's c_k is the
+ * ratio of two noisy inner products and swings in sign from step to step (−9 to +3 within ten
+ * steps on MSRS), where the quantity it estimates, how a lower step on the training batch moves
+ * the held-out objective, changes slowly with θ and y. window = 1 is the single pair. A
+ * non-finite product leaves the averages as they were (the step is undone anyway).
+ */
+export class PooledCoefficient {
+  readonly #num = tf.variable(tf.scalar(0), false);
+  readonly #den = tf.variable(tf.scalar(0), false);
+
+  constructor(readonly window: number, readonly cMax: number) {
+    if (!(window >= 1)) throw new Error(`PooledCoefficient: window must be ≥ 1, got ${window}`);
+  }
+
+  /** Adds one pair's gradients and returns c_k over the pairs so far (a new scalar). */
+  next(heldOutY: tf.Tensor1D, lowerY: tf.Tensor1D): tf.Scalar {
+    const beta = 1 - 1 / this.window;
+    return tf.tidy(() => {
+      const mix = (avg: tf.Variable, x: tf.Scalar) => {
+        const next = tf.add(tf.mul(avg, beta), tf.mul(x, 1 - beta));
+        avg.assign(tf.where(tf.isFinite(next), next, avg) as tf.Scalar);
+      };
+      mix(this.#num, dot(heldOutY, lowerY));
+      mix(this.#den, dot(lowerY, lowerY));
+      return tf.clipByValue(tf.div(this.#num, tf.maximum(this.#den, 1e-30)), -this.cMax, this.cMax) as tf.Scalar;
+    });
+  }
+
+  dispose(): void {
+    this.#num.dispose();
+    this.#den.dispose();
+  }
+}
+
+/**
  * BDLFusion's first-order hypergradient of one task, from its four gradients:
  * `h_k = ∇_θ F_k − η · c_k · ∇_θ f̃_k` with c_k from {@link bdlCoefficient}. With a frozen
  * module (`heldOutY` null) `c_k = 0` and `h_k = ∇_θ F_k`. The strategy takes Σ_k w_k·h_k in one
@@ -216,6 +253,15 @@ export interface BdlOptions extends CommonOptions, TaskLossOptions {
   eta: number;
   /** Bound on |c_k|. */
   cMax: number;
+  /** Steps whose batch pairs c_k is estimated over (1: the step's own pair, as the authors; see PooledCoefficient). */
+  cWindow: number;
+  /**
+   * The visual upper loss F_D besides the adversarial term: `saliency`, BDLFusion's
+   * `L1(F, T) + ssimWeight·(1 − SSIM(F, T))` to the saliency target T; `pretraining`, the loss
+   * F was pretrained on (max intensity, max gradient, SSIM to both sources), so that the visual
+   * level holds F where it was rather than pulling it to a new target.
+   */
+  visualLoss: VisualLoss;
   /** DWA temperature T. */
   temperature: number;
   /** DWA window in steps (0: one pass over the training pairs, set by the fine-tune session; alone 10). */
@@ -225,6 +271,10 @@ export interface BdlOptions extends CommonOptions, TaskLossOptions {
   /** Weight of `1 − SSIM(F, T)` in the visual upper loss (BDLFusion: 1.1). */
   ssimWeight: number;
 }
+
+/** Choices of `visualLoss`. */
+export const VISUAL_LOSS_CHOICES = ['saliency', 'pretraining'] as const;
+export type VisualLoss = (typeof VISUAL_LOSS_CHOICES)[number];
 
 /** Choices of `sParts`: S's heads, heads and the CenterNet decoder, or all of S. */
 export const S_PARTS_CHOICES = ['heads', 'decoder+heads', 'all'] as const;
@@ -244,14 +294,14 @@ const DWA_WINDOW_ALONE = 10;
 export const BDL_DEFAULTS: BdlOptions = {
   ...COMMON_DEFAULTS,
   lrD: 1e-4, lrS: 1e-4, trainD: true, trainS: true, sParts: 'heads',
-  eta: 1e-4, cMax: 10, temperature: 2, dwaWindow: 0, adversarial: 0.1, ssimWeight: 1.1,
+  eta: 1e-4, cMax: 10, cWindow: 1, visualLoss: 'saliency', temperature: 2, dwaWindow: 0, adversarial: 0.1, ssimWeight: 1.1,
   segmentation: 1, detection: 1, classWeights: 'msrs',
 };
 
 /** Allowed values of the string options and ranges of the numeric ones. */
 export const BDL_RULES: OptionRules<BdlOptions> = {
-  choices: { classWeights: CLASS_WEIGHT_CHOICES, sParts: S_PARTS_CHOICES },
-  bounds: { eta: [0, 1], temperature: [0.05, 100], dwaWindow: [0, 100000] },
+  choices: { classWeights: CLASS_WEIGHT_CHOICES, sParts: S_PARTS_CHOICES, visualLoss: VISUAL_LOSS_CHOICES },
+  bounds: { eta: [0, 1], temperature: [0.05, 100], dwaWindow: [0, 100000], cWindow: [1, 100000] },
 };
 
 /** The two tasks, in the order of weights and losses. */
@@ -277,17 +327,24 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
   const runner = new StepRunner(groups, o, plan);
   const dwa = new DwaWindows(BDL_TASKS.length, o.dwaWindow > 0 ? o.dwaWindow : DWA_WINDOW_ALONE);
 
-  /** F_D of fused images: BDLFusion's fusion loss (to the saliency target of map `sal`) plus the adversarial term. */
+  /** F_D of fused images: the visual loss (`visualLoss`; saliency map `sal`) plus the adversarial term. */
   const visualUpper = (fused: tf.Tensor4D, t: BatchTensors, sal: tf.Tensor4D, dOut: tf.Tensor4D | null): StepLosses => {
-    const fl = bdlFusionLoss(fused, t.ir, t.vi, { ssimWeight: o.ssimWeight, saliency: sal });
+    const fl = o.visualLoss === 'pretraining'
+      ? fusionObjective(fused, t.ir, t.vi, PRETRAIN_FUSION_WEIGHTS).total
+      : bdlFusionLoss(fused, t.ir, t.vi, { ssimWeight: o.ssimWeight, saliency: sal });
     if (!dOut) return { total: fl, terms: { fusion: tf.clone(fl) as tf.Scalar } };
     const adv = generatorAdversarialLoss(dOut);
     return { total: tf.add(fl, tf.mul(adv, o.adversarial)) as tf.Scalar, terms: { fusion: fl, adversarial: adv } };
   };
+  const pooled = o.cWindow > 1
+    ? { discriminator: new PooledCoefficient(o.cWindow, o.cMax), segdet: new PooledCoefficient(o.cWindow, o.cMax) } : null;
   /** c_k of a module from its objective's gradients in y on the held-out and the training batch. */
   const coefficient = (model: 'discriminator' | 'segdet', val: LossGrads, low: LossGrads): tf.Scalar => {
     const layout = runner.group(model).layout;
-    return tf.tidy(() => bdlCoefficient(layout.flatten(val.grads[model]!), layout.flatten(low.grads[model]!), o.cMax));
+    return tf.tidy(() => {
+      const [v, l] = [layout.flatten(val.grads[model]!), layout.flatten(low.grads[model]!)];
+      return pooled ? pooled[model].next(v, l) : bdlCoefficient(v, l, o.cMax);
+    });
   };
   // With y_S = S's heads, f_S's gradient in y needs only the heads run on S's features, which
   // do not depend on y: those are computed once for both batches, outside any tape.
@@ -408,6 +465,9 @@ export function createBdl(models: StrategyModels, given: Partial<BdlOptions> = {
     usesHeldOut: true,
     get stepCount() { return runner.step; },
     step,
-    dispose: () => runner.dispose(),
+    dispose: () => {
+      runner.dispose();
+      if (pooled) Object.values(pooled).forEach((p) => p.dispose());
+    },
   };
 }

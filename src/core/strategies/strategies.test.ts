@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { tinyCropBatch, useBackend } from '../testing';
 import { MODELS, MODEL_NAMES, type ModelName } from '../models/registry';
 import { disposeParams } from '../models/model-def';
-import type { CropBatch } from '../train/batch';
+import { resizeCropBatch, type CropBatch } from '../train/batch';
 import type { Params } from '../types';
 import { createStrategy, strategyInfo, STRATEGY_NAMES } from './registry';
 import type { StrategyModels } from './types';
@@ -59,6 +59,7 @@ describe('each strategy moves exactly its parameters', () => {
     { name: 'bdl', options: {}, moves: ['fusion', 'discriminator', 'segdet'] },
     { name: 'bdl', options: { trainS: false }, moves: ['fusion', 'discriminator'] },
     { name: 'bdl', options: { trainD: false, trainS: false }, moves: ['fusion'] },
+    { name: 'bdl', options: { cWindow: 20, visualLoss: 'pretraining' }, moves: ['fusion', 'discriminator', 'segdet'] },
     { name: 'td', options: {}, moves: ['fusion', 'lossGenerator'] },
     { name: 'td', options: { taskTerm: 0.5, trainS: true }, moves: ['fusion', 'lossGenerator', 'segdet'] },
   ];
@@ -122,6 +123,44 @@ describe('strategy logs', () => {
     const l = await frozen.step({ train: batch(13), heldOut: batch(23) });
     expect([l.stats['c.visual'], l.stats['c.task']]).toEqual([0, 0]); // frozen modules: no implicit terms
     frozen.dispose();
+  });
+
+  it('bdl with c_k over a window: the first pair gives the single-pair c_k, later ones differ from it', async () => {
+    const before = await snapshot();
+    const run = async (cWindow: number) => {
+      const s = createStrategy('bdl', all(), { cWindow });
+      const logs = [];
+      for (let i = 0; i < 3; i++) logs.push(await s.step({ train: batch(40 + i), heldOut: batch(50 + i) }));
+      s.dispose();
+      restore(before);
+      return logs.map((l) => [l.stats['c.visual'], l.stats['c.task']]);
+    };
+    const single = await run(1);
+    const pooled = await run(10);
+    expect(pooled[0][0]).toBeCloseTo(single[0][0], 4);
+    expect(pooled[0][1]).toBeCloseTo(single[0][1], 4);
+    expect(pooled[2][1]).not.toBeCloseTo(single[2][1], 4);
+  });
+
+  it('td with a second meta scale takes the task loss over both views, without leaking', async () => {
+    const before = await snapshot();
+    const wide = resizeCropBatch(tinyCropBatch(33, 2 * SIZE), SIZE, SIZE);
+    const gAfter = async (options: Record<string, number>, heldOutScaled?: CropBatch[]) => {
+      const s = createStrategy('td', all(), options);
+      if (options.metaScale) expect(s.heldOutScales).toEqual([options.metaScale]);
+      await s.step({ train: batch(30), heldOut: batch(31), ...(heldOutScaled ? { heldOutScaled } : {}) });
+      const n = tf.memory().numTensors;
+      await s.step({ train: batch(32), heldOut: batch(31), ...(heldOutScaled ? { heldOutScaled } : {}) });
+      expect(tf.memory().numTensors).toBe(n);
+      s.dispose();
+      const g = (await snapshot()).lossGenerator;
+      restore(before);
+      return g;
+    };
+    const one = await gAfter({});
+    const two = await gAfter({ metaScale: 0.5 }, [wide]);
+    const k = Object.keys(one)[0];
+    expect(two[k].some((v, i) => v !== one[k][i])).toBe(true);
   });
 
   it('td reports the virtual task loss, ε and the mean IR weight', async () => {

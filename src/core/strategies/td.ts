@@ -154,19 +154,26 @@ export interface TdOptions extends CommonOptions, TaskLossOptions {
   trainS: boolean;
   /** Learning rate of S when trained. */
   lrS: number;
+  /**
+   * A second scale of the meta batch: 1, the held-out crops as drawn; s < 1, also crops of side
+   * crop/s shown at crop (the scene at s times its size), and L_task(θ') the mean over both.
+   * G's per-pixel weights then answer to the task's gradient on near and far objects alike,
+   * where a 128-px crop at full size shows a car's part more often than the car.
+   */
+  metaScale: number;
 }
 
 /** Defaults: TDFusion's a = b = 1, S frozen, no direct task term. */
 export const TD_DEFAULTS: TdOptions = {
   ...COMMON_DEFAULTS,
-  lrG: 1e-4, intensity: 1, gradient: 1, xi: 0.01, fdRadius: 1e-3, taskTerm: 0, trainS: false, lrS: 1e-5,
+  lrG: 1e-4, intensity: 1, gradient: 1, xi: 0.01, fdRadius: 1e-3, taskTerm: 0, trainS: false, lrS: 1e-5, metaScale: 1,
   segmentation: 1, detection: 1, classWeights: 'msrs',
 };
 
 /** Allowed values of the string options and ranges of the numeric ones. */
 export const TD_RULES: OptionRules<TdOptions> = {
   choices: { classWeights: CLASS_WEIGHT_CHOICES },
-  bounds: { fdRadius: [1e-5, 1e-2] },
+  bounds: { fdRadius: [1e-5, 1e-2], metaScale: [0.25, 1] },
 };
 
 /**
@@ -203,10 +210,19 @@ export function createTd(models: StrategyModels, given: Partial<TdOptions> = {},
     if (o.taskTerm > 0 || o.trainS) requireTaskTargets(batches.train, o, 'td');
     const tr = bag.add(batchTensors(batches.train, 32));
     const va = batches.heldOut ? bag.add(batchTensors(batches.heldOut, 32)) : tr;
+    const views = [va, ...(batches.heldOutScaled ?? []).map((b) => bag.add(batchTensors(b, 32)))];
+    for (const b of batches.heldOutScaled ?? []) requireTaskTargets(b, o, 'td');
+    /** L_task(θ) on the meta batch, the mean over its scales. */
+    const metaTask = (): StepLosses => {
+      if (views.length === 1) return taskObjective(S, fusion.apply(F, va.x), va, o);
+      // Their terms are left to the gradient's scope, which frees what it does not return.
+      const each = views.map((v) => taskObjective(S, fusion.apply(F, v.x), v, o));
+      return { total: tf.div(tf.addN(each.map((l) => l.total)), each.length) as tf.Scalar, terms: {} };
+    };
 
     // 1. Meta step on φ.
     const meta = bag.add(dartsHypergradient({
-      theta: F, phi: G, fusionLoss: fusionLoss(tr), taskLoss: () => taskObjective(S, fusion.apply(F, va.x), va, o),
+      theta: F, phi: G, fusionLoss: fusionLoss(tr), taskLoss: metaTask,
       xi: o.xi, radius: o.fdRadius,
     }));
     const hNorm = bag.add(vectorNorm(meta.hypergrad));
@@ -251,6 +267,7 @@ export function createTd(models: StrategyModels, given: Partial<TdOptions> = {},
     options: o,
     moves: groups.map((g) => g.model),
     usesHeldOut: true,
+    ...(o.metaScale < 1 ? { heldOutScales: [o.metaScale] } : {}),
     get stepCount() { return runner.step; },
     step,
     dispose: () => runner.dispose(),

@@ -46,6 +46,11 @@ export interface StrategyBatches {
    * the virtual step, as TDFusion's outer loop uses the next batch). Defaults to `train`.
    */
   heldOut?: CropBatch;
+  /**
+   * The held-out pairs at other scales, one batch per entry of the strategy's `heldOutScales`:
+   * crops of side `crop / s` resized to `crop`, so s < 1 shows more of the scene, smaller.
+   */
+  heldOutScaled?: CropBatch[];
 }
 
 /** What one strategy step reports; loss values are plain numbers. */
@@ -106,6 +111,8 @@ export interface Strategy {
   readonly moves: readonly ModelName[];
   /** Whether `step` uses `heldOut` (it falls back to `train` when absent). */
   readonly usesHeldOut: boolean;
+  /** Scales at which `step` also wants the held-out pairs (`heldOutScaled`); none when absent. */
+  readonly heldOutScales?: readonly number[];
   /** Steps taken so far (skipped ones included). */
   readonly stepCount: number;
   /**

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../nn/random';
-import { sampleCrops, type TrainPair } from './batch';
+import { useBackend } from '../testing';
+import { resizeCropBatch, sampleCrops, type CropBatch, type TrainPair } from './batch';
 
 function pair(w: number, h: number): TrainPair {
   const ir = new Float32Array(w * h), vi = new Float32Array(w * h), label = new Uint8Array(w * h);
@@ -88,5 +90,34 @@ describe('sampleCrops boxes', () => {
       const flipped = flips.irvi[2 * k * 80] === 9;
       expect(boxes).toEqual([flipped ? [6, 0, 10, 8, 2] : [0, 0, 4, 8, 2]]);
     });
+  });
+});
+
+describe('resizeCropBatch', () => {
+  beforeAll(() => useBackend('cpu'));
+  const n = 2, h = 8, w = 12;
+  const rng = new Rng(5);
+  const b: CropBatch = {
+    batch: n, height: h, width: w, irvi: rng.uniformArray(n * h * w * 2), chroma: rng.uniformArray(n * h * w * 2),
+    label: Uint8Array.from({ length: n * h * w }, (_, i) => i % 7), boxes: [[[2, 2, 6, 4, 1]], []],
+  };
+
+  it('halves by averaging each 2×2 block, labels by nearest, boxes scaled', () => {
+    const r = resizeCropBatch(b, h / 2, w / 2);
+    expect([r.batch, r.height, r.width]).toEqual([n, 4, 6]);
+    const at = (i: number, y: number, x: number, c: number) => b.irvi[((i * h + y) * w + x) * 2 + c];
+    const mean = (at(1, 2, 4, 1) + at(1, 2, 5, 1) + at(1, 3, 4, 1) + at(1, 3, 5, 1)) / 4;
+    expect(r.irvi[((1 * 4 + 1) * 6 + 2) * 2 + 1]).toBeCloseTo(mean, 6);
+    expect(r.label![(1 * 4 + 1) * 6 + 2]).toBe(b.label![(1 * h + 3) * w + 5]);
+    expect(r.boxes).toEqual([[[1, 1, 3, 2, 1]], []]);
+    expect(r.fused).toBeUndefined();
+  });
+
+  it('matches tf.image.resizeBilinear with half-pixel centres at any factor', async () => {
+    const r = resizeCropBatch(b, 5, 7);
+    const ref = tf.image.resizeBilinear(tf.tensor4d(b.chroma!, [n, h, w, 2]), [5, 7], false, true);
+    const want = await ref.data();
+    ref.dispose();
+    r.chroma!.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
   });
 });

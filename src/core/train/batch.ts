@@ -4,7 +4,7 @@
  */
 import type { GroundTruthBox } from '../types';
 import type { Rng } from '../nn/random';
-import { cropBoxes, flipBoxesHorizontal } from '../detect/boxes';
+import { cropBoxes, flipBoxesHorizontal, scaleBoxes } from '../detect/boxes';
 
 /** One training pair in memory: IR and visible Y planes in [0,1], optional labels and boxes. */
 export interface TrainPair {
@@ -158,4 +158,51 @@ export function sampleCrops(pairs: TrainPair[], opts: CropOptions, rng: Rng): Cr
     }
   });
   return out;
+}
+
+/**
+ * A crop batch resized to `height`×`width`: images bilinear (half-pixel centres, as
+ * tf.image.resizeBilinear), labels nearest, boxes scaled. Used to show the same crops at another
+ * scale; a whole-factor shrink averages each block's pixels exactly.
+ */
+export function resizeCropBatch(b: CropBatch, height: number, width: number): CropBatch {
+  const { batch: n, height: h, width: w } = b;
+  const sy = h / height, sx = w / width;
+  const plane = (src: Float32Array, channels: number): Float32Array => {
+    const out = new Float32Array(n * height * width * channels);
+    for (let i = 0; i < n; i++) {
+      for (let y = 0; y < height; y++) {
+        const fy = Math.min(h - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+        const y0 = Math.floor(fy), y1 = Math.min(h - 1, y0 + 1), wy = fy - y0;
+        for (let x = 0; x < width; x++) {
+          const fx = Math.min(w - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+          const x0 = Math.floor(fx), x1 = Math.min(w - 1, x0 + 1), wx = fx - x0;
+          for (let c = 0; c < channels; c++) {
+            const at = (yy: number, xx: number) => src[((i * h + yy) * w + xx) * channels + c];
+            out[((i * height + y) * width + x) * channels + c] =
+              (1 - wy) * ((1 - wx) * at(y0, x0) + wx * at(y0, x1)) + wy * ((1 - wx) * at(y1, x0) + wx * at(y1, x1));
+          }
+        }
+      }
+    }
+    return out;
+  };
+  let label: Uint8Array | undefined;
+  if (b.label) {
+    label = new Uint8Array(n * height * width);
+    for (let i = 0; i < n; i++) {
+      for (let y = 0; y < height; y++) {
+        const yy = Math.min(h - 1, Math.floor((y + 0.5) * sy));
+        for (let x = 0; x < width; x++) label[(i * height + y) * width + x] = b.label[(i * h + yy) * w + Math.min(w - 1, Math.floor((x + 0.5) * sx))];
+      }
+    }
+  }
+  return {
+    batch: n, height, width,
+    irvi: plane(b.irvi, 2),
+    chroma: b.chroma && plane(b.chroma, 2),
+    fused: b.fused && plane(b.fused, 1),
+    label,
+    boxes: b.boxes?.map((bs) => scaleBoxes(bs, 1 / sx, 1 / sy)),
+  };
 }

@@ -12,7 +12,7 @@ import type { ModelName } from '../models/registry';
 import { Rng, deriveSeed } from '../nn/random';
 import { createStrategy, resolveSpec, strategyInfo, type FinetuneSpec, type StrategyOptionsMap } from '../strategies/registry';
 import type { Strategy, StrategyModels, StrategyName, StrategyStepLog } from '../strategies/types';
-import { sampleCrops, type TrainPair } from './batch';
+import { resizeCropBatch, sampleCrops, type TrainPair } from './batch';
 
 /** Below this many pairs nothing is held out: the held-out batch comes from the training pairs. */
 export const MIN_PAIRS_TO_HOLD_OUT = 2;
@@ -108,7 +108,13 @@ export class FinetuneSession {
       const size = { batch, cropHeight: crop, cropWidth: crop };
       const train = sampleCrops(this.pairs, { ...size, indices: this.split.train }, rng);
       const heldOut = this.strategy.usesHeldOut ? sampleCrops(this.pairs, { ...size, indices: heldOutIdx }, rng) : undefined;
-      const log = await this.strategy.step({ train, heldOut });
+      const heldOutScaled = this.strategy.heldOutScales?.map((s) => {
+        // On the 16-px grid (scaledCropSide's reason: each new side costs WebGPU buffers for good).
+        const side = Math.max(crop, 16 * Math.round(crop / s / 16));
+        const b = sampleCrops(this.pairs, { batch, cropHeight: side, cropWidth: side, indices: heldOutIdx }, rng);
+        return resizeCropBatch(b, Math.round(b.height * s), Math.round(b.width * s));
+      });
+      const log = await this.strategy.step({ train, heldOut, ...(heldOutScaled ? { heldOutScaled } : {}) });
       this.#next += 1;
       recent.push(log.ms);
       if (recent.length > 20) recent.shift();
