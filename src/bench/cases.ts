@@ -17,7 +17,8 @@ import { makeVariable } from '../core/nn/layers';
 import { splitYCbCr } from '../core/image/color';
 import { planesToTensor } from '../core/image/tensor';
 import { loadWeightsInto } from '../core/weights/io';
-import { sampleCrops, type TrainPair } from '../core/train/batch';
+import type { TrainPair } from '../core/train/batch';
+import { drawStepBatches } from '../core/train/finetune-session';
 import { createStrategy, type StrategyName } from '../core/strategies/registry';
 import type { Params } from '../core/types';
 import { PEER_IDS, PEERS, peerParamSpecs, runPeer, type PeerId, type PeerParams } from '../core/models/peers';
@@ -64,7 +65,7 @@ export function caseSizes(which: 'full' | 'reduced'): CaseSizes {
 }
 
 /** Case ids, in run order. */
-export const CASE_IDS = ['conv', 'dw', 'dwgrad', 'F', 'S', 'G', 'pipeline', 'pipeline-s75', 'fixed', 'bdl', 'td', ...PEER_IDS] as const;
+export const CASE_IDS = ['conv', 'dw', 'dwgrad', 'F', 'S', 'G', 'pipeline', 'pipeline-s75', 'fixed', 'bdl', 'td', 'bdl-pooled-c', 'td-two-scales', ...PEER_IDS] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
 /** What a case is, for grouping in the table and choosing iteration counts. */
@@ -331,13 +332,17 @@ function peerCase(id: PeerId, sizes: CaseSizes): BenchCase {
   };
 }
 
-/** One step of a fine-tuning strategy with its default options, on fresh crops each step. */
-function strategyCase(name: StrategyName, sizes: CaseSizes): BenchCase {
+/**
+ * One step of a fine-tuning strategy on fresh crops each step, drawn as the fine-tune session
+ * draws them; `options` beyond the defaults for the variants of the claim's comparison.
+ */
+function strategyCase(id: CaseId, name: StrategyName, sizes: CaseSizes, options: Record<string, number | string> = {}): BenchCase {
   const { batch, crop } = sizes;
+  const given = Object.entries(options).map(([k, v]) => `${k}=${v}`).join(', ');
   return {
-    id: name, kind: 'train',
-    label: `${name} step b${batch} ${crop}²`,
-    note: 'createStrategy(name, all four models, default options).step({ train, heldOut }); crops sampled per step',
+    id, kind: 'train',
+    label: `${name} step b${batch} ${crop}²${given ? ` (${given})` : ''}`,
+    note: `createStrategy(name, all four models, ${given || 'default options'}).step(drawStepBatches(...)); crops sampled per step`,
     async setup(env) {
       const models = {
         fusion: env.models.params('fusion'), discriminator: env.models.params('discriminator'),
@@ -345,7 +350,7 @@ function strategyCase(name: StrategyName, sizes: CaseSizes): BenchCase {
       };
       let strategy;
       try {
-        strategy = createStrategy(name, models);
+        strategy = createStrategy(name, models, options);
       } catch (e) {
         for (const p of Object.values(models)) disposeParams(p);
         throw e;
@@ -353,10 +358,9 @@ function strategyCase(name: StrategyName, sizes: CaseSizes): BenchCase {
       const s = strategy;
       const pair: TrainPair = syntheticTrainPair(env.scene, splitYCbCr(env.scene.vi).y);
       const rng = new Rng(5);
-      const opts = { batch, cropHeight: crop, cropWidth: crop };
       return {
         async run() {
-          await s.step({ train: sampleCrops([pair], opts, rng), heldOut: sampleCrops([pair], opts, rng) });
+          await s.step(drawStepBatches(s, [pair], { batch, crop, train: [0], heldOut: [0] }, rng));
         },
         dispose() {
           s.dispose();
@@ -378,9 +382,11 @@ export function benchCases(sizes: CaseSizes = FULL_SIZES): BenchCase[] {
     forwardCase('G', 'lossGenerator', 'loss-gen', sizes),
     pipelineCase(sizes),
     pipelineCase(sizes, 'pipeline-s75', 0.75),
-    strategyCase('fixed', sizes),
-    strategyCase('bdl', sizes),
-    strategyCase('td', sizes),
+    strategyCase('fixed', 'fixed', sizes),
+    strategyCase('bdl', 'bdl', sizes),
+    strategyCase('td', 'td', sizes),
+    strategyCase('bdl-pooled-c', 'bdl', sizes, { cWindow: 20 }),
+    strategyCase('td-two-scales', 'td', sizes, { metaScale: 0.5 }),
     ...PEER_IDS.map((id) => peerCase(id, sizes)),
   ];
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -188,5 +188,45 @@ describe('finetune --compare', () => {
     const md = await readFile(path.join(out, 'compare.md'), 'utf8');
     expect(md).toContain('Task-adapted: S\'s heads trained 1 steps');
     expect(md).toContain(`ΔmIoU vs fusion-only ${adapted.vsFusionOnly.mIoU.value.toFixed(2)} points, adapted S)`);
+  });
+
+  it('--validate scores variants on a held-out part of the training split and never reads the test split', async () => {
+    const out = path.join(tmp, 'validate');
+    const args = ['--compare', '--validate', '--arms', 'fusion-only', '--variant', 'bdl-pooled=bdl:cWindow=3', '--seeds', '4', '--steps', '2',
+      '--batch', '1', '--crop', '64', '--train', FIXTURES, '--test', path.join(tmp, 'no-such-split'), '--models', path.join(tmp, 'models'),
+      '--out', out, '--resamples', '30', '--eval-max-side', '128'];
+    const lines: string[] = [];
+    const orig = console.log;
+    console.log = (m: string) => lines.push(m);
+    try {
+      expect(await main(args)).toBe(0);
+    } finally {
+      console.log = orig;
+    }
+    // The two fixture pairs are one block each: one to fine-tune on, one held out.
+    const split = (part: string) => readdir(path.join(out, 'split', part, 'ir'));
+    const [fit, held] = [await split('fit'), await split('held-out')];
+    expect([fit.length, held.length]).toEqual([1, 1]);
+    expect(fit[0]).not.toBe(held[0]);
+    const heldBoxes = JSON.parse(await readFile(path.join(out, 'split', 'held-out', 'detection.json'), 'utf8'));
+    expect(heldBoxes.images.map((im: { file: string }) => path.basename(im.file))).toEqual(held);
+    expect(lines.some((l) => /validating on the training split/.test(l))).toBe(true);
+    const report = JSON.parse(await readFile(path.join(out, 'compare.json'), 'utf8'));
+    expect(report.reports.map((r: { arm: string }) => r.arm)).toEqual(['fusion-only', 'bdl-pooled']);
+    expect(report.reports[1].label).toBe('bdl, cWindow=3');
+    const history = JSON.parse(await readFile(path.join(out, 'bdl-pooled-seed4', 'history.json'), 'utf8'));
+    expect(history.spec.options.cWindow).toBe(3);
+    // A variant with an unknown strategy or a bad option is refused before anything runs.
+    const errors: string[] = [];
+    const origErr = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      expect(await main([...args, '--variant', 'x=nope:a=1'])).not.toBe(0);
+      expect(await main([...args, '--variant', 'y=bdl:cWindow=0'])).not.toBe(0);
+    } finally {
+      console.error = origErr;
+    }
+    expect(errors.join('\n')).toMatch(/unknown strategy 'nope'/);
+    expect(errors.join('\n')).toMatch(/cWindow/);
   });
 });

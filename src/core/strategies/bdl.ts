@@ -186,8 +186,8 @@ export function bdlCoefficient(heldOutY: tf.Tensor1D, lowerY: tf.Tensor1D, cMax:
  * non-finite product leaves the averages as they were (the step is undone anyway).
  */
 export class PooledCoefficient {
-  readonly #num = tf.variable(tf.scalar(0), false);
-  readonly #den = tf.variable(tf.scalar(0), false);
+  readonly #num = tf.tidy(() => tf.variable(tf.scalar(0), false));
+  readonly #den = tf.tidy(() => tf.variable(tf.scalar(0), false));
 
   constructor(readonly window: number, readonly cMax: number) {
     if (!(window >= 1)) throw new Error(`PooledCoefficient: window must be ≥ 1, got ${window}`);

@@ -101,6 +101,9 @@ describe('each strategy moves exactly its parameters', () => {
       await s.step({ train: batch(7) });
       s.dispose();
     }
+    const pooled = createStrategy('bdl', all(), { cWindow: 5 });
+    await pooled.step({ train: batch(7) });
+    pooled.dispose();
     expect(tf.memory().numTensors).toBe(n);
   });
 });

@@ -11,7 +11,7 @@
 import type { ModelName } from '../models/registry';
 import { Rng, deriveSeed } from '../nn/random';
 import { createStrategy, resolveSpec, strategyInfo, type FinetuneSpec, type StrategyOptionsMap } from '../strategies/registry';
-import type { Strategy, StrategyModels, StrategyName, StrategyStepLog } from '../strategies/types';
+import type { Strategy, StrategyBatches, StrategyModels, StrategyName, StrategyStepLog } from '../strategies/types';
 import { resizeCropBatch, sampleCrops, type TrainPair } from './batch';
 
 /** Below this many pairs nothing is held out: the held-out batch comes from the training pairs. */
@@ -29,6 +29,28 @@ export function splitHeldOut(n: number, fraction: number, seed: number): { train
 /** Whether the options switch task terms on (S needed, and labels or pseudo-labels). */
 export function taskTermsOn(options: Record<string, unknown>): boolean {
   return Number(options.segmentation ?? 0) > 0 || Number(options.detection ?? 0) > 0;
+}
+
+/**
+ * One step's crops for `strategy`: the training batch, the held-out batch when it uses one, and
+ * the held-out pairs at its other scales (crops of side crop/s, on the 16-px grid because each new
+ * side costs WebGPU buffers for good, resized to the crop). Drawn in that order from `rng`.
+ */
+export function drawStepBatches(
+  strategy: Pick<Strategy, 'usesHeldOut' | 'heldOutScales'>, pairs: TrainPair[],
+  o: { batch: number; crop: number; train: number[]; heldOut: number[] }, rng: Rng,
+): StrategyBatches {
+  const size = { batch: o.batch, cropHeight: o.crop, cropWidth: o.crop };
+  const train = sampleCrops(pairs, { ...size, indices: o.train }, rng);
+  if (!strategy.usesHeldOut) return { train };
+  const heldOut = sampleCrops(pairs, { ...size, indices: o.heldOut }, rng);
+  if (!strategy.heldOutScales?.length) return { train, heldOut };
+  const heldOutScaled = strategy.heldOutScales.map((s) => {
+    const side = Math.max(o.crop, 16 * Math.round(o.crop / s / 16));
+    const b = sampleCrops(pairs, { batch: o.batch, cropHeight: side, cropWidth: side, indices: o.heldOut }, rng);
+    return resizeCropBatch(b, Math.round(b.height * s), Math.round(b.width * s));
+  });
+  return { train, heldOut, heldOutScaled };
 }
 
 /**
@@ -105,16 +127,8 @@ export class FinetuneSession {
     while (this.#next <= steps) {
       const step = this.#next;
       const rng = new Rng(deriveSeed(seed, step));
-      const size = { batch, cropHeight: crop, cropWidth: crop };
-      const train = sampleCrops(this.pairs, { ...size, indices: this.split.train }, rng);
-      const heldOut = this.strategy.usesHeldOut ? sampleCrops(this.pairs, { ...size, indices: heldOutIdx }, rng) : undefined;
-      const heldOutScaled = this.strategy.heldOutScales?.map((s) => {
-        // On the 16-px grid (scaledCropSide's reason: each new side costs WebGPU buffers for good).
-        const side = Math.max(crop, 16 * Math.round(crop / s / 16));
-        const b = sampleCrops(this.pairs, { batch, cropHeight: side, cropWidth: side, indices: heldOutIdx }, rng);
-        return resizeCropBatch(b, Math.round(b.height * s), Math.round(b.width * s));
-      });
-      const log = await this.strategy.step({ train, heldOut, ...(heldOutScaled ? { heldOutScaled } : {}) });
+      const batches = drawStepBatches(this.strategy, this.pairs, { batch, crop, train: this.split.train, heldOut: heldOutIdx }, rng);
+      const log = await this.strategy.step(batches);
       this.#next += 1;
       recent.push(log.ms);
       if (recent.length > 20) recent.shift();
