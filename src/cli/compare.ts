@@ -26,6 +26,7 @@ import { disposeParams } from '../core/models/model-def';
 import { bootstrapIntervals, type Interval } from '../core/metrics/bootstrap';
 import { evaluationsFromJson, evaluationsToJson, scoreSet, type PairEvaluation } from '../core/metrics/evaluation';
 import { FUSION_METRIC_NAMES } from '../core/types';
+import { pairsFigure } from './pairs-figure';
 
 type FusionMetricName = (typeof FUSION_METRIC_NAMES)[number];
 import { STRATEGY_NAMES, type StrategyName } from '../core/strategies/types';
@@ -303,7 +304,18 @@ export async function runCompare(o: CompareOptions): Promise<ArmReport[]> {
     }
   }
   await writeFile(path.join(o.out, 'compare.svg'), compareSvg(reports, histories));
-  log(`[compare] wrote ${['compare.md', 'compare.json', 'compare.svg'].map((f) => path.join(o.out, f)).join(', ')}`);
+  // The same pairs across arms (each arm's first seed), with the S each was scored with last.
+  const fusedDir = (name: string) => path.join(o.out, 'fused', `${name}${o.adaptTask ? '-adapted' : ''}`);
+  const columns = [
+    { label: 'pretrained F', dir: fusedDir('pretrained') },
+    ...o.arms.map((arm) => ({ label: `${arm} (seed ${o.seeds[0]})`, dir: fusedDir(`${arm}-seed${o.seeds[0]}`) })),
+  ];
+  const stems = (await readdir(path.join(columns[0].dir, 'fused'))).map((f) => path.parse(f).name).sort();
+  await writeFile(path.join(o.out, 'compare-pairs.svg'), await pairsFigure(columns, stems, {
+    pairs: Math.min(3, stems.length),
+    title: `${o.steps} steps; S ${o.adaptTask ? `adapted ${o.adaptTask} steps to each F` : 'as pretrained'}; ${path.basename(testDir)} pairs`,
+  }));
+  log(`[compare] wrote ${['compare.md', 'compare.json', 'compare.svg', 'compare-pairs.svg'].map((f) => path.join(o.out, f)).join(', ')}`);
   return reports;
 }
 
@@ -349,7 +361,7 @@ export function compareMarkdown(reports: ArmReport[], o: Pick<CompareOptions, 's
   return lines.join('\n');
 }
 
-/** Three small panels: smoothed loss per arm, bdl's w_k, Δ mIoU vs fusion-only with intervals. */
+/** Four small panels: smoothed loss per arm, bdl's w_k and c_k, ΔmIoU vs pretrained F with intervals. */
 export function compareSvg(
   reports: ArmReport[], histories: Record<string, { step: number; total: number; stats: Record<string, number> }[][]>,
 ): string {
@@ -382,17 +394,21 @@ export function compareSvg(
   rel.forEach((r, i) => { p1 += line(r.pts, [1, steps], yr, colors[i % colors.length]); });
   p1 += rel.map((r, i) => `<text x="${P + 4}" y="${34 + 12 * i}" font-size="10" fill="${colors[i % colors.length]}">${r.arm}</text>`).join('');
   p1 += `<text x="${P - 3}" y="28" font-size="9" text-anchor="end">${yr[1].toFixed(2)}</text><text x="${P - 3}" y="${H - 30}" font-size="9" text-anchor="end">${yr[0].toFixed(2)}</text>`;
-  // Panel 2: bdl's DWA weights (seed 1).
-  let p2 = '';
-  const bdl = histories.bdl?.[0];
-  if (bdl?.length) {
-    const names = Object.keys(bdl[0].stats).filter((k) => k.startsWith('w.'));
-    const vals = bdl.flatMap((l) => names.map((n) => l.stats[n]));
-    const r2: [number, number] = [Math.min(...vals, 0.9), Math.max(...vals, 1.1)];
-    names.forEach((n, i) => { p2 += line(bdl.map((l) => [l.step, l.stats[n]]), [1, bdl.length], r2, colors[(i + 1) % colors.length]); });
-    p2 += names.map((n, i) => `<text x="${P + 4}" y="${34 + 12 * i}" font-size="10" fill="${colors[(i + 1) % colors.length]}">${n}</text>`).join('');
-    p2 += `<text x="${P - 3}" y="28" font-size="9" text-anchor="end">${r2[1].toFixed(2)}</text><text x="${P - 3}" y="${H - 30}" font-size="9" text-anchor="end">${r2[0].toFixed(2)}</text>`;
-  }
+  // Panels 2 and 3: bdl's DWA weights w_k and its coefficients c_k (seed 1; c_k smoothed, as a
+  // single pair's swings in sign from step to step).
+  const bdlPanel = (prefix: string, smoothed: boolean) => {
+    const logs = histories.bdl?.[0];
+    if (!logs?.length) return '';
+    const names = Object.keys(logs[0].stats).filter((k) => k.startsWith(prefix));
+    const series = names.map((n) => (smoothed ? smooth(logs.map((l) => l.stats[n])) : logs.map((l) => l.stats[n])));
+    const vals = series.flat().filter(Number.isFinite);
+    const r: [number, number] = [Math.min(...vals, prefix === 'w.' ? 0.9 : 0), Math.max(...vals, prefix === 'w.' ? 1.1 : 0)];
+    let p = series.map((ys, i) => line(logs.map((l, j) => [l.step, ys[j]]), [1, logs.length], r, colors[(i + 1) % colors.length])).join('');
+    p += names.map((n, i) => `<text x="${P + 4}" y="${34 + 12 * i}" font-size="10" fill="${colors[(i + 1) % colors.length]}">${n}</text>`).join('');
+    return p + `<text x="${P - 3}" y="28" font-size="9" text-anchor="end">${r[1].toFixed(2)}</text><text x="${P - 3}" y="${H - 30}" font-size="9" text-anchor="end">${r[0].toFixed(2)}</text>`;
+  };
+  const p2 = bdlPanel('w.', false);
+  const pc = bdlPanel('c.', true);
   // Panel 3: ΔmIoU vs pretrained F, with intervals.
   const iv = reports.map((r) => r.vsPretrained.mIoU);
   const lo = Math.min(0, ...iv.map((x) => x.lo)), hi = Math.max(0, ...iv.map((x) => x.hi));
@@ -407,10 +423,11 @@ export function compareSvg(
       `<text x="${x}" y="${H - 18}" font-size="9" text-anchor="middle">${r.arm}</text>`;
   });
   p3 += `<text x="${P - 3}" y="28" font-size="9" text-anchor="end">${hi.toFixed(1)}</text><text x="${P - 3}" y="${H - 30}" font-size="9" text-anchor="end">${lo.toFixed(1)}</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${3 * W}" height="${H}" font-family="sans-serif">` +
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${4 * W}" height="${H}" font-family="sans-serif">` +
     panel(0, 'loss / its value at step 25 (seed 1, smoothed)', p1) +
     panel(W, 'bdl task weights w_k (DWA, seed 1)', p2) +
-    panel(2 * W, 'ΔmIoU vs pretrained F (points, 95 % CI)', p3) + '</svg>\n';
+    panel(2 * W, 'bdl coefficients c_k (seed 1, 25-step mean)', pc) +
+    panel(3 * W, 'ΔmIoU vs pretrained F (points, 95 % CI)', p3) + '</svg>\n';
 }
 
 export const COMPARE_USAGE = `usage: npm run finetune -- --compare [--arms ${ARM_NAMES.join(',')}] [--seeds 1,2] [--steps 500]

@@ -169,7 +169,11 @@ describe('finetune --compare', () => {
     // The verdict follows the numbers: +1.5 points over fusion-only with VIF and Qabf within 5 %.
     const met = bdl.vsFusionOnly.mIoU.value >= 1.5 && Math.abs(bdl.relativeToFusionOnly.VIF) <= 5 && Math.abs(bdl.relativeToFusionOnly.Qabf) <= 5;
     expect(await readFile(path.join(out, 'compare.md'), 'utf8')).toContain(`bdl: ${met ? 'MET' : 'not met'} (ΔmIoU vs fusion-only ${bdl.vsFusionOnly.mIoU.value.toFixed(2)} points)`);
-    expect(await readFile(path.join(out, 'compare.svg'), 'utf8')).toMatch(/^<svg .*bdl task weights/s);
+    expect(await readFile(path.join(out, 'compare.svg'), 'utf8')).toMatch(/^<svg .*bdl task weights.*bdl coefficients c_k/s);
+    // The same pairs across arms: a row per fixture pair, a cell per column (pretrained F and each arm).
+    const figure = await readFile(path.join(out, 'compare-pairs.svg'), 'utf8');
+    expect(figure.match(/<image /g)).toHaveLength(2 * 3);
+    expect(figure).toContain('>bdl (seed 4)</text>');
 
     // Again with task-adapted scoring: nothing retrained, the frozen scores reused, every F
     // (the pretrained one included) scored once more with S adapted to it.
