@@ -15,9 +15,9 @@ module.exports = {
     {
       name: 'ui-pure-core', severity: 'error',
       comment: 'the page reaches the core through the client and the protocol; it may import only the pure core modules that need no tfjs: '
-        + 'core/types.ts (names), core/runs/record.ts (the run record and its schema), core/video/frame-pairing.ts (frame timing)',
+        + 'core/types.ts (names), core/runs/record.ts (the run record and its schema), core/video/frame-pairing.ts (frame timing), core/image/palette.ts (class colours)',
       from: { path: '^src/ui/', pathNot: notTest },
-      to: { path: '^src/core/', pathNot: '^src/core/(types|runs/record|video/frame-pairing)\\.ts$' },
+      to: { path: '^src/core/', pathNot: '^src/core/(types|runs/record|video/frame-pairing|image/palette)\\.ts$' },
     },
     rule('client-talks-protocol', 'the main-thread bridge knows the protocol only', '^src/client/', '^src/(core|cli|worker|ui|bench)/'),
     rule('worker-below-ui', 'the worker never imports the page or the Node CLI', '^src/worker/', '^src/(cli|ui|client|bench)/'),
