@@ -18,7 +18,7 @@ import { runFinetune } from './finetune';
 import { DEFAULT_MODELS_DIR, runFuse } from './fuse';
 import { loadModelFrom } from './weights-fs';
 import { useBackend } from './node-backend';
-import { holdOutBlocks, loadSplit, VALIDATION_SHARE, type DetectionFile } from './dataset';
+import { holdOutBlocks, loadSplit, pairFileNames, VALIDATION_SHARE, type DetectionFile } from './dataset';
 import { prepareTrainPairs } from '../core/train/pairs';
 import { adaptTaskHeads, ADAPT_DEFAULTS } from '../core/train/adapt-task';
 import type { Params } from '../core/types';
@@ -153,8 +153,7 @@ function armDef(o: Pick<CompareOptions, 'variants'>, arm: string): ArmDef {
  * blocks (seed 1), the split `--choose-adapt-k` chooses K on.
  */
 export async function writeValidationSplit(trainDir: string, outDir: string): Promise<{ trainDir: string; testDir: string }> {
-  const stems = (await readdir(path.join(trainDir, 'ir'))).filter((f) => /\.(png|jpe?g|bmp)$/i.test(f)).sort();
-  const byStem = new Map(stems.map((f) => [path.parse(f).name, f]));
+  const byStem = new Map((await pairFileNames(trainDir)).map((f) => [path.parse(f).name, f]));
   const { train, validation } = holdOutBlocks([...byStem.keys()], VALIDATION_SHARE, 1);
   const detFile = path.join(trainDir, 'detection.json');
   const det = existsSync(detFile) ? JSON.parse(await readFile(detFile, 'utf8')) as DetectionFile : null;

@@ -22,6 +22,11 @@ export async function readDetections(file: string): Promise<Map<string, GroundTr
   return out;
 }
 
+/** The image file names of a split folder's `ir/`, sorted: one per pair. */
+export async function pairFileNames(dir: string): Promise<string[]> {
+  return (await readdir(path.join(dir, 'ir'))).filter((f) => /\.(png|jpe?g|bmp)$/i.test(f)).sort();
+}
+
 /**
  * Reads every pair of `dir` (`ir/`, `vi/`, optional `label/` and `detection.json`), optionally
  * only the first `limit` (sorted by name), for the core's `prepareTrainPairs`. Reports progress
@@ -30,7 +35,7 @@ export async function readDetections(file: string): Promise<Map<string, GroundTr
 export async function loadSplit(
   dir: string, opts: { limit?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<ReadPair[]> {
-  const names = (await readdir(path.join(dir, 'ir'))).filter((f) => /\.(png|jpe?g|bmp)$/i.test(f)).sort();
+  const names = await pairFileNames(dir);
   const chosen = opts.limit ? names.slice(0, opts.limit) : names;
   const boxes = await readDetections(path.join(dir, 'detection.json'));
   const hasBoxes = boxes.size > 0;

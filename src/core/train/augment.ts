@@ -35,14 +35,19 @@ export interface AugmentedTaskBatch {
 }
 
 /**
- * The source side to draw crops at for a random scale in [lo, hi] (output `crop`): drawing
- * `crop / s` px and resizing to `crop` magnifies by s. On a 16-px grid: tfjs's WebGPU backend keeps
- * every freed buffer for reuse at its size and never frees it, so each new side added buffers for
- * good (three of four GPU trainers ran out of 139 GiB at step 110). Capped at `maxSide` (the image size).
+ * The source side to draw crops at for scale s (output `crop`): drawing `crop / s` px and
+ * resizing to `crop` magnifies by s. On a 16-px grid: tfjs's WebGPU backend keeps every freed
+ * buffer for reuse at its size and never frees it, so each new side added buffers for good
+ * (three of four GPU trainers ran out of 139 GiB at step 110).
  */
+export function cropSideForScale(crop: number, s: number): number {
+  return 16 * Math.round(crop / s / 16);
+}
+
+/** {@link cropSideForScale} for a random scale in [lo, hi], capped at `maxSide` (the image size). */
 export function scaledCropSide(crop: number, rng: Rng, maxSide: number, lo = 0.75, hi = 1.5): number {
   const s = Math.exp(rng.uniform(Math.log(lo), Math.log(hi)));
-  return Math.max(32, Math.min(maxSide, 16 * Math.round(crop / s / 16)));
+  return Math.max(32, Math.min(maxSide, cropSideForScale(crop, s)));
 }
 
 /**

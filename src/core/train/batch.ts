@@ -5,6 +5,7 @@
 import type { GroundTruthBox } from '../types';
 import type { Rng } from '../nn/random';
 import { cropBoxes, flipBoxesHorizontal, scaleBoxes } from '../detect/boxes';
+import { resizeLabels } from '../image/resize';
 
 /** One training pair in memory: IR and visible Y planes in [0,1], optional labels and boxes. */
 export interface TrainPair {
@@ -190,12 +191,7 @@ export function resizeCropBatch(b: CropBatch, height: number, width: number): Cr
   let label: Uint8Array | undefined;
   if (b.label) {
     label = new Uint8Array(n * height * width);
-    for (let i = 0; i < n; i++) {
-      for (let y = 0; y < height; y++) {
-        const yy = Math.min(h - 1, Math.floor((y + 0.5) * sy));
-        for (let x = 0; x < width; x++) label[(i * height + y) * width + x] = b.label[(i * h + yy) * w + Math.min(w - 1, Math.floor((x + 0.5) * sx))];
-      }
-    }
+    for (let i = 0; i < n; i++) label.set(resizeLabels(b.label.subarray(i * h * w, (i + 1) * h * w), w, h, width, height), i * height * width);
   }
   return {
     batch: n, height, width,

@@ -13,6 +13,7 @@ import { Rng, deriveSeed } from '../nn/random';
 import { createStrategy, resolveSpec, strategyInfo, type FinetuneSpec, type StrategyOptionsMap } from '../strategies/registry';
 import type { Strategy, StrategyBatches, StrategyModels, StrategyName, StrategyStepLog } from '../strategies/types';
 import { resizeCropBatch, sampleCrops, type TrainPair } from './batch';
+import { cropSideForScale } from './augment';
 
 /** Below this many pairs nothing is held out: the held-out batch comes from the training pairs. */
 export const MIN_PAIRS_TO_HOLD_OUT = 2;
@@ -33,8 +34,8 @@ export function taskTermsOn(options: Record<string, unknown>): boolean {
 
 /**
  * One step's crops for `strategy`: the training batch, the held-out batch when it uses one, and
- * the held-out pairs at its other scales (crops of side crop/s, on the 16-px grid because each new
- * side costs WebGPU buffers for good, resized to the crop). Drawn in that order from `rng`.
+ * the held-out pairs at its other scales (crops of side crop/s on the 16-px grid, resized to the
+ * crop). Drawn in that order from `rng`.
  */
 export function drawStepBatches(
   strategy: Pick<Strategy, 'usesHeldOut' | 'heldOutScales'>, pairs: TrainPair[],
@@ -46,7 +47,7 @@ export function drawStepBatches(
   const heldOut = sampleCrops(pairs, { ...size, indices: o.heldOut }, rng);
   if (!strategy.heldOutScales?.length) return { train, heldOut };
   const heldOutScaled = strategy.heldOutScales.map((s) => {
-    const side = Math.max(o.crop, 16 * Math.round(o.crop / s / 16));
+    const side = Math.max(o.crop, cropSideForScale(o.crop, s));
     const b = sampleCrops(pairs, { batch: o.batch, cropHeight: side, cropWidth: side, indices: o.heldOut }, rng);
     return resizeCropBatch(b, Math.round(b.height * s), Math.round(b.width * s));
   });
